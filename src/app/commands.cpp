@@ -1,0 +1,157 @@
+#include "app/commands.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdio>
+#include <ctime>
+#include <functional>
+#include <iostream>
+
+#include "app/device.hpp"
+#include "app/snapshot_json.hpp"
+#include "sources/replay.hpp"
+#include "sources/simulator.hpp"
+
+namespace openbcpm {
+
+Config load_config(const CommonOptions& common) {
+    return common.config_file.empty() ? default_config() : load_config_file(common.config_file);
+}
+
+int run_command(const CommonOptions& common) {
+    const Config cfg = load_config(common);
+    Device device(cfg, std::filesystem::path(common.state_dir));
+    boost::asio::io_context io;
+
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        spdlog::info("signal {}: stopping", sig);
+        io.stop();
+    });
+
+    // The event loop moves events to storage and listeners and checkpoints energy.
+    boost::asio::steady_timer poll_timer(io);
+    std::function<void()> schedule_poll = [&] {
+        poll_timer.expires_after(std::chrono::milliseconds(50));
+        poll_timer.async_wait([&](const boost::system::error_code& ec) {
+            if (ec) return;
+            device.poll();
+            schedule_poll();
+        });
+    };
+    schedule_poll();
+
+    const Settings& s = device.settings();
+    spdlog::info("openbcpm: {} ({} panel{}, {} branch channels), serial {:08X}", s.model.model_name(), s.model.panels,
+                 s.model.panels > 1 ? "s" : "", s.model.branch_channels, s.identity.serial_number);
+    spdlog::info("source: {} at {}x real time; state in {}; power-up #{}", cfg.source.kind, device.speed(),
+                 common.state_dir, device.power_up_counter(1));
+    device.start();
+    io.run();
+    device.stop();
+    spdlog::info("stopped; energy checkpointed");
+    return 0;
+}
+
+int simulate_command(const CommonOptions& common, const SimulateOptions& options) {
+    const Config cfg = load_config(common);
+    std::optional<std::filesystem::path> state;
+    if (!options.state_dir.empty()) state = options.state_dir;
+    Device device(cfg, state);
+    device.run_inline(options.seconds);
+    const MeterSnapshot& snap = device.snapshot();
+    if (options.json) {
+        std::cout << snapshot_json(snap, device.settings()).dump(2) << "\n";
+        return 0;
+    }
+    const Settings& s = device.settings();
+    std::printf("%s after %.1f s: V A-N %.2f B-N %.2f C-N %.2f  f %.3f Hz\n", s.model.model_name().c_str(), snap.time,
+                snap.voltage.ln[0], snap.voltage.ln[1], snap.voltage.ln[2], snap.voltage.frequency);
+    for (int p = 1; p <= s.model.panels; ++p) {
+        const PanelReadings& pr = snap.panel[static_cast<size_t>(p - 1)];
+        std::printf("panel %d (%s)\n  ch      A      kW     kVA     PF    angle        kWh\n", p,
+                    s.panel(p).location.c_str());
+        for (int c = 1; c <= kChannelsPerPanel; ++c) {
+            const ChannelReadings& r = pr.channel[static_cast<size_t>(c - 1)];
+            if (!r.present) continue;
+            std::printf("  %2d %7.3f %7.3f %7.3f %6.3f %8.2f %10.4f\n", c, r.current, r.kw, r.kva, r.pf, r.angle,
+                        r.kwh);
+        }
+    }
+    return 0;
+}
+
+int record_command(const CommonOptions& common, const RecordOptions& options) {
+    const Config cfg = load_config(common);
+    std::array<std::array<int, kChannelsPerPanel>, kMaxPanels> ct{};
+    for (int p = 1; p <= kMaxPanels; ++p) ct[static_cast<size_t>(p - 1)] = cfg.settings.panel(p).ct_size;
+    PanelSimulator sim(cfg.simulation, cfg.settings.model, ct);
+    RecordingHeader h;
+    h.panels = cfg.settings.model.panels;
+    h.nominal_frequency = cfg.simulation.frequency;
+    RecordingWriter writer(options.out, h);
+    auto block = std::make_unique<SampleBlock>();
+    const auto blocks = static_cast<uint64_t>(std::ceil(options.seconds * kSampleRate / kBlockSamples));
+    for (uint64_t b = 0; b < blocks; ++b) {
+        sim.read(*block);
+        writer.write(*block);
+    }
+    writer.finish();
+    std::printf("recorded %.1f s (%llu samples per input) to %s\n",
+                static_cast<double>(blocks * kBlockSamples) / kSampleRate,
+                static_cast<unsigned long long>(blocks * kBlockSamples), options.out.c_str());
+    return 0;
+}
+
+int events_command(const EventsOptions& options) {
+    if (!std::filesystem::exists(std::filesystem::path(options.state_dir) / "openbcpm.db")) {
+        std::fprintf(stderr, "openbcpm: no meter state in %s\n", options.state_dir.c_str());
+        return 1;
+    }
+    Store store(options.state_dir);
+    auto events = store.load_events(options.limit);
+    std::reverse(events.begin(), events.end());
+    for (const StoredEvent& e : events) {
+        if (options.json) {
+            nlohmann::json j = event_json(e.record);
+            j["id"] = e.id;
+            j["recorded"] = e.wall_time;
+            std::cout << j.dump() << "\n";
+            continue;
+        }
+        char when[32];
+        const std::time_t t = e.wall_time;
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        const EventRecord& r = e.record;
+        std::string where;
+        if (r.channel > kVoltageEventChannelBase) {
+            static const char* pairs[] = {"A-B", "B-C", "C-A"};
+            where = std::string("voltage ") + pairs[(r.channel - kVoltageEventChannelBase - 1) % 3];
+        } else {
+            where = "channel " + std::to_string(r.channel);
+        }
+        std::printf("%6lld %s t=%10.1fs panel %d %-12s %-24s %-9s value %.3f threshold %.3f\n",
+                    static_cast<long long>(e.id), when, r.time, r.panel, where.c_str(),
+                    event_bit_name(r.channel, r.bit).c_str(), std::string(event_kind_name(r.kind)).c_str(), r.value,
+                    r.threshold);
+    }
+    if (events.empty()) std::printf("no events recorded\n");
+    return 0;
+}
+
+int factory_reset_command(const std::string& state_dir, bool all) {
+    Store store(state_dir);
+    store.clear_settings();
+    if (all) store.clear_all_but_settings();
+    std::printf("%s: factory settings restored%s\n", state_dir.c_str(),
+                all ? "; energy, maxima, counters, events and users cleared" : "");
+    return 0;
+}
+
+}  // namespace openbcpm

@@ -1,0 +1,387 @@
+#include "app/device.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+
+#include "sources/replay.hpp"
+#include "sources/simulator.hpp"
+
+namespace openbcpm {
+
+namespace {
+
+std::array<std::array<int, kChannelsPerPanel>, kMaxPanels> ct_sizes_of(const Settings& s) {
+    std::array<std::array<int, kChannelsPerPanel>, kMaxPanels> out{};
+    for (int p = 1; p <= kMaxPanels; ++p) out[static_cast<size_t>(p - 1)] = s.panel(p).ct_size;
+    return out;
+}
+
+std::string power_up_key(int panel) { return "p" + std::to_string(panel) + ".power_up"; }
+
+}  // namespace
+
+Device::Device(const Config& config, const std::optional<std::filesystem::path>& state_dir)
+    : config_(config), settings_(config.settings), block_(std::make_unique<SampleBlock>()) {
+    if (state_dir) {
+        store_ = std::make_unique<Store>(*state_dir);
+        std::vector<std::string> warnings;
+        settings_ = merge_settings(*store_, config_.settings, config_.explicit_settings, &warnings);
+        for (const auto& w : warnings) spdlog::warn("{}", w);
+        for (int p = 1; p <= settings_.model.panels; ++p) {
+            const int64_t previous = store_->load_counter(power_up_key(p)).value_or(0);
+            // Rolls over to 1 like the meter's other counters.
+            const int64_t now = previous >= 32767 ? 1 : previous + 1;
+            store_->save_counter(power_up_key(p), now);
+            power_up_[static_cast<size_t>(p - 1)] = static_cast<int>(now);
+        }
+    }
+    speed_.store(config_.simulation.speed);
+    if (config_.source.kind == "replay") {
+        source_ = std::make_unique<ReplaySource>(config_.source.replay_file, config_.source.replay_loop);
+    } else {
+        auto sim = std::make_unique<PanelSimulator>(config_.simulation, settings_.model, ct_sizes_of(settings_));
+        simulator_ = sim.get();
+        source_ = std::move(sim);
+    }
+    meter_ = std::make_unique<Meter>(settings_.model, metering_config(settings_), source_->info().nominal_frequency);
+    if (store_) {
+        MeterSnapshot saved = meter_->snapshot();
+        if (store_->load_meter_state(saved)) meter_->restore(saved);
+    }
+    latest_ = meter_->snapshot();
+    published_.write_slot() = latest_;
+    published_.publish();
+    started_ = std::chrono::steady_clock::now();
+    last_checkpoint_ = started_;
+}
+
+Device::~Device() { stop(); }
+
+void Device::start() {
+    if (running_.exchange(true)) return;
+    thread_ = std::thread([this] { acquisition_loop(); });
+}
+
+void Device::stop() {
+    if (running_.exchange(false) && thread_.joinable()) thread_.join();
+    if (thread_.joinable()) thread_.join();
+    // The acquisition thread is gone: its state can be read directly.
+    published_.write_slot() = meter_->snapshot();
+    published_.publish();
+    poll();
+    if (store_) {
+        try {
+            store_->checkpoint(meter_->snapshot());
+        } catch (const StoreError& e) {
+            spdlog::error("final checkpoint failed: {}", e.what());
+        }
+    }
+}
+
+void Device::run_inline(double seconds) {
+    const double end = meter_->snapshot().time + seconds;
+    while (meter_->snapshot().time < end - 1e-9) {
+        if (!source_->read(*block_)) break;
+        meter_->process(*block_, [&](const MeterSnapshot&) {
+            EventEngine& engine = meter_->events();
+            for (size_t i = 0; i < engine.record_count(); ++i) {
+                if (!events_.push(engine.records()[i])) events_dropped_.fetch_add(1);
+            }
+            engine.drain();
+        });
+        if (!events_.empty()) poll();
+    }
+    published_.write_slot() = meter_->snapshot();
+    published_.publish();
+    poll();
+}
+
+void Device::acquisition_loop() {
+    using clock = std::chrono::steady_clock;
+    auto anchor_real = clock::now();
+    double anchor_sim = std::nan("");
+    double speed = speed_.load();
+    auto last_publish = clock::now() - std::chrono::seconds(1);
+    auto publish = [&](const MeterSnapshot& s, bool force) {
+        const auto now = clock::now();
+        // Above real time, hand over at most every few milliseconds: readers need the
+        // newest state, not each of thousands of windows a second.
+        if (!force && speed > 1.0 && now - last_publish < std::chrono::milliseconds(5)) return;
+        published_.write_slot() = s;
+        published_.publish();
+        last_publish = now;
+    };
+    auto drain_events = [&] {
+        EventEngine& engine = meter_->events();
+        for (size_t i = 0; i < engine.record_count(); ++i) {
+            if (!events_.push(engine.records()[i])) events_dropped_.fetch_add(1);
+        }
+        engine.drain();
+    };
+
+    while (running_.load(std::memory_order_relaxed)) {
+        MeterCommand cmd;
+        bool changed = false;
+        while (commands_.pop(cmd)) {
+            apply_command(cmd);
+            changed = true;
+        }
+        if (changed) {
+            drain_events();
+            publish(meter_->snapshot(), true);
+        }
+        if (speed != speed_.load()) {
+            speed = speed_.load();
+            anchor_real = clock::now();
+            anchor_sim = std::nan("");
+        }
+        if (!source_->read(*block_)) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            continue;
+        }
+        if (std::isnan(anchor_sim)) anchor_sim = block_->start_time;
+        meter_->process(*block_, [&](const MeterSnapshot& s) {
+            drain_events();
+            publish(s, false);
+        });
+        // Pace the source to the simulated clock.
+        const double sim_end = block_->start_time + static_cast<double>(block_->count) / kSampleRate;
+        const auto target = anchor_real + std::chrono::duration_cast<clock::duration>(
+                                              std::chrono::duration<double>((sim_end - anchor_sim) / speed));
+        auto now = clock::now();
+        if (target > now) {
+            lag_.store(0.0);
+            while (running_.load(std::memory_order_relaxed) && now < target && commands_.empty()) {
+                std::this_thread::sleep_for(std::min<clock::duration>(target - now, std::chrono::milliseconds(20)));
+                now = clock::now();
+            }
+        } else {
+            lag_.store(std::chrono::duration<double>(now - target).count());
+        }
+    }
+    publish(meter_->snapshot(), true);
+}
+
+void Device::apply_command(const MeterCommand& c) {
+    switch (c.kind) {
+        case MeterCommand::Kind::Configure: meter_->configure(c.config); break;
+        case MeterCommand::Kind::Reset: meter_->apply(c.reset); break;
+        case MeterCommand::Kind::LatchClear: meter_->apply(c.latch); break;
+        case MeterCommand::Kind::SetRtc: meter_->set_rtc(c.rtc); break;
+        case MeterCommand::Kind::SimSetLoad:
+            if (simulator_) simulator_->set_load(c.panel, c.channel, c.amps, c.pf);
+            break;
+        case MeterCommand::Kind::SimTrip:
+            if (simulator_) {
+                if (c.value != 0.0) simulator_->trip(c.panel, c.channel);
+                else simulator_->restore(c.panel, c.channel);
+            }
+            break;
+        case MeterCommand::Kind::SimRamp:
+            if (simulator_) simulator_->ramp(c.panel, c.channel, c.amps, c.seconds);
+            break;
+        case MeterCommand::Kind::SimVoltage:
+            if (simulator_) simulator_->voltage_event(c.phase_mask, c.value, c.seconds);
+            break;
+        case MeterCommand::Kind::SimFrequency:
+            if (simulator_) simulator_->set_frequency(c.value);
+            break;
+        case MeterCommand::Kind::SimSpeed: break;  // speed_ is read directly
+        case MeterCommand::Kind::SimCtSize:
+            if (simulator_) simulator_->set_ct_size(c.panel, c.channel, static_cast<int>(c.value));
+            break;
+    }
+}
+
+void Device::send(const MeterCommand& command) {
+    if (running_.load()) {
+        // The queue is drained every block (<= 100 ms of metered time); a full
+        // queue means the acquisition thread is stuck: wait briefly rather than drop.
+        for (int tries = 0; !commands_.push(command); ++tries) {
+            if (tries > 500) {
+                spdlog::error("meter command queue full; command dropped");
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+    } else {
+        apply_command(command);
+        published_.write_slot() = meter_->snapshot();
+        published_.publish();
+    }
+}
+
+const MeterSnapshot& Device::snapshot() {
+    published_.fetch();
+    return published_.read_slot();
+}
+
+WriteResult Device::write_setting(const SettingDef& def, const SettingValue& value) {
+    WriteResult r = persist_setting(store_.get(), settings_, def, value);
+    if (!r.ok()) return r;
+    if (def.panel != 0) {
+        MeterCommand cmd;
+        cmd.kind = MeterCommand::Kind::Configure;
+        cmd.config = metering_config(settings_);
+        send(cmd);
+        if (def.key.find(".ct_size.") != std::string::npos) {
+            MeterCommand ct;
+            ct.kind = MeterCommand::Kind::SimCtSize;
+            ct.panel = def.panel;
+            ct.channel = def.channel;
+            ct.value = static_cast<double>(std::get<int64_t>(value));
+            send(ct);
+        }
+    }
+    return r;
+}
+
+WriteResult Device::write_setting(std::string_view key, const SettingValue& value) {
+    const SettingDef* def = find_setting(key);
+    if (!def) return {WriteError::UnknownKey, "unknown setting " + std::string(key)};
+    return write_setting(*def, value);
+}
+
+WriteResult Device::write_settings(const std::vector<std::pair<const SettingDef*, SettingValue>>& batch) {
+    Settings trial = settings_;
+    for (const auto& [def, value] : batch) {
+        WriteResult r = openbcpm::write_setting(trial, *def, value);
+        if (!r.ok()) return r;
+    }
+    for (const auto& [def, value] : batch) {
+        WriteResult r = write_setting(*def, value);
+        if (!r.ok()) return r;  // cannot happen: the trial accepted the same sequence
+    }
+    return {};
+}
+
+void Device::reset(const ResetCommand& command) {
+    MeterCommand cmd;
+    cmd.kind = MeterCommand::Kind::Reset;
+    cmd.reset = command;
+    send(cmd);
+}
+
+void Device::clear_latches(const LatchClearCommand& command) {
+    MeterCommand cmd;
+    cmd.kind = MeterCommand::Kind::LatchClear;
+    cmd.latch = command;
+    send(cmd);
+}
+
+bool Device::set_rtc(int64_t unix_seconds, RtcSource source) {
+    if (source != RtcSource::Other && settings_.gateway.rtc_control != static_cast<int>(source)) return false;
+    MeterCommand cmd;
+    cmd.kind = MeterCommand::Kind::SetRtc;
+    cmd.rtc = unix_seconds;
+    send(cmd);
+    return true;
+}
+
+int Device::power_up_counter(int panel) const { return power_up_.at(static_cast<size_t>(panel - 1)); }
+
+void Device::set_power_up_counter(int panel, int value) {
+    power_up_.at(static_cast<size_t>(panel - 1)) = value;
+    if (store_) store_->save_counter(power_up_key(panel), value);
+}
+
+bool Device::sim_set_load(int panel, int channel, double amps, std::optional<double> pf) {
+    if (!simulator_) return false;
+    MeterCommand cmd;
+    cmd.kind = MeterCommand::Kind::SimSetLoad;
+    cmd.panel = panel;
+    cmd.channel = channel;
+    cmd.amps = amps;
+    cmd.pf = pf;
+    send(cmd);
+    return true;
+}
+
+bool Device::sim_trip(int panel, int channel, bool tripped) {
+    if (!simulator_) return false;
+    MeterCommand cmd;
+    cmd.kind = MeterCommand::Kind::SimTrip;
+    cmd.panel = panel;
+    cmd.channel = channel;
+    cmd.value = tripped ? 1.0 : 0.0;
+    send(cmd);
+    return true;
+}
+
+bool Device::sim_ramp(int panel, int channel, double amps, double seconds) {
+    if (!simulator_) return false;
+    MeterCommand cmd;
+    cmd.kind = MeterCommand::Kind::SimRamp;
+    cmd.panel = panel;
+    cmd.channel = channel;
+    cmd.amps = amps;
+    cmd.seconds = seconds;
+    send(cmd);
+    return true;
+}
+
+bool Device::sim_voltage(int phase_mask, double magnitude, double seconds) {
+    if (!simulator_) return false;
+    MeterCommand cmd;
+    cmd.kind = MeterCommand::Kind::SimVoltage;
+    cmd.phase_mask = phase_mask;
+    cmd.value = magnitude;
+    cmd.seconds = seconds;
+    send(cmd);
+    return true;
+}
+
+bool Device::sim_frequency(double hz) {
+    if (!simulator_) return false;
+    MeterCommand cmd;
+    cmd.kind = MeterCommand::Kind::SimFrequency;
+    cmd.value = hz;
+    send(cmd);
+    return true;
+}
+
+bool Device::sim_speed(double speed) {
+    if (!(speed > 0.0) || speed > 100000.0) return false;
+    speed_.store(speed);
+    return true;
+}
+
+void Device::poll() {
+    event_batch_.clear();
+    EventRecord r;
+    while (events_.pop(r)) event_batch_.push_back(r);
+    if (!event_batch_.empty()) {
+        if (store_) {
+            try {
+                const auto wall = std::chrono::duration_cast<std::chrono::seconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count();
+                store_->append_events(event_batch_.data(), event_batch_.size(), wall,
+                                      static_cast<size_t>(config_.storage.event_history));
+            } catch (const StoreError& e) {
+                spdlog::error("event history: {}", e.what());
+            }
+        }
+        for (const EventRecord& e : event_batch_) {
+            for (const auto& l : listeners_) l(e);
+        }
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_checkpoint_ >= std::chrono::milliseconds(config_.storage.checkpoint_ms)) checkpoint();
+}
+
+void Device::checkpoint() {
+    last_checkpoint_ = std::chrono::steady_clock::now();
+    if (!store_) return;
+    const MeterSnapshot& s = snapshot();
+    if (s.sequence == checkpointed_sequence_) return;
+    try {
+        store_->checkpoint(s);
+        checkpointed_sequence_ = s.sequence;
+    } catch (const StoreError& e) {
+        spdlog::error("checkpoint failed: {}", e.what());
+    }
+}
+
+}  // namespace openbcpm

@@ -1,0 +1,145 @@
+// One running meter: the acquisition thread (source -> metering) and the model
+// the protocol faces use on the event loop thread (settings, the latest
+// snapshot, event notifications, commands). Faces never compute: they read
+// the snapshot and submit validated writes here.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/spsc_queue.hpp"
+#include "core/triple_buffer.hpp"
+#include "metering/meter.hpp"
+#include "sources/sample_source.hpp"
+#include "storage/store.hpp"
+
+namespace openbcpm {
+
+class PanelSimulator;
+
+// What the event loop asks of the acquisition thread.
+struct MeterCommand {
+    enum class Kind : uint8_t {
+        Configure,
+        Reset,
+        LatchClear,
+        SetRtc,
+        SimSetLoad,
+        SimTrip,
+        SimRamp,
+        SimVoltage,
+        SimFrequency,
+        SimSpeed,
+        SimCtSize,
+    };
+    Kind kind = Kind::Configure;
+    MeteringConfig config{};
+    ResetCommand reset{};
+    LatchClearCommand latch{};
+    int64_t rtc = 0;
+    int panel = 1;
+    int channel = 1;
+    double amps = 0.0;
+    std::optional<double> pf;
+    double seconds = 0.0;
+    double value = 0.0;  // magnitude, frequency, speed, CT size
+    int phase_mask = 0b111;
+};
+
+enum class RtcSource : uint8_t { Bacnet = 0, Modbus = 1, Other = 2 };
+
+class Device {
+public:
+    // Opens storage (when state_dir is set), merges settings, restores NV
+    // state and builds the source. Does not start acquisition.
+    Device(const Config& config, const std::optional<std::filesystem::path>& state_dir);
+    ~Device();
+    Device(const Device&) = delete;
+    Device& operator=(const Device&) = delete;
+
+    void start();  // starts the acquisition thread
+    void stop();   // stops it and writes a final checkpoint
+    // Meters `seconds` of source time on the calling thread as fast as it can
+    // (for `simulate` and tests); the acquisition thread must not be running.
+    void run_inline(double seconds);
+
+    // --- The model, for the event loop thread ---
+    const Settings& settings() const { return settings_; }
+    const Config& config() const { return config_; }
+    // The newest snapshot (refreshes from the acquisition thread).
+    const MeterSnapshot& snapshot();
+    // Validates, applies, persists; pushes metering changes to the meter.
+    WriteResult write_setting(const SettingDef& def, const SettingValue& value);
+    WriteResult write_setting(std::string_view key, const SettingValue& value);
+    // Validates a whole batch first; applies all or nothing.
+    WriteResult write_settings(const std::vector<std::pair<const SettingDef*, SettingValue>>& batch);
+    void reset(const ResetCommand& command);
+    void clear_latches(const LatchClearCommand& command);
+    // Sets the RTC when `source` has write access (RTC_Control); false otherwise.
+    bool set_rtc(int64_t unix_seconds, RtcSource source);
+    int power_up_counter(int panel) const;
+    void set_power_up_counter(int panel, int value);
+
+    // Simulator control (no effect on a replay source; returns false then).
+    bool simulating() const { return simulator_ != nullptr; }
+    bool sim_set_load(int panel, int channel, double amps, std::optional<double> pf);
+    bool sim_trip(int panel, int channel, bool tripped);
+    bool sim_ramp(int panel, int channel, double amps, double seconds);
+    bool sim_voltage(int phase_mask, double magnitude, double seconds);
+    bool sim_frequency(double hz);
+    bool sim_speed(double speed);
+    double speed() const { return speed_.load(); }
+
+    // Event changes, delivered on the event loop thread by poll().
+    using EventListener = std::function<void(const EventRecord&)>;
+    void on_event(EventListener listener) { listeners_.push_back(std::move(listener)); }
+    // Moves events to storage and listeners; checkpoints when due. Call often.
+    void poll();
+    // Writes energy/maxima/NV counters now.
+    void checkpoint();
+
+    Store* store() { return store_.get(); }
+    uint64_t events_dropped() const { return events_dropped_.load(); }
+    double lag_seconds() const { return lag_.load(); }
+    std::chrono::steady_clock::time_point started() const { return started_; }
+
+private:
+    void acquisition_loop();
+    void send(const MeterCommand& command);
+    void apply_command(const MeterCommand& command);
+
+    Config config_;
+    Settings settings_;
+    std::unique_ptr<Store> store_;
+    std::unique_ptr<SampleSource> source_;
+    PanelSimulator* simulator_ = nullptr;  // source_ when it is the simulator
+    std::unique_ptr<Meter> meter_;
+    std::unique_ptr<SampleBlock> block_;
+
+    SpscQueue<MeterCommand, 64> commands_;
+    SpscQueue<EventRecord, 8192> events_;
+    TripleBuffer<MeterSnapshot> published_;
+    MeterSnapshot latest_{};
+    uint64_t checkpointed_sequence_ = ~uint64_t{0};
+    std::chrono::steady_clock::time_point last_checkpoint_{};
+    std::chrono::steady_clock::time_point started_{};
+
+    std::vector<EventListener> listeners_;
+    std::vector<EventRecord> event_batch_;
+    std::array<int, kMaxPanels> power_up_{};
+
+    std::thread thread_;
+    std::atomic<bool> running_{false};
+    std::atomic<double> speed_{1.0};
+    std::atomic<double> lag_{0.0};
+    std::atomic<uint64_t> events_dropped_{0};
+};
+
+}  // namespace openbcpm

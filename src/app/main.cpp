@@ -1,0 +1,93 @@
+// openbcpm: a software BCPME branch circuit power meter.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "app/commands.hpp"
+#include "config/config.hpp"
+
+using namespace openbcpm;
+
+int main(int argc, char** argv) {
+    CLI::App app{"openbcpm - a software BCPME panelboard monitoring system (branch circuit power meter)"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "openbcpm 0.1.0");
+
+    CommonOptions common;
+    auto add_config = [&](CLI::App* sub) {
+        sub->add_option("-c,--config", common.config_file, "TOML configuration file (default: the embedded panel)")
+            ->check(CLI::ExistingFile);
+    };
+    auto add_state = [&](CLI::App* sub, bool required) {
+        auto* o = sub->add_option("-s,--state-dir", common.state_dir, "Directory of the non-volatile store");
+        if (required) o->required();
+    };
+
+    CLI::App* run = app.add_subcommand("run", "Run the meter until stopped (SIGINT/SIGTERM)");
+    add_config(run);
+    add_state(run, false);
+    common.state_dir = "openbcpm-state";
+
+    SimulateOptions sim;
+    CLI::App* simulate = app.add_subcommand("simulate", "Meter N simulated seconds as fast as possible, then print");
+    add_config(simulate);
+    simulate->add_option("--seconds", sim.seconds, "Simulated seconds to run")->required()->check(CLI::Range(0.0, 1e7));
+    simulate->add_flag("--json", sim.json, "Print the meter's state as JSON");
+    simulate->add_option("--state-dir", sim.state_dir, "Use (and update) this non-volatile store");
+
+    RecordOptions rec;
+    CLI::App* record = app.add_subcommand("record", "Record the simulator's samples to a replay file");
+    add_config(record);
+    record->add_option("--seconds", rec.seconds, "Simulated seconds to record")->required()->check(CLI::Range(0.1, 86400.0));
+    record->add_option("-o,--out", rec.out, "Output file (.obr)")->required();
+
+    bool print_default = false;
+    CLI::App* config = app.add_subcommand("config", "Print the embedded default configuration or check a file");
+    config->add_flag("--default", print_default, "Print the embedded default configuration");
+    std::string check_file;
+    config->add_option("--check", check_file, "Validate a configuration file");
+
+    EventsOptions ev;
+    CLI::App* events = app.add_subcommand("events", "Print the event history of a state directory");
+    events->add_option("-s,--state-dir", ev.state_dir, "Directory of the non-volatile store")->required();
+    events->add_option("-n,--limit", ev.limit, "Most recent events to print")->check(CLI::Range(1, 1000000));
+    events->add_flag("--json", ev.json, "Print JSON lines");
+
+    bool reset_all = false;
+    std::string reset_dir;
+    CLI::App* factory = app.add_subcommand("factory-reset", "Restore factory settings in a state directory");
+    factory->add_option("-s,--state-dir", reset_dir, "Directory of the non-volatile store")->required();
+    factory->add_flag("--all", reset_all, "Also clear energy, maxima, counters, events and users");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+
+    try {
+        if (*run) return run_command(common);
+        if (*simulate) return simulate_command(common, sim);
+        if (*record) return record_command(common, rec);
+        if (*config) {
+            if (!check_file.empty()) {
+                load_config_file(check_file);
+                std::cout << check_file << ": ok\n";
+                return 0;
+            }
+            if (print_default || check_file.empty()) std::cout << default_config_text();
+            return 0;
+        }
+        if (*events) return events_command(ev);
+        if (*factory) return factory_reset_command(reset_dir, reset_all);
+    } catch (const ConfigError& e) {
+        std::fprintf(stderr, "openbcpm: configuration refused: %s\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "openbcpm: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

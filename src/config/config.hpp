@@ -1,0 +1,64 @@
+// The TOML configuration file: the device, its settings and the simulation.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "core/settings.hpp"
+#include "sources/simulation_config.hpp"
+
+namespace openbcpm {
+
+// A refused configuration: where and why. what() reads "FILE:LINE: KEY: REASON".
+class ConfigError : public std::runtime_error {
+public:
+    ConfigError(std::string file, int line, std::string key, std::string reason);
+    const std::string& file() const { return file_; }
+    int line() const { return line_; }
+    const std::string& key() const { return key_; }
+    const std::string& reason() const { return reason_; }
+
+private:
+    std::string file_;
+    int line_;
+    std::string key_;
+    std::string reason_;
+};
+
+struct SourceConfig {
+    std::string kind = "simulator";  // "simulator" | "replay"
+    std::string replay_file;         // for "replay"
+    bool replay_loop = true;
+};
+
+struct StorageConfig {
+    int checkpoint_ms = 1000;  // energy/maxima checkpoint period
+    int event_history = 10000; // events kept in the history
+};
+
+struct ModbusConfig {
+    int max_connections = 64;
+    int idle_timeout_s = 60;
+};
+
+struct Config {
+    Settings settings;                             // factory defaults + what the file says
+    std::map<std::string, SettingValue> explicit_settings;  // setting key -> value the file gave
+    SimulationConfig simulation;
+    SourceConfig source;
+    StorageConfig storage;
+    ModbusConfig modbus;
+    std::string origin = "<embedded default>";
+};
+
+// Parses TOML text; `origin` names it in error messages. Throws ConfigError.
+Config parse_config(std::string_view text, const std::string& origin);
+Config load_config_file(const std::string& path);
+// The embedded default: a two-panel, 84-channel data-centre panel.
+std::string_view default_config_text();
+Config default_config();
+
+}  // namespace openbcpm

@@ -1,0 +1,502 @@
+#include "sources/simulator.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace openbcpm {
+
+namespace {
+constexpr double kTwoPi = 2.0 * std::numbers::pi;
+constexpr double kSqrt2 = std::numbers::sqrt2;
+constexpr double kDeg = std::numbers::pi / 180.0;
+// Floor of every CT reading (amps RMS): what an idle channel shows before the 50 mA cut.
+constexpr double kCurrentNoiseFloor = 0.005;
+// Inputs saturate at 120 % of their range (the strips' 120 A momentary rating on 100 A CTs).
+constexpr double kOverRange = 1.2;
+constexpr double kVoltageRange = 300.0;  // V L-N
+
+uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t splitmix(uint64_t& x) {
+    uint64_t z = (x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+}  // namespace
+
+Rng::Rng(uint64_t seed) {
+    uint64_t x = seed;
+    for (auto& w : s_) w = splitmix(x);
+}
+
+uint64_t Rng::next() {
+    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+}
+
+double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+
+double Rng::gaussian() {
+    if (has_spare_) {
+        has_spare_ = false;
+        return spare_;
+    }
+    double u1 = uniform();
+    while (u1 <= 0.0) u1 = uniform();
+    const double u2 = uniform();
+    const double r = std::sqrt(-2.0 * std::log(u1));
+    spare_ = r * std::sin(kTwoPi * u2);
+    has_spare_ = true;
+    return r * std::cos(kTwoPi * u2);
+}
+
+Phase physical_phase(Wiring wiring, StripConfiguration cfg, int channel) {
+    const auto p = static_cast<int>(default_phase(cfg, channel));
+    switch (wiring) {
+        case Wiring::SinglePhase2Wire: return Phase::A;
+        case Wiring::SplitPhase3Wire: {
+            // Breakers alternate A, B down a split-phase panel.
+            const int k = cfg == StripConfiguration::Sequential ? channel - 1 : (channel - 1) / 2;
+            return static_cast<Phase>(k % 2);
+        }
+        default: return static_cast<Phase>(p);
+    }
+}
+
+PanelSimulator::PanelSimulator(const SimulationConfig& config, const ModelInfo& model,
+                               const std::array<std::array<int, kChannelsPerPanel>, kMaxPanels>& ct_sizes)
+    : config_(config), model_(model), ct_sizes_(ct_sizes), rng_(config.seed), frequency_(config.frequency) {
+    order_used_[1] = true;
+    for (const Harmonic& h : config_.voltage_harmonics) order_used_[static_cast<size_t>(h.order)] = true;
+    for (int panel = 1; panel <= kMaxPanels; ++panel) {
+        for (int c = 1; c <= kChannelsPerPanel; ++c) {
+            ChannelLoad& l = loads_[static_cast<size_t>(panel - 1)][static_cast<size_t>(c - 1)];
+            l.phase = physical_phase(config_.wiring, config_.panel_configuration[static_cast<size_t>(panel - 1)], c);
+            if (auto aux = aux_phase(c)) l.phase = *aux;
+            l.noise = config_.current_noise;
+        }
+    }
+    for (const LoadSpec& spec : config_.loads) {
+        if (spec.panel < 1 || spec.panel > kMaxPanels || spec.channel < 1 || spec.channel > kChannelsPerPanel) {
+            continue;
+        }
+        ChannelLoad& l = loads_[static_cast<size_t>(spec.panel - 1)][static_cast<size_t>(spec.channel - 1)];
+        l.present = true;
+        l.spec = spec;
+        l.base_amps = spec.amps;
+        l.pf = spec.pf;
+        if (spec.noise) l.noise = *spec.noise;
+        if (spec.phase) l.phase = *spec.phase;
+        if (spec.schedule.kind == ScheduleKind::Inrush) l.switched_on_at = spec.schedule.inrush_at;
+        for (const Harmonic& h : spec.harmonics) order_used_[static_cast<size_t>(h.order)] = true;
+        rebuild_unit_waveform(l);
+    }
+    events_ = config_.events;
+    std::stable_sort(events_.begin(), events_.end(),
+                     [](const ScenarioEvent& a, const ScenarioEvent& b) { return a.at < b.at; });
+    rebuild_voltage_waveforms();
+}
+
+SourceInfo PanelSimulator::info() const {
+    return SourceInfo{"simulator", model_.panels, config_.frequency};
+}
+
+void PanelSimulator::rebuild_voltage_waveforms() {
+    const double v = config_.voltage_ln;
+    std::array<double, 3> mag{};
+    std::array<double, 3> angle{};  // degrees
+    switch (config_.wiring) {
+        case Wiring::Wye4Wire:
+        case Wiring::Delta3Wire:
+            mag = {v, v, v};
+            angle = {0.0, -120.0, 120.0};
+            break;
+        case Wiring::SplitPhase3Wire:
+            mag = {v, v, 0.0};
+            angle = {0.0, 180.0, 0.0};
+            break;
+        case Wiring::SinglePhase2Wire:
+            mag = {v, 0.0, 0.0};
+            break;
+        case Wiring::HighLegDelta:
+            // A and C are the centre-tapped winding; B is the high leg, sqrt(3) V at -90 degrees.
+            mag = {v, std::sqrt(3.0) * v, v};
+            angle = {0.0, -90.0, 180.0};
+            break;
+    }
+    for (size_t p = 0; p < 3; ++p) {
+        Waveform& w = voltage_wave_[p];
+        w = Waveform{};
+        const double m = mag[p] * config_.imbalance[p] * voltage_mult_[p];
+        if (m <= 0.0) continue;
+        const double a = angle[p] * kDeg;
+        auto add = [&](int order, double rms, double phase) {
+            if (w.terms >= kMaxTerms) return;
+            const auto i = static_cast<size_t>(w.terms++);
+            w.order[i] = order;
+            w.a[i] = static_cast<float>(kSqrt2 * rms * std::cos(phase));
+            w.b[i] = static_cast<float>(-kSqrt2 * rms * std::sin(phase));
+        };
+        add(1, m, a);
+        for (const Harmonic& h : config_.voltage_harmonics) {
+            add(h.order, m * h.fraction, h.order * a + h.phase_deg * kDeg);
+        }
+    }
+    if (config_.wiring == Wiring::Delta3Wire) {
+        // With no neutral, the meter's L-N inputs see the phases against their own
+        // average (the derived virtual neutral): remove the common part.
+        Waveform common;
+        for (const Waveform& w : voltage_wave_) {
+            for (int t = 0; t < w.terms; ++t) {
+                int slot = -1;
+                for (int u = 0; u < common.terms; ++u) {
+                    if (common.order[static_cast<size_t>(u)] == w.order[static_cast<size_t>(t)]) slot = u;
+                }
+                if (slot < 0) {
+                    if (common.terms >= kMaxTerms) continue;
+                    slot = common.terms++;
+                    common.order[static_cast<size_t>(slot)] = w.order[static_cast<size_t>(t)];
+                }
+                common.a[static_cast<size_t>(slot)] += w.a[static_cast<size_t>(t)] / 3.0f;
+                common.b[static_cast<size_t>(slot)] += w.b[static_cast<size_t>(t)] / 3.0f;
+            }
+        }
+        for (Waveform& w : voltage_wave_) {
+            for (int u = 0; u < common.terms; ++u) {
+                int slot = -1;
+                for (int t = 0; t < w.terms; ++t) {
+                    if (w.order[static_cast<size_t>(t)] == common.order[static_cast<size_t>(u)]) slot = t;
+                }
+                if (slot < 0) {
+                    if (w.terms >= kMaxTerms) continue;
+                    slot = w.terms++;
+                    w.order[static_cast<size_t>(slot)] = common.order[static_cast<size_t>(u)];
+                }
+                w.a[static_cast<size_t>(slot)] -= common.a[static_cast<size_t>(u)];
+                w.b[static_cast<size_t>(slot)] -= common.b[static_cast<size_t>(u)];
+            }
+        }
+    }
+}
+
+void PanelSimulator::rebuild_unit_waveform(ChannelLoad& l) {
+    Waveform& w = l.unit;
+    w = Waveform{};
+    double harmonic_power = 0.0;
+    for (const Harmonic& h : l.spec.harmonics) harmonic_power += h.fraction * h.fraction;
+    const double i1 = 1.0 / std::sqrt(1.0 + harmonic_power);
+    double voltage_angle = 0.0;
+    switch (config_.wiring) {
+        case Wiring::SplitPhase3Wire: voltage_angle = l.phase == Phase::B ? 180.0 : 0.0; break;
+        case Wiring::HighLegDelta: {
+            constexpr std::array<double, 3> a{0.0, -90.0, 180.0};
+            voltage_angle = a[static_cast<size_t>(l.phase)];
+            break;
+        }
+        default: {
+            constexpr std::array<double, 3> a{0.0, -120.0, 120.0};
+            voltage_angle = a[static_cast<size_t>(l.phase)];
+        }
+    }
+    const double pf = std::clamp(std::abs(l.pf), 0.0, 1.0);
+    const double phi = std::acos(pf) * (l.pf < 0 ? -1.0 : 1.0);  // lagging: current behind voltage
+    const double ia = voltage_angle * kDeg - phi;
+    auto add = [&](int order, double rms, double phase) {
+        if (w.terms >= kMaxTerms) return;
+        const auto i = static_cast<size_t>(w.terms++);
+        w.order[i] = order;
+        w.a[i] = static_cast<float>(kSqrt2 * rms * std::cos(phase));
+        w.b[i] = static_cast<float>(-kSqrt2 * rms * std::sin(phase));
+    };
+    add(1, i1, ia);
+    for (const Harmonic& h : l.spec.harmonics) add(h.order, i1 * h.fraction, h.order * ia + h.phase_deg * kDeg);
+}
+
+double PanelSimulator::envelope(ChannelLoad& l, double t, bool advance_walk, double dt) {
+    if (l.tripped) return 0.0;
+    double amps = l.base_amps;
+    const LoadSchedule& s = l.spec.schedule;
+    if (l.ramp_end >= 0.0) {
+        if (t >= l.ramp_end) {
+            amps = l.ramp_to;
+        } else if (t >= l.ramp_start) {
+            const double f = (t - l.ramp_start) / (l.ramp_end - l.ramp_start);
+            amps = l.ramp_from + f * (l.ramp_to - l.ramp_from);
+        } else {
+            amps = l.ramp_from;
+        }
+    }
+    switch (s.kind) {
+        case ScheduleKind::Constant: break;
+        case ScheduleKind::Daily: {
+            if (s.daily.empty()) break;
+            const double hours = std::fmod(config_.start_time_of_day + t / 3600.0, 24.0);
+            const double pos = hours / 24.0 * static_cast<double>(s.daily.size());
+            const auto i0 = static_cast<size_t>(pos) % s.daily.size();
+            const size_t i1 = (i0 + 1) % s.daily.size();
+            const double f = pos - std::floor(pos);
+            amps *= s.daily[i0] + f * (s.daily[i1] - s.daily[i0]);
+            break;
+        }
+        case ScheduleKind::Steps: {
+            for (const auto& [at, a] : s.steps) {
+                if (at <= t) amps = a;
+            }
+            break;
+        }
+        case ScheduleKind::RandomWalk: {
+            if (advance_walk && dt > 0.0) {
+                l.walk *= std::exp(s.walk_sigma * std::sqrt(dt) * rng_.gaussian());
+                l.walk = std::clamp(l.walk, s.walk_min, s.walk_max);
+            }
+            amps *= l.walk;
+            break;
+        }
+        case ScheduleKind::Inrush: {
+            if (t < l.switched_on_at) return 0.0;
+            amps *= 1.0 + (s.inrush_multiplier - 1.0) * std::exp(-(t - l.switched_on_at) / s.inrush_tau);
+            break;
+        }
+    }
+    return std::max(amps, 0.0);
+}
+
+void PanelSimulator::apply_due_events(double t) {
+    while (next_event_ < events_.size() && events_[next_event_].at <= t + 1e-9) {
+        const ScenarioEvent& e = events_[next_event_++];
+        switch (e.action) {
+            case ScenarioAction::SetLoad: set_load(e.panel, e.channel, e.amps, e.pf); break;
+            case ScenarioAction::Trip: trip(e.panel, e.channel); break;
+            case ScenarioAction::Restore: restore(e.panel, e.channel); break;
+            case ScenarioAction::Ramp: ramp(e.panel, e.channel, e.amps, e.duration); break;
+            case ScenarioAction::Sag:
+            case ScenarioAction::Swell: voltage_event(e.phase_mask, e.magnitude, e.duration); break;
+            case ScenarioAction::SetFrequency: set_frequency(e.frequency); break;
+        }
+    }
+    bool changed = false;
+    for (size_t p = 0; p < 3; ++p) {
+        if (voltage_event_end_[p] >= 0.0 && t >= voltage_event_end_[p]) {
+            voltage_mult_[p] = 1.0;
+            voltage_event_end_[p] = -1.0;
+            changed = true;
+        }
+    }
+    if (changed) rebuild_voltage_waveforms();
+}
+
+void PanelSimulator::fill_basis(size_t count) {
+    const double step = kTwoPi * frequency_ / kSampleRate;
+    for (int h = 1; h <= kMaxOrder; ++h) {
+        if (!order_used_[static_cast<size_t>(h)]) continue;
+        // Rotate a unit phasor sample by sample, in double, from an exact start.
+        double c = std::cos(h * theta_);
+        double s = std::sin(h * theta_);
+        const double rc = std::cos(h * step);
+        const double rs = std::sin(h * step);
+        auto& bc = basis_cos_[static_cast<size_t>(h)];
+        auto& bs = basis_sin_[static_cast<size_t>(h)];
+        for (size_t k = 0; k < count; ++k) {
+            bc[k] = static_cast<float>(c);
+            bs[k] = static_cast<float>(s);
+            const double nc = c * rc - s * rs;
+            s = s * rc + c * rs;
+            c = nc;
+        }
+    }
+    theta_ = std::fmod(theta_ + step * static_cast<double>(count), kTwoPi);
+}
+
+void PanelSimulator::render(const Waveform& w, float env0, float env1, size_t count, float* out) const {
+    std::fill(out, out + count, 0.0f);
+    for (int t = 0; t < w.terms; ++t) {
+        const auto i = static_cast<size_t>(t);
+        const float a = w.a[i];
+        const float b = w.b[i];
+        const float* c = basis_cos_[static_cast<size_t>(w.order[i])].data();
+        const float* s = basis_sin_[static_cast<size_t>(w.order[i])].data();
+        for (size_t k = 0; k < count; ++k) out[k] += a * c[k] + b * s[k];
+    }
+    if (env0 == env1) {
+        for (size_t k = 0; k < count; ++k) out[k] *= env0;
+    } else {
+        const float slope = (env1 - env0) / static_cast<float>(count);
+        for (size_t k = 0; k < count; ++k) out[k] *= env0 + slope * static_cast<float>(k);
+    }
+}
+
+bool PanelSimulator::read(SampleBlock& block) {
+    const size_t n = kBlockSamples;
+    const double t0 = time();
+    const double dt = static_cast<double>(n) / kSampleRate;
+    apply_due_events(t0);
+    fill_basis(n);
+    block.start_time = t0;
+    block.count = n;
+    block.current_clipped = false;
+
+    // Voltages.
+    const float vlimit = static_cast<float>(kOverRange * kVoltageRange * kSqrt2);
+    for (size_t p = 0; p < kVoltageInputs; ++p) {
+        float* out = block.voltage[p].data();
+        render(voltage_wave_[p], 1.0f, 1.0f, n, out);
+        const double rms = config_.voltage_ln * config_.voltage_noise;
+        bool clipped = false;
+        for (size_t k = 0; k < n; ++k) {
+            if (rms > 0.0) out[k] += static_cast<float>(rms * rng_.gaussian());
+            if (std::abs(out[k]) > vlimit) {
+                out[k] = std::copysign(vlimit, out[k]);
+                clipped = true;
+            }
+        }
+        block.voltage_clipped[p] = clipped;
+    }
+
+    for (int panel = 1; panel <= kMaxPanels; ++panel) {
+        const auto pi = static_cast<size_t>(panel - 1);
+        auto& currents = block.current[pi];
+        if (!model_.has_panel(panel)) {
+            for (auto& ch : currents) std::fill(ch.begin(), ch.begin() + static_cast<long>(n), 0.0f);
+            continue;
+        }
+        std::array<std::array<float, kBlockSamples>, 3> mains{};
+        std::array<double, 3> mains_rms{};
+        for (int c = 1; c <= kChannelsPerPanel; ++c) {
+            const auto ci = static_cast<size_t>(c - 1);
+            ChannelLoad& l = loads_[pi][ci];
+            float* out = currents[ci].data();
+            const bool exists = model_.has_channel(c) && c != kNeutralAuxChannel;
+            if (!exists || !l.present) {
+                std::fill(out, out + n, 0.0f);
+                l.envelope_start = l.envelope_end = 0.0;
+                continue;
+            }
+            l.envelope_start = envelope(l, t0, false, 0.0);
+            l.envelope_end = envelope(l, t0 + dt, true, dt);
+            render(l.unit, static_cast<float>(l.envelope_start), static_cast<float>(l.envelope_end), n, out);
+            if (!is_aux_channel(c) || aux_phase(c)) {
+                auto& m = mains[static_cast<size_t>(l.phase)];
+                for (size_t k = 0; k < n; ++k) m[k] += out[k];
+                mains_rms[static_cast<size_t>(l.phase)] += l.envelope_end;
+            }
+        }
+        // Aux CTs on the mains see the sum of the currents of their phase; aux 4 sees
+        // the neutral, the sum of all three (none in a 3-wire delta).
+        for (size_t p = 0; p < 3; ++p) {
+            std::copy(mains[p].begin(), mains[p].begin() + static_cast<long>(n),
+                      currents[static_cast<size_t>(kFirstAuxChannel - 1) + p].begin());
+        }
+        float* neutral = currents[static_cast<size_t>(kNeutralAuxChannel - 1)].data();
+        for (size_t k = 0; k < n; ++k) {
+            neutral[k] = config_.wiring == Wiring::Delta3Wire ? 0.0f : mains[0][k] + mains[1][k] + mains[2][k];
+        }
+        // CT measurement noise and saturation.
+        for (int c = 1; c <= kChannelsPerPanel; ++c) {
+            if (!model_.has_channel(c)) continue;
+            const auto ci = static_cast<size_t>(c - 1);
+            const ChannelLoad& l = loads_[pi][ci];
+            float* out = currents[ci].data();
+            double level = l.envelope_end;
+            if (is_aux_channel(c)) {
+                level = c == kNeutralAuxChannel ? mains_rms[0] + mains_rms[1] + mains_rms[2]
+                                               : mains_rms[static_cast<size_t>(c - kFirstAuxChannel)];
+            }
+            const double sigma = std::hypot(l.noise * level, kCurrentNoiseFloor);
+            const auto limit = static_cast<float>(kOverRange * kSqrt2 * ct_sizes_[pi][ci]);
+            for (size_t k = 0; k < n; ++k) {
+                float x = out[k] + static_cast<float>(sigma * rng_.gaussian());
+                if (std::abs(x) > limit) {
+                    x = std::copysign(limit, x);
+                    block.current_clipped = true;
+                }
+                out[k] = x;
+            }
+        }
+    }
+    sample_index_ += n;
+    return true;
+}
+
+void PanelSimulator::set_load(int panel, int channel, double amps, std::optional<double> pf) {
+    if (panel < 1 || panel > kMaxPanels || channel < 1 || channel > kChannelsPerPanel) return;
+    ChannelLoad& l = loads_[static_cast<size_t>(panel - 1)][static_cast<size_t>(channel - 1)];
+    l.present = true;
+    l.base_amps = std::max(0.0, amps);
+    l.spec.amps = l.base_amps;
+    // A user-set load replaces the schedule: it is what they asked for.
+    l.spec.schedule.kind = ScheduleKind::Constant;
+    l.ramp_end = -1.0;
+    if (pf) {
+        l.pf = *pf;
+        l.spec.pf = *pf;
+    }
+    rebuild_unit_waveform(l);
+}
+
+void PanelSimulator::trip(int panel, int channel) {
+    if (panel < 1 || panel > kMaxPanels || channel < 1 || channel > kChannelsPerPanel) return;
+    loads_[static_cast<size_t>(panel - 1)][static_cast<size_t>(channel - 1)].tripped = true;
+}
+
+void PanelSimulator::restore(int panel, int channel) {
+    if (panel < 1 || panel > kMaxPanels || channel < 1 || channel > kChannelsPerPanel) return;
+    ChannelLoad& l = loads_[static_cast<size_t>(panel - 1)][static_cast<size_t>(channel - 1)];
+    if (l.tripped) l.switched_on_at = time();
+    l.tripped = false;
+}
+
+void PanelSimulator::ramp(int panel, int channel, double to_amps, double seconds) {
+    if (panel < 1 || panel > kMaxPanels || channel < 1 || channel > kChannelsPerPanel) return;
+    ChannelLoad& l = loads_[static_cast<size_t>(panel - 1)][static_cast<size_t>(channel - 1)];
+    const double now = time();
+    l.ramp_from = envelope(l, now, false, 0.0);
+    l.spec.schedule.kind = ScheduleKind::Constant;
+    l.present = true;
+    l.ramp_to = std::max(0.0, to_amps);
+    l.ramp_start = now;
+    l.ramp_end = now + std::max(seconds, 0.0);
+    l.base_amps = l.ramp_to;
+    l.spec.amps = l.ramp_to;
+}
+
+void PanelSimulator::voltage_event(int phase_mask, double magnitude, double seconds) {
+    for (size_t p = 0; p < 3; ++p) {
+        if ((phase_mask & (1 << p)) == 0) continue;
+        voltage_mult_[p] = std::max(0.0, magnitude);
+        voltage_event_end_[p] = seconds > 0.0 ? time() + seconds : -1.0;
+    }
+    rebuild_voltage_waveforms();
+}
+
+void PanelSimulator::set_frequency(double hz) { frequency_ = std::clamp(hz, 40.0, 70.0); }
+
+void PanelSimulator::set_ct_size(int panel, int channel, int amps) {
+    if (panel < 1 || panel > kMaxPanels || channel < 1 || channel > kChannelsPerPanel) return;
+    ct_sizes_[static_cast<size_t>(panel - 1)][static_cast<size_t>(channel - 1)] = amps;
+}
+
+double PanelSimulator::load_amps(int panel, int channel) const {
+    const ChannelLoad& l = loads_.at(static_cast<size_t>(panel - 1)).at(static_cast<size_t>(channel - 1));
+    return l.tripped ? 0.0 : l.envelope_end;
+}
+
+double PanelSimulator::load_pf(int panel, int channel) const {
+    return loads_.at(static_cast<size_t>(panel - 1)).at(static_cast<size_t>(channel - 1)).pf;
+}
+
+bool PanelSimulator::tripped(int panel, int channel) const {
+    return loads_.at(static_cast<size_t>(panel - 1)).at(static_cast<size_t>(channel - 1)).tripped;
+}
+
+double PanelSimulator::voltage_multiplier(int phase) const { return voltage_mult_.at(static_cast<size_t>(phase)); }
+
+}  // namespace openbcpm
