@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "app/device.hpp"
+#include "app/faces.hpp"
 #include "app/snapshot_json.hpp"
 #include "sources/replay.hpp"
 #include "sources/simulator.hpp"
@@ -25,11 +26,13 @@ int run_command(const CommonOptions& common) {
     const Config cfg = load_config(common);
     Device device(cfg, std::filesystem::path(common.state_dir));
     boost::asio::io_context io;
+    Faces faces(io, device);
 
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         spdlog::info("signal {}: stopping", sig);
+        faces.stop();
         io.stop();
     });
 
@@ -51,6 +54,7 @@ int run_command(const CommonOptions& common) {
     spdlog::info("source: {} at {}x real time; state in {}; power-up #{}", cfg.source.kind, device.speed(),
                  common.state_dir, device.power_up_counter(1));
     device.start();
+    faces.start();
     io.run();
     device.stop();
     spdlog::info("stopped; energy checkpointed");

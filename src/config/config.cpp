@@ -533,6 +533,21 @@ public:
         }
     }
 
+    void parse_faces(Config& cfg, const toml::table& t) const {
+        for (auto&& [k, v] : t) {
+            const std::string key = "faces." + std::string(k.str());
+            std::optional<bool>* slot = nullptr;
+            if (k == "modbus_tcp") slot = &cfg.faces.modbus_tcp;
+            else if (k == "modbus_rtu") slot = &cfg.faces.modbus_rtu;
+            else if (k == "bacnet_ip") slot = &cfg.faces.bacnet_ip;
+            else if (k == "bacnet_mstp") slot = &cfg.faces.bacnet_mstp;
+            else if (k == "snmp") slot = &cfg.faces.snmp;
+            else if (k == "web") slot = &cfg.faces.web;
+            else fail(&v, key, "unknown face (modbus_tcp, modbus_rtu, bacnet_ip, bacnet_mstp, snmp, web)");
+            *slot = boolean(v, key);
+        }
+    }
+
     Config parse(std::string_view text) const {
         toml::table root;
         try {
@@ -566,6 +581,8 @@ public:
                 parse_source(cfg, table(v, name));
             } else if (name == "storage") {
                 parse_storage(cfg, table(v, name));
+            } else if (name == "faces") {
+                parse_faces(cfg, table(v, name));
             } else {
                 fail(&v, name, "unknown section");
             }

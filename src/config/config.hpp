@@ -44,6 +44,11 @@ struct ModbusConfig {
     int idle_timeout_s = 60;
 };
 
+// [faces]: switch faces on or off regardless of Protocol_Mode (absent = as the mode says).
+struct FacesConfig {
+    std::optional<bool> modbus_tcp, modbus_rtu, bacnet_ip, bacnet_mstp, snmp, web;
+};
+
 struct Config {
     Settings settings;                             // factory defaults + what the file says
     std::map<std::string, SettingValue> explicit_settings;  // setting key -> value the file gave
@@ -51,6 +56,7 @@ struct Config {
     SourceConfig source;
     StorageConfig storage;
     ModbusConfig modbus;
+    FacesConfig faces;
     std::string origin = "<embedded default>";
 };
 

@@ -1,0 +1,41 @@
+#include "app/faces.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace openbcpm {
+
+Faces::Faces(boost::asio::io_context& io, Device& device) : io_(io), device_(device) {
+    const FacesConfig& f = device_.config().faces;
+    const int mode = device_.settings().gateway.protocol_mode;
+    // The guide's Protocol_Mode table: Modbus TCP in every mode, BACnet MS/TP on
+    // RS-485 in mode 1, Modbus RTU on RS-485 in modes 2..4, BACnet/IP in mode 2,
+    // SNMP in mode 3. [faces] may switch any of them on or off explicitly.
+    const bool modbus_tcp = f.modbus_tcp.value_or(true);
+    const bool modbus_rtu = f.modbus_rtu.value_or(mode >= 2) && !device_.settings().gateway.serial_device.empty();
+    const bool bacnet_ip = f.bacnet_ip.value_or(mode == 2);
+    const bool mstp = f.bacnet_mstp.value_or(mode == 1) && !device_.settings().gateway.serial_device.empty();
+    const bool snmp = f.snmp.value_or(mode == 3);
+    const bool web = f.web.value_or(true);
+    (void)io_;
+    (void)modbus_tcp;
+    (void)modbus_rtu;
+    (void)bacnet_ip;
+    (void)mstp;
+    (void)snmp;
+    (void)web;
+}
+
+Faces::~Faces() { stop(); }
+
+void Faces::start() {
+    for (auto& f : faces_) {
+        f->start();
+        spdlog::info("{} started", f->name());
+    }
+}
+
+void Faces::stop() {
+    for (auto it = faces_.rbegin(); it != faces_.rend(); ++it) (*it)->stop();
+}
+
+}  // namespace openbcpm
