@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdio>
@@ -24,15 +25,17 @@ Config load_config(const CommonOptions& common) {
 
 int run_command(const CommonOptions& common) {
     const Config cfg = load_config(common);
-    Device device(cfg, std::filesystem::path(common.state_dir));
     boost::asio::io_context io;
-    Faces faces(io, device);
+    bool stopping = false;
+    bool restart = false;
+    std::unique_ptr<Device> device;
+    std::unique_ptr<Faces> faces;
 
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         spdlog::info("signal {}: stopping", sig);
-        faces.stop();
+        stopping = true;
         io.stop();
     });
 
@@ -42,21 +45,43 @@ int run_command(const CommonOptions& common) {
         poll_timer.expires_after(std::chrono::milliseconds(50));
         poll_timer.async_wait([&](const boost::system::error_code& ec) {
             if (ec) return;
-            device.poll();
+            if (device) device->poll();
             schedule_poll();
         });
     };
-    schedule_poll();
 
-    const Settings& s = device.settings();
-    spdlog::info("openbcpm: {} ({} panel{}, {} branch channels), serial {:08X}", s.model.model_name(), s.model.panels,
-                 s.model.panels > 1 ? "s" : "", s.model.branch_channels, s.identity.serial_number);
-    spdlog::info("source: {} at {}x real time; state in {}; power-up #{}", cfg.source.kind, device.speed(),
-                 common.state_dir, device.power_up_counter(1));
-    device.start();
-    faces.start();
-    io.run();
-    device.stop();
+    while (!stopping) {
+        device = std::make_unique<Device>(cfg, std::filesystem::path(common.state_dir));
+        device->set_restart_handler([&] {
+            // Let the requesting handler finish its reply first.
+            boost::asio::post(io, [&] {
+                restart = true;
+                io.stop();
+            });
+        });
+        faces = std::make_unique<Faces>(io, *device);
+        const Settings& s = device->settings();
+        spdlog::info("openbcpm: {} ({} panel{}, {} branch channels), serial {:08X}", s.model.model_name(),
+                     s.model.panels, s.model.panels > 1 ? "s" : "", s.model.branch_channels, s.identity.serial_number);
+        spdlog::info("source: {} at {}x real time; state in {}; power-up #{}", cfg.source.kind, device->speed(),
+                     common.state_dir, device->power_up_counter(1));
+        device->start();
+        faces->start();
+        schedule_poll();
+        io.restart();
+        io.run();
+        faces->stop();
+        poll_timer.cancel();
+        // Let closed sockets and cancelled operations finish before the next round.
+        io.restart();
+        io.poll();
+        faces.reset();
+        device->stop();
+        device.reset();
+        if (!restart) break;
+        restart = false;
+        spdlog::info("system restart");
+    }
     spdlog::info("stopped; energy checkpointed");
     return 0;
 }

@@ -105,7 +105,20 @@ public:
     // Writes energy/maxima/NV counters now.
     void checkpoint();
 
+    // System Restart (the GUI's button): re-initialises the meter in process.
+    // Volatile state resets, NV state stays, the faces rebind with the stored
+    // settings. The handler is installed by the run command; the request is
+    // carried out on the event loop after the caller's handler returns.
+    void set_restart_handler(std::function<void()> handler) { restart_handler_ = std::move(handler); }
+    bool request_restart() {
+        if (!restart_handler_) return false;
+        restart_handler_();
+        return true;
+    }
+
     Store* store() { return store_.get(); }
+    // Where face files live (bdt.ini, certificates); empty without a state directory.
+    std::filesystem::path state_dir() const { return store_ ? store_->dir() : std::filesystem::path(); }
     uint64_t events_dropped() const { return events_dropped_.load(); }
     double lag_seconds() const { return lag_.load(); }
     std::chrono::steady_clock::time_point started() const { return started_; }
@@ -132,6 +145,7 @@ private:
     std::chrono::steady_clock::time_point started_{};
 
     std::vector<EventListener> listeners_;
+    std::function<void()> restart_handler_;
     std::vector<EventRecord> event_batch_;
     std::array<int, kMaxPanels> power_up_{};
 
