@@ -10,6 +10,10 @@ constexpr uint16_t kCounterMax = 32767;
 constexpr std::array<uint16_t, 4> kLevelBits{event_bits::kHighHigh, event_bits::kHigh, event_bits::kLow,
                                              event_bits::kLowLow};
 
+// Timers add up window lengths; a hair of tolerance keeps 50 x 0.2 s equal to 10 s.
+constexpr double kTimerSlack = 1e-6;
+bool elapsed(double timer, int delay) { return timer + kTimerSlack >= delay; }
+
 uint16_t bump(uint16_t c) { return c >= kCounterMax ? uint16_t{1} : static_cast<uint16_t>(c + 1); }
 }  // namespace
 
@@ -93,7 +97,7 @@ void EventEngine::update(int panel, const EventConfig& cfg, double dt, double no
         const bool above_ll = per_mille > cfg.ll;
         if (!t.on_state) {
             t.on_timer = above_ll ? t.on_timer + dt : 0.0;
-            if (above_ll && t.on_timer >= cfg.on_time) {
+            if (above_ll && elapsed(t.on_timer, cfg.on_time)) {
                 t.on_state = true;
                 t.off_timer = 0.0;
                 t.level_timer = {};
@@ -105,7 +109,7 @@ void EventEngine::update(int panel, const EventConfig& cfg, double dt, double no
                 const bool high = lvl < 2;
                 const bool beyond = th > 0 && (high ? per_mille > th : per_mille < th);
                 t.level_timer[lvl] = beyond ? t.level_timer[lvl] + dt : 0.0;
-                if (beyond && t.level_timer[lvl] >= delays[lvl] && !(status & kLevelBits[lvl])) {
+                if (beyond && elapsed(t.level_timer[lvl], delays[lvl]) && !(status & kLevelBits[lvl])) {
                     status |= kLevelBits[lvl];
                     count_latch(state, c, static_cast<LatchLevel>(lvl));
                     emit(make(EventKind::Latched, kLevelBits[lvl], threshold_amps(th)));
@@ -114,7 +118,7 @@ void EventEngine::update(int panel, const EventConfig& cfg, double dt, double no
             // OFF: below Low-Low for the OFF time after ON was declared.
             const bool below_ll = cfg.ll > 0 && per_mille < cfg.ll;
             t.off_timer = below_ll ? t.off_timer + dt : 0.0;
-            if (below_ll && t.off_timer >= cfg.off_time) {
+            if (below_ll && elapsed(t.off_timer, cfg.off_time)) {
                 if (!(status & event_bits::kOff)) {
                     status |= event_bits::kOff;
                     count_latch(state, c, LatchLevel::Off);
@@ -188,11 +192,11 @@ void EventEngine::update(int panel, const EventConfig& cfg, double dt, double no
         const bool is_under = under > 0.0 && v < under;
         vt[p].over = is_over ? vt[p].over + dt : 0.0;
         vt[p].under = is_under ? vt[p].under + dt : 0.0;
-        if (is_over && vt[p].over >= cfg.over_voltage_timer && !(status & event_bits::kVoltageHighLatching)) {
+        if (is_over && elapsed(vt[p].over, cfg.over_voltage_timer) && !(status & event_bits::kVoltageHighLatching)) {
             status |= event_bits::kVoltageHighLatching;
             emit(make(EventKind::Latched, event_bits::kVoltageHighLatching, over));
         }
-        if (is_under && vt[p].under >= cfg.under_voltage_timer && !(status & event_bits::kVoltageLowLatching)) {
+        if (is_under && elapsed(vt[p].under, cfg.under_voltage_timer) && !(status & event_bits::kVoltageLowLatching)) {
             status |= event_bits::kVoltageLowLatching;
             emit(make(EventKind::Latched, event_bits::kVoltageLowLatching, under));
         }

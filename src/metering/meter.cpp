@@ -329,7 +329,7 @@ void Meter::close_subinterval(int panel, bool keep) {
     update_groups(panel, keep);
 }
 
-void Meter::update_groups(int panel, bool demand_updated) {
+void Meter::update_groups(int panel, bool demand_updated, bool track_maxima) {
     PanelReadings& p = state_.panel[static_cast<size_t>(panel - 1)];
     for_each_group(p, [&](GroupReadings& g) {
         if (!g.valid) {
@@ -355,6 +355,7 @@ void Meter::update_groups(int panel, bool demand_updated) {
         g.kwh_snapshot = snap;
         g.kw_demand = kw_demand;
         g.current_demand = current_demand / g.members;
+        if (!track_maxima) return;
         g.max_kw = std::max(g.max_kw, g.kw);
         g.max_current = std::max(g.max_current, g.current);
         if (demand_updated) {
@@ -432,7 +433,7 @@ void Meter::apply(const ResetCommand& cmd) {
                 }
                 break;
         }
-        if (p.present) update_groups(panel, false);
+        if (p.present) update_groups(panel, false, false);
     }
 }
 

@@ -104,7 +104,9 @@ private:
     void update(const WindowResult& w);
     void update_panel(int panel, const WindowResult& w);
     void close_subinterval(int panel, bool keep);
-    void update_groups(int panel, bool demand_updated);
+    // Recomputes the groups from their members; track_maxima=false after a reset,
+    // so cleared maxima read 0 until the next window as the channels' do.
+    void update_groups(int panel, bool demand_updated, bool track_maxima = true);
     void rebuild_groups(int panel, bool reset_changed);
     void clear_group_maxima_touching(int panel, uint64_t channels, bool instantaneous, bool demand);
 

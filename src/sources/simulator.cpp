@@ -326,10 +326,11 @@ void PanelSimulator::render(const Waveform& w, float env0, float env1, size_t co
         const float* s = basis_sin_[static_cast<size_t>(w.order[i])].data();
         for (size_t k = 0; k < count; ++k) out[k] += a * c[k] + b * s[k];
     }
-    if (env0 == env1) {
+    if (env0 == env1 || count < 2) {
         for (size_t k = 0; k < count; ++k) out[k] *= env0;
     } else {
-        const float slope = (env1 - env0) / static_cast<float>(count);
+        // env0 at the first sample, env1 at the last.
+        const float slope = (env1 - env0) / static_cast<float>(count - 1);
         for (size_t k = 0; k < count; ++k) out[k] *= env0 + slope * static_cast<float>(k);
     }
 }
@@ -338,6 +339,9 @@ bool PanelSimulator::read(SampleBlock& block) {
     const size_t n = kBlockSamples;
     const double t0 = time();
     const double dt = static_cast<double>(n) / kSampleRate;
+    // The envelope is taken at the first and the last sample of the block, so a
+    // step on a block boundary lands whole on one side of it.
+    const double t_last = t0 + static_cast<double>(n - 1) / kSampleRate;
     apply_due_events(t0);
     fill_basis(n);
     block.start_time = t0;
@@ -381,7 +385,7 @@ bool PanelSimulator::read(SampleBlock& block) {
                 continue;
             }
             l.envelope_start = envelope(l, t0, false, 0.0);
-            l.envelope_end = envelope(l, t0 + dt, true, dt);
+            l.envelope_end = envelope(l, t_last, true, dt);
             render(l.unit, static_cast<float>(l.envelope_start), static_cast<float>(l.envelope_end), n, out);
             if (!is_aux_channel(c) || aux_phase(c)) {
                 auto& m = mains[static_cast<size_t>(l.phase)];

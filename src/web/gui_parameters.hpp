@@ -1,0 +1,46 @@
+// The guide's "Configuration Parameters" page: which gateway parameters each
+// Protocol_Mode shows, their descriptions, and how the page spells values
+// (Modbus_Parity as None/Even/Odd, BBMD_Enable as "BBMD" or "-").
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/settings.hpp"
+
+namespace openbcpm::web {
+
+struct GuiParameter {
+    std::string_view name;         // "Modbus_Parity", as the page shows it
+    std::string_view setting_key;  // "gateway.modbus_parity"
+    std::string_view description;  // the page's description, with the range in brackets
+};
+
+// Every parameter of the page, in page order.
+const std::vector<GuiParameter>& gui_parameters();
+const GuiParameter* find_gui_parameter(std::string_view name);
+// The parameters the page shows in `protocol_mode` (1..4), in page order.
+std::vector<const GuiParameter*> parameters_for_mode(int protocol_mode);
+
+// The value as the page shows it.
+std::string display_value(const GuiParameter& p, const Settings& s);
+// The page's spelling of a value to a setting value; an error message when
+// the text is not a value of this parameter at all (range checks come later,
+// from write_setting).
+struct ParsedValue {
+    std::optional<SettingValue> value;
+    std::string error;
+};
+ParsedValue parse_display_value(const GuiParameter& p, std::string_view text);
+
+// "Active profiles": the device profile each panel node runs with.
+struct ActiveProfile {
+    int number = 0;
+    int node_id = 0;
+    std::string profile;
+};
+std::vector<ActiveProfile> active_profiles(const Settings& s, int protocol_mode);
+
+}  // namespace openbcpm::web

@@ -1,0 +1,157 @@
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace openbcpm;
+
+namespace {
+ConfigError refused(const std::string& text) {
+    try {
+        parse_config(text, "test.toml");
+    } catch (const ConfigError& e) {
+        return e;
+    }
+    ADD_FAILURE() << "accepted:\n" << text;
+    return ConfigError("", 0, "", "");
+}
+}  // namespace
+
+TEST(Config, TheEmbeddedDefaultIsARealistic84ChannelPanel) {
+    const Config c = default_config();
+    EXPECT_EQ(c.settings.model.branch_channels, 84);
+    EXPECT_EQ(c.settings.model.panels, 2);
+    EXPECT_GT(c.simulation.loads.size(), 60u);
+    EXPECT_EQ(c.settings.panel(1).logical_circuit[2], 1);  // channel 3 in the 3-pole circuit 1
+    EXPECT_EQ(c.settings.panel(1).breaker_size[0], 30);
+    EXPECT_EQ(c.settings.gateway.modbus_tcp_port, 1502);
+    EXPECT_TRUE(c.explicit_settings.count("gateway.modbus_tcp_port"));
+}
+
+TEST(Config, TheIssueContractParses) {
+    const Config c = parse_config(R"(
+[device]
+channels = 84
+[gateway]
+protocol_mode = 4
+modbus_address = 1
+[network]
+ip_address = "127.0.0.1"
+[modbus]
+tcp_port = 502
+[bacnet]
+ip_port = 47808
+[snmp]
+port = 161
+[web]
+port = 443
+[panel.1]
+configuration = "top-feed"
+[simulation]
+seed = 1
+speed = 1.0
+wiring = "wye"
+voltage_ln = 120.0
+frequency = 60.0
+[[simulation.load]]
+panel = 1
+channel = 5
+amps = 12.5
+pf = 0.85
+)", "contract.toml");
+    EXPECT_EQ(c.settings.gateway.modbus_tcp_port, 502);
+    EXPECT_EQ(c.settings.gateway.web_port, 443);
+    ASSERT_EQ(c.simulation.loads.size(), 1u);
+    EXPECT_EQ(c.simulation.loads[0].channel, 5);
+    EXPECT_DOUBLE_EQ(c.simulation.loads[0].amps, 12.5);
+    EXPECT_DOUBLE_EQ(c.simulation.loads[0].pf, 0.85);
+}
+
+TEST(Config, ErrorsNameFileLineKeyAndReason) {
+    ConfigError e = refused("[device]\nchannels = 30\n");
+    EXPECT_EQ(e.file(), "test.toml");
+    EXPECT_EQ(e.line(), 2);
+    EXPECT_EQ(e.key(), "device.channels");
+    EXPECT_NE(e.reason().find("24, 36, 42, 48, 72 or 84"), std::string::npos);
+    EXPECT_EQ(std::string(e.what()), "test.toml:2: device.channels: " + e.reason());
+
+    e = refused("\n\n[panel.1]\nhh_threshold = 1500\n");
+    EXPECT_EQ(e.line(), 4);
+    EXPECT_EQ(e.key(), "panel.1.hh_threshold");
+    EXPECT_NE(e.reason().find("0 to 1000"), std::string::npos);
+
+    e = refused("[modbus]\ntcp_prt = 5\n");
+    EXPECT_EQ(e.key(), "modbus.tcp_prt");
+    EXPECT_EQ(e.reason(), "unknown key");
+
+    e = refused("[simulation]\nspeed = \"fast\"\n");
+    EXPECT_EQ(e.key(), "simulation.speed");
+    EXPECT_EQ(e.reason(), "must be a number");
+
+    e = refused("[gateway]\nmodbus_address = 0\n");
+    EXPECT_EQ(e.key(), "gateway.modbus_address");
+
+    e = refused("[panel.1]\nconfiguration = \"sideways\"\n");
+    EXPECT_EQ(e.key(), "panel.1.configuration");
+
+    e = refused("[[simulation.load]]\nchannel = 50\namps = 1\n");
+    EXPECT_EQ(e.line(), 2);
+
+    e = refused("[[simulation.event]]\nat = 5\naction = \"explode\"\n");
+    EXPECT_EQ(e.key(), "simulation.event[0].action");
+
+    e = refused("[panel.1]\nlocation = 'ok'\n[panel.1.channel]\n");
+    EXPECT_EQ(e.key(), "panel.1.channel");
+
+    // TOML syntax errors come with their line too.
+    e = refused("[device]\nchannels = = 84\n");
+    EXPECT_EQ(e.line(), 2);
+}
+
+TEST(Config, LogicalCircuitAndPhaseEntriesAreValidated) {
+    EXPECT_NO_THROW(parse_config(R"(
+[[panel.1.channel]]
+channel = 3
+logical_circuit = 1
+phase = "C"
+)", "t"));
+    const ConfigError e = refused(R"(
+[[panel.1.channel]]
+channel = 9
+logical_circuit = 1
+)");
+    EXPECT_EQ(e.line(), 4);
+    EXPECT_NE(e.reason().find("adjacent"), std::string::npos);
+}
+
+TEST(Config, SchedulesAndScenarioEvents) {
+    const Config c = parse_config(R"(
+[[simulation.load]]
+panel = 2
+channels = [1, 3]
+amps = 10
+schedule = "steps"
+steps = [[0, 10], [60, 20]]
+[[simulation.load]]
+channel = 7
+amps = 3
+schedule = "daily"
+daily = [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1.5]
+[[simulation.event]]
+at = 30
+action = "trip"
+channel = 3
+[[simulation.event]]
+at = 40
+action = "sag"
+phase = "B"
+magnitude = 0.7
+duration = 2
+)", "t");
+    ASSERT_EQ(c.simulation.loads.size(), 3u);
+    EXPECT_EQ(c.simulation.loads[1].channel, 3);
+    EXPECT_EQ(c.simulation.loads[1].schedule.kind, ScheduleKind::Steps);
+    ASSERT_EQ(c.simulation.events.size(), 2u);
+    EXPECT_EQ(c.simulation.events[1].phase_mask, 0b010);
+    EXPECT_DOUBLE_EQ(c.simulation.events[1].magnitude, 0.7);
+    refused("[[simulation.load]]\nchannel = 1\nschedule = \"daily\"\ndaily = [1, 2]\n");
+}
