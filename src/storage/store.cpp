@@ -237,6 +237,8 @@ void Store::checkpoint(const MeterSnapshot& snapshot) {
         };
         for_each_nv(snapshot, [&](const std::string& key, const double& v) { put(key, v); });
         for_each_nv_event(snapshot, [&](const std::string& key, const uint16_t& v) { put(key, v); });
+        // Metered seconds since this start: tells how recent the checkpoint is (not restored).
+        put("meter_time", snapshot.time);
         exec("COMMIT");
     } catch (...) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);

@@ -1,0 +1,169 @@
+// Inside the web face: the server core shared by every connection. The
+// network side (server.cpp) reads requests and writes replies; the request
+// side (routes.cpp) turns a request into a reply. Both run on the Device's
+// event loop thread only, so nothing here is locked.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/http.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/device.hpp"
+#include "web/auth.hpp"
+#include "web/tls.hpp"
+#include "web/web_face.hpp"
+
+namespace openbcpm::web {
+
+namespace http = boost::beast::http;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+inline constexpr size_t kMaxBodyBytes = 1024 * 1024;  // uploads (certificates, bdt.ini) are small
+
+// What the server knows of the connection a request came on.
+struct Connection {
+    bool tls = false;
+    std::string client;  // peer IP address
+};
+
+struct Reply {
+    Response response;
+    std::function<void()> after_write;  // runs once the reply is on the wire (System Restart)
+};
+
+// Anything the server must be able to close on stop().
+class Closable {
+public:
+    virtual ~Closable() = default;
+    virtual void close() = 0;
+};
+
+// A WebSocket client of the measurement stream.
+class StreamClient : public Closable {
+public:
+    virtual void send(std::shared_ptr<const std::string> message) = 0;
+};
+
+class WebServer : public std::enable_shared_from_this<WebServer> {
+public:
+    WebServer(boost::asio::io_context& io, Device& device, WebOptions options);
+    ~WebServer();
+
+    void start();
+    void stop();
+    bool stopped() const { return stopped_; }
+    uint16_t port() const { return port_; }
+
+    boost::asio::io_context& io() { return io_; }
+    const WebOptions& options() const { return options_; }
+    std::shared_ptr<boost::asio::ssl::context> tls_context() const { return security_.context(); }
+
+    // Connections register here so that stop() can close them.
+    void track(const std::shared_ptr<Closable>& c);
+    bool accepting_more() const;
+
+    // The request side (routes.cpp).
+    Reply handle(Request& request, const Connection& connection);
+    // A WebSocket upgrade of /api/stream: nullopt when allowed, else the refusal.
+    std::optional<Response> authorize_stream(const Request& request, const Connection& connection);
+    void add_stream_client(const std::shared_ptr<StreamClient>& client);
+
+private:
+    struct Context;  // one request being handled
+    using Handler = Reply (WebServer::*)(Context&);
+    struct Route {
+        http::verb method;
+        std::string path;  // exact, or a prefix when it ends in '/'
+        bool is_public;
+        bool is_page;
+        Handler handler;
+    };
+    friend std::vector<RouteInfo> route_table();
+    static const std::vector<Route>& routes();
+
+    void do_accept();
+    void on_event(const EventRecord& record);
+    void schedule_stream();
+    void broadcast(const std::shared_ptr<const std::string>& message);
+    std::vector<std::shared_ptr<StreamClient>> live_stream_clients();
+
+    // Request helpers.
+    Session* session_of(const Request& request);
+    Reply respond(Context& c, http::status status, const nlohmann::json& body);
+    Reply error(Context& c, http::status status, const std::string& message);
+    Reply redirect(Context& c, const std::string& location, http::status status = http::status::found);
+    Reply asset(Context& c, std::string_view path);
+    void secure_headers(Response& r, const Connection& connection) const;
+    std::string host_of(const Request& request) const;
+    bool same_origin(const Request& request, const Connection& connection) const;
+    void audit(Context& c, std::string action, std::string detail);
+
+    // Pages.
+    Reply page_root(Context& c);
+    Reply page(Context& c);
+    Reply page_static(Context& c);
+    // Authentication and security.
+    Reply api_login(Context& c);
+    Reply api_logout(Context& c);
+    Reply api_session(Context& c);
+    Reply api_password(Context& c);
+    Reply api_security_get(Context& c);
+    Reply api_security_set(Context& c);
+    Reply api_audit(Context& c);
+    Reply api_metrics_token(Context& c);
+    // The guide's pages.
+    Reply api_parameters_get(Context& c);
+    Reply api_parameters_set(Context& c);
+    Reply api_profiles(Context& c);
+    Reply api_network_get(Context& c);
+    Reply api_network_set(Context& c);
+    Reply api_restart(Context& c);
+    Reply api_file_get(Context& c);
+    Reply api_file_set(Context& c);
+    // Beyond the meter.
+    Reply api_device(Context& c);
+    Reply api_snapshot(Context& c);
+    Reply api_layout(Context& c);
+    Reply api_events(Context& c);
+    Reply api_settings_get(Context& c);
+    Reply api_settings_set(Context& c);
+    Reply api_sim_get(Context& c);
+    Reply api_sim_load(Context& c);
+    Reply api_sim_trip(Context& c);
+    Reply api_sim_voltage(Context& c);
+    Reply api_sim_speed(Context& c);
+    Reply api_stream_info(Context& c);
+    Reply metrics(Context& c);
+
+    boost::asio::io_context& io_;
+    Device& device_;
+    WebOptions options_;
+    const int protocol_mode_;  // the mode the GUI shows: the one in effect since the last (re)start
+    SecurityState security_;
+    UserStore users_;
+    SessionTable sessions_;
+    LoginThrottle throttle_;
+    AuditLog audit_;
+    std::optional<std::string> metrics_token_hash_;
+    uint64_t requests_ = 0;
+    uint64_t refused_ = 0;
+    uint64_t logins_failed_ = 0;
+
+    boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::steady_timer stream_timer_;
+    bool stream_timer_running_ = false;
+    std::vector<std::weak_ptr<Closable>> connections_;
+    std::vector<std::weak_ptr<StreamClient>> stream_clients_;
+    std::shared_ptr<bool> alive_;  // the Device's event listener outlives us: it checks this
+    uint16_t port_ = 0;
+    bool stopped_ = false;
+};
+
+}  // namespace openbcpm::web
