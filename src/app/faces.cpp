@@ -23,6 +23,12 @@ Faces::Faces(boost::asio::io_context& io, Device& device) : io_(io), device_(dev
     (void)mstp;
     (void)snmp;
     (void)web;
+    // --- web face (src/web) ---
+#ifdef OPENBCPM_FACE_WEB
+    std::unique_ptr<Face> make_web_face(boost::asio::io_context&, Device&);  // src/web/web_face.hpp
+    if (web) faces_.push_back(make_web_face(io_, device_));
+#endif
+    // --- end web face ---
 }
 
 Faces::~Faces() { stop(); }

@@ -9,7 +9,7 @@ struct Asset {
     std::string_view path;          // "/static/app.css", or a page's path ("/", "/network")
     std::string_view content_type;  // with charset for text
     std::string_view body;
-    std::string_view etag;          // quoted content hash
+    std::string_view etag;  // quoted content hash
 };
 
 // nullptr when there is no such asset.

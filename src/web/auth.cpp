@@ -23,7 +23,8 @@ constexpr size_t kSaltBytes = 16;
 constexpr size_t kHashBytes = 32;
 
 void random_bytes(unsigned char* out, size_t n) {
-    if (RAND_bytes(out, static_cast<int>(n)) != 1) throw std::runtime_error("no random bytes from OpenSSL");
+    if (RAND_bytes(out, static_cast<int>(n)) != 1)
+        throw std::runtime_error("no random bytes from OpenSSL");
 }
 
 const char* const kUsersKey = "web.users";
@@ -60,11 +61,14 @@ std::string sha256_hex(std::string_view data) {
 std::string hash_password(std::string_view password) {
     std::array<unsigned char, kSaltBytes> salt{};
     random_bytes(salt.data(), salt.size());
-    const size_t len = argon2_encodedlen(kArgonTime, kArgonMemoryKiB, kArgonLanes, kSaltBytes, kHashBytes, Argon2_id);
+    const size_t len = argon2_encodedlen(kArgonTime, kArgonMemoryKiB, kArgonLanes, kSaltBytes,
+                                         kHashBytes, Argon2_id);
     std::string encoded(len, '\0');
-    const int rc = argon2id_hash_encoded(kArgonTime, kArgonMemoryKiB, kArgonLanes, password.data(), password.size(),
-                                         salt.data(), salt.size(), kHashBytes, encoded.data(), encoded.size());
-    if (rc != ARGON2_OK) throw std::runtime_error(std::string("argon2id: ") + argon2_error_message(rc));
+    const int rc = argon2id_hash_encoded(kArgonTime, kArgonMemoryKiB, kArgonLanes, password.data(),
+                                         password.size(), salt.data(), salt.size(), kHashBytes,
+                                         encoded.data(), encoded.size());
+    if (rc != ARGON2_OK)
+        throw std::runtime_error(std::string("argon2id: ") + argon2_error_message(rc));
     encoded.resize(encoded.find('\0') == std::string::npos ? encoded.size() : encoded.find('\0'));
     return encoded;
 }
@@ -80,18 +84,25 @@ std::optional<std::string> password_problem(std::string_view password, std::stri
     int lower = 0, upper = 0, digit = 0, symbol = 0;
     for (unsigned char c : password) {
         if (c < 0x20 || c == 0x7f) return "the password must not contain control characters";
-        if (c >= 'a' && c <= 'z') lower = 1;
-        else if (c >= 'A' && c <= 'Z') upper = 1;
-        else if (c >= '0' && c <= '9') digit = 1;
-        else symbol = 1;
+        if (c >= 'a' && c <= 'z')
+            lower = 1;
+        else if (c >= 'A' && c <= 'Z')
+            upper = 1;
+        else if (c >= '0' && c <= '9')
+            digit = 1;
+        else
+            symbol = 1;
     }
     if (lower + upper + digit + symbol < 3) {
-        return "the password must mix at least three of: lower-case letters, upper-case letters, digits, symbols";
+        return "the password must mix at least three of: lower-case letters, upper-case letters, "
+               "digits, symbols";
     }
     if (!user.empty()) {
         std::string p(password), u(user);
-        for (auto& c : p) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        for (auto& c : u) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (auto& c : p)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (auto& c : u)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         if (p.find(u) != std::string::npos) return "the password must not contain the user name";
     }
     return std::nullopt;
@@ -142,8 +153,11 @@ AuditLog::AuditLog(Store* store, size_t keep) : store_(store), keep_(keep) {
 
 void AuditLog::add(std::string user, std::string client, std::string action, std::string detail) {
     spdlog::info("web audit: {} from {}: {} {}", user.empty() ? "-" : user, client, action, detail);
-    entries_.push_back({unix_now(), std::move(user), std::move(client), std::move(action), std::move(detail)});
-    if (entries_.size() > keep_) entries_.erase(entries_.begin(), entries_.begin() + static_cast<long>(entries_.size() - keep_));
+    entries_.push_back(
+        {unix_now(), std::move(user), std::move(client), std::move(action), std::move(detail)});
+    if (entries_.size() > keep_)
+        entries_.erase(entries_.begin(),
+                       entries_.begin() + static_cast<long>(entries_.size() - keep_));
     if (store_) store_->save_text(kAuditKey, to_json(keep_).dump());
 }
 
@@ -152,7 +166,11 @@ nlohmann::json AuditLog::to_json(size_t limit) const {
     const size_t first = entries_.size() > limit ? entries_.size() - limit : 0;
     for (size_t i = first; i < entries_.size(); ++i) {
         const AuditEntry& a = entries_[i];
-        out.push_back({{"time", a.time}, {"user", a.user}, {"client", a.client}, {"action", a.action}, {"detail", a.detail}});
+        out.push_back({{"time", a.time},
+                       {"user", a.user},
+                       {"client", a.client},
+                       {"action", a.action},
+                       {"detail", a.detail}});
     }
     return out;
 }
@@ -213,7 +231,8 @@ void UserStore::set_password(std::string_view name, std::string_view password) {
 void UserStore::save() {
     if (!store_) return;
     nlohmann::json j = nlohmann::json::object();
-    for (const auto& [name, u] : users_) j[name] = {{"hash", u.hash}, {"initial", u.initial}, {"changed", u.changed}};
+    for (const auto& [name, u] : users_)
+        j[name] = {{"hash", u.hash}, {"initial", u.initial}, {"changed", u.changed}};
     store_->save_text(kUsersKey, j.dump());
 }
 
@@ -243,7 +262,8 @@ void SessionTable::expire(int64_t now) {
     bool changed = false;
     for (auto it = sessions_.begin(); it != sessions_.end();) {
         const Session& s = it->second;
-        if (now - s.last_seen > limits_.idle_seconds || now - s.created > limits_.absolute_seconds || now < s.created) {
+        if (now - s.last_seen > limits_.idle_seconds ||
+            now - s.created > limits_.absolute_seconds || now < s.created) {
             it = sessions_.erase(it);
             changed = true;
         } else {
@@ -277,7 +297,8 @@ Session* SessionTable::find(std::string_view token, int64_t now) {
     auto it = sessions_.find(sha256_hex(token));
     if (it == sessions_.end()) return nullptr;
     Session& s = it->second;
-    if (now - s.last_seen > limits_.idle_seconds || now - s.created > limits_.absolute_seconds || now < s.created) {
+    if (now - s.last_seen > limits_.idle_seconds || now - s.created > limits_.absolute_seconds ||
+        now < s.created) {
         sessions_.erase(it);
         save();
         return nullptr;
@@ -293,8 +314,10 @@ void SessionTable::remove(std::string_view token) {
 void SessionTable::remove_user(std::string_view user, std::string_view except_token) {
     const std::string keep = except_token.empty() ? std::string() : sha256_hex(except_token);
     for (auto it = sessions_.begin(); it != sessions_.end();) {
-        if (it->second.user == user && it->first != keep) it = sessions_.erase(it);
-        else ++it;
+        if (it->second.user == user && it->first != keep)
+            it = sessions_.erase(it);
+        else
+            ++it;
     }
     save();
 }
@@ -303,7 +326,11 @@ void SessionTable::save() {
     if (!store_) return;
     nlohmann::json j = nlohmann::json::array();
     for (const auto& [id, s] : sessions_) {
-        j.push_back({{"id", s.id}, {"user", s.user}, {"csrf", s.csrf}, {"created", s.created}, {"last_seen", s.last_seen}});
+        j.push_back({{"id", s.id},
+                     {"user", s.user},
+                     {"csrf", s.csrf},
+                     {"created", s.created},
+                     {"last_seen", s.last_seen}});
     }
     store_->save_text(kSessionsKey, j.dump());
 }
@@ -320,8 +347,10 @@ bool LoginThrottle::fail(const std::string& user, int64_t now) {
     // Bounded: guessing many names must not grow memory without end.
     if (state_.size() >= 4096 && !state_.count(user)) {
         for (auto it = state_.begin(); it != state_.end();) {
-            if (it->second.locked_until <= now) it = state_.erase(it);
-            else ++it;
+            if (it->second.locked_until <= now)
+                it = state_.erase(it);
+            else
+                ++it;
         }
         if (state_.size() >= 4096) state_.erase(state_.begin());
     }
@@ -335,6 +364,8 @@ bool LoginThrottle::fail(const std::string& user, int64_t now) {
     return false;
 }
 
-void LoginThrottle::succeed(const std::string& user) { state_.erase(user); }
+void LoginThrottle::succeed(const std::string& user) {
+    state_.erase(user);
+}
 
 }  // namespace openbcpm::web

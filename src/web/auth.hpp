@@ -34,7 +34,8 @@ std::string sha256_hex(std::string_view data);
 
 using Clock = std::chrono::system_clock;
 inline int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch())
+        .count();
 }
 
 // --- Audit log: who changed what, newest last, bounded ---
@@ -47,13 +48,13 @@ struct AuditEntry {
 };
 
 class AuditLog {
-public:
+  public:
     explicit AuditLog(Store* store, size_t keep = 1000);
     void add(std::string user, std::string client, std::string action, std::string detail);
     const std::vector<AuditEntry>& entries() const { return entries_; }
     nlohmann::json to_json(size_t limit) const;
 
-private:
+  private:
     Store* store_;
     size_t keep_;
     std::vector<AuditEntry> entries_;
@@ -63,12 +64,12 @@ private:
 struct User {
     std::string name;
     std::string hash;
-    bool initial = false;        // still the factory (label) password
-    int64_t changed = 0;         // when the password was last set
+    bool initial = false;  // still the factory (label) password
+    int64_t changed = 0;   // when the password was last set
 };
 
 class UserStore {
-public:
+  public:
     // Loads the users; on the first start creates "admin" with a random
     // password, which it returns once through initial_password().
     explicit UserStore(Store* store);
@@ -78,7 +79,7 @@ public:
     // Set only when this start created the admin account.
     const std::optional<std::string>& initial_password() const { return initial_password_; }
 
-private:
+  private:
     void save();
     Store* store_;
     std::map<std::string, User, std::less<>> users_;
@@ -87,9 +88,9 @@ private:
 
 // --- Sessions ---
 struct Session {
-    std::string id;        // sha256 of the cookie token
+    std::string id;  // sha256 of the cookie token
     std::string user;
-    std::string csrf;      // sent in X-CSRF-Token (or the "csrf" form field) with every change
+    std::string csrf;  // sent in X-CSRF-Token (or the "csrf" form field) with every change
     int64_t created = 0;
     int64_t last_seen = 0;
 };
@@ -101,7 +102,7 @@ struct SessionLimits {
 };
 
 class SessionTable {
-public:
+  public:
     SessionTable(Store* store, SessionLimits limits);
     // Creates a session; returns the raw token for the cookie.
     std::string create(const std::string& user, Session** out = nullptr);
@@ -114,7 +115,7 @@ public:
     const SessionLimits& limits() const { return limits_; }
     void save();
 
-private:
+  private:
     void expire(int64_t now);
     Store* store_;
     SessionLimits limits_;
@@ -123,12 +124,12 @@ private:
 
 // --- Lockout after repeated failures ---
 struct LockoutPolicy {
-    int max_failures = 5;              // consecutive failures that lock
-    int64_t lock_seconds = 5 * 60;     // how long the lock lasts
+    int max_failures = 5;           // consecutive failures that lock
+    int64_t lock_seconds = 5 * 60;  // how long the lock lasts
 };
 
 class LoginThrottle {
-public:
+  public:
     explicit LoginThrottle(LockoutPolicy policy) : policy_(policy) {}
     // Seconds left of a lock on this account, 0 when it may try.
     int64_t locked_for(const std::string& user, int64_t now) const;
@@ -137,7 +138,7 @@ public:
     void succeed(const std::string& user);
     const LockoutPolicy& policy() const { return policy_; }
 
-private:
+  private:
     struct State {
         int failures = 0;
         int64_t locked_until = 0;

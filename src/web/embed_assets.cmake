@@ -1,11 +1,12 @@
 # Generates the C++ source of the embedded front-end assets.
-# Usage: cmake -DOUTPUT=file.cpp -DASSETS="urlpath=file;urlpath=file;..." -P embed_assets.cmake
+# Usage: cmake -DOUTPUT=file.cpp -DASSETS="urlpath=file|urlpath=file|..." -P embed_assets.cmake
 # Each file becomes a raw string literal; the delimiter must not occur in it.
 set(delim "obcpm_asset")
 set(entries "")
 set(bodies "")
 set(index 0)
-foreach(pair IN LISTS ASSETS)
+string(REPLACE "|" ";" ASSET_LIST "${ASSETS}")
+foreach(pair IN LISTS ASSET_LIST)
   string(FIND "${pair}" "=" eq)
   string(SUBSTRING "${pair}" 0 ${eq} url)
   math(EXPR start "${eq} + 1")

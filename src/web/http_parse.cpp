@@ -15,8 +15,10 @@ int hex_value(char c) {
 }
 
 std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
     return s;
 }
 
@@ -29,7 +31,8 @@ std::string lower(std::string_view s) {
 
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
            });
 }
 
@@ -66,7 +69,8 @@ std::string unquote(std::string_view v) {
     return std::string(v);
 }
 
-std::optional<std::string> param_of(std::string_view header_value, std::string_view name, bool skip_first) {
+std::optional<std::string> param_of(std::string_view header_value, std::string_view name,
+                                    bool skip_first) {
     auto params = split_params(header_value);
     for (size_t i = skip_first ? 1 : 0; i < params.size(); ++i) {
         std::string_view p = trim(params[i]);
@@ -111,7 +115,8 @@ std::optional<Fields> parse_urlencoded(std::string_view body) {
             if (fields.size() >= kMaxFields) return std::nullopt;
             const size_t eq = pair.find('=');
             auto name = percent_decode(pair.substr(0, eq), true);
-            auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
+            auto value = percent_decode(
+                eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
             if (!name || !value) return std::nullopt;
             fields.emplace_back(std::move(*name), std::move(*value));
         }
@@ -135,7 +140,8 @@ std::optional<Target> parse_target(std::string_view target) {
     auto path = percent_decode(target.substr(0, q), false);
     if (!path) return std::nullopt;
     // A decoded NUL or a dot-segment has no business in our paths.
-    if (path->find('\0') != std::string::npos || path->find("/..") != std::string::npos) return std::nullopt;
+    if (path->find('\0') != std::string::npos || path->find("/..") != std::string::npos)
+        return std::nullopt;
     t.path = std::move(*path);
     if (q != std::string_view::npos) {
         std::string_view query = target.substr(q + 1);
@@ -173,7 +179,8 @@ std::string media_type(std::string_view content_type) {
     return lower(trim(content_type.substr(0, semi)));
 }
 
-std::optional<std::string> content_type_param(std::string_view content_type, std::string_view name) {
+std::optional<std::string> content_type_param(std::string_view content_type,
+                                              std::string_view name) {
     return param_of(content_type, name, true);
 }
 
@@ -195,7 +202,8 @@ std::optional<std::vector<Part>> parse_multipart(std::string_view body, std::str
         pos += delimiter.size();
         if (body.substr(pos, 2) == "--") return parts;  // close delimiter; the epilogue is ignored
         // Transport padding, then CRLF.
-        while (pos < body.size() && (body[pos] == ' ' || body[pos] == '\t')) ++pos;
+        while (pos < body.size() && (body[pos] == ' ' || body[pos] == '\t'))
+            ++pos;
         if (body.substr(pos, 2) != "\r\n") return std::nullopt;
         pos += 2;
         if (parts.size() >= kMaxParts) return std::nullopt;
@@ -242,12 +250,13 @@ const Part* find_part(const std::vector<Part>& parts, std::string_view name) {
 
 std::optional<nlohmann::json> parse_json_object(std::string_view body) {
     bool too_deep = false;
-    const nlohmann::json::parser_callback_t limit = [&too_deep](int depth, nlohmann::json::parse_event_t,
-                                                                nlohmann::json&) {
-        if (depth > static_cast<int>(kMaxJsonDepth)) too_deep = true;
-        return !too_deep;
-    };
-    nlohmann::json j = nlohmann::json::parse(body.begin(), body.end(), limit, /*allow_exceptions=*/false);
+    const nlohmann::json::parser_callback_t limit =
+        [&too_deep](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+            if (depth > static_cast<int>(kMaxJsonDepth)) too_deep = true;
+            return !too_deep;
+        };
+    nlohmann::json j =
+        nlohmann::json::parse(body.begin(), body.end(), limit, /*allow_exceptions=*/false);
     if (too_deep || j.is_discarded() || !j.is_object()) return std::nullopt;
     return j;
 }
@@ -255,7 +264,8 @@ std::optional<nlohmann::json> parse_json_object(std::string_view body) {
 bool equal_tokens(std::string_view a, std::string_view b) {
     if (a.size() != b.size() || a.empty()) return false;
     unsigned char diff = 0;
-    for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    for (size_t i = 0; i < a.size(); ++i)
+        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
     return diff == 0;
 }
 

@@ -11,6 +11,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <deque>
+#include <fstream>
 #include <iostream>
 
 #include "app/snapshot_json.hpp"
@@ -35,8 +36,9 @@ constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
 
 // --- WebSocket: the measurement stream ---
 template <class Stream>
-class StreamSession : public StreamClient, public std::enable_shared_from_this<StreamSession<Stream>> {
-public:
+class StreamSession : public StreamClient,
+                      public std::enable_shared_from_this<StreamSession<Stream>> {
+  public:
     StreamSession(Stream&& stream, std::shared_ptr<WebServer> server)
         : ws_(std::move(stream)), server_(std::move(server)) {}
 
@@ -72,7 +74,7 @@ public:
         beast::get_lowest_layer(ws_).socket().close(ec);
     }
 
-private:
+  private:
     void read() {
         auto self = this->shared_from_this();
         ws_.async_read(in_, [self](error_code ec, size_t) {
@@ -108,9 +110,9 @@ private:
 // --- HTTP over a plain or TLS stream ---
 template <class Stream>
 class HttpSession : public Closable, public std::enable_shared_from_this<HttpSession<Stream>> {
-public:
-    HttpSession(Stream&& stream, beast::flat_buffer buffer, std::shared_ptr<WebServer> server, Connection connection,
-                std::shared_ptr<ssl::context> context)
+  public:
+    HttpSession(Stream&& stream, beast::flat_buffer buffer, std::shared_ptr<WebServer> server,
+                Connection connection, std::shared_ptr<ssl::context> context)
         : stream_(std::move(stream)),
           buffer_(std::move(buffer)),
           server_(std::move(server)),
@@ -121,11 +123,13 @@ public:
         if constexpr (kIsTls<Stream>) {
             beast::get_lowest_layer(stream_).expires_after(kHandshakeTimeout);
             auto self = this->shared_from_this();
-            stream_.async_handshake(ssl::stream_base::server, buffer_.data(), [self](error_code ec, size_t used) {
-                if (ec) return;  // failed handshakes (untrusted certificate, scanners) are normal
-                self->buffer_.consume(used);
-                self->read();
-            });
+            stream_.async_handshake(
+                ssl::stream_base::server, buffer_.data(), [self](error_code ec, size_t used) {
+                    if (ec)
+                        return;  // failed handshakes (untrusted certificate, scanners) are normal
+                    self->buffer_.consume(used);
+                    self->read();
+                });
         } else {
             read();
         }
@@ -136,7 +140,7 @@ public:
         beast::get_lowest_layer(stream_).socket().close(ec);
     }
 
-private:
+  private:
     void read() {
         if (server_->stopped()) return;
         parser_.emplace();
@@ -144,7 +148,8 @@ private:
         parser_->header_limit(16 * 1024);
         beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
         auto self = this->shared_from_this();
-        http::async_read(stream_, buffer_, *parser_, [self](error_code ec, size_t) { self->on_read(ec); });
+        http::async_read(stream_, buffer_, *parser_,
+                         [self](error_code ec, size_t) { self->on_read(ec); });
     }
 
     void on_read(error_code ec) {
@@ -166,7 +171,8 @@ private:
                 return write(Reply{std::move(*refusal), {}});
             }
             beast::get_lowest_layer(stream_).expires_never();
-            std::make_shared<StreamSession<Stream>>(std::move(stream_), server_)->run(std::move(request));
+            std::make_shared<StreamSession<Stream>>(std::move(stream_), server_)
+                ->run(std::move(request));
             return;
         }
         write(server_->handle(request, connection_));
@@ -177,10 +183,10 @@ private:
         auto self = this->shared_from_this();
         beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
         http::async_write(stream_, reply_->response, [self](error_code ec, size_t) {
-            auto reply = std::move(self->reply_);
-            if (reply->after_write) reply->after_write();
+            auto done = std::move(self->reply_);
+            if (done->after_write) done->after_write();
             if (ec) return;
-            if (!reply->response.keep_alive()) return self->shutdown();
+            if (!done->response.keep_alive()) return self->shutdown();
             self->read();
         });
     }
@@ -207,7 +213,7 @@ private:
 
 // Reads the first bytes of a connection and hands it to the right session.
 class Detector : public Closable, public std::enable_shared_from_this<Detector> {
-public:
+  public:
     Detector(tcp::socket socket, std::shared_ptr<WebServer> server)
         : stream_(std::move(socket)), server_(std::move(server)) {}
 
@@ -217,7 +223,8 @@ public:
         connection_.client = ec ? std::string("?") : peer.address().to_string();
         stream_.expires_after(kHandshakeTimeout);
         auto self = shared_from_this();
-        beast::async_detect_ssl(stream_, buffer_, [self](error_code e, bool tls) { self->on_detect(e, tls); });
+        beast::async_detect_ssl(stream_, buffer_,
+                                [self](error_code e, bool tls) { self->on_detect(e, tls); });
     }
 
     void close() override {
@@ -225,19 +232,20 @@ public:
         stream_.socket().close(ec);
     }
 
-private:
+  private:
     void on_detect(error_code ec, bool tls) {
         if (ec || server_->stopped()) return;
         connection_.tls = tls;
         if (tls) {
             auto context = server_->tls_context();
-            auto s = std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(stream_), *context),
-                                                               std::move(buffer_), server_, connection_, context);
+            auto s = std::make_shared<HttpSession<TlsStream>>(
+                TlsStream(std::move(stream_), *context), std::move(buffer_), server_, connection_,
+                context);
             server_->track(s);
             s->run();
         } else {
-            auto s = std::make_shared<HttpSession<beast::tcp_stream>>(std::move(stream_), std::move(buffer_), server_,
-                                                                       connection_, nullptr);
+            auto s = std::make_shared<HttpSession<beast::tcp_stream>>(
+                std::move(stream_), std::move(buffer_), server_, connection_, nullptr);
             server_->track(s);
             s->run();
         }
@@ -256,7 +264,8 @@ WebServer::WebServer(boost::asio::io_context& io, Device& device, WebOptions opt
       device_(device),
       options_(std::move(options)),
       protocol_mode_(device.settings().gateway.protocol_mode),
-      security_(device.store(), device.state_dir().empty() ? std::filesystem::path() : device.state_dir() / "web",
+      security_(device.store(),
+                device.state_dir().empty() ? std::filesystem::path() : device.state_dir() / "web",
                 {device.settings().gateway.ip_address, "localhost", "127.0.0.1"}),
       users_(device.store()),
       sessions_(device.store(), options_.sessions),
@@ -276,8 +285,9 @@ WebServer::WebServer(boost::asio::io_context& io, Device& device, WebOptions opt
                 std::ofstream out(file, std::ios::trunc);
                 out << *pw << "\n";
             }
-            std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                                         std::filesystem::perm_options::replace);
+            std::filesystem::permissions(
+                file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                std::filesystem::perm_options::replace);
             std::cout << "openbcpm web: (also written to " << file.string() << ")\n";
         }
         std::cout << std::endl;
@@ -289,11 +299,14 @@ WebServer::WebServer(boost::asio::io_context& io, Device& device, WebOptions opt
     });
 }
 
-WebServer::~WebServer() { *alive_ = false; }
+WebServer::~WebServer() {
+    *alive_ = false;
+}
 
 void WebServer::start() {
     const std::string address = options_.address.value_or(device_.settings().gateway.ip_address);
-    const uint16_t port = options_.port.value_or(static_cast<uint16_t>(device_.settings().gateway.web_port));
+    const uint16_t port =
+        options_.port.value_or(static_cast<uint16_t>(device_.settings().gateway.web_port));
     const tcp::endpoint endpoint(boost::asio::ip::make_address(address), port);
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(boost::asio::socket_base::reuse_address(true));
@@ -301,7 +314,8 @@ void WebServer::start() {
     acceptor_.listen(boost::asio::socket_base::max_listen_connections);
     port_ = acceptor_.local_endpoint().port();
     stopped_ = false;
-    spdlog::info("web: listening on {}:{} (security {})", address, port_, to_string(security_.mode()));
+    spdlog::info("web: listening on {}:{} (security {})", address, port_,
+                 to_string(security_.mode()));
     do_accept();
 }
 
@@ -333,7 +347,8 @@ void WebServer::track(const std::shared_ptr<Closable>& c) {
 
 bool WebServer::accepting_more() const {
     size_t live = 0;
-    for (const auto& w : connections_) live += w.expired() ? 0 : 1;
+    for (const auto& w : connections_)
+        live += w.expired() ? 0 : 1;
     return live < options_.max_connections;
 }
 
@@ -354,11 +369,13 @@ void WebServer::do_accept() {
 }
 
 void WebServer::add_stream_client(const std::shared_ptr<StreamClient>& client) {
-    std::erase_if(stream_clients_, [](const std::weak_ptr<StreamClient>& w) { return w.expired(); });
+    std::erase_if(stream_clients_,
+                  [](const std::weak_ptr<StreamClient>& w) { return w.expired(); });
     stream_clients_.push_back(client);
     // The first measurement goes out at once, then on the period.
-    client->send(std::make_shared<const std::string>(
-        nlohmann::json{{"type", "snapshot"}, {"data", snapshot_json(device_.snapshot(), device_.settings())}}.dump()));
+    client->send(std::make_shared<const std::string>(nlohmann::json{
+        {"type", "snapshot"}, {"data", snapshot_json(device_.snapshot(), device_.settings())}}
+                                                         .dump()));
     if (!stream_timer_running_) schedule_stream();
 }
 
@@ -367,12 +384,14 @@ std::vector<std::shared_ptr<StreamClient>> WebServer::live_stream_clients() {
     for (auto& w : stream_clients_) {
         if (auto c = w.lock()) out.push_back(std::move(c));
     }
-    std::erase_if(stream_clients_, [](const std::weak_ptr<StreamClient>& w) { return w.expired(); });
+    std::erase_if(stream_clients_,
+                  [](const std::weak_ptr<StreamClient>& w) { return w.expired(); });
     return out;
 }
 
 void WebServer::broadcast(const std::shared_ptr<const std::string>& message) {
-    for (auto& c : live_stream_clients()) c->send(message);
+    for (auto& c : live_stream_clients())
+        c->send(message);
 }
 
 void WebServer::schedule_stream() {
@@ -384,17 +403,20 @@ void WebServer::schedule_stream() {
         if (ec || self->stopped_) return;
         auto clients = self->live_stream_clients();
         if (clients.empty()) return;  // the next client starts the timer again
-        auto message = std::make_shared<const std::string>(
-            nlohmann::json{{"type", "snapshot"}, {"data", snapshot_json(self->device_.snapshot(), self->device_.settings())}}
-                .dump());
-        for (auto& c : clients) c->send(message);
+        auto message = std::make_shared<const std::string>(nlohmann::json{
+            {"type", "snapshot"},
+            {"data", snapshot_json(self->device_.snapshot(),
+                                   self->device_.settings())}}.dump());
+        for (auto& c : clients)
+            c->send(message);
         self->schedule_stream();
     });
 }
 
 void WebServer::on_event(const EventRecord& record) {
     if (stopped_ || stream_clients_.empty()) return;
-    broadcast(std::make_shared<const std::string>(nlohmann::json{{"type", "event"}, {"data", event_json(record)}}.dump()));
+    broadcast(std::make_shared<const std::string>(
+        nlohmann::json{{"type", "event"}, {"data", event_json(record)}}.dump()));
 }
 
 }  // namespace openbcpm::web

@@ -25,6 +25,14 @@ namespace http = boost::beast::http;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
+// Beast (Boost 1.74) speaks boost::string_view; we speak std::string_view.
+inline std::string_view sv(boost::beast::string_view s) {
+    return {s.data(), s.size()};
+}
+inline boost::beast::string_view bsv(std::string_view s) {
+    return {s.data(), s.size()};
+}
+
 inline constexpr size_t kMaxBodyBytes = 1024 * 1024;  // uploads (certificates, bdt.ini) are small
 
 // What the server knows of the connection a request came on.
@@ -40,19 +48,19 @@ struct Reply {
 
 // Anything the server must be able to close on stop().
 class Closable {
-public:
+  public:
     virtual ~Closable() = default;
     virtual void close() = 0;
 };
 
 // A WebSocket client of the measurement stream.
 class StreamClient : public Closable {
-public:
+  public:
     virtual void send(std::shared_ptr<const std::string> message) = 0;
 };
 
 class WebServer : public std::enable_shared_from_this<WebServer> {
-public:
+  public:
     WebServer(boost::asio::io_context& io, Device& device, WebOptions options);
     ~WebServer();
 
@@ -75,7 +83,7 @@ public:
     std::optional<Response> authorize_stream(const Request& request, const Connection& connection);
     void add_stream_client(const std::shared_ptr<StreamClient>& client);
 
-private:
+  private:
     struct Context;  // one request being handled
     using Handler = Reply (WebServer::*)(Context&);
     struct Route {
@@ -98,7 +106,8 @@ private:
     Session* session_of(const Request& request);
     Reply respond(Context& c, http::status status, const nlohmann::json& body);
     Reply error(Context& c, http::status status, const std::string& message);
-    Reply redirect(Context& c, const std::string& location, http::status status = http::status::found);
+    Reply redirect(Context& c, const std::string& location,
+                   http::status status = http::status::found);
     Reply asset(Context& c, std::string_view path);
     void secure_headers(Response& r, const Connection& connection) const;
     std::string host_of(const Request& request) const;

@@ -87,17 +87,21 @@ bool looks_like_ip(const std::string& h) {
 
 std::string_view to_string(SecurityMode m) {
     switch (m) {
-        case SecurityMode::Unconfigured: return "unconfigured";
-        case SecurityMode::HttpsOwnCertificate: return "https-own";
-        case SecurityMode::HttpsSelfSigned: return "https-self-signed";
-        case SecurityMode::Http: return "http";
+        case SecurityMode::Unconfigured:
+            return "unconfigured";
+        case SecurityMode::HttpsOwnCertificate:
+            return "https-own";
+        case SecurityMode::HttpsSelfSigned:
+            return "https-self-signed";
+        case SecurityMode::Http:
+            return "http";
     }
     return "unconfigured";
 }
 
 std::optional<SecurityMode> security_mode_from_string(std::string_view s) {
-    for (auto m : {SecurityMode::Unconfigured, SecurityMode::HttpsOwnCertificate, SecurityMode::HttpsSelfSigned,
-                   SecurityMode::Http}) {
+    for (auto m : {SecurityMode::Unconfigured, SecurityMode::HttpsOwnCertificate,
+                   SecurityMode::HttpsSelfSigned, SecurityMode::Http}) {
         if (to_string(m) == s) return m;
     }
     return std::nullopt;
@@ -117,9 +121,10 @@ CertificatePair generate_self_signed(const std::vector<std::string>& hosts) {
     X509_set_pubkey(cert.get(), key.get());
     X509_NAME* name = X509_get_subject_name(cert.get());
     const std::string cn = hosts.empty() ? std::string("openbcpm") : hosts.front();
-    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("openbcpm"), -1, -1, 0);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1,
-                               0);
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("openbcpm"), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
     X509_set_issuer_name(cert.get(), name);
     std::string san;
     for (const std::string& h : hosts) {
@@ -139,11 +144,13 @@ CertificatePair generate_self_signed(const std::vector<std::string>& hosts) {
     add_ext(NID_basic_constraints, "critical,CA:FALSE");
     add_ext(NID_key_usage, "critical,digitalSignature");
     add_ext(NID_ext_key_usage, "serverAuth");
-    if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) throw std::runtime_error("cannot sign: " + openssl_error());
+    if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0)
+        throw std::runtime_error("cannot sign: " + openssl_error());
     return {cert_pem(cert.get()), key_pem(key.get())};
 }
 
-CertificatePair validate_certificate(std::string_view certificate_pem, std::string_view private_key_pem,
+CertificatePair validate_certificate(std::string_view certificate_pem,
+                                     std::string_view private_key_pem,
                                      std::string_view passphrase) {
     ERR_clear_error();
     if (certificate_pem.empty()) throw std::invalid_argument("no SSL certificate file was given");
@@ -179,8 +186,8 @@ CertificatePair validate_certificate(std::string_view certificate_pem, std::stri
         throw std::invalid_argument("the private key does not belong to the SSL certificate");
     }
     if (X509_cmp_current_time(X509_get0_notAfter(leaf.get())) <= 0) {
-        throw std::invalid_argument("the SSL certificate has expired (" + time_text(X509_get0_notAfter(leaf.get())) +
-                                    ")");
+        throw std::invalid_argument("the SSL certificate has expired (" +
+                                    time_text(X509_get0_notAfter(leaf.get())) + ")");
     }
     if (X509_cmp_current_time(X509_get0_notBefore(leaf.get())) > 0) {
         throw std::invalid_argument("the SSL certificate is not valid yet");
@@ -190,7 +197,8 @@ CertificatePair validate_certificate(std::string_view certificate_pem, std::stri
     try {
         make_server_context(pair);
     } catch (const std::exception& e) {
-        throw std::invalid_argument(std::string("the certificate cannot be used for TLS: ") + e.what());
+        throw std::invalid_argument(std::string("the certificate cannot be used for TLS: ") +
+                                    e.what());
     }
     return pair;
 }
@@ -219,20 +227,25 @@ CertificateInfo describe_certificate(std::string_view certificate_pem) {
 std::shared_ptr<boost::asio::ssl::context> make_server_context(const CertificatePair& pair) {
     namespace ssl = boost::asio::ssl;
     auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
-    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                     ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
-    ctx->use_certificate_chain(boost::asio::buffer(pair.certificate_pem.data(), pair.certificate_pem.size()));
-    ctx->use_private_key(boost::asio::buffer(pair.private_key_pem.data(), pair.private_key_pem.size()),
-                         ssl::context::pem);
-    SSL_CTX_set_cipher_list(ctx->native_handle(),
-                            "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
-                            "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
+    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                     ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                     ssl::context::single_dh_use);
+    ctx->use_certificate_chain(
+        boost::asio::buffer(pair.certificate_pem.data(), pair.certificate_pem.size()));
+    ctx->use_private_key(
+        boost::asio::buffer(pair.private_key_pem.data(), pair.private_key_pem.size()),
+        ssl::context::pem);
+    SSL_CTX_set_cipher_list(
+        ctx->native_handle(),
+        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+        "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
     return ctx;
 }
 
 // --- SecurityState ---
 
-SecurityState::SecurityState(Store* store, std::filesystem::path dir, std::vector<std::string> hosts)
+SecurityState::SecurityState(Store* store, std::filesystem::path dir,
+                             std::vector<std::string> hosts)
     : store_(store), dir_(std::move(dir)) {
     if (store_) {
         if (auto m = store_->load_text(kModeKey)) {
@@ -248,7 +261,8 @@ SecurityState::SecurityState(Store* store, std::filesystem::path dir, std::vecto
     }
     own_ = read_pair("own");
     if (mode_ == SecurityMode::HttpsOwnCertificate && !own_) {
-        spdlog::warn("web: own certificate missing from {}; using the self-signed one", dir_.string());
+        spdlog::warn("web: own certificate missing from {}; using the self-signed one",
+                     dir_.string());
         mode_ = SecurityMode::HttpsSelfSigned;
     }
     rebuild_context();
@@ -258,7 +272,9 @@ const CertificatePair& SecurityState::active_pair() const {
     return (mode_ == SecurityMode::HttpsOwnCertificate && own_) ? *own_ : self_signed_;
 }
 
-void SecurityState::rebuild_context() { context_ = make_server_context(active_pair()); }
+void SecurityState::rebuild_context() {
+    context_ = make_server_context(active_pair());
+}
 
 void SecurityState::use_self_signed() {
     mode_ = SecurityMode::HttpsSelfSigned;
@@ -272,7 +288,8 @@ void SecurityState::use_http() {
     rebuild_context();
 }
 
-void SecurityState::use_own_certificate(std::string_view certificate_pem, std::string_view private_key_pem,
+void SecurityState::use_own_certificate(std::string_view certificate_pem,
+                                        std::string_view private_key_pem,
                                         std::string_view passphrase) {
     CertificatePair pair = validate_certificate(certificate_pem, private_key_pem, passphrase);
     auto ctx = make_server_context(pair);
@@ -290,15 +307,17 @@ void SecurityState::save_mode() {
 void SecurityState::write_pair(const CertificatePair& pair, const std::string& stem) {
     if (dir_.empty()) return;
     std::filesystem::create_directories(dir_);
-    std::filesystem::permissions(dir_, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
+    std::filesystem::permissions(dir_, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace);
     auto write = [&](const std::string& name, const std::string& text, bool secret) {
         const auto path = dir_ / name;
         const auto tmp = dir_ / (name + ".tmp");
         {
             std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
             if (secret) {
-                std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                                             std::filesystem::perm_options::replace);
+                std::filesystem::permissions(
+                    tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                    std::filesystem::perm_options::replace);
             }
             out << text;
             if (!out) throw std::runtime_error("cannot write " + tmp.string());

@@ -46,8 +46,8 @@ CertificatePair generate_self_signed(const std::vector<std::string>& hosts);
 // `passphrase` when it is encrypted), the key belongs to the certificate, and
 // the certificate is valid now. Returns the pair with the key decrypted, or
 // throws std::invalid_argument with a message for the user.
-CertificatePair validate_certificate(std::string_view certificate_pem, std::string_view private_key_pem,
-                                     std::string_view passphrase);
+CertificatePair validate_certificate(std::string_view certificate_pem,
+                                     std::string_view private_key_pem, std::string_view passphrase);
 
 CertificateInfo describe_certificate(std::string_view certificate_pem);
 
@@ -58,7 +58,7 @@ std::shared_ptr<boost::asio::ssl::context> make_server_context(const Certificate
 // certificates as files in <state-dir>/web/ (mode 0600 for keys). Without a
 // state directory everything is kept in memory only.
 class SecurityState {
-public:
+  public:
     SecurityState(Store* store, std::filesystem::path dir, std::vector<std::string> hosts);
     SecurityMode mode() const { return mode_; }
     bool configured() const { return mode_ != SecurityMode::Unconfigured; }
@@ -77,7 +77,7 @@ public:
     void use_own_certificate(std::string_view certificate_pem, std::string_view private_key_pem,
                              std::string_view passphrase);
 
-private:
+  private:
     void save_mode();
     void write_pair(const CertificatePair& pair, const std::string& stem);
     std::optional<CertificatePair> read_pair(const std::string& stem) const;

@@ -42,7 +42,7 @@ std::vector<RouteInfo> route_table();
 }  // namespace web
 
 class WebFace : public Face {
-public:
+  public:
     WebFace(boost::asio::io_context& io, Device& device, WebOptions options = {});
     ~WebFace() override;
     std::string name() const override;
@@ -51,8 +51,14 @@ public:
     // The bound port (after start()).
     uint16_t port() const;
 
-private:
+  private:
     std::shared_ptr<web::WebServer> server_;
 };
 
+}  // namespace openbcpm
+
+namespace openbcpm {
+// The web face with the meter's defaults (bind to N1_IP_Address, port web_port):
+// what Faces constructs.
+std::unique_ptr<Face> make_web_face(boost::asio::io_context& io, Device& device);
 }  // namespace openbcpm

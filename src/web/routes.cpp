@@ -1,0 +1,1129 @@
+// The request side of the web face: authentication, CSRF, the guide's pages
+// and the JSON API. Every handler runs on the event loop thread.
+#include <spdlog/spdlog.h>
+
+#include <boost/beast/version.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "app/snapshot_json.hpp"
+#include "web/assets.hpp"
+#include "web/bdt.hpp"
+#include "web/gui_parameters.hpp"
+#include "web/http_parse.hpp"
+#include "web/server.hpp"
+
+namespace openbcpm::web {
+
+namespace {
+
+constexpr std::string_view kCookie = "bcpm_session";
+constexpr std::string_view kJson = "application/json";
+
+// The pages: URL path -> embedded asset of the same path.
+const std::vector<std::string> kPages = {"/",       "/network", "/diagnostics", "/panel",
+                                         "/charts", "/events",  "/simulation",  "/security"};
+
+std::string lower_ascii(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::optional<int64_t> json_int(const nlohmann::json& j, const char* key) {
+    auto it = j.find(key);
+    if (it == j.end()) return std::nullopt;
+    if (it->is_number_integer()) return it->get<int64_t>();
+    if (it->is_number_unsigned()) {
+        const auto u = it->get<uint64_t>();
+        if (u > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+        return static_cast<int64_t>(u);
+    }
+    return std::nullopt;
+}
+
+std::optional<double> json_number(const nlohmann::json& j, const char* key) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_number()) return std::nullopt;
+    const double v = it->get<double>();
+    if (!std::isfinite(v)) return std::nullopt;
+    return v;
+}
+
+std::optional<std::string> json_string(const nlohmann::json& j, const char* key) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+}
+
+nlohmann::json setting_value_json(const SettingValue& v) {
+    if (const auto* i = std::get_if<int64_t>(&v)) return *i;
+    return std::get<std::string>(v);
+}
+
+// A JSON value to a setting value of the definition's type; nullopt when the type is wrong.
+std::optional<SettingValue> setting_value_of(const SettingDef& def, const nlohmann::json& v) {
+    if (def.is_string) {
+        if (!v.is_string()) return std::nullopt;
+        return SettingValue{v.get<std::string>()};
+    }
+    if (v.is_number_integer()) return SettingValue{v.get<int64_t>()};
+    if (v.is_number_unsigned() && v.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX)) {
+        return SettingValue{static_cast<int64_t>(v.get<uint64_t>())};
+    }
+    return std::nullopt;
+}
+
+std::string read_file(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// Prometheus exposition helpers.
+class Metrics {
+  public:
+    void family(const char* name, const char* type, const char* help) {
+        out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+    }
+    void sample(const std::string& name, const std::string& labels, double v) {
+        out_ << name;
+        if (!labels.empty()) out_ << '{' << labels << '}';
+        out_ << ' ' << fmt::format("{}", v) << '\n';
+    }
+    std::string str() const { return out_.str(); }
+
+  private:
+    std::ostringstream out_;
+};
+
+}  // namespace
+
+struct WebServer::Context {
+    Request& request;
+    const Connection& connection;
+    Target target;
+    Session* session = nullptr;
+    std::string token;                       // the session cookie
+    bool bearer = false;                     // authenticated by the metrics/API read token
+    std::optional<Fields> form;              // parsed form fields, when the body is a form
+    std::optional<std::vector<Part>> parts;  // parsed multipart parts
+    std::optional<nlohmann::json> json;      // parsed JSON object body
+    std::string user() const { return session ? session->user : std::string(); }
+};
+
+// --- The route table ---
+
+const std::vector<WebServer::Route>& WebServer::routes() {
+    using V = http::verb;
+    static const std::vector<Route> table = [] {
+        std::vector<Route> r = {
+            {V::get, "/", false, true, &WebServer::page_root},
+            {V::get, "/login", true, true, &WebServer::page},
+            {V::get, "/unconfigured", true, true, &WebServer::page},
+            {V::get, "/static/", true, false, &WebServer::page_static},
+            {V::post, "/api/login", true, false, &WebServer::api_login},
+            {V::post, "/api/logout", false, false, &WebServer::api_logout},
+            {V::get, "/api/session", false, false, &WebServer::api_session},
+            {V::post, "/api/password", false, false, &WebServer::api_password},
+            {V::get, "/api/security", false, false, &WebServer::api_security_get},
+            {V::post, "/api/security", false, false, &WebServer::api_security_set},
+            {V::get, "/api/audit", false, false, &WebServer::api_audit},
+            {V::get, "/api/metrics-token", false, false, &WebServer::api_metrics_token},
+            {V::post, "/api/metrics-token", false, false, &WebServer::api_metrics_token},
+            {V::get, "/api/parameters", false, false, &WebServer::api_parameters_get},
+            {V::post, "/api/parameters", false, false, &WebServer::api_parameters_set},
+            {V::get, "/api/profiles", false, false, &WebServer::api_profiles},
+            {V::get, "/api/network", false, false, &WebServer::api_network_get},
+            {V::post, "/api/network", false, false, &WebServer::api_network_set},
+            {V::post, "/api/restart", false, false, &WebServer::api_restart},
+            {V::get, "/api/files/bdt.ini", false, false, &WebServer::api_file_get},
+            {V::post, "/api/files/general", false, false, &WebServer::api_file_set},
+            {V::get, "/api/device", false, false, &WebServer::api_device},
+            {V::get, "/api/snapshot", false, false, &WebServer::api_snapshot},
+            {V::get, "/api/layout", false, false, &WebServer::api_layout},
+            {V::get, "/api/events", false, false, &WebServer::api_events},
+            {V::get, "/api/settings", false, false, &WebServer::api_settings_get},
+            {V::post, "/api/settings", false, false, &WebServer::api_settings_set},
+            {V::get, "/api/sim", false, false, &WebServer::api_sim_get},
+            {V::post, "/api/sim/load", false, false, &WebServer::api_sim_load},
+            {V::post, "/api/sim/trip", false, false, &WebServer::api_sim_trip},
+            {V::post, "/api/sim/voltage", false, false, &WebServer::api_sim_voltage},
+            {V::post, "/api/sim/speed", false, false, &WebServer::api_sim_speed},
+            {V::get, "/api/stream", false, false, &WebServer::api_stream_info},
+            {V::get, "/metrics", false, false, &WebServer::metrics},
+        };
+        for (const std::string& p : kPages) {
+            if (p != "/") r.push_back({V::get, p, false, true, &WebServer::page});
+        }
+        return r;
+    }();
+    return table;
+}
+
+std::vector<RouteInfo> route_table() {
+    std::vector<RouteInfo> out;
+    for (const auto& r : WebServer::routes()) {
+        out.push_back({std::string(http::to_string(r.method)), r.path, r.is_public, r.is_page});
+    }
+    return out;
+}
+
+// --- Dispatch ---
+
+Session* WebServer::session_of(const Request& request) {
+    auto it = request.find(http::field::cookie);
+    if (it == request.end()) return nullptr;
+    for (const auto& [name, value] : parse_cookies(sv(it->value()))) {
+        if (name == kCookie) {
+            if (Session* s = sessions_.find(value, unix_now())) return s;
+        }
+    }
+    return nullptr;
+}
+
+std::string WebServer::host_of(const Request& request) const {
+    auto it = request.find(http::field::host);
+    std::string host = it == request.end() ? std::string() : std::string(it->value());
+    // Only a host[:port] of safe characters may flow into a redirect.
+    const bool safe = !host.empty() && host.size() < 256 &&
+                      host.find_first_not_of(
+                          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") ==
+                          std::string::npos;
+    if (!safe) {
+        const std::string address =
+            options_.address.value_or(device_.settings().gateway.ip_address);
+        host = address + ":" + std::to_string(port_);
+    }
+    return host;
+}
+
+bool WebServer::same_origin(const Request& request, const Connection& connection) const {
+    auto it = request.find(http::field::origin);
+    if (it == request.end()) {
+        // Browsers send Origin with every cross-site POST and WebSocket; a request
+        // without it comes from a non-browser client, which has no ambient cookies to abuse
+        // unless it stole them. Sec-Fetch-Site, when present, must agree.
+        auto site = request.find("Sec-Fetch-Site");
+        return site == request.end() || site->value() == "same-origin" || site->value() == "none";
+    }
+    const std::string expected =
+        std::string(connection.tls ? "https://" : "http://") + host_of(request);
+    return it->value() == expected;
+}
+
+void WebServer::secure_headers(Response& r, const Connection& connection) const {
+    r.set(http::field::server, "openbcpm");
+    r.set("X-Content-Type-Options", "nosniff");
+    r.set("X-Frame-Options", "DENY");
+    r.set("Referrer-Policy", "no-referrer");
+    r.set("Cross-Origin-Opener-Policy", "same-origin");
+    r.set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+    r.set("Content-Security-Policy",
+          "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+          "connect-src 'self'; "
+          "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+    if (connection.tls && security_.https_required()) {
+        r.set(http::field::strict_transport_security, "max-age=31536000");
+    }
+    if (r.find(http::field::cache_control) == r.end())
+        r.set(http::field::cache_control, "no-store");
+}
+
+Reply WebServer::respond(Context& c, http::status status, const nlohmann::json& body) {
+    Response r{status, c.request.version()};
+    r.set(http::field::content_type, bsv(kJson));
+    r.keep_alive(c.request.keep_alive());
+    r.body() = body.dump();
+    r.prepare_payload();
+    return {std::move(r), {}};
+}
+
+Reply WebServer::error(Context& c, http::status status, const std::string& message) {
+    if (status == http::status::unauthorized || status == http::status::forbidden) ++refused_;
+    return respond(c, status, {{"error", message}});
+}
+
+Reply WebServer::redirect(Context& c, const std::string& location, http::status status) {
+    Response r{status, c.request.version()};
+    r.set(http::field::location, location);
+    r.set(http::field::content_type, "text/plain; charset=utf-8");
+    r.keep_alive(c.request.keep_alive());
+    r.body() = "Redirecting to " + location + "\n";
+    r.prepare_payload();
+    return {std::move(r), {}};
+}
+
+Reply WebServer::asset(Context& c, std::string_view path) {
+    const Asset* a = find_asset(path);
+    if (!a) return error(c, http::status::not_found, "no such page");
+    Response r{http::status::ok, c.request.version()};
+    auto inm = c.request.find(http::field::if_none_match);
+    const bool is_static = path.rfind("/static/", 0) == 0;
+    if (is_static && inm != c.request.end() && sv(inm->value()) == a->etag) {
+        r.result(http::status::not_modified);
+    } else {
+        r.body() = std::string(a->body);
+    }
+    r.set(http::field::content_type, bsv(a->content_type));
+    r.set(http::field::etag, bsv(a->etag));
+    // Static files revalidate cheaply; pages are never cached (they sit behind login).
+    r.set(http::field::cache_control, is_static ? "no-cache" : "no-store");
+    r.keep_alive(c.request.keep_alive());
+    r.prepare_payload();
+    return {std::move(r), {}};
+}
+
+void WebServer::audit(Context& c, std::string action, std::string detail) {
+    audit_.add(c.user(), c.connection.client, std::move(action), std::move(detail));
+}
+
+Reply WebServer::handle(Request& request, const Connection& connection) {
+    ++requests_;
+    auto target = parse_target(sv(request.target()));
+    Context c{request, connection, target ? std::move(*target) : Target{}, nullptr, {}, false, {},
+              {},      {}};
+    Reply reply = [&]() -> Reply {
+        if (!target) return error(c, http::status::bad_request, "malformed request target");
+        // The two HTTPS modes move plain HTTP over to TLS on the same port.
+        if (!connection.tls && security_.https_required()) {
+            return redirect(c, "https://" + host_of(request) + std::string(request.target()),
+                            http::status::moved_permanently);
+        }
+        http::verb method = request.method();
+        if (method == http::verb::head) method = http::verb::get;
+        const Route* route = nullptr;
+        bool path_known = false;
+        for (const Route& r : routes()) {
+            const bool prefix = r.path.size() > 1 && r.path.back() == '/';
+            const bool match =
+                prefix ? c.target.path.rfind(r.path, 0) == 0 : c.target.path == r.path;
+            if (!match) continue;
+            path_known = true;
+            if (r.method == method) {
+                route = &r;
+                break;
+            }
+        }
+        if (!route) {
+            if (path_known) return error(c, http::status::method_not_allowed, "method not allowed");
+            return error(c, http::status::not_found, "not found");
+        }
+
+        c.session = session_of(request);
+        if (c.session) {
+            for (const auto& [name, value] : parse_cookies(sv(request[http::field::cookie]))) {
+                if (name == kCookie) c.token = value;
+            }
+        }
+        if (!c.session && !route->is_public && method == http::verb::get && metrics_token_hash_ &&
+            (c.target.path == "/metrics" || c.target.path.rfind("/api/", 0) == 0)) {
+            // Read-only access for scrapers and scripts: "Authorization: Bearer <token>".
+            const std::string_view auth = sv(request[http::field::authorization]);
+            if (auth.substr(0, 7) == "Bearer " &&
+                equal_tokens(sha256_hex(auth.substr(7)), *metrics_token_hash_)) {
+                c.bearer = true;
+            }
+        }
+        if (!route->is_public && !c.session && !c.bearer) {
+            if (route->is_page) {
+                if (c.target.path == "/" && !security_.configured())
+                    return redirect(c, "/unconfigured");
+                ++refused_;
+                return redirect(c, "/login");
+            }
+            return error(c, http::status::unauthorized, "log in first");
+        }
+        // Changes need the session's CSRF token and must come from our own pages.
+        if (method != http::verb::get) {
+            if (!same_origin(request, connection)) {
+                audit(c, "refused",
+                      "cross-origin " + std::string(request.method_string()) + " " + c.target.path);
+                return error(c, http::status::forbidden, "cross-origin request refused");
+            }
+            const std::string type = media_type(sv(request[http::field::content_type]));
+            if (type == "application/x-www-form-urlencoded") {
+                c.form = parse_urlencoded(request.body());
+                if (!c.form) return error(c, http::status::bad_request, "malformed form body");
+            } else if (type == "multipart/form-data") {
+                auto boundary =
+                    content_type_param(sv(request[http::field::content_type]), "boundary");
+                if (boundary) c.parts = parse_multipart(request.body(), *boundary);
+                if (!c.parts)
+                    return error(c, http::status::bad_request, "malformed multipart body");
+            } else if (type == "application/json") {
+                c.json = parse_json_object(request.body());
+                if (!c.json)
+                    return error(c, http::status::bad_request, "the body is not a JSON object");
+            } else if (!request.body().empty()) {
+                return error(c, http::status::unsupported_media_type, "unsupported content type");
+            }
+            if (c.session) {
+                std::string sent(request["X-CSRF-Token"]);
+                if (sent.empty() && c.form) sent = field(*c.form, "csrf").value_or("");
+                if (sent.empty() && c.parts) {
+                    if (const Part* p = find_part(*c.parts, "csrf")) sent = p->data;
+                }
+                if (!equal_tokens(sent, c.session->csrf)) {
+                    audit(c, "refused", "missing or wrong CSRF token on " + c.target.path);
+                    return error(c, http::status::forbidden, "missing or wrong CSRF token");
+                }
+            }
+        }
+        // Until security is configured, the GUI is only the mode choice.
+        if (route->is_page && c.session && !security_.configured() &&
+            c.target.path != "/security") {
+            return redirect(c, "/security");
+        }
+        try {
+            return (this->*(route->handler))(c);
+        } catch (const std::exception& e) {
+            spdlog::error("web: {} {}: {}", std::string(request.method_string()), c.target.path,
+                          e.what());
+            return error(c, http::status::internal_server_error, "internal error");
+        }
+    }();
+    if (request.method() == http::verb::head) {
+        const auto length = reply.response.body().size();
+        reply.response.body().clear();
+        reply.response.content_length(length);
+    }
+    secure_headers(reply.response, connection);
+    return reply;
+}
+
+std::optional<Response> WebServer::authorize_stream(const Request& request,
+                                                    const Connection& connection) {
+    Response r{http::status::unauthorized, request.version()};
+    r.set(http::field::content_type, bsv(kJson));
+    auto target = parse_target(sv(request.target()));
+    if (!target || target->path != "/api/stream") {
+        r.result(http::status::not_found);
+        r.body() = R"({"error":"not found"})";
+    } else if (!connection.tls && security_.https_required()) {
+        r.result(http::status::forbidden);
+        r.body() = R"({"error":"use wss://"})";
+    } else if (!session_of(request)) {
+        ++refused_;
+        r.body() = R"({"error":"log in first"})";
+    } else if (!same_origin(request, connection)) {
+        ++refused_;
+        r.result(http::status::forbidden);
+        r.body() = R"({"error":"cross-origin WebSocket refused"})";
+    } else {
+        return std::nullopt;
+    }
+    r.prepare_payload();
+    secure_headers(r, connection);
+    return r;
+}
+
+// --- Pages ---
+
+Reply WebServer::page_root(Context& c) {
+    return asset(c, "/");
+}
+Reply WebServer::page(Context& c) {
+    if (c.target.path == "/login" && c.session) return redirect(c, "/");
+    return asset(c, c.target.path);
+}
+Reply WebServer::page_static(Context& c) {
+    return asset(c, c.target.path);
+}
+
+// --- Authentication ---
+
+Reply WebServer::api_login(Context& c) {
+    std::string user, password;
+    if (c.json) {
+        user = json_string(*c.json, "username").value_or("");
+        password = json_string(*c.json, "password").value_or("");
+    } else if (c.form) {
+        user = field(*c.form, "username").value_or("");
+        password = field(*c.form, "password").value_or("");
+    }
+    if (user.empty() || user.size() > 64 || password.size() > 256) {
+        return error(c, http::status::bad_request, "enter the user name and the password");
+    }
+    const int64_t now = unix_now();
+    if (const int64_t left = throttle_.locked_for(user, now)) {
+        ++refused_;
+        audit_.add(user, c.connection.client, "login refused", "account locked");
+        Reply r = respond(c, http::status::too_many_requests,
+                          {{"error", "too many failed logins: the account is locked for " +
+                                         std::to_string(left) + " s"},
+                           {"locked_seconds", left}});
+        r.response.set(http::field::retry_after, std::to_string(left));
+        return r;
+    }
+    if (!users_.check(user, password)) {
+        ++logins_failed_;
+        const bool locked = throttle_.fail(user, now);
+        audit_.add(user, c.connection.client, "login failed", locked ? "account locked" : "");
+        return error(c, http::status::unauthorized, "wrong user name or password");
+    }
+    throttle_.succeed(user);
+    Session* s = nullptr;
+    const std::string token = sessions_.create(user, &s);
+    c.session = s;
+    audit(c, "login", c.connection.tls ? "https" : "http");
+    const User* u = users_.find(user);
+    Reply r = respond(c, http::status::ok,
+                      {{"ok", true},
+                       {"user", user},
+                       {"csrf", s->csrf},
+                       {"initial_password", u && u->initial},
+                       {"next", security_.configured() ? "/" : "/security"}});
+    std::string cookie = std::string(kCookie) + "=" + token +
+                         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                         std::to_string(sessions_.limits().absolute_seconds);
+    if (c.connection.tls) cookie += "; Secure";
+    r.response.set(http::field::set_cookie, cookie);
+    return r;
+}
+
+Reply WebServer::api_logout(Context& c) {
+    audit(c, "logout", "");
+    sessions_.remove(c.token);
+    Reply r = respond(c, http::status::ok, {{"ok", true}});
+    r.response.set(http::field::set_cookie, std::string(kCookie) +
+                                                "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
+                                                (c.connection.tls ? "; Secure" : ""));
+    return r;
+}
+
+Reply WebServer::api_session(Context& c) {
+    if (!c.session) return error(c, http::status::unauthorized, "log in first");
+    const User* u = users_.find(c.session->user);
+    const Settings& s = device_.settings();
+    return respond(c, http::status::ok,
+                   {{"user", c.session->user},
+                    {"csrf", c.session->csrf},
+                    {"initial_password", u && u->initial},
+                    {"expires", std::min(c.session->last_seen + sessions_.limits().idle_seconds,
+                                         c.session->created + sessions_.limits().absolute_seconds)},
+                    {"security", to_string(security_.mode())},
+                    {"model", s.model.model_name()},
+                    {"serial_number", fmt::format("{:08X}", s.identity.serial_number)},
+                    {"simulating", device_.simulating()}});
+}
+
+Reply WebServer::api_password(Context& c) {
+    if (!c.session) return error(c, http::status::unauthorized, "log in first");
+    auto get = [&](const char* k) -> std::string {
+        if (c.json) return json_string(*c.json, k).value_or("");
+        if (c.form) return field(*c.form, k).value_or("");
+        return {};
+    };
+    const std::string current = get("current"), password = get("password"),
+                      confirm = get("confirm");
+    const std::string user = c.session->user;
+    const int64_t now = unix_now();
+    if (throttle_.locked_for(user, now))
+        return error(c, http::status::too_many_requests, "too many failed attempts");
+    if (!users_.check(user, current)) {
+        throttle_.fail(user, now);
+        audit(c, "password change refused", "wrong current password");
+        return error(c, http::status::forbidden, "the current password is wrong");
+    }
+    if (password != confirm)
+        return error(c, http::status::bad_request, "the two new passwords differ");
+    if (auto why = password_problem(password, user))
+        return error(c, http::status::bad_request, *why);
+    if (password == current)
+        return error(c, http::status::bad_request, "the new password must differ from the old");
+    users_.set_password(user, password);
+    sessions_.remove_user(user, c.token);  // other sessions of this user end
+    audit(c, "password changed", "");
+    return respond(c, http::status::ok, {{"ok", true}, {"message", "The password was changed."}});
+}
+
+Reply WebServer::api_security_get(Context& c) {
+    const CertificateInfo info = describe_certificate(security_.active_pair().certificate_pem);
+    return respond(c, http::status::ok,
+                   {{"mode", to_string(security_.mode())},
+                    {"configured", security_.configured()},
+                    {"own_certificate", security_.has_own_certificate()},
+                    {"certificate",
+                     {{"subject", info.subject},
+                      {"issuer", info.issuer},
+                      {"not_before", info.not_before},
+                      {"not_after", info.not_after},
+                      {"sha256", info.sha256_fingerprint}}}});
+}
+
+Reply WebServer::api_security_set(Context& c) {
+    std::string mode, certificate, key, passphrase;
+    if (c.parts) {
+        auto text = [&](const char* n) -> std::string {
+            const Part* p = find_part(*c.parts, n);
+            return p ? p->data : std::string();
+        };
+        mode = text("mode");
+        certificate = text("certificate");
+        key = text("private_key");
+        passphrase = text("passphrase");
+    } else if (c.json) {
+        mode = json_string(*c.json, "mode").value_or("");
+        certificate = json_string(*c.json, "certificate").value_or("");
+        key = json_string(*c.json, "private_key").value_or("");
+        passphrase = json_string(*c.json, "passphrase").value_or("");
+    }
+    auto m = security_mode_from_string(mode);
+    if (!m || *m == SecurityMode::Unconfigured) {
+        return error(c, http::status::bad_request,
+                     "choose a mode: https-own, https-self-signed or http");
+    }
+    if (*m == SecurityMode::HttpsOwnCertificate) {
+        try {
+            security_.use_own_certificate(certificate, key, passphrase);
+        } catch (const std::invalid_argument& e) {
+            audit(c, "certificate refused", e.what());
+            return error(c, http::status::bad_request,
+                         std::string("The certificate was not accepted: ") + e.what() +
+                             ". The previous certificate stays in use.");
+        }
+    } else if (*m == SecurityMode::HttpsSelfSigned) {
+        security_.use_self_signed();
+    } else {
+        security_.use_http();
+    }
+    audit(c, "security mode", std::string(to_string(*m)));
+    const bool https = *m != SecurityMode::Http;
+    return respond(
+        c, http::status::ok,
+        {{"ok", true},
+         {"mode", to_string(*m)},
+         {"redirect", std::string(https ? "https://" : "http://") + host_of(c.request) + "/"}});
+}
+
+Reply WebServer::api_audit(Context& c) {
+    size_t limit = 200;
+    if (auto l = field(c.target.query, "limit"))
+        limit = static_cast<size_t>(std::clamp(std::atoi(l->c_str()), 1, 1000));
+    return respond(c, http::status::ok, {{"entries", audit_.to_json(limit)}});
+}
+
+Reply WebServer::api_metrics_token(Context& c) {
+    if (c.request.method() != http::verb::post) {
+        return respond(c, http::status::ok, {{"configured", metrics_token_hash_.has_value()}});
+    }
+    if (!c.session) return error(c, http::status::unauthorized, "log in first");
+    const std::string token = random_hex(24);
+    metrics_token_hash_ = sha256_hex(token);
+    if (Store* st = device_.store()) st->save_text("web.metrics_token", *metrics_token_hash_);
+    audit(c, "read token created", "");
+    return respond(c, http::status::ok, {{"token", token}});
+}
+
+// --- The guide's pages ---
+
+Reply WebServer::api_parameters_get(Context& c) {
+    const Settings& s = device_.settings();
+    nlohmann::json params = nlohmann::json::array();
+    for (const GuiParameter* p : parameters_for_mode(protocol_mode_)) {
+        params.push_back({{"name", p->name},
+                          {"description", p->description},
+                          {"value", display_value(*p, s)},
+                          {"restart_required", find_setting(p->setting_key)->restart_required}});
+    }
+    nlohmann::json profiles = nlohmann::json::array();
+    for (const ActiveProfile& a : active_profiles(s, protocol_mode_)) {
+        profiles.push_back({{"number", a.number}, {"node_id", a.node_id}, {"profile", a.profile}});
+    }
+    return respond(c, http::status::ok,
+                   {{"model", s.model.model_name()},
+                    {"serial_number", fmt::format("{:08X}", s.identity.serial_number)},
+                    {"protocol_mode", protocol_mode_},
+                    {"stored_protocol_mode", s.gateway.protocol_mode},
+                    {"parameters", params},
+                    {"profiles", profiles}});
+}
+
+Reply WebServer::api_parameters_set(Context& c) {
+    std::string name, value;
+    if (c.json) {
+        name = json_string(*c.json, "name").value_or("");
+        auto it = c.json->find("value");
+        if (it != c.json->end()) value = it->is_string() ? it->get<std::string>() : it->dump();
+    } else if (c.form) {
+        name = field(*c.form, "name").value_or("");
+        value = field(*c.form, "value").value_or("");
+    }
+    const GuiParameter* p = find_gui_parameter(name);
+    const auto shown = parameters_for_mode(protocol_mode_);
+    if (!p || std::find(shown.begin(), shown.end(), p) == shown.end()) {
+        return error(
+            c, http::status::bad_request,
+            "no parameter " + name + " in Protocol_Mode " + std::to_string(protocol_mode_));
+    }
+    ParsedValue parsed = parse_display_value(*p, value);
+    if (!parsed.value) return error(c, http::status::bad_request, parsed.error);
+    const WriteResult result = device_.write_setting(p->setting_key, *parsed.value);
+    if (!result.ok()) return error(c, http::status::bad_request, result.message);
+    const bool restart = find_setting(p->setting_key)->restart_required;
+    audit(c, "parameter", std::string(p->name) + " = " + display_value(*p, device_.settings()));
+    return respond(c, http::status::ok,
+                   {{"ok", true},
+                    {"name", p->name},
+                    {"value", display_value(*p, device_.settings())},
+                    {"restart_required", restart},
+                    {"message", restart ? std::string(p->name) +
+                                              " stored. Restart the system (System Restart) for it "
+                                              "to take effect."
+                                        : std::string(p->name) + " stored."}});
+}
+
+Reply WebServer::api_profiles(Context& c) {
+    nlohmann::json profiles = nlohmann::json::array();
+    for (const ActiveProfile& a : active_profiles(device_.settings(), protocol_mode_)) {
+        profiles.push_back({{"number", a.number}, {"node_id", a.node_id}, {"profile", a.profile}});
+    }
+    return respond(c, http::status::ok, {{"profiles", profiles}});
+}
+
+Reply WebServer::api_network_get(Context& c) {
+    const GatewaySettings& g = device_.settings().gateway;
+    return respond(c, http::status::ok,
+                   {{"ip_address", g.ip_address},
+                    {"netmask", g.netmask},
+                    {"default_gateway", g.default_gateway},
+                    {"web_port", g.web_port}});
+}
+
+Reply WebServer::api_network_set(Context& c) {
+    if (!c.json) return error(c, http::status::bad_request, "send a JSON object");
+    std::vector<std::pair<const SettingDef*, SettingValue>> batch;
+    std::string detail;
+    for (const char* k : {"ip_address", "netmask", "default_gateway", "web_port"}) {
+        auto it = c.json->find(k);
+        if (it == c.json->end()) continue;
+        const SettingDef* def = find_setting(std::string("gateway.") + k);
+        auto v = setting_value_of(*def, *it);
+        if (!v) return error(c, http::status::bad_request, std::string(k) + " has the wrong type");
+        batch.emplace_back(def, std::move(*v));
+        detail += std::string(detail.empty() ? "" : ", ") + k + " = " +
+                  openbcpm::to_string(batch.back().second);
+    }
+    if (batch.empty()) return error(c, http::status::bad_request, "nothing to change");
+    const WriteResult result = device_.write_settings(batch);
+    if (!result.ok()) return error(c, http::status::bad_request, result.message);
+    audit(c, "network settings", detail);
+    return respond(
+        c, http::status::ok,
+        {{"ok", true},
+         {"restart_required", true},
+         {"message",
+          "IP settings stored. Click System Restart: the faces bind to the new address after "
+          "the restart."}});
+}
+
+Reply WebServer::api_restart(Context& c) {
+    audit(c, "system restart", "");
+    Reply r =
+        respond(c, http::status::accepted,
+                {{"ok", true},
+                 {"message", "The system is restarting; the page reconnects when it is back."}});
+    r.response.keep_alive(false);
+    Device* device = &device_;
+    // The reply goes out first; then the run loop re-initialises the meter.
+    r.after_write = [device] {
+        if (!device->request_restart())
+            spdlog::warn("web: System Restart requested but no restart handler is installed");
+    };
+    return r;
+}
+
+Reply WebServer::api_file_get(Context& c) {
+    const auto dir = device_.state_dir();
+    if (dir.empty() || !std::filesystem::exists(dir / "bdt.ini")) {
+        return error(c, http::status::not_found, "no bdt.ini has been transferred");
+    }
+    Response r{http::status::ok, c.request.version()};
+    r.set(http::field::content_type, "text/plain; charset=utf-8");
+    r.set(http::field::content_disposition, "attachment; filename=\"bdt.ini\"");
+    r.body() = read_file(dir / "bdt.ini");
+    r.keep_alive(c.request.keep_alive());
+    r.prepare_payload();
+    return {std::move(r), {}};
+}
+
+Reply WebServer::api_file_set(Context& c) {
+    if (!c.parts)
+        return error(c, http::status::bad_request, "send the file as multipart/form-data");
+    const Part* file = find_part(*c.parts, "file");
+    if (!file || !file->filename) return error(c, http::status::bad_request, "choose a file");
+    // The General tab takes bdt.ini only: other names could be critical files on a real unit.
+    std::string name = *file->filename;
+    if (const size_t slash = name.find_last_of("/\\"); slash != std::string::npos)
+        name = name.substr(slash + 1);
+    if (lower_ascii(name) != "bdt.ini") {
+        return error(c, http::status::bad_request, "the General tab accepts bdt.ini only");
+    }
+    const BdtFile bdt = parse_bdt_ini(file->data);
+    if (!bdt.ok()) {
+        audit(c, "file transfer refused",
+              "bdt.ini line " + std::to_string(bdt.line) + ": " + bdt.error);
+        return error(c, http::status::bad_request,
+                     "bdt.ini line " + std::to_string(bdt.line) + ": " + bdt.error +
+                         ". The file was not updated.");
+    }
+    const auto dir = device_.state_dir();
+    if (dir.empty())
+        return error(c, http::status::conflict, "the meter runs without a state directory");
+    const auto tmp = dir / "bdt.ini.tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out << file->data;
+        if (!out) return error(c, http::status::internal_server_error, "cannot write bdt.ini");
+    }
+    std::filesystem::rename(tmp, dir / "bdt.ini");
+    audit(c, "file transfer", "bdt.ini, " + std::to_string(bdt.entries.size()) + " BBMD entries");
+    return respond(c, http::status::ok,
+                   {{"ok", true},
+                    {"entries", bdt.entries.size()},
+                    {"message", "The file was updated successfully."}});
+}
+
+// --- Beyond the meter ---
+
+Reply WebServer::api_device(Context& c) {
+    const Settings& s = device_.settings();
+    const double uptime =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - device_.started()).count();
+    return respond(c, http::status::ok,
+                   {{"model", s.model.model_name()},
+                    {"serial_number", fmt::format("{:08X}", s.identity.serial_number)},
+                    {"firmware_rs", s.identity.firmware_rs},
+                    {"firmware_os", s.identity.firmware_os},
+                    {"panels", s.model.panels},
+                    {"channels_per_panel", s.model.channels_per_panel},
+                    {"protocol_mode", protocol_mode_},
+                    {"simulating", device_.simulating()},
+                    {"speed", device_.speed()},
+                    {"uptime", uptime}});
+}
+
+Reply WebServer::api_snapshot(Context& c) {
+    return respond(c, http::status::ok, snapshot_json(device_.snapshot(), device_.settings()));
+}
+
+Reply WebServer::api_layout(Context& c) {
+    const Settings& s = device_.settings();
+    nlohmann::json panels = nlohmann::json::array();
+    for (int p = 1; p <= s.model.panels; ++p) {
+        const PanelSettings& ps = s.panel(p);
+        const int n = s.model.strip_size;
+        // Which end of each strip has its connector (position 1): the panel is drawn top to bottom.
+        const bool a_top = ps.configuration != StripConfiguration::BottomFeed;
+        const bool b_top = ps.configuration == StripConfiguration::TopFeed ||
+                           ps.configuration == StripConfiguration::Sequential;
+        nlohmann::json strips = nlohmann::json::array();
+        for (Strip strip : {Strip::A, Strip::B}) {
+            const bool top = strip == Strip::A ? a_top : b_top;
+            nlohmann::json rows = nlohmann::json::array();
+            for (int row = 1; row <= n; ++row) {
+                const int position = top ? row : n + 1 - row;
+                const int ch = channel_at(ps.configuration, n, {strip, position});
+                const auto i = static_cast<size_t>(ch - 1);
+                rows.push_back(
+                    {{"row", row},
+                     {"position", position},
+                     {"channel", ch},
+                     {"breaker_size", ps.breaker_size[i]},
+                     {"ct_size", ps.ct_size[i]},
+                     {"phase",
+                      std::string(1, kPhaseLetters[static_cast<size_t>(effective_phase(ps, ch))])},
+                     {"logical_circuit", ps.logical_circuit[i]}});
+            }
+            strips.push_back({{"strip", strip == Strip::A ? "A" : "B"},
+                              {"feed", top ? "top" : "bottom"},
+                              {"rows", rows}});
+        }
+        nlohmann::json aux = nlohmann::json::array();
+        for (int ch = kFirstAuxChannel; ch <= kChannelsPerPanel; ++ch) {
+            const auto i = static_cast<size_t>(ch - 1);
+            aux.push_back(
+                {{"channel", ch},
+                 {"name", ch == kNeutralAuxChannel
+                              ? "Neutral"
+                              : std::string("Main ") +
+                                    kPhaseLetters[static_cast<size_t>(ch - kFirstAuxChannel)]},
+                 {"ct_size", ps.ct_size[i]},
+                 {"breaker_size", ps.breaker_size[i]}});
+        }
+        panels.push_back({{"panel", p},
+                          {"location", ps.location},
+                          {"configuration", to_string(ps.configuration)},
+                          {"strip_size", n},
+                          {"strips", strips},
+                          {"aux", aux}});
+    }
+    return respond(c, http::status::ok, {{"panels", panels}});
+}
+
+Reply WebServer::api_events(Context& c) {
+    size_t limit = 200;
+    int64_t after = 0;
+    if (auto l = field(c.target.query, "limit"))
+        limit = static_cast<size_t>(std::clamp(std::atoi(l->c_str()), 1, 5000));
+    if (auto a = field(c.target.query, "after"))
+        after = std::max<int64_t>(0, std::atoll(a->c_str()));
+    nlohmann::json events = nlohmann::json::array();
+    if (Store* st = device_.store()) {
+        for (const StoredEvent& e : st->load_events(limit, after)) {
+            nlohmann::json j = event_json(e.record);
+            j["id"] = e.id;
+            j["recorded"] = e.wall_time;
+            events.push_back(std::move(j));
+        }
+    }
+    return respond(c, http::status::ok, {{"events", events}});
+}
+
+Reply WebServer::api_settings_get(Context& c) {
+    const std::string prefix = field(c.target.query, "prefix").value_or("");
+    const Settings& s = device_.settings();
+    nlohmann::json out = nlohmann::json::array();
+    for (const SettingDef& d : setting_defs()) {
+        if (d.panel > s.model.panels || d.key.rfind(prefix, 0) != 0) continue;
+        if (d.channel > 0 && !s.model.has_channel(d.channel)) continue;
+        out.push_back({{"key", d.key},
+                       {"value", setting_value_json(d.get(s))},
+                       {"type", d.is_string ? "string" : "integer"},
+                       {"min", d.min},
+                       {"max", d.max},
+                       {"factory", setting_value_json(d.factory)},
+                       {"nv", d.nv},
+                       {"restart_required", d.restart_required},
+                       {"description", d.description}});
+    }
+    return respond(c, http::status::ok, {{"settings", out}});
+}
+
+Reply WebServer::api_settings_set(Context& c) {
+    if (!c.json)
+        return error(c, http::status::bad_request,
+                     "send a JSON object {\"settings\": {key: value}}");
+    auto it = c.json->find("settings");
+    if (it == c.json->end() || !it->is_object() || it->empty() || it->size() > 512) {
+        return error(c, http::status::bad_request,
+                     "settings must be an object of 1 to 512 key: value pairs");
+    }
+    std::vector<std::pair<const SettingDef*, SettingValue>> batch;
+    bool restart = false;
+    std::string detail;
+    for (auto s = it->begin(); s != it->end(); ++s) {
+        const SettingDef* def = find_setting(s.key());
+        if (!def) return error(c, http::status::bad_request, "unknown setting " + s.key());
+        auto v = setting_value_of(*def, s.value());
+        if (!v)
+            return error(c, http::status::bad_request,
+                         s.key() + (def->is_string ? " takes a string" : " takes an integer"));
+        restart = restart || def->restart_required;
+        detail += (detail.empty() ? "" : ", ") + s.key() + " = " + openbcpm::to_string(*v);
+        batch.emplace_back(def, std::move(*v));
+    }
+    const WriteResult result = device_.write_settings(batch);
+    if (!result.ok()) return error(c, http::status::bad_request, result.message);
+    audit(c, "settings", detail.size() > 300 ? detail.substr(0, 300) + "..." : detail);
+    return respond(c, http::status::ok, {{"ok", true}, {"restart_required", restart}});
+}
+
+Reply WebServer::api_sim_get(Context& c) {
+    return respond(c, http::status::ok,
+                   {{"simulating", device_.simulating()}, {"speed", device_.speed()}});
+}
+
+namespace {
+// Panel and channel of a simulator request, checked against the model.
+std::optional<std::pair<int, int>> sim_channel(const nlohmann::json& j, const Settings& s,
+                                               std::string& why) {
+    auto p = json_int(j, "panel");
+    auto ch = json_int(j, "channel");
+    if (!p || !ch || !s.model.has_panel(static_cast<int>(*p)) || *ch < 1 ||
+        *ch > kChannelsPerPanel || !s.model.has_channel(static_cast<int>(*ch))) {
+        why = "panel and channel must name an input of this " + s.model.model_name();
+        return std::nullopt;
+    }
+    return std::pair{static_cast<int>(*p), static_cast<int>(*ch)};
+}
+}  // namespace
+
+Reply WebServer::api_sim_load(Context& c) {
+    if (!c.json) return error(c, http::status::bad_request, "send a JSON object");
+    std::string why;
+    auto where = sim_channel(*c.json, device_.settings(), why);
+    if (!where) return error(c, http::status::bad_request, why);
+    auto amps = json_number(*c.json, "amps");
+    if (!amps || *amps < 0.0 || *amps > 10000.0)
+        return error(c, http::status::bad_request, "amps must be 0 to 10000");
+    std::optional<double> pf;
+    if (c.json->contains("pf") && !(*c.json)["pf"].is_null()) {
+        pf = json_number(*c.json, "pf");
+        if (!pf || *pf < -1.0 || *pf > 1.0 || std::abs(*pf) < 0.01) {
+            return error(c, http::status::bad_request, "pf must be -1 to 1 (not 0)");
+        }
+    }
+    if (!device_.sim_set_load(where->first, where->second, *amps, pf)) {
+        return error(c, http::status::conflict, "the source is not the simulator");
+    }
+    audit(c, "sim load",
+          fmt::format("panel {} channel {}: {} A", where->first, where->second, *amps));
+    return respond(c, http::status::ok, {{"ok", true}});
+}
+
+Reply WebServer::api_sim_trip(Context& c) {
+    if (!c.json) return error(c, http::status::bad_request, "send a JSON object");
+    std::string why;
+    auto where = sim_channel(*c.json, device_.settings(), why);
+    if (!where) return error(c, http::status::bad_request, why);
+    auto it = c.json->find("tripped");
+    if (it == c.json->end() || !it->is_boolean())
+        return error(c, http::status::bad_request, "tripped must be true or false");
+    const bool tripped = it->get<bool>();
+    if (!device_.sim_trip(where->first, where->second, tripped)) {
+        return error(c, http::status::conflict, "the source is not the simulator");
+    }
+    audit(c, tripped ? "sim trip" : "sim restore",
+          fmt::format("panel {} channel {}", where->first, where->second));
+    return respond(c, http::status::ok, {{"ok", true}});
+}
+
+Reply WebServer::api_sim_voltage(Context& c) {
+    if (!c.json) return error(c, http::status::bad_request, "send a JSON object");
+    const std::string phases = json_string(*c.json, "phases").value_or("");
+    int mask = 0;
+    for (char p : phases) {
+        if (p == 'A' || p == 'a')
+            mask |= 1;
+        else if (p == 'B' || p == 'b')
+            mask |= 2;
+        else if (p == 'C' || p == 'c')
+            mask |= 4;
+        else
+            return error(c, http::status::bad_request, "phases is a string of A, B and C");
+    }
+    if (mask == 0 || phases.size() > 3)
+        return error(c, http::status::bad_request, "name one to three phases (A, B, C)");
+    auto magnitude = json_number(*c.json, "magnitude");
+    if (!magnitude || *magnitude < 0.0 || *magnitude > 2.0) {
+        return error(c, http::status::bad_request, "magnitude is a multiple of nominal, 0 to 2");
+    }
+    const double seconds = json_number(*c.json, "seconds").value_or(0.0);
+    if (seconds < 0.0 || seconds > 86400.0)
+        return error(c, http::status::bad_request, "seconds must be 0 to 86400");
+    if (!device_.sim_voltage(mask, *magnitude, seconds)) {
+        return error(c, http::status::conflict, "the source is not the simulator");
+    }
+    audit(c, "sim voltage", fmt::format("phases {}: x{} for {} s", phases, *magnitude, seconds));
+    return respond(c, http::status::ok, {{"ok", true}});
+}
+
+Reply WebServer::api_sim_speed(Context& c) {
+    if (!c.json) return error(c, http::status::bad_request, "send a JSON object");
+    auto speed = json_number(*c.json, "speed");
+    if (!speed || *speed < 0.01 || *speed > 1000.0)
+        return error(c, http::status::bad_request, "speed must be 0.01 to 1000");
+    if (!device_.sim_speed(*speed)) return error(c, http::status::bad_request, "speed refused");
+    audit(c, "sim speed", fmt::format("x{}", *speed));
+    return respond(c, http::status::ok, {{"ok", true}, {"speed", device_.speed()}});
+}
+
+Reply WebServer::api_stream_info(Context& c) {
+    return error(c, http::status::upgrade_required,
+                 "/api/stream is a WebSocket: connect with ws:// or wss://");
+}
+
+Reply WebServer::metrics(Context& c) {
+    const MeterSnapshot& snap = device_.snapshot();
+    const Settings& s = device_.settings();
+    Metrics m;
+    static const char* ln[] = {"A", "B", "C"};
+    static const char* ll[] = {"AB", "BC", "CA"};
+    m.family("bcpm_voltage_ln_volts", "gauge", "Line-to-neutral voltage");
+    for (size_t i = 0; i < 3; ++i)
+        m.sample("bcpm_voltage_ln_volts", fmt::format("phase=\"{}\"", ln[i]), snap.voltage.ln[i]);
+    m.family("bcpm_voltage_ll_volts", "gauge", "Line-to-line voltage");
+    for (size_t i = 0; i < 3; ++i)
+        m.sample("bcpm_voltage_ll_volts", fmt::format("pair=\"{}\"", ll[i]), snap.voltage.ll[i]);
+    m.family("bcpm_frequency_hertz", "gauge", "Line frequency");
+    m.sample("bcpm_frequency_hertz", "", snap.voltage.frequency);
+    struct Column {
+        const char* name;
+        const char* type;
+        const char* help;
+        double (*get)(const ChannelReadings&);
+    };
+    static const Column columns[] = {
+        {"bcpm_channel_current_amperes", "gauge", "RMS current of a branch or aux input",
+         [](const ChannelReadings& r) { return r.current; }},
+        {"bcpm_channel_power_watts", "gauge", "Real power",
+         [](const ChannelReadings& r) { return r.kw * 1000.0; }},
+        {"bcpm_channel_apparent_power_voltamperes", "gauge", "Apparent power",
+         [](const ChannelReadings& r) { return r.kva * 1000.0; }},
+        {"bcpm_channel_power_factor", "gauge", "Power factor",
+         [](const ChannelReadings& r) { return r.pf; }},
+        {"bcpm_channel_energy_kilowatt_hours_total", "counter", "Real energy accumulated",
+         [](const ChannelReadings& r) { return r.kwh; }},
+        {"bcpm_channel_current_demand_amperes", "gauge", "Current demand",
+         [](const ChannelReadings& r) { return r.current_demand; }},
+        {"bcpm_channel_power_demand_watts", "gauge", "Real power demand",
+         [](const ChannelReadings& r) { return r.kw_demand * 1000.0; }},
+    };
+    for (const Column& col : columns) {
+        m.family(col.name, col.type, col.help);
+        for (int p = 1; p <= s.model.panels; ++p) {
+            const PanelReadings& pr = snap.panel[static_cast<size_t>(p - 1)];
+            for (int ch = 1; ch <= kChannelsPerPanel; ++ch) {
+                const ChannelReadings& r = pr.channel[static_cast<size_t>(ch - 1)];
+                if (!r.present) continue;
+                m.sample(col.name, fmt::format("panel=\"{}\",channel=\"{}\"", p, ch), col.get(r));
+            }
+        }
+    }
+    m.family("bcpm_channel_event_status", "gauge",
+             "Event status bits of a channel (register map bits)");
+    for (int p = 1; p <= s.model.panels; ++p) {
+        const PanelReadings& pr = snap.panel[static_cast<size_t>(p - 1)];
+        for (int ch = 1; ch <= kChannelsPerPanel; ++ch) {
+            if (!pr.channel[static_cast<size_t>(ch - 1)].present) continue;
+            m.sample("bcpm_channel_event_status", fmt::format("panel=\"{}\",channel=\"{}\"", p, ch),
+                     pr.events.status[static_cast<size_t>(ch - 1)]);
+        }
+    }
+    m.family("bcpm_mains_power_watts", "gauge", "Real power of the mains (aux 1..3)");
+    m.family("bcpm_panel_health", "gauge", "Device health bits of a panel");
+    for (int p = 1; p <= s.model.panels; ++p) {
+        const PanelReadings& pr = snap.panel[static_cast<size_t>(p - 1)];
+        m.sample("bcpm_mains_power_watts", fmt::format("panel=\"{}\"", p), pr.mains.kw * 1000.0);
+        m.sample("bcpm_panel_health", fmt::format("panel=\"{}\"", p), pr.health);
+    }
+    m.family("bcpm_windows_total", "counter", "Metering windows since start");
+    m.sample("bcpm_windows_total", "", static_cast<double>(snap.sequence));
+    m.family("bcpm_meter_lag_seconds", "gauge", "How far metering lags behind the source clock");
+    m.sample("bcpm_meter_lag_seconds", "", device_.lag_seconds());
+    m.family("bcpm_events_dropped_total", "counter", "Events lost because the queue was full");
+    m.sample("bcpm_events_dropped_total", "", static_cast<double>(device_.events_dropped()));
+    m.family("bcpm_simulation_speed", "gauge", "Simulated seconds per real second");
+    m.sample("bcpm_simulation_speed", "", device_.speed());
+    m.family("bcpm_web_requests_total", "counter", "HTTP requests handled by the web face");
+    m.sample("bcpm_web_requests_total", "", static_cast<double>(requests_));
+    m.family("bcpm_web_requests_refused_total", "counter",
+             "Requests refused for missing login, CSRF or origin");
+    m.sample("bcpm_web_requests_refused_total", "", static_cast<double>(refused_));
+    m.family("bcpm_web_logins_failed_total", "counter", "Failed logins");
+    m.sample("bcpm_web_logins_failed_total", "", static_cast<double>(logins_failed_));
+    m.family("bcpm_web_sessions", "gauge", "Live login sessions");
+    m.sample("bcpm_web_sessions", "", static_cast<double>(sessions_.size()));
+    Response r{http::status::ok, c.request.version()};
+    r.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    r.body() = m.str();
+    r.keep_alive(c.request.keep_alive());
+    r.prepare_payload();
+    return {std::move(r), {}};
+}
+
+}  // namespace openbcpm::web

@@ -1,0 +1,36 @@
+#include "web/web_face.hpp"
+
+#include "web/server.hpp"
+
+namespace openbcpm {
+
+WebFace::WebFace(boost::asio::io_context& io, Device& device, WebOptions options)
+    : server_(std::make_shared<web::WebServer>(io, device, std::move(options))) {}
+
+WebFace::~WebFace() {
+    stop();
+}
+
+std::string WebFace::name() const {
+    return "web (HTTPS GUI, JSON API, /metrics) on port " + std::to_string(port());
+}
+
+void WebFace::start() {
+    server_->start();
+}
+
+void WebFace::stop() {
+    server_->stop();
+}
+
+uint16_t WebFace::port() const {
+    return server_->port();
+}
+
+}  // namespace openbcpm
+
+namespace openbcpm {
+std::unique_ptr<Face> make_web_face(boost::asio::io_context& io, Device& device) {
+    return std::make_unique<WebFace>(io, device);
+}
+}  // namespace openbcpm
