@@ -43,7 +43,7 @@ struct Tlv {
 
 // A bounds-checked cursor over a sequence of BER elements.
 class Reader {
-public:
+  public:
     explicit Reader(std::span<const uint8_t> in) : in_(in) {}
     bool at_end() const { return pos_ == in_.size(); }
     // The next element; nullopt (and the cursor unmoved) when it is malformed:
@@ -53,7 +53,7 @@ public:
     // The next element's content when its tag is `expected`.
     std::optional<std::span<const uint8_t>> next(uint8_t expected);
 
-private:
+  private:
     std::span<const uint8_t> in_;
     size_t pos_ = 0;
 };
@@ -72,7 +72,7 @@ std::optional<Value> decode_value(const Tlv& tlv);
 
 // Encoders append to a byte vector.
 class Writer {
-public:
+  public:
     explicit Writer(std::vector<uint8_t>& out) : out_(out) {}
     void integer(int64_t v, uint8_t t = tag::kInteger);
     void unsigned_integer(uint64_t v, uint8_t t);
@@ -86,14 +86,16 @@ public:
     size_t begin(uint8_t t);
     void end(size_t mark);
 
-private:
+  private:
     void header(uint8_t t, size_t length);
     std::vector<uint8_t>& out_;
 };
 
 // Sizes of encodings, for fitting a response into a maximum message size.
 size_t length_size(size_t content_length);
-inline size_t tlv_size(size_t content_length) { return 1 + length_size(content_length) + content_length; }
+inline size_t tlv_size(size_t content_length) {
+    return 1 + length_size(content_length) + content_length;
+}
 size_t integer_size(int64_t v);  // whole element
 size_t encoded_size(const Value& v);
 size_t encoded_size(const VarBind& vb);

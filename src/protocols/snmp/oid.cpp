@@ -14,7 +14,8 @@ std::optional<Oid> Oid::parse(std::string_view dotted) {
         const std::string_view part = dotted.substr(0, dot);
         uint32_t arc = 0;
         const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), arc);
-        if (part.empty() || ec != std::errc() || end != part.data() + part.size()) return std::nullopt;
+        if (part.empty() || ec != std::errc() || end != part.data() + part.size())
+            return std::nullopt;
         arcs.push_back(arc);
         if (arcs.size() > kMaxSubIds) return std::nullopt;
         if (dot == std::string_view::npos) break;
@@ -33,11 +34,13 @@ std::string Oid::to_string() const {
 }
 
 bool Oid::starts_with(const Oid& prefix) const {
-    return prefix.size() <= size() && std::equal(prefix.arcs_.begin(), prefix.arcs_.end(), arcs_.begin());
+    return prefix.size() <= size() &&
+           std::equal(prefix.arcs_.begin(), prefix.arcs_.end(), arcs_.begin());
 }
 
 Oid Oid::suffix_after(const Oid& prefix) const {
-    return Oid(std::vector<uint32_t>(arcs_.begin() + static_cast<std::ptrdiff_t>(prefix.size()), arcs_.end()));
+    return Oid(std::vector<uint32_t>(arcs_.begin() + static_cast<std::ptrdiff_t>(prefix.size()),
+                                     arcs_.end()));
 }
 
 Oid Oid::operator+(const Oid& tail) const {

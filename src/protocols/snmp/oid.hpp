@@ -16,7 +16,7 @@ namespace openbcpm::snmp {
 inline constexpr size_t kMaxSubIds = 128;  // RFC 2578 section 3.5
 
 class Oid {
-public:
+  public:
     Oid() = default;
     Oid(std::initializer_list<uint32_t> arcs) : arcs_(arcs) {}
     explicit Oid(std::vector<uint32_t> arcs) : arcs_(std::move(arcs)) {}
@@ -41,9 +41,11 @@ public:
     }
 
     friend bool operator==(const Oid&, const Oid&) = default;
-    friend std::strong_ordering operator<=>(const Oid& a, const Oid& b) { return a.arcs_ <=> b.arcs_; }
+    friend std::strong_ordering operator<=>(const Oid& a, const Oid& b) {
+        return a.arcs_ <=> b.arcs_;
+    }
 
-private:
+  private:
     std::vector<uint32_t> arcs_;
 };
 

@@ -52,8 +52,9 @@ struct EndOfMibView {
 };
 
 // INTEGER/Integer32 is int32_t; OCTET STRING is std::string (bytes, not text).
-using Value = std::variant<Null, int32_t, std::string, Oid, IpAddress, Counter32, Gauge32, TimeTicks, Opaque,
-                           Counter64, NoSuchObject, NoSuchInstance, EndOfMibView>;
+using Value =
+    std::variant<Null, int32_t, std::string, Oid, IpAddress, Counter32, Gauge32, TimeTicks, Opaque,
+                 Counter64, NoSuchObject, NoSuchInstance, EndOfMibView>;
 
 inline bool is_exception(const Value& v) {
     return std::holds_alternative<NoSuchObject>(v) || std::holds_alternative<NoSuchInstance>(v) ||

@@ -1,0 +1,60 @@
+// The SNMP face of the meter: the SNMPv2c agent on a UDP socket of the shared
+// event loop, bound to N1_IP_Address and the SNMP port of the gateway
+// settings, sending notifications to SNMP_Notif_IP in the trap community.
+#pragma once
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <memory>
+#include <vector>
+
+#include "app/device.hpp"
+#include "app/faces.hpp"
+#include "protocols/snmp/agent.hpp"
+
+namespace openbcpm::snmp {
+
+struct SnmpFaceOptions {
+    // Views served beside the SNMPv2-MIB (the product MIB, test MIBs).
+    std::vector<std::shared_ptr<MibView>> views;
+    // sysORTable rows beyond the SNMPv2-MIB's own; when empty and a view
+    // serves the meter's subtree, a row names that subtree.
+    std::vector<SysOrEntry> capabilities;
+    size_t max_message_size = kMaxUdpPayload;
+};
+
+class SnmpFace final : public Face {
+  public:
+    SnmpFace(boost::asio::io_context& io, Device& device, SnmpFaceOptions options = {});
+    ~SnmpFace() override;
+
+    std::string name() const override { return "SNMP"; }
+    // Binds the socket (throws boost::system::system_error when it cannot)
+    // and sends coldStart.
+    void start() override;
+    void stop() override;
+
+    // Sends an SNMPv2-Trap (sysUpTime.0, snmpTrapOID.0, then `varbinds`) to
+    // the notification receiver of the settings; nothing when none is set.
+    void notify(const Oid& trap_oid, std::span<const VarBind> varbinds = {});
+
+    Agent& agent() { return *agent_; }
+    boost::asio::ip::udp::endpoint local_endpoint() const { return socket_.local_endpoint(); }
+
+  private:
+    void receive();
+    void send(std::vector<uint8_t> datagram, const boost::asio::ip::udp::endpoint& to);
+    // The communities may change at any time through the other faces.
+    void refresh_communities();
+
+    Device& device_;
+    std::unique_ptr<Agent> agent_;
+    boost::asio::ip::udp::socket socket_;
+    boost::asio::ip::udp::endpoint sender_;
+    // One byte more than the largest IPv6 payload, so that an oversized
+    // datagram shows as such.
+    std::array<uint8_t, 65536> buffer_{};
+};
+
+}  // namespace openbcpm::snmp
