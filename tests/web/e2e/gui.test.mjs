@@ -1,0 +1,195 @@
+// End-to-end: the web GUI in headless Chromium against a running openbcpm.
+// The steps run in order on one meter, as a person would go through them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { startMeter, launchBrowser, screenshotDir } from './meter.mjs';
+
+let meter;
+let browser;
+let page;
+const newPassword = 'Panel-Board#2026';
+
+// Where a load set on the simulation page must show up. Each check gets the
+// panel, channel and amps and throws when the meter does not show them. The
+// Modbus face adds one more entry here ("and over Modbus").
+const loadChecks = [
+  async function panelView({ panel, channel, amps }) {
+    await page.goto(`${meter.https}/panel`);
+    const cell = page.locator(`#p${panel}-c${channel}`);
+    await cell.waitFor();
+    await page.waitForFunction(({ id, want }) => {
+      const e = document.getElementById(id);
+      return e && e.dataset.current && Math.abs(Number(e.dataset.current) - want) / want < 0.05;
+    }, { id: `p${panel}-c${channel}`, want: amps }, { timeout: 20000 });
+    const text = await cell.innerText();
+    assert.match(text, new RegExp(`^${channel}\\b`), 'the cell is the channel asked for');
+  },
+];
+
+async function shot(name) {
+  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
+}
+
+async function login(password) {
+  await page.fill('#username', 'admin');
+  await page.fill('#password', password);
+  await page.click('#login-button');
+}
+
+before(async () => {
+  meter = await startMeter();
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+  page.on('dialog', (d) => d.accept());  // the System Restart confirmation
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (meter) await meter.stop();
+});
+
+test('first start: the initial password is printed once and written to the state directory', () => {
+  const pw = meter.initialPassword();
+  assert.match(pw, /^.{16}$/);
+  assert.ok(meter.output().includes(pw), 'printed on the console');
+});
+
+test('first visit shows Web Server Security Unconfigured', async () => {
+  await page.goto(`${meter.http}/`);
+  await page.getByRole('heading', { name: 'Web Server Security Unconfigured' }).waitFor();
+  await shot('unconfigured');
+});
+
+test('Use HTTPS leads to the login page over TLS; the initial password logs in', async () => {
+  await page.click('#use-https');
+  await page.waitForURL(`${meter.https}/login`);
+  await shot('login');
+  await login('wrong-password-1');
+  await page.getByText('wrong user name or password').waitFor();
+  await login(meter.initialPassword());
+  await page.waitForURL(`${meter.https}/security`);
+  await page.getByRole('heading', { name: 'Web server security is not configured' }).waitFor();
+});
+
+test('choosing the self-signed HTTPS mode opens Configuration Parameters', async () => {
+  await page.check('#mode-self');
+  await shot('security');
+  await page.click('#save');
+  await page.getByText('Redirecting').waitFor();
+  await page.waitForURL(`${meter.https}/`);
+  await page.getByRole('heading', { name: 'Configuration Parameters' }).waitFor();
+  // From now on plain HTTP moves over to HTTPS.
+  const res = await fetch(`${meter.http}/login`, { redirect: 'manual' });
+  assert.equal(res.status, 301);
+  assert.equal(res.headers.get('location'), `${meter.https}/login`);
+});
+
+test('Configuration Parameters shows exactly the Modbus mode parameters', async () => {
+  await page.locator('#parameters tbody tr').first().waitFor();
+  const names = await page.locator('#parameters tbody th').allInnerTexts();
+  assert.deepEqual(names, ['Operating_Mode', 'Protocol_Mode', 'Upstream_Baud', 'Modbus_Address', 'Modbus_Parity']);
+  await page.getByText('You are using the factory password').waitFor();
+  await shot('configuration');
+});
+
+test('password change with the strength rule; the new password logs in, the old one does not', async () => {
+  await page.goto(`${meter.https}/diagnostics#user-management`);
+  await page.fill('#pw-current', meter.initialPassword());
+  await page.fill('#pw-new', 'short');
+  await page.fill('#pw-confirm', 'short');
+  await page.click('#pw-submit');
+  await page.getByText('at least 10 characters').waitFor();
+  await page.fill('#pw-current', meter.initialPassword());
+  await page.fill('#pw-new', newPassword);
+  await page.fill('#pw-confirm', newPassword);
+  await page.click('#pw-submit');
+  await page.getByText('The password was changed.').waitFor();
+  await shot('diagnostics-user-management');
+  await page.click('#logout');
+  await page.waitForURL(`${meter.https}/login`);
+  await login(meter.initialPassword());
+  await page.getByText('wrong user name or password').waitFor();
+  await login(newPassword);
+  await page.waitForURL(`${meter.https}/`);
+  assert.equal(await page.getByText('You are using the factory password').count(), 0);
+});
+
+test('a configuration change survives System Restart', async () => {
+  await page.locator('#value-Modbus_Address').waitFor();
+  await page.fill('#value-Modbus_Address', '7');
+  await page.click('#submit-Modbus_Address');
+  await page.getByText('Modbus_Address stored. Restart the system').waitFor();
+  await page.fill('#value-Protocol_Mode', '3');
+  await page.click('#submit-Protocol_Mode');
+  await page.getByText('Protocol_Mode stored').waitFor();
+  await page.getByText('Protocol_Mode 3 is stored: restart the system').waitFor({ timeout: 1000 }).catch(() => {});
+  const before = meter.output().split('system restart').length;
+  await page.click('#restart');  // confirms the dialog, waits for the meter, reloads
+  await page.waitForFunction(() => document.querySelectorAll('#row-Read_Community').length === 1, null,
+    { timeout: 30000 });
+  assert.ok(meter.output().split('system restart').length > before, 'the meter restarted in process');
+  assert.equal(await page.inputValue('#value-Modbus_Address'), '7');
+  const names = await page.locator('#parameters tbody th').allInnerTexts();
+  assert.deepEqual(names, ['Operating_Mode', 'Protocol_Mode', 'Upstream_Baud', 'Modbus_Address', 'Modbus_Parity',
+    'Read_Community', 'Write_Community', 'Trap_Community', 'SNMP_Notif_IP']);
+  const profiles = await page.locator('#profiles tbody tr').allInnerTexts();
+  assert.equal(profiles.length, 2);
+  assert.match(profiles[0], /7\s+Schneider Electric BCPME SNMP/);
+  await shot('configuration-snmp-mode');
+});
+
+test('a load set on the simulation page shows up in the panel view', async () => {
+  await page.goto(`${meter.https}/simulation`);
+  await page.getByText('Source: panel simulator').waitFor();
+  const want = { panel: 1, channel: 10, amps: 17.5 };
+  await page.fill('#load-panel', String(want.panel));
+  await page.fill('#load-channel', String(want.channel));
+  await page.fill('#load-amps', String(want.amps));
+  await page.click('#load-submit');
+  await page.getByText(`Panel 1 channel 10 now draws 17.5 A.`).waitFor();
+  await shot('simulation');
+  for (const check of loadChecks) await check(want);
+  await shot('panel');
+});
+
+test('a tripped breaker reads zero in the panel view', async () => {
+  await page.goto(`${meter.https}/simulation`);
+  await page.getByText('Source: panel simulator').waitFor();
+  await page.fill('#trip-panel', '2');
+  await page.fill('#trip-channel', '19');
+  await page.click('#trip-submit');
+  await page.getByText('Panel 2 channel 19 tripped.').waitFor();
+  await page.goto(`${meter.https}/panel`);
+  await page.waitForFunction(() => {
+    const e = document.getElementById('p2-c19');
+    return e && e.dataset.current !== undefined && Number(e.dataset.current) < 0.1;
+  }, null, { timeout: 20000 });
+});
+
+test('charts draw with uPlot from the stream', async () => {
+  await page.goto(`${meter.https}/charts`);
+  await page.waitForFunction(() => document.querySelectorAll('.uplot canvas').length === 3);
+  await page.waitForTimeout(4000);  // a few stream messages
+  await shot('charts');
+});
+
+test('network settings, events and file transfer pages work', async () => {
+  await page.goto(`${meter.https}/network`);
+  await page.waitForFunction(() => document.getElementById('ip_address').value === '127.0.0.1');
+  await shot('network');
+  await page.goto(`${meter.https}/events`);
+  await page.locator('#events').waitFor();
+  await shot('events');
+  await page.goto(`${meter.https}/diagnostics#file-transfer`);
+  await page.setInputFiles('#file', { name: 'bdt.ini', mimeType: 'text/plain',
+    buffer: Buffer.from('// Bdt.ini\n127.0.0.1,47808,255.255.255.255\n10.1.2.3,47808,255.255.255.0\n') });
+  await page.click('#file-submit');
+  await page.getByText('The file was updated successfully.').waitFor();
+  await page.getByText('10.1.2.3,47808,255.255.255.0').waitFor();
+  await page.setInputFiles('#file', { name: 'bdt.ini', mimeType: 'text/plain',
+    buffer: Buffer.from('10.1.2.3, 47808,255.255.255.0\n') });
+  await page.click('#file-submit');
+  await page.getByText('spaces are not allowed').waitFor();
+  await shot('diagnostics-file-transfer');
+});

@@ -1,0 +1,96 @@
+// Starts and stops an openbcpm process for the browser tests: a fresh state
+// directory, the embedded default panel with the web face on a free port
+// (127.0.0.1 only), and the other faces off unless a test asks for them.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const binary = process.env.OPENBCPM_BIN || ['build-web', 'build']
+  .map((d) => path.join(root, d, 'openbcpm')).find((p) => fs.existsSync(p));
+
+// playwright-core comes from web/node_modules (npm ci in web/).
+export const { chromium } = createRequire(path.join(root, 'web', 'package.json'))('playwright-core');
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// faces: extra [faces] switches, e.g. { modbus_tcp: true }; ports for them are chosen here.
+export async function startMeter({ faces = {}, extraConfig = '' } = {}) {
+  if (!binary) throw new Error('no openbcpm binary: build it or set OPENBCPM_BIN');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openbcpm-web-e2e-'));
+  const stateDir = path.join(dir, 'state');
+  const port = await freePort();
+  const modbusPort = await freePort();
+  let config = execFileSync(binary, ['config', '--default'], { encoding: 'utf8' });
+  config = config.replace(/\[web\]\nport = \d+/, `[web]\nport = ${port}`)
+    .replace(/\[modbus\]\ntcp_port = \d+/, `[modbus]\ntcp_port = ${modbusPort}`);
+  const switches = { modbus_tcp: false, modbus_rtu: false, bacnet_ip: false, bacnet_mstp: false, snmp: false,
+    web: true, ...faces };
+  config += '\n[faces]\n' + Object.entries(switches).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n' + extraConfig;
+  const configFile = path.join(dir, 'meter.toml');
+  fs.writeFileSync(configFile, config);
+  const child = spawn(binary, ['run', '--config', configFile, '--state-dir', stateDir],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  const deadline = Date.now() + 20000;
+  while (!/web: listening on/.test(output)) {
+    if (child.exitCode !== null) throw new Error('openbcpm exited:\n' + output);
+    if (Date.now() > deadline) throw new Error('openbcpm did not start:\n' + output);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const meter = {
+    dir, stateDir, port, modbusPort, child,
+    output: () => output,
+    initialPassword: () => fs.readFileSync(path.join(stateDir, 'initial-admin-password'), 'utf8').trim(),
+    http: `http://127.0.0.1:${port}`,
+    https: `https://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return meter;
+}
+
+export async function launchBrowser() {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'openbcpm-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    ignoreHTTPSErrors: true,  // the meter's self-signed certificate
+    viewport: { width: 1400, height: 900 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+// Screenshots go to docs/screenshots when OPENBCPM_SCREENSHOTS=1 (to refresh the
+// committed ones), else to a temporary directory.
+export const screenshotDir = process.env.OPENBCPM_SCREENSHOTS === '1'
+  ? path.join(root, 'docs', 'screenshots')
+  : fs.mkdtempSync(path.join(os.tmpdir(), 'openbcpm-shots-'));

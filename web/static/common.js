@@ -1,0 +1,122 @@
+// Shared by every page: the API helper (session cookie + CSRF token), the
+// navigation bar, messages, and the System Restart button.
+'use strict';
+
+const bcpm = {
+  session: null,
+
+  async api(method, path, body) {
+    const opts = { method, headers: {}, credentials: 'same-origin' };
+    if (method !== 'GET' && bcpm.session) opts.headers['X-CSRF-Token'] = bcpm.session.csrf;
+    if (body instanceof FormData) {
+      opts.body = body;
+    } else if (body !== undefined) {
+      opts.headers['Content-Type'] = 'application/json';
+      opts.body = JSON.stringify(body);
+    }
+    const res = await fetch(path, opts);
+    if (res.status === 401 && !path.startsWith('/api/login')) {
+      location.href = '/login';
+      throw new Error('not logged in');
+    }
+    const type = res.headers.get('Content-Type') || '';
+    const data = type.startsWith('application/json') ? await res.json() : await res.text();
+    if (!res.ok) throw new Error((data && data.error) || res.statusText);
+    return data;
+  },
+
+  message(text, kind) {
+    const box = document.getElementById('msg');
+    if (!box) return;
+    box.className = 'msg ' + (kind || 'info');
+    box.textContent = text || '';
+  },
+
+  el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === 'class') e.className = v;
+      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+      else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? '' : v);
+    }
+    for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    return e;
+  },
+
+  // The measurement stream: calls onSnapshot/onEvent; reconnects after a restart.
+  stream(handlers) {
+    const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/stream';
+    const dot = document.getElementById('live');
+    const connect = () => {
+      const ws = new WebSocket(url);
+      ws.onopen = () => dot && dot.classList.add('live');
+      ws.onmessage = (m) => {
+        const msg = JSON.parse(m.data);
+        if (msg.type === 'snapshot' && handlers.onSnapshot) handlers.onSnapshot(msg.data);
+        if (msg.type === 'event' && handlers.onEvent) handlers.onEvent(msg.data);
+      };
+      ws.onclose = () => {
+        dot && dot.classList.remove('live');
+        setTimeout(connect, 2000);
+      };
+    };
+    connect();
+  },
+
+  async restart() {
+    if (!confirm('Restart the system? The meter re-initialises; it takes a few seconds.')) return;
+    try {
+      const r = await bcpm.api('POST', '/api/restart');
+      bcpm.message(r.message, 'warn');
+    } catch (e) {
+      bcpm.message(e.message, 'error');
+      return;
+    }
+    // Wait for the server to go and come back, then reload the page.
+    const started = Date.now();
+    await new Promise((r) => setTimeout(r, 1000));
+    for (;;) {
+      try {
+        const res = await fetch('/api/session', { credentials: 'same-origin' });
+        if (res.status === 200 || res.status === 401) break;
+      } catch (e) { /* still restarting */ }
+      if (Date.now() - started > 60000) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    bcpm.message('The system restarted.', 'info');
+    location.reload();
+  },
+
+  // Loads the session, draws the top bar; resolves to the session.
+  async init(current) {
+    bcpm.session = await bcpm.api('GET', '/api/session');
+    const links = [
+      ['/', 'Configuration'], ['/panel', 'Panel'], ['/charts', 'Charts'], ['/events', 'Events'],
+      ['/simulation', 'Simulation'], ['/diagnostics', 'Diagnostics & Debugging'],
+    ];
+    const nav = bcpm.el('nav', { 'aria-label': 'Main' });
+    for (const [href, text] of links) {
+      nav.append(bcpm.el('a', { href, 'aria-current': href === current ? 'page' : null }, text));
+    }
+    const logout = bcpm.el('button', { class: 'secondary', id: 'logout', onclick: async () => {
+      await bcpm.api('POST', '/api/logout');
+      location.href = '/login';
+    } }, 'Logout');
+    const header = bcpm.el('header', { class: 'top' },
+      bcpm.el('span', { class: 'brand' }, 'openbcpm ' + bcpm.session.model),
+      nav,
+      bcpm.el('span', { class: 'who' }, bcpm.el('span', { class: 'status-dot', id: 'live', title: 'live data' }),
+        'User: ' + bcpm.session.user, logout));
+    document.body.prepend(header);
+    if (bcpm.session.initial_password) {
+      const warn = bcpm.el('div', { class: 'msg warn', id: 'initial-password' },
+        'You are using the factory password. Change it under ',
+        bcpm.el('a', { href: '/diagnostics#user-management' }, 'Diagnostics & Debugging > Setup > User Management'), '.');
+      document.querySelector('main').prepend(warn);
+    }
+    for (const b of document.querySelectorAll('[data-action=restart]')) b.addEventListener('click', bcpm.restart);
+    return bcpm.session;
+  },
+
+  fmt(v, digits) { return (typeof v === 'number' && isFinite(v)) ? v.toFixed(digits) : '-'; },
+};

@@ -1,0 +1,88 @@
+'use strict';
+(async () => {
+  await bcpm.init('/diagnostics');
+  const sections = ['file-transfer', 'user-management', 'web-security', 'audit-log', 'help'];
+  const loaders = {
+    'file-transfer': async () => {
+      try {
+        const text = await bcpm.api('GET', '/api/files/bdt.ini');
+        document.getElementById('bdt-current').textContent = text;
+      } catch (e) {
+        document.getElementById('bdt-current').textContent = '(none: ' + e.message + ')';
+      }
+    },
+    'user-management': async () => {
+      const t = await bcpm.api('GET', '/api/metrics-token');
+      document.getElementById('token-status').textContent = t.configured ? 'a token is set' : 'no token';
+    },
+    'audit-log': async () => {
+      const a = await bcpm.api('GET', '/api/audit?limit=200');
+      const tbody = document.querySelector('#audit tbody');
+      tbody.textContent = '';
+      for (const e of a.entries.reverse()) {
+        tbody.append(bcpm.el('tr', {}, bcpm.el('td', {}, new Date(e.time * 1000).toISOString().replace('.000', '')),
+          bcpm.el('td', {}, e.user), bcpm.el('td', {}, e.client), bcpm.el('td', {}, e.action),
+          bcpm.el('td', {}, e.detail)));
+      }
+    },
+  };
+  const show = () => {
+    const id = sections.includes(location.hash.slice(1)) ? location.hash.slice(1) : 'file-transfer';
+    for (const s of sections) document.getElementById(s).classList.toggle('hidden', s !== id);
+    for (const a of document.querySelectorAll('.tree a[data-section]')) {
+      a.setAttribute('aria-current', a.dataset.section === id ? 'true' : 'false');
+    }
+    if (loaders[id]) loaders[id]().catch((e) => bcpm.message(e.message, 'error'));
+  };
+  window.addEventListener('hashchange', show);
+  show();
+
+  document.getElementById('file-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = document.getElementById('file').files[0];
+    if (!f) return;
+    const form = new FormData();
+    form.append('file', f, f.name);
+    try {
+      const r = await bcpm.api('POST', '/api/files/general', form);
+      bcpm.message(r.message, 'info');
+      loaders['file-transfer']();
+    } catch (e) {
+      bcpm.message(e.message, 'error');
+    }
+  });
+
+  for (const b of document.querySelectorAll('#user-management [data-tab]')) {
+    b.addEventListener('click', () => {
+      for (const o of document.querySelectorAll('#user-management [data-tab]')) {
+        o.setAttribute('aria-selected', o === b ? 'true' : 'false');
+        document.getElementById(o.dataset.tab).classList.toggle('hidden', o !== b);
+      }
+    });
+  }
+  document.getElementById('pw-tab').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await bcpm.api('POST', '/api/password', {
+        current: document.getElementById('pw-current').value,
+        password: document.getElementById('pw-new').value,
+        confirm: document.getElementById('pw-confirm').value,
+      });
+      bcpm.message(r.message + ' Log out and log in again with the new password to confirm it.', 'info');
+      const warn = document.getElementById('initial-password');
+      if (warn) warn.remove();
+      ev.target.reset();
+    } catch (e) {
+      bcpm.message(e.message, 'error');
+    }
+  });
+  document.getElementById('token-new').addEventListener('click', async () => {
+    try {
+      const r = await bcpm.api('POST', '/api/metrics-token');
+      document.getElementById('token-value').textContent = r.token;
+      document.getElementById('token-status').textContent = 'a token is set';
+    } catch (e) {
+      bcpm.message(e.message, 'error');
+    }
+  });
+})();
