@@ -39,7 +39,7 @@ enum class BvlcResult : uint16_t {
 };
 
 inline constexpr uint8_t kBvllTypeBip = 0x81;
-inline constexpr size_t kBipMaxNpdu = 1497;  // 1500-octet Ethernet MTU less the BVLL header... (Annex J)
+inline constexpr size_t kBipMaxNpdu = 1497;  // largest NPDU of BACnet/IP (Annex J, Table 6-1)
 
 // A B/IP address: IPv4 address and UDP port, 6 octets on the wire.
 struct BipAddress {

@@ -89,33 +89,33 @@ std::vector<uint8_t> encode_content(const Primitive& v) {
 Primitive decode_content(AppTag tag, std::span<const uint8_t> c) {
     const auto bad = [](const char* what) { return DecodeError{RejectReason::InvalidTag, what}; };
     switch (tag) {
-        case AppTag::Null:
+        case AppTag::kNull:
             if (!c.empty()) throw bad("null with content");
             return Null{};
-        case AppTag::Boolean:
+        case AppTag::kBoolean:
             if (c.size() != 1 || c[0] > 1) throw bad("boolean content");
             return c[0] != 0;
-        case AppTag::Unsigned:
+        case AppTag::kUnsigned:
             if (c.empty() || c.size() > 8) throw bad("unsigned length");
             return get_be(c);
-        case AppTag::Signed: {
+        case AppTag::kSigned: {
             if (c.empty() || c.size() > 8) throw bad("signed length");
             uint64_t v = get_be(c);
             if (c.size() < 8 && (c[0] & 0x80)) v |= ~uint64_t{0} << (8 * c.size());
             return static_cast<int64_t>(v);
         }
-        case AppTag::Real:
+        case AppTag::kReal:
             if (c.size() != 4) throw bad("real length");
             return std::bit_cast<float>(static_cast<uint32_t>(get_be(c)));
-        case AppTag::Double:
+        case AppTag::kDouble:
             if (c.size() != 8) throw bad("double length");
             return std::bit_cast<double>(get_be(c));
-        case AppTag::OctetString:
+        case AppTag::kOctetString:
             return OctetString(c.begin(), c.end());
-        case AppTag::CharacterString:
+        case AppTag::kCharacterString:
             if (c.empty()) throw bad("character string without charset");
             return CharString{c[0], std::string(c.begin() + 1, c.end())};
-        case AppTag::BitString: {
+        case AppTag::kBitString: {
             if (c.empty() || c[0] > 7 || (c.size() == 1 && c[0] != 0)) throw bad("bit string");
             BitString b;
             const size_t n = (c.size() - 1) * 8 - c[0];
@@ -123,16 +123,16 @@ Primitive decode_content(AppTag tag, std::span<const uint8_t> c) {
             for (size_t k = 0; k < n; ++k) b.bits[k] = (c[1 + k / 8] & (0x80u >> (k % 8))) != 0;
             return b;
         }
-        case AppTag::Enumerated:
+        case AppTag::kEnumerated:
             if (c.empty() || c.size() > 4) throw bad("enumerated length");
             return Enumerated{static_cast<uint32_t>(get_be(c))};
-        case AppTag::Date:
+        case AppTag::kDate:
             if (c.size() != 4) throw bad("date length");
             return Date{c[0], c[1], c[2], c[3]};
-        case AppTag::Time:
+        case AppTag::kTime:
             if (c.size() != 4) throw bad("time length");
             return Time{c[0], c[1], c[2], c[3]};
-        case AppTag::ObjectId:
+        case AppTag::kObjectId:
             if (c.size() != 4) throw bad("object identifier length");
             return ObjectId::unpack(static_cast<uint32_t>(get_be(c)));
     }
@@ -264,7 +264,7 @@ std::optional<Tag> Reader::peek() const {
     }
     t.header = p - pos_;
     const bool app_boolean = !t.context && t.number == 1;
-    if (t.form == Tag::Form::Primitive && !app_boolean && t.length > data_.size() - p) {
+    if (t.form == Tag::Form::Plain && !app_boolean && t.length > data_.size() - p) {
         throw DecodeError{RejectReason::InvalidTag, "content past the end"};
     }
     if (!t.context && t.number > 12) throw bad("reserved application tag");
@@ -273,7 +273,7 @@ std::optional<Tag> Reader::peek() const {
 
 bool Reader::peek_context(uint8_t n) const {
     const auto t = peek();
-    return t && t->context && t->form == Tag::Form::Primitive && t->number == n;
+    return t && t->context && t->form == Tag::Form::Plain && t->number == n;
 }
 bool Reader::peek_opening(uint8_t n) const {
     const auto t = peek();
@@ -318,7 +318,7 @@ Primitive Reader::app(AppTag expected) {
         throw DecodeError{RejectReason::InvalidParameterDataType, "unexpected datatype"};
     }
     pos_ += t->header;
-    if (expected == AppTag::Boolean) {
+    if (expected == AppTag::kBoolean) {
         if (t->length > 1) throw DecodeError{RejectReason::InvalidTag, "boolean value"};
         return t->length == 1;
     }
@@ -336,33 +336,33 @@ uint64_t check_max(uint64_t v, uint64_t max) {
 }
 }  // namespace
 
-uint64_t Reader::app_unsigned(uint64_t max) { return check_max(get<uint64_t>(app(AppTag::Unsigned)), max); }
-int64_t Reader::app_signed() { return get<int64_t>(app(AppTag::Signed)); }
-float Reader::app_real() { return get<float>(app(AppTag::Real)); }
-bool Reader::app_bool() { return get<bool>(app(AppTag::Boolean)); }
-uint32_t Reader::app_enum() { return get<Enumerated>(app(AppTag::Enumerated)).value; }
-ObjectId Reader::app_oid() { return get<ObjectId>(app(AppTag::ObjectId)); }
-CharString Reader::app_string() { return get<CharString>(app(AppTag::CharacterString)); }
-BitString Reader::app_bits() { return get<BitString>(app(AppTag::BitString)); }
-Date Reader::app_date() { return get<Date>(app(AppTag::Date)); }
-Time Reader::app_time() { return get<Time>(app(AppTag::Time)); }
+uint64_t Reader::app_unsigned(uint64_t max) { return check_max(get<uint64_t>(app(AppTag::kUnsigned)), max); }
+int64_t Reader::app_signed() { return get<int64_t>(app(AppTag::kSigned)); }
+float Reader::app_real() { return get<float>(app(AppTag::kReal)); }
+bool Reader::app_bool() { return get<bool>(app(AppTag::kBoolean)); }
+uint32_t Reader::app_enum() { return get<Enumerated>(app(AppTag::kEnumerated)).value; }
+ObjectId Reader::app_oid() { return get<ObjectId>(app(AppTag::kObjectId)); }
+CharString Reader::app_string() { return get<CharString>(app(AppTag::kCharacterString)); }
+BitString Reader::app_bits() { return get<BitString>(app(AppTag::kBitString)); }
+Date Reader::app_date() { return get<Date>(app(AppTag::kDate)); }
+Time Reader::app_time() { return get<Time>(app(AppTag::kTime)); }
 
 Primitive Reader::context(uint8_t n, AppTag t) {
-    const Tag tag = take(n, true, Tag::Form::Primitive);
+    const Tag tag = take(n, true, Tag::Form::Plain);
     return decode_content(t, content(tag));
 }
 uint64_t Reader::ctx_unsigned(uint8_t n, uint64_t max) {
-    return check_max(get<uint64_t>(context(n, AppTag::Unsigned)), max);
+    return check_max(get<uint64_t>(context(n, AppTag::kUnsigned)), max);
 }
-int64_t Reader::ctx_signed(uint8_t n) { return get<int64_t>(context(n, AppTag::Signed)); }
-uint32_t Reader::ctx_enum(uint8_t n) { return get<Enumerated>(context(n, AppTag::Enumerated)).value; }
-bool Reader::ctx_bool(uint8_t n) { return get<bool>(context(n, AppTag::Boolean)); }
-float Reader::ctx_real(uint8_t n) { return get<float>(context(n, AppTag::Real)); }
-ObjectId Reader::ctx_oid(uint8_t n) { return get<ObjectId>(context(n, AppTag::ObjectId)); }
-CharString Reader::ctx_string(uint8_t n) { return get<CharString>(context(n, AppTag::CharacterString)); }
-BitString Reader::ctx_bits(uint8_t n) { return get<BitString>(context(n, AppTag::BitString)); }
+int64_t Reader::ctx_signed(uint8_t n) { return get<int64_t>(context(n, AppTag::kSigned)); }
+uint32_t Reader::ctx_enum(uint8_t n) { return get<Enumerated>(context(n, AppTag::kEnumerated)).value; }
+bool Reader::ctx_bool(uint8_t n) { return get<bool>(context(n, AppTag::kBoolean)); }
+float Reader::ctx_real(uint8_t n) { return get<float>(context(n, AppTag::kReal)); }
+ObjectId Reader::ctx_oid(uint8_t n) { return get<ObjectId>(context(n, AppTag::kObjectId)); }
+CharString Reader::ctx_string(uint8_t n) { return get<CharString>(context(n, AppTag::kCharacterString)); }
+BitString Reader::ctx_bits(uint8_t n) { return get<BitString>(context(n, AppTag::kBitString)); }
 std::span<const uint8_t> Reader::ctx_raw(uint8_t n) {
-    const Tag tag = take(n, true, Tag::Form::Primitive);
+    const Tag tag = take(n, true, Tag::Form::Plain);
     return content(tag);
 }
 

@@ -67,8 +67,8 @@ using Primitive = std::variant<Null, bool, uint64_t, int64_t, float, double, Oct
                                CharString, BitString, Enumerated, Date, Time, ObjectId>;
 
 enum class AppTag : uint8_t {
-    Null = 0, Boolean = 1, Unsigned = 2, Signed = 3, Real = 4, Double = 5, OctetString = 6,
-    CharacterString = 7, BitString = 8, Enumerated = 9, Date = 10, Time = 11, ObjectId = 12,
+    kNull = 0, kBoolean = 1, kUnsigned = 2, kSigned = 3, kReal = 4, kDouble = 5, kOctetString = 6,
+    kCharacterString = 7, kBitString = 8, kEnumerated = 9, kDate = 10, kTime = 11, kObjectId = 12,
 };
 
 // One encoded item of a property value or service parameter: an application
@@ -111,10 +111,10 @@ struct DecodeError {
 };
 
 struct Tag {
-    enum class Form : uint8_t { Primitive, Opening, Closing };
+    enum class Form : uint8_t { Plain, Opening, Closing };
     uint8_t number = 0;
     bool context = false;
-    Form form = Form::Primitive;
+    Form form = Form::Plain;
     uint32_t length = 0;  // content length; for application Boolean: the value
     size_t header = 0;    // octets of the tag itself
 };

@@ -1,0 +1,85 @@
+// The BACnet/IP face: one UDP socket on the shared io_context carrying the
+// BipLink (BVLL, BBMD) under the VirtualRouter. Also the helpers that derive
+// the router's configuration from the meter's settings and load bdt.ini.
+#pragma once
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "app/faces.hpp"
+#include "core/settings.hpp"
+#include "protocols/bacnet/bip_link.hpp"
+#include "protocols/bacnet/router.hpp"
+
+namespace openbcpm::bacnet {
+
+struct BacnetIpOptions {
+    std::string address = "127.0.0.1";  // GatewaySettings::ip_address
+    uint16_t port = 47808;              // GatewaySettings::bacnet_ip_port
+    std::string netmask = "255.255.255.0";
+    bool bbmd = false;                  // GatewaySettings::bbmd_enable
+    std::vector<BdtEntry> bdt;          // from bdt.ini
+    std::chrono::milliseconds tick{100};
+    // Called on every tick before the router's timers (e.g. to run
+    // PointDatabase::evaluate with the meter's clock).
+    std::function<void(Clock::time_point)> on_tick;
+};
+
+class BacnetIpFace : public Face {
+public:
+    BacnetIpFace(boost::asio::io_context& io, VirtualRouter& router, BacnetIpOptions options);
+    ~BacnetIpFace() override;
+    std::string name() const override { return "bacnet-ip"; }
+    // Binds the socket (throws std::runtime_error on failure), attaches the
+    // router, announces it and its devices.
+    void start() override;
+    void stop() override;
+
+    uint16_t local_port() const;  // the bound port (useful with port 0)
+    BipLink* link() { return link_.get(); }
+
+private:
+    void receive_next();
+    void schedule_tick();
+
+    boost::asio::io_context& io_;
+    VirtualRouter& router_;
+    BacnetIpOptions options_;
+    boost::asio::ip::udp::socket socket_;
+    boost::asio::steady_timer timer_;
+    std::unique_ptr<BipLink> link_;
+    boost::asio::ip::udp::endpoint sender_;
+    std::array<uint8_t, 1600> buffer_{};
+    bool running_ = false;
+};
+
+// Reads bdt.ini; throws std::runtime_error with the file's problem (line,
+// reason) when it is malformed or missing.
+std::vector<BdtEntry> load_bdt_file(const std::filesystem::path& path);
+
+// Options from the gateway settings; bdt.ini is read from `state_dir` when
+// BBMD support is on.
+BacnetIpOptions ip_options_from_settings(const GatewaySettings& g, const std::filesystem::path& state_dir);
+
+// Identities written over BACnet, which no longer follow the offset.
+struct DeviceIdentityOverride {
+    std::optional<uint32_t> instance;
+    std::optional<std::string> name;
+};
+
+// The router and panel device identities of the meter: Device ID = offset
+// (+ Modbus address of the panel), name = series + "_" + Modbus address,
+// network = Virt_Router_Net (out of range: 5). Databases are left null: the
+// caller sets config.router.database and config.panels[i].database.
+RouterConfig router_config_from_settings(const Settings& s,
+                                         const std::array<DeviceIdentityOverride, 1 + kMaxPanels>& overrides = {});
+
+}  // namespace openbcpm::bacnet

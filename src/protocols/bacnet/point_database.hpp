@@ -1,0 +1,109 @@
+// A ready ObjectDatabase built from a table: analog objects (AI, AO, AV) whose
+// values come from and go to callbacks, and Notification Class objects with
+// recipient lists. It keeps the BACnet-side state of its objects (COV
+// increments, AO priority arrays, event state, acknowledgements) and runs the
+// OUT_OF_RANGE algorithm (clause 13.3.6) for objects that report events
+// intrinsically; objects whose events the meter decides report them through
+// set_event_state(). All state is volatile, as the guide says of COV increments.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocols/bacnet/object_database.hpp"
+
+namespace openbcpm::bacnet {
+
+struct EventReporting {
+    uint32_t notification_class = 0;
+    float high_limit = 0.0F;
+    float low_limit = 0.0F;
+    float deadband = 0.0F;
+    BitString limit_enable{true, true};        // low-limit, high-limit
+    BitString event_enable{true, true, true};  // to-offnormal, to-fault, to-normal
+    NotifyType notify_type = NotifyType::Alarm;
+    uint32_t time_delay = 0;                   // seconds
+    bool intrinsic = true;  // false: the meter drives Event_State via set_event_state()
+};
+
+struct AnalogPoint {
+    ObjectType type = ObjectType::AnalogInput;  // AnalogInput, AnalogOutput or AnalogValue
+    uint32_t instance = 0;
+    std::string name;
+    std::string description;
+    uint32_t units = units::kNoUnits;
+    std::function<float()> value;  // Present_Value as the meter has it now
+    // Applies a Present_Value write; false refuses it (value-out-of-range,
+    // nothing changed). Null: Present_Value is read-only.
+    std::function<bool(float)> write;
+    float cov_increment = 1.0F;           // default; writable, volatile
+    std::optional<float> min_value, max_value;  // Min/Max_Pres_Value, checked before write()
+    float relinquish_default = 0.0F;      // Analog Output
+    std::optional<EventReporting> reporting;
+};
+
+struct NotificationClassDef {
+    uint32_t instance = 0;
+    std::string name;
+    std::string description;
+    std::array<uint8_t, 3> priority{100, 100, 200};
+    BitString ack_required{true, false, false};
+    std::vector<Destination> recipients;
+};
+
+class PointDatabase : public ObjectDatabase {
+public:
+    PointDatabase(std::vector<AnalogPoint> points, std::vector<NotificationClassDef> classes);
+
+    std::vector<ObjectId> object_list() const override;
+    bool has_object(ObjectId id) const override;
+    std::vector<PropertyInfo> property_list(ObjectId id) const override;
+    ReadOutcome read(ObjectId id, PropertyId property) const override;
+    WriteOutcome write(ObjectId id, const PropertyValue& value) override;
+    WriteOutcome add_list_element(ObjectId id, const PropertyReference& ref, std::span<const Element> elements,
+                                  uint32_t& failed) override;
+    WriteOutcome remove_list_element(ObjectId id, const PropertyReference& ref, std::span<const Element> elements,
+                                     uint32_t& failed) override;
+    std::optional<CovValue> cov_value(ObjectId id) const override;
+    std::vector<EventSummary> event_summaries() const override;
+    AcknowledgeOutcome acknowledge(ObjectId id, EventState state, const TimeStamp& event_time,
+                                   const TimeStamp& ack_time) override;
+    std::optional<NotificationClassInfo> notification_class(uint32_t instance) const override;
+
+    // Runs intrinsic reporting; `stamp` is the wall-clock time stamp of now.
+    void evaluate(std::chrono::steady_clock::time_point now, const TimeStamp& stamp);
+    // Drives the event state of an object whose events the meter decides.
+    bool set_event_state(ObjectId id, EventState state, const TimeStamp& stamp,
+                         std::optional<std::string> message = {});
+    EventState event_state(ObjectId id) const;
+
+private:
+    struct Analog {
+        AnalogPoint point;
+        float cov_increment = 1.0F;
+        std::array<std::optional<float>, 16> priority_array{};
+        EventState state = EventState::Normal;
+        BitString acked{true, true, true};
+        std::array<TimeStamp, 3> stamps{};
+        std::optional<EventState> pending;
+        std::chrono::steady_clock::time_point pending_since{};
+    };
+    Analog* analog(ObjectId id);
+    const Analog* analog(ObjectId id) const;
+    NotificationClassDef* nc(ObjectId id);
+    const NotificationClassDef* nc(ObjectId id) const;
+    BitString status_flags(const Analog& a) const;
+    void transition(Analog& a, EventState to, const TimeStamp& stamp, std::optional<std::string> message);
+    WriteOutcome write_analog(Analog& a, const PropertyValue& v);
+    WriteOutcome write_nc(NotificationClassDef& n, const PropertyValue& v);
+
+    std::vector<ObjectId> order_;
+    std::map<ObjectId, Analog> analogs_;
+    std::map<ObjectId, NotificationClassDef> classes_;
+};
+
+}  // namespace openbcpm::bacnet
