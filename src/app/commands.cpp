@@ -61,10 +61,11 @@ int run_command(const CommonOptions& common) {
         });
         faces = std::make_unique<Faces>(io, *device);
         const Settings& s = device->settings();
-        spdlog::info("openbcpm: {} ({} panel{}, {} branch channels), serial {:08X}", s.model.model_name(),
-                     s.model.panels, s.model.panels > 1 ? "s" : "", s.model.branch_channels, s.identity.serial_number);
-        spdlog::info("source: {} at {}x real time; state in {}; power-up #{}", cfg.source.kind, device->speed(),
-                     common.state_dir, device->power_up_counter(1));
+        spdlog::info("openbcpm: {} ({} panel{}, {} branch channels), serial {:08X}",
+                     s.model.model_name(), s.model.panels, s.model.panels > 1 ? "s" : "",
+                     s.model.branch_channels, s.identity.serial_number);
+        spdlog::info("source: {} at {}x real time; state in {}; power-up #{}", cfg.source.kind,
+                     device->speed(), common.state_dir, device->power_up_counter(1));
         device->start();
         faces->start();
         schedule_poll();
@@ -98,8 +99,9 @@ int simulate_command(const CommonOptions& common, const SimulateOptions& options
         return 0;
     }
     const Settings& s = device.settings();
-    std::printf("%s after %.1f s: V A-N %.2f B-N %.2f C-N %.2f  f %.3f Hz\n", s.model.model_name().c_str(), snap.time,
-                snap.voltage.ln[0], snap.voltage.ln[1], snap.voltage.ln[2], snap.voltage.frequency);
+    std::printf("%s after %.1f s: V A-N %.2f B-N %.2f C-N %.2f  f %.3f Hz\n",
+                s.model.model_name().c_str(), snap.time, snap.voltage.ln[0], snap.voltage.ln[1],
+                snap.voltage.ln[2], snap.voltage.frequency);
     for (int p = 1; p <= s.model.panels; ++p) {
         const PanelReadings& pr = snap.panel[static_cast<size_t>(p - 1)];
         std::printf("panel %d (%s)\n  ch      A      kW     kVA     PF    angle        kWh\n", p,
@@ -107,8 +109,8 @@ int simulate_command(const CommonOptions& common, const SimulateOptions& options
         for (int c = 1; c <= kChannelsPerPanel; ++c) {
             const ChannelReadings& r = pr.channel[static_cast<size_t>(c - 1)];
             if (!r.present) continue;
-            std::printf("  %2d %7.3f %7.3f %7.3f %6.3f %8.2f %10.4f\n", c, r.current, r.kw, r.kva, r.pf, r.angle,
-                        r.kwh);
+            std::printf("  %2d %7.3f %7.3f %7.3f %6.3f %8.2f %10.4f\n", c, r.current, r.kw, r.kva,
+                        r.pf, r.angle, r.kwh);
         }
     }
     return 0;
@@ -117,22 +119,24 @@ int simulate_command(const CommonOptions& common, const SimulateOptions& options
 int record_command(const CommonOptions& common, const RecordOptions& options) {
     const Config cfg = load_config(common);
     std::array<std::array<int, kChannelsPerPanel>, kMaxPanels> ct{};
-    for (int p = 1; p <= kMaxPanels; ++p) ct[static_cast<size_t>(p - 1)] = cfg.settings.panel(p).ct_size;
+    for (int p = 1; p <= kMaxPanels; ++p)
+        ct[static_cast<size_t>(p - 1)] = cfg.settings.panel(p).ct_size;
     PanelSimulator sim(cfg.simulation, cfg.settings.model, ct);
     RecordingHeader h;
     h.panels = cfg.settings.model.panels;
     h.nominal_frequency = cfg.simulation.frequency;
     RecordingWriter writer(options.out, h);
     auto block = std::make_unique<SampleBlock>();
-    const auto blocks = static_cast<uint64_t>(std::ceil(options.seconds * kSampleRate / kBlockSamples));
+    const auto blocks =
+        static_cast<uint64_t>(std::ceil(options.seconds * kSampleRate / kBlockSamples));
     for (uint64_t b = 0; b < blocks; ++b) {
         sim.read(*block);
         writer.write(*block);
     }
     writer.finish();
-    std::printf("recorded %.1f s (%llu samples per input) to %s\n",
-                static_cast<double>(blocks * kBlockSamples) / kSampleRate,
-                static_cast<unsigned long long>(blocks * kBlockSamples), options.out.c_str());
+    const uint64_t samples = blocks * uint64_t{kBlockSamples};
+    std::printf("recorded %.1f s (%llu samples per input) to %s\n", static_cast<double>(samples) / kSampleRate,
+                static_cast<unsigned long long>(samples), options.out.c_str());
     return 0;
 }
 
@@ -167,8 +171,8 @@ int events_command(const EventsOptions& options) {
         }
         std::printf("%6lld %s t=%10.1fs panel %d %-12s %-24s %-9s value %.3f threshold %.3f\n",
                     static_cast<long long>(e.id), when, r.time, r.panel, where.c_str(),
-                    event_bit_name(r.channel, r.bit).c_str(), std::string(event_kind_name(r.kind)).c_str(), r.value,
-                    r.threshold);
+                    event_bit_name(r.channel, r.bit).c_str(),
+                    std::string(event_kind_name(r.kind)).c_str(), r.value, r.threshold);
     }
     if (events.empty()) std::printf("no events recorded\n");
     return 0;

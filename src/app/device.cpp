@@ -13,11 +13,14 @@ namespace {
 
 std::array<std::array<int, kChannelsPerPanel>, kMaxPanels> ct_sizes_of(const Settings& s) {
     std::array<std::array<int, kChannelsPerPanel>, kMaxPanels> out{};
-    for (int p = 1; p <= kMaxPanels; ++p) out[static_cast<size_t>(p - 1)] = s.panel(p).ct_size;
+    for (int p = 1; p <= kMaxPanels; ++p)
+        out[static_cast<size_t>(p - 1)] = s.panel(p).ct_size;
     return out;
 }
 
-std::string power_up_key(int panel) { return "p" + std::to_string(panel) + ".power_up"; }
+std::string power_up_key(int panel) {
+    return "p" + std::to_string(panel) + ".power_up";
+}
 
 }  // namespace
 
@@ -27,7 +30,8 @@ Device::Device(const Config& config, const std::optional<std::filesystem::path>&
         store_ = std::make_unique<Store>(*state_dir);
         std::vector<std::string> warnings;
         settings_ = merge_settings(*store_, config_.settings, config_.explicit_settings, &warnings);
-        for (const auto& w : warnings) spdlog::warn("{}", w);
+        for (const auto& w : warnings)
+            spdlog::warn("{}", w);
         for (int p = 1; p <= settings_.model.panels; ++p) {
             const int64_t previous = store_->load_counter(power_up_key(p)).value_or(0);
             // Rolls over to 1 like the meter's other counters.
@@ -38,13 +42,16 @@ Device::Device(const Config& config, const std::optional<std::filesystem::path>&
     }
     speed_.store(config_.simulation.speed);
     if (config_.source.kind == "replay") {
-        source_ = std::make_unique<ReplaySource>(config_.source.replay_file, config_.source.replay_loop);
+        source_ =
+            std::make_unique<ReplaySource>(config_.source.replay_file, config_.source.replay_loop);
     } else {
-        auto sim = std::make_unique<PanelSimulator>(config_.simulation, settings_.model, ct_sizes_of(settings_));
+        auto sim = std::make_unique<PanelSimulator>(config_.simulation, settings_.model,
+                                                    ct_sizes_of(settings_));
         simulator_ = sim.get();
         source_ = std::move(sim);
     }
-    meter_ = std::make_unique<Meter>(settings_.model, metering_config(settings_), source_->info().nominal_frequency);
+    meter_ = std::make_unique<Meter>(settings_.model, metering_config(settings_),
+                                     source_->info().nominal_frequency);
     if (store_) {
         MeterSnapshot saved = meter_->snapshot();
         if (store_->load_meter_state(saved)) meter_->restore(saved);
@@ -56,7 +63,9 @@ Device::Device(const Config& config, const std::optional<std::filesystem::path>&
     last_checkpoint_ = started_;
 }
 
-Device::~Device() { stop(); }
+Device::~Device() {
+    stop();
+}
 
 void Device::start() {
     if (running_.exchange(true)) return;
@@ -146,14 +155,17 @@ void Device::acquisition_loop() {
             publish(s, false);
         });
         // Pace the source to the simulated clock.
-        const double sim_end = block_->start_time + static_cast<double>(block_->count) / kSampleRate;
-        const auto target = anchor_real + std::chrono::duration_cast<clock::duration>(
-                                              std::chrono::duration<double>((sim_end - anchor_sim) / speed));
+        const double sim_end =
+            block_->start_time + static_cast<double>(block_->count) / kSampleRate;
+        const auto target =
+            anchor_real + std::chrono::duration_cast<clock::duration>(
+                              std::chrono::duration<double>((sim_end - anchor_sim) / speed));
         auto now = clock::now();
         if (target > now) {
             lag_.store(0.0);
             while (running_.load(std::memory_order_relaxed) && now < target && commands_.empty()) {
-                std::this_thread::sleep_for(std::min<clock::duration>(target - now, std::chrono::milliseconds(20)));
+                std::this_thread::sleep_for(
+                    std::min<clock::duration>(target - now, std::chrono::milliseconds(20)));
                 now = clock::now();
             }
         } else {
@@ -165,17 +177,27 @@ void Device::acquisition_loop() {
 
 void Device::apply_command(const MeterCommand& c) {
     switch (c.kind) {
-        case MeterCommand::Kind::Configure: meter_->configure(c.config); break;
-        case MeterCommand::Kind::Reset: meter_->apply(c.reset); break;
-        case MeterCommand::Kind::LatchClear: meter_->apply(c.latch); break;
-        case MeterCommand::Kind::SetRtc: meter_->set_rtc(c.rtc); break;
+        case MeterCommand::Kind::Configure:
+            meter_->configure(c.config);
+            break;
+        case MeterCommand::Kind::Reset:
+            meter_->apply(c.reset);
+            break;
+        case MeterCommand::Kind::LatchClear:
+            meter_->apply(c.latch);
+            break;
+        case MeterCommand::Kind::SetRtc:
+            meter_->set_rtc(c.rtc);
+            break;
         case MeterCommand::Kind::SimSetLoad:
             if (simulator_) simulator_->set_load(c.panel, c.channel, c.amps, c.pf);
             break;
         case MeterCommand::Kind::SimTrip:
             if (simulator_) {
-                if (c.value != 0.0) simulator_->trip(c.panel, c.channel);
-                else simulator_->restore(c.panel, c.channel);
+                if (c.value != 0.0)
+                    simulator_->trip(c.panel, c.channel);
+                else
+                    simulator_->restore(c.panel, c.channel);
             }
             break;
         case MeterCommand::Kind::SimRamp:
@@ -187,7 +209,8 @@ void Device::apply_command(const MeterCommand& c) {
         case MeterCommand::Kind::SimFrequency:
             if (simulator_) simulator_->set_frequency(c.value);
             break;
-        case MeterCommand::Kind::SimSpeed: break;  // speed_ is read directly
+        case MeterCommand::Kind::SimSpeed:
+            break;  // speed_ is read directly
         case MeterCommand::Kind::SimCtSize:
             if (simulator_) simulator_->set_ct_size(c.panel, c.channel, static_cast<int>(c.value));
             break;
@@ -243,7 +266,8 @@ WriteResult Device::write_setting(std::string_view key, const SettingValue& valu
     return write_setting(*def, value);
 }
 
-WriteResult Device::write_settings(const std::vector<std::pair<const SettingDef*, SettingValue>>& batch) {
+WriteResult Device::write_settings(
+    const std::vector<std::pair<const SettingDef*, SettingValue>>& batch) {
     Settings trial = settings_;
     for (const auto& [def, value] : batch) {
         WriteResult r = openbcpm::write_setting(trial, *def, value);
@@ -271,7 +295,8 @@ void Device::clear_latches(const LatchClearCommand& command) {
 }
 
 bool Device::set_rtc(int64_t unix_seconds, RtcSource source) {
-    if (source != RtcSource::Other && settings_.gateway.rtc_control != static_cast<int>(source)) return false;
+    if (source != RtcSource::Other && settings_.gateway.rtc_control != static_cast<int>(source))
+        return false;
     MeterCommand cmd;
     cmd.kind = MeterCommand::Kind::SetRtc;
     cmd.rtc = unix_seconds;
@@ -279,7 +304,9 @@ bool Device::set_rtc(int64_t unix_seconds, RtcSource source) {
     return true;
 }
 
-int Device::power_up_counter(int panel) const { return power_up_.at(static_cast<size_t>(panel - 1)); }
+int Device::power_up_counter(int panel) const {
+    return power_up_.at(static_cast<size_t>(panel - 1));
+}
 
 void Device::set_power_up_counter(int panel, int value) {
     power_up_.at(static_cast<size_t>(panel - 1)) = value;
@@ -350,7 +377,8 @@ bool Device::sim_speed(double speed) {
 void Device::poll() {
     event_batch_.clear();
     EventRecord r;
-    while (events_.pop(r)) event_batch_.push_back(r);
+    while (events_.pop(r))
+        event_batch_.push_back(r);
     if (!event_batch_.empty()) {
         if (store_) {
             try {
@@ -364,11 +392,13 @@ void Device::poll() {
             }
         }
         for (const EventRecord& e : event_batch_) {
-            for (const auto& l : listeners_) l(e);
+            for (const auto& l : listeners_)
+                l(e);
         }
     }
     const auto now = std::chrono::steady_clock::now();
-    if (now - last_checkpoint_ >= std::chrono::milliseconds(config_.storage.checkpoint_ms)) checkpoint();
+    if (now - last_checkpoint_ >= std::chrono::milliseconds(config_.storage.checkpoint_ms))
+        checkpoint();
 }
 
 void Device::checkpoint() {

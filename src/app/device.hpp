@@ -56,7 +56,7 @@ struct MeterCommand {
 enum class RtcSource : uint8_t { Bacnet = 0, Modbus = 1, Other = 2 };
 
 class Device {
-public:
+  public:
     // Opens storage (when state_dir is set), merges settings, restores NV
     // state and builds the source. Does not start acquisition.
     Device(const Config& config, const std::optional<std::filesystem::path>& state_dir);
@@ -79,7 +79,8 @@ public:
     WriteResult write_setting(const SettingDef& def, const SettingValue& value);
     WriteResult write_setting(std::string_view key, const SettingValue& value);
     // Validates a whole batch first; applies all or nothing.
-    WriteResult write_settings(const std::vector<std::pair<const SettingDef*, SettingValue>>& batch);
+    WriteResult write_settings(
+        const std::vector<std::pair<const SettingDef*, SettingValue>>& batch);
     void reset(const ResetCommand& command);
     void clear_latches(const LatchClearCommand& command);
     // Sets the RTC when `source` has write access (RTC_Control); false otherwise.
@@ -109,7 +110,9 @@ public:
     // Volatile state resets, NV state stays, the faces rebind with the stored
     // settings. The handler is installed by the run command; the request is
     // carried out on the event loop after the caller's handler returns.
-    void set_restart_handler(std::function<void()> handler) { restart_handler_ = std::move(handler); }
+    void set_restart_handler(std::function<void()> handler) {
+        restart_handler_ = std::move(handler);
+    }
     bool request_restart() {
         if (!restart_handler_) return false;
         restart_handler_();
@@ -118,12 +121,14 @@ public:
 
     Store* store() { return store_.get(); }
     // Where face files live (bdt.ini, certificates); empty without a state directory.
-    std::filesystem::path state_dir() const { return store_ ? store_->dir() : std::filesystem::path(); }
+    std::filesystem::path state_dir() const {
+        return store_ ? store_->dir() : std::filesystem::path();
+    }
     uint64_t events_dropped() const { return events_dropped_.load(); }
     double lag_seconds() const { return lag_.load(); }
     std::chrono::steady_clock::time_point started() const { return started_; }
 
-private:
+  private:
     void acquisition_loop();
     void send(const MeterCommand& command);
     void apply_command(const MeterCommand& command);

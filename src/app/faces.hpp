@@ -13,7 +13,7 @@ namespace openbcpm {
 
 // One face (Modbus TCP, Modbus RTU, BACnet/IP, MS/TP, SNMP, web).
 class Face {
-public:
+  public:
     virtual ~Face() = default;
     virtual std::string name() const = 0;
     virtual void start() = 0;  // binds/opens; throws on failure
@@ -21,14 +21,14 @@ public:
 };
 
 class Faces {
-public:
+  public:
     Faces(boost::asio::io_context& io, Device& device);
     ~Faces();
     void start();
     void stop();
     const std::vector<std::unique_ptr<Face>>& faces() const { return faces_; }
 
-private:
+  private:
     boost::asio::io_context& io_;
     Device& device_;
     std::vector<std::unique_ptr<Face>> faces_;

@@ -10,18 +10,22 @@
 
 using namespace openbcpm;
 
-int main(int argc, char** argv) {
-    CLI::App app{"openbcpm - a software BCPME panelboard monitoring system (branch circuit power meter)"};
+namespace {
+int run_main(int argc, char** argv) {
+    CLI::App app{
+        "openbcpm - a software BCPME panelboard monitoring system (branch circuit power meter)"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "openbcpm 0.1.0");
 
     CommonOptions common;
     auto add_config = [&](CLI::App* sub) {
-        sub->add_option("-c,--config", common.config_file, "TOML configuration file (default: the embedded panel)")
+        sub->add_option("-c,--config", common.config_file,
+                        "TOML configuration file (default: the embedded panel)")
             ->check(CLI::ExistingFile);
     };
     auto add_state = [&](CLI::App* sub, bool required) {
-        auto* o = sub->add_option("-s,--state-dir", common.state_dir, "Directory of the non-volatile store");
+        auto* o = sub->add_option("-s,--state-dir", common.state_dir,
+                                  "Directory of the non-volatile store");
         if (required) o->required();
     };
 
@@ -31,34 +35,45 @@ int main(int argc, char** argv) {
     common.state_dir = "openbcpm-state";
 
     SimulateOptions sim;
-    CLI::App* simulate = app.add_subcommand("simulate", "Meter N simulated seconds as fast as possible, then print");
+    CLI::App* simulate =
+        app.add_subcommand("simulate", "Meter N simulated seconds as fast as possible, then print");
     add_config(simulate);
-    simulate->add_option("--seconds", sim.seconds, "Simulated seconds to run")->required()->check(CLI::Range(0.0, 1e7));
+    simulate->add_option("--seconds", sim.seconds, "Simulated seconds to run")
+        ->required()
+        ->check(CLI::Range(0.0, 1e7));
     simulate->add_flag("--json", sim.json, "Print the meter's state as JSON");
     simulate->add_option("--state-dir", sim.state_dir, "Use (and update) this non-volatile store");
 
     RecordOptions rec;
-    CLI::App* record = app.add_subcommand("record", "Record the simulator's samples to a replay file");
+    CLI::App* record =
+        app.add_subcommand("record", "Record the simulator's samples to a replay file");
     add_config(record);
-    record->add_option("--seconds", rec.seconds, "Simulated seconds to record")->required()->check(CLI::Range(0.1, 86400.0));
+    record->add_option("--seconds", rec.seconds, "Simulated seconds to record")
+        ->required()
+        ->check(CLI::Range(0.1, 86400.0));
     record->add_option("-o,--out", rec.out, "Output file (.obr)")->required();
 
     bool print_default = false;
-    CLI::App* config = app.add_subcommand("config", "Print the embedded default configuration or check a file");
+    CLI::App* config =
+        app.add_subcommand("config", "Print the embedded default configuration or check a file");
     config->add_flag("--default", print_default, "Print the embedded default configuration");
     std::string check_file;
     config->add_option("--check", check_file, "Validate a configuration file");
 
     EventsOptions ev;
     CLI::App* events = app.add_subcommand("events", "Print the event history of a state directory");
-    events->add_option("-s,--state-dir", ev.state_dir, "Directory of the non-volatile store")->required();
-    events->add_option("-n,--limit", ev.limit, "Most recent events to print")->check(CLI::Range(1, 1000000));
+    events->add_option("-s,--state-dir", ev.state_dir, "Directory of the non-volatile store")
+        ->required();
+    events->add_option("-n,--limit", ev.limit, "Most recent events to print")
+        ->check(CLI::Range(1, 1000000));
     events->add_flag("--json", ev.json, "Print JSON lines");
 
     bool reset_all = false;
     std::string reset_dir;
-    CLI::App* factory = app.add_subcommand("factory-reset", "Restore factory settings in a state directory");
-    factory->add_option("-s,--state-dir", reset_dir, "Directory of the non-volatile store")->required();
+    CLI::App* factory =
+        app.add_subcommand("factory-reset", "Restore factory settings in a state directory");
+    factory->add_option("-s,--state-dir", reset_dir, "Directory of the non-volatile store")
+        ->required();
     factory->add_flag("--all", reset_all, "Also clear energy, maxima, counters, events and users");
 
     try {
@@ -90,4 +105,16 @@ int main(int argc, char** argv) {
         return 1;
     }
     return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run_main(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "openbcpm: %s\n", e.what());
+    } catch (...) {
+        std::fprintf(stderr, "openbcpm: unexpected error\n");
+    }
+    return 1;
 }

@@ -27,10 +27,14 @@ nlohmann::json group_json(const GroupReadings& g) {
 
 std::string_view event_kind_name(EventKind kind) {
     switch (kind) {
-        case EventKind::Latched: return "latched";
-        case EventKind::LatchCleared: return "cleared";
-        case EventKind::NonLatchingOn: return "active";
-        case EventKind::NonLatchingOff: return "inactive";
+        case EventKind::Latched:
+            return "latched";
+        case EventKind::LatchCleared:
+            return "cleared";
+        case EventKind::NonLatchingOn:
+            return "active";
+        case EventKind::NonLatchingOff:
+            return "inactive";
     }
     return "latched";
 }
@@ -38,22 +42,35 @@ std::string_view event_kind_name(EventKind kind) {
 std::string event_bit_name(uint8_t channel, uint16_t bit) {
     if (channel > kVoltageEventChannelBase) {
         switch (bit) {
-            case event_bits::kVoltageHighLatching: return "over-voltage (latching)";
-            case event_bits::kVoltageLowLatching: return "under-voltage (latching)";
-            case event_bits::kVoltageHighNonLatching: return "over-voltage";
-            case event_bits::kVoltageLowNonLatching: return "under-voltage";
-            default: return "voltage";
+            case event_bits::kVoltageHighLatching:
+                return "over-voltage (latching)";
+            case event_bits::kVoltageLowLatching:
+                return "under-voltage (latching)";
+            case event_bits::kVoltageHighNonLatching:
+                return "over-voltage";
+            case event_bits::kVoltageLowNonLatching:
+                return "under-voltage";
+            default:
+                return "voltage";
         }
     }
     switch (bit) {
-        case event_bits::kHighHigh: return "high-high";
-        case event_bits::kHigh: return "high";
-        case event_bits::kLow: return "low";
-        case event_bits::kLowLow: return "low-low";
-        case event_bits::kOff: return "off";
-        case event_bits::kNonLatchingHigh: return "non-latching high";
-        case event_bits::kNonLatchingLow: return "non-latching low";
-        default: return "unknown";
+        case event_bits::kHighHigh:
+            return "high-high";
+        case event_bits::kHigh:
+            return "high";
+        case event_bits::kLow:
+            return "low";
+        case event_bits::kLowLow:
+            return "low-low";
+        case event_bits::kOff:
+            return "off";
+        case event_bits::kNonLatchingHigh:
+            return "non-latching high";
+        case event_bits::kNonLatchingLow:
+            return "non-latching low";
+        default:
+            return "unknown";
     }
 }
 
@@ -92,10 +109,18 @@ nlohmann::json snapshot_json(const MeterSnapshot& s, const Settings& settings) {
         pj["location"] = ps.location;
         pj["configuration"] = to_string(ps.configuration);
         const VoltageReadings& v = s.voltage;
-        pj["voltage"] = {{"an", v.ln[0]},           {"bn", v.ln[1]},      {"cn", v.ln[2]},
-                         {"ln_average", v.ln_average}, {"ab", v.ll[0]},    {"bc", v.ll[1]},
-                         {"ca", v.ll[2]},           {"ll_average", v.ll_average}, {"frequency", v.frequency},
-                         {"angle_a", v.angle[0]},   {"angle_b", v.angle[1]}, {"angle_c", v.angle[2]}};
+        pj["voltage"] = {{"an", v.ln[0]},
+                         {"bn", v.ln[1]},
+                         {"cn", v.ln[2]},
+                         {"ln_average", v.ln_average},
+                         {"ab", v.ll[0]},
+                         {"bc", v.ll[1]},
+                         {"ca", v.ll[2]},
+                         {"ll_average", v.ll_average},
+                         {"frequency", v.frequency},
+                         {"angle_a", v.angle[0]},
+                         {"angle_b", v.angle[1]},
+                         {"angle_c", v.angle[2]}};
         pj["health"] = pr.health;
         pj["demand_updates"] = pr.demand_updates;
         nlohmann::json channels = nlohmann::json::array();
@@ -105,7 +130,8 @@ nlohmann::json snapshot_json(const MeterSnapshot& s, const Settings& settings) {
             nlohmann::json cj;
             cj["channel"] = c;
             cj["aux"] = is_aux_channel(c);
-            cj["phase"] = r.phase >= 0 ? std::string(1, kPhaseLetters[static_cast<size_t>(r.phase)]) : std::string("N");
+            cj["phase"] = r.phase >= 0 ? std::string(1, kPhaseLetters[static_cast<size_t>(r.phase)])
+                                       : std::string("N");
             cj["current"] = r.current;
             cj["angle"] = r.angle;
             cj["kw"] = r.kw;

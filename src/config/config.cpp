@@ -1,15 +1,17 @@
 #include "config/config.hpp"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace openbcpm {
 
 ConfigError::ConfigError(std::string file, int line, std::string key, std::string reason)
-    : std::runtime_error(file + ":" + std::to_string(line) + ": " + (key.empty() ? "" : key + ": ") + reason),
+    : std::runtime_error(file + ":" + std::to_string(line) + ": " +
+                         (key.empty() ? "" : key + ": ") + reason),
       file_(std::move(file)),
       line_(line),
       key_(std::move(key)),
@@ -18,10 +20,11 @@ ConfigError::ConfigError(std::string file, int line, std::string key, std::strin
 namespace {
 
 class Parser {
-public:
+  public:
     explicit Parser(std::string origin) : origin_(std::move(origin)) {}
 
-    [[noreturn]] void fail(const toml::node* node, const std::string& key, const std::string& reason) const {
+    [[noreturn]] void fail(const toml::node* node, const std::string& key,
+                           const std::string& reason) const {
         const int line = node ? static_cast<int>(node->source().begin.line) : 0;
         throw ConfigError(origin_, line, key, reason);
     }
@@ -64,23 +67,28 @@ public:
 
     // Writes a setting through the one validated path every face uses.
     void set(Config& cfg, const toml::node& n, const std::string& key, const std::string& setting,
-             SettingValue value) const {
+             const SettingValue& value) const {
         const SettingDef* def = find_setting(setting);
         if (!def) fail(&n, key, "unknown setting");
         // A setting of a panel the model lacks is held, not an error: the model may grow.
-        WriteResult r = def->panel > cfg.settings.model.panels ? WriteResult{} : validate_setting(cfg.settings, *def, value);
+        WriteResult r = def->panel > cfg.settings.model.panels
+                            ? WriteResult{}
+                            : validate_setting(cfg.settings, *def, value);
         if (!r.ok()) {
             std::string why = r.message;
             const auto colon = why.find(": ");
-            if (colon != std::string::npos && why.compare(0, colon, def->key) == 0) why = why.substr(colon + 2);
-            else if (why.rfind(def->key + " ", 0) == 0) why = why.substr(def->key.size() + 1);
+            if (colon != std::string::npos && why.compare(0, colon, def->key) == 0)
+                why = why.substr(colon + 2);
+            else if (why.rfind(def->key + " ", 0) == 0)
+                why = why.substr(def->key.size() + 1);
             fail(&n, key, why);
         }
         def->set(cfg.settings, value);
         cfg.explicit_settings[setting] = value;
     }
 
-    void set_from_node(Config& cfg, const toml::node& n, const std::string& key, const std::string& setting) const {
+    void set_from_node(Config& cfg, const toml::node& n, const std::string& key,
+                       const std::string& setting) const {
         const SettingDef* def = find_setting(setting);
         if (!def) fail(&n, key, "unknown key");
         if (def->is_string) {
@@ -102,12 +110,15 @@ public:
 
     std::vector<Harmonic> harmonics(const toml::node& n, const std::string& key) const {
         const auto* arr = n.as_array();
-        if (!arr) fail(&n, key, "must be an array of [order, fraction] or [order, fraction, phase_deg]");
+        if (!arr)
+            fail(&n, key, "must be an array of [order, fraction] or [order, fraction, phase_deg]");
         std::vector<Harmonic> out;
+        out.reserve(arr->size());
         for (const auto& item : *arr) {
             const auto* h = item.as_array();
             if (!h || h->size() < 2 || h->size() > 3) {
-                fail(&item, key, "each harmonic is [order, fraction] or [order, fraction, phase_deg]");
+                fail(&item, key,
+                     "each harmonic is [order, fraction] or [order, fraction, phase_deg]");
             }
             Harmonic x;
             x.order = static_cast<int>(integer(*h->get(0), key));
@@ -122,11 +133,15 @@ public:
 
     // A THD figure spread over the odd harmonics the way switch-mode supplies draw them.
     static std::vector<Harmonic> thd_harmonics(double thd) {
-        const std::array<std::pair<int, double>, 4> shape{{{3, 0.8}, {5, 0.5}, {7, 0.3}, {9, 0.15}}};
+        const std::array<std::pair<int, double>, 4> shape{
+            {{3, 0.8}, {5, 0.5}, {7, 0.3}, {9, 0.15}}};
         double norm = 0.0;
-        for (auto [o, w] : shape) norm += w * w;
+        for (auto [o, w] : shape)
+            norm += w * w;
         std::vector<Harmonic> out;
-        for (auto [o, w] : shape) out.push_back({o, thd * w / std::sqrt(norm), 0.0});
+        out.reserve(shape.size());
+        for (auto [o, w] : shape)
+            out.push_back({o, thd * w / std::sqrt(norm), 0.0});
         return out;
     }
 
@@ -155,8 +170,8 @@ public:
             } else if (k == "firmware_rs" || k == "firmware_os") {
                 const int64_t fw = integer(v, key);
                 if (fw < 0 || fw > 32767) fail(&v, key, "must be 0 to 32767");
-                (k == "firmware_rs" ? cfg.settings.identity.firmware_rs : cfg.settings.identity.firmware_os) =
-                    static_cast<int>(fw);
+                (k == "firmware_rs" ? cfg.settings.identity.firmware_rs
+                                    : cfg.settings.identity.firmware_os) = static_cast<int>(fw);
             } else {
                 fail(&v, key, "unknown key");
             }
@@ -227,7 +242,8 @@ public:
             if (const toml::node* n = t.get(name)) {
                 const int64_t value = integer(*n, pk + "." + name);
                 for (int c = from; c <= to; ++c) {
-                    set(cfg, *n, pk + "." + name, pk + "." + setting + "." + std::to_string(c), value);
+                    set(cfg, *n, pk + "." + name, pk + "." + setting + "." + std::to_string(c),
+                        value);
                 }
             }
         };
@@ -247,7 +263,8 @@ public:
         for (auto&& [k, v] : t) {
             const std::string name(k.str());
             const std::string key = pk + "." + name;
-            if (name == "ct_size" || name == "aux_ct_size" || name == "breaker_size" || name == "aux_breaker_size") {
+            if (name == "ct_size" || name == "aux_ct_size" || name == "breaker_size" ||
+                name == "aux_breaker_size") {
                 continue;
             }
             if (name == "configuration") {
@@ -269,12 +286,14 @@ public:
             } else if (name == "channel") {
                 const auto* arr = v.as_array();
                 if (!arr) fail(&v, key, "must be an array of tables ([[" + key + "]])");
-                for (const auto& item : *arr) parse_channel(cfg, panel, table(item, key));
+                for (const auto& item : *arr)
+                    parse_channel(cfg, panel, table(item, key));
             } else {
                 set_from_node(cfg, v, key, pk + "." + name);
             }
         }
-        if (user_bits_set) set(cfg, *user_bits_node, pk, pk + ".user_defined", int64_t{user_bits_value});
+        if (user_bits_set)
+            set(cfg, *user_bits_node, pk, pk + ".user_defined", int64_t{user_bits_value});
     }
 
     void parse_channel(Config& cfg, int panel, const toml::table& t) const {
@@ -309,32 +328,41 @@ public:
         } else if (k == "daily") {
             s.kind = ScheduleKind::Daily;
             const toml::node* d = t.get("daily");
-            if (!d || !d->as_array()) fail(kind, pk + ".daily", "a daily schedule needs daily = [24 multipliers]");
-            for (const auto& x : *d->as_array()) s.daily.push_back(number_in(x, pk + ".daily", 0.0, 10.0));
+            if (!d || !d->as_array())
+                fail(kind, pk + ".daily", "a daily schedule needs daily = [24 multipliers]");
+            for (const auto& x : *d->as_array())
+                s.daily.push_back(number_in(x, pk + ".daily", 0.0, 10.0));
             if (s.daily.size() != 24) fail(d, pk + ".daily", "must hold 24 hourly multipliers");
         } else if (k == "steps") {
             s.kind = ScheduleKind::Steps;
             const toml::node* d = t.get("steps");
-            if (!d || !d->as_array()) fail(kind, pk + ".steps", "a steps schedule needs steps = [[seconds, amps], ...]");
+            if (!d || !d->as_array())
+                fail(kind, pk + ".steps", "a steps schedule needs steps = [[seconds, amps], ...]");
             for (const auto& x : *d->as_array()) {
                 const auto* pair = x.as_array();
-                if (!pair || pair->size() != 2) fail(&x, pk + ".steps", "each step is [seconds, amps]");
+                if (!pair || pair->size() != 2)
+                    fail(&x, pk + ".steps", "each step is [seconds, amps]");
                 s.steps.emplace_back(number_in(*pair->get(0), pk + ".steps", 0.0, 1e9),
                                      number_in(*pair->get(1), pk + ".steps", 0.0, 10000.0));
             }
         } else if (k == "random-walk") {
             s.kind = ScheduleKind::RandomWalk;
-            if (const toml::node* n = t.get("walk_sigma")) s.walk_sigma = number_in(*n, pk + ".walk_sigma", 0.0, 1.0);
-            if (const toml::node* n = t.get("walk_min")) s.walk_min = number_in(*n, pk + ".walk_min", 0.0, 10.0);
-            if (const toml::node* n = t.get("walk_max")) s.walk_max = number_in(*n, pk + ".walk_max", 0.0, 10.0);
+            if (const toml::node* n = t.get("walk_sigma"))
+                s.walk_sigma = number_in(*n, pk + ".walk_sigma", 0.0, 1.0);
+            if (const toml::node* n = t.get("walk_min"))
+                s.walk_min = number_in(*n, pk + ".walk_min", 0.0, 10.0);
+            if (const toml::node* n = t.get("walk_max"))
+                s.walk_max = number_in(*n, pk + ".walk_max", 0.0, 10.0);
             if (s.walk_min > s.walk_max) fail(kind, pk + ".walk_min", "must not exceed walk_max");
         } else if (k == "inrush") {
             s.kind = ScheduleKind::Inrush;
             if (const toml::node* n = t.get("inrush_multiplier")) {
                 s.inrush_multiplier = number_in(*n, pk + ".inrush_multiplier", 1.0, 20.0);
             }
-            if (const toml::node* n = t.get("inrush_tau")) s.inrush_tau = number_in(*n, pk + ".inrush_tau", 0.001, 60.0);
-            if (const toml::node* n = t.get("inrush_at")) s.inrush_at = number_in(*n, pk + ".inrush_at", 0.0, 1e9);
+            if (const toml::node* n = t.get("inrush_tau"))
+                s.inrush_tau = number_in(*n, pk + ".inrush_tau", 0.001, 60.0);
+            if (const toml::node* n = t.get("inrush_at"))
+                s.inrush_at = number_in(*n, pk + ".inrush_at", 0.0, 1e9);
         } else {
             fail(kind, pk + ".schedule", "must be constant, daily, steps, random-walk or inrush");
         }
@@ -343,35 +371,44 @@ public:
 
     void parse_load(Config& cfg, const toml::table& t, size_t index) const {
         const std::string pk = "simulation.load[" + std::to_string(index) + "]";
-        static const std::set<std::string> known{"panel", "channel", "channels", "amps", "pf", "thd", "harmonics",
-                                                 "noise", "phase", "schedule", "daily", "steps", "walk_sigma",
-                                                 "walk_min", "walk_max", "inrush_multiplier", "inrush_tau",
-                                                 "inrush_at"};
+        static const std::set<std::string> known{
+            "panel",      "channel",  "channels",  "amps",
+            "pf",         "thd",      "harmonics", "noise",
+            "phase",      "schedule", "daily",     "steps",
+            "walk_sigma", "walk_min", "walk_max",  "inrush_multiplier",
+            "inrush_tau", "inrush_at"};
         for (auto&& [k, v] : t) {
-            if (!known.count(std::string(k.str()))) fail(&v, pk + "." + std::string(k.str()), "unknown key");
+            if (!known.count(std::string(k.str())))
+                fail(&v, pk + "." + std::string(k.str()), "unknown key");
         }
         LoadSpec base;
         if (const toml::node* n = t.get("panel")) {
             base.panel = static_cast<int>(integer(*n, pk + ".panel"));
             if (base.panel < 1 || base.panel > kMaxPanels) fail(n, pk + ".panel", "must be 1 or 2");
         }
-        if (const toml::node* n = t.get("amps")) base.amps = number_in(*n, pk + ".amps", 0.0, 10000.0);
+        if (const toml::node* n = t.get("amps"))
+            base.amps = number_in(*n, pk + ".amps", 0.0, 10000.0);
         if (const toml::node* n = t.get("pf")) {
             base.pf = number_in(*n, pk + ".pf", -1.0, 1.0);
             if (base.pf == 0.0) fail(n, pk + ".pf", "must not be 0 (use a small value)");
         }
-        if (const toml::node* n = t.get("thd")) base.harmonics = thd_harmonics(number_in(*n, pk + ".thd", 0.0, 1.0));
-        if (const toml::node* n = t.get("harmonics")) base.harmonics = harmonics(*n, pk + ".harmonics");
-        if (const toml::node* n = t.get("noise")) base.noise = number_in(*n, pk + ".noise", 0.0, 1.0);
+        if (const toml::node* n = t.get("thd"))
+            base.harmonics = thd_harmonics(number_in(*n, pk + ".thd", 0.0, 1.0));
+        if (const toml::node* n = t.get("harmonics"))
+            base.harmonics = harmonics(*n, pk + ".harmonics");
+        if (const toml::node* n = t.get("noise"))
+            base.noise = number_in(*n, pk + ".noise", 0.0, 1.0);
         if (const toml::node* n = t.get("phase")) base.phase = phase(*n, pk + ".phase");
         base.schedule = schedule(t, pk);
 
         std::vector<int> channels;
-        if (const toml::node* n = t.get("channel")) channels.push_back(static_cast<int>(integer(*n, pk + ".channel")));
+        if (const toml::node* n = t.get("channel"))
+            channels.push_back(static_cast<int>(integer(*n, pk + ".channel")));
         if (const toml::node* n = t.get("channels")) {
             const auto* arr = n->as_array();
             if (!arr) fail(n, pk + ".channels", "must be an array of channel numbers");
-            for (const auto& x : *arr) channels.push_back(static_cast<int>(integer(x, pk + ".channels")));
+            for (const auto& x : *arr)
+                channels.push_back(static_cast<int>(integer(x, pk + ".channels")));
         }
         if (channels.empty()) fail(&t, pk, "needs channel = N or channels = [...]");
         for (int c : channels) {
@@ -387,10 +424,12 @@ public:
 
     void parse_event(Config& cfg, const toml::table& t, size_t index) const {
         const std::string pk = "simulation.event[" + std::to_string(index) + "]";
-        static const std::set<std::string> known{"at", "action", "panel", "channel", "amps", "pf",
-                                                 "duration", "magnitude", "phase", "frequency"};
+        static const std::set<std::string> known{"at",    "action",   "panel",    "channel",
+                                                 "amps",  "pf",       "duration", "magnitude",
+                                                 "phase", "frequency"};
         for (auto&& [k, v] : t) {
-            if (!known.count(std::string(k.str()))) fail(&v, pk + "." + std::string(k.str()), "unknown key");
+            if (!known.count(std::string(k.str())))
+                fail(&v, pk + "." + std::string(k.str()), "unknown key");
         }
         ScenarioEvent e;
         const toml::node* at = t.get("at");
@@ -400,26 +439,32 @@ public:
         if (!action) fail(&t, pk + ".action", "each event needs an action");
         const std::string a = string(*action, pk + ".action");
         static const std::map<std::string, ScenarioAction> actions{
-            {"set-load", ScenarioAction::SetLoad}, {"trip", ScenarioAction::Trip},
-            {"restore", ScenarioAction::Restore},   {"ramp", ScenarioAction::Ramp},
-            {"sag", ScenarioAction::Sag},           {"swell", ScenarioAction::Swell},
+            {"set-load", ScenarioAction::SetLoad},
+            {"trip", ScenarioAction::Trip},
+            {"restore", ScenarioAction::Restore},
+            {"ramp", ScenarioAction::Ramp},
+            {"sag", ScenarioAction::Sag},
+            {"swell", ScenarioAction::Swell},
             {"set-frequency", ScenarioAction::SetFrequency}};
         auto it = actions.find(a);
         if (it == actions.end()) {
-            fail(action, pk + ".action", "must be set-load, trip, restore, ramp, sag, swell or set-frequency");
+            fail(action, pk + ".action",
+                 "must be set-load, trip, restore, ramp, sag, swell or set-frequency");
         }
         e.action = it->second;
         if (const toml::node* n = t.get("panel")) {
             e.panel = static_cast<int>(integer(*n, pk + ".panel"));
             if (e.panel < 1 || e.panel > kMaxPanels) fail(n, pk + ".panel", "must be 1 or 2");
         }
-        const bool needs_channel = e.action == ScenarioAction::SetLoad || e.action == ScenarioAction::Trip ||
-                                   e.action == ScenarioAction::Restore || e.action == ScenarioAction::Ramp;
+        const bool needs_channel =
+            e.action == ScenarioAction::SetLoad || e.action == ScenarioAction::Trip ||
+            e.action == ScenarioAction::Restore || e.action == ScenarioAction::Ramp;
         if (needs_channel) {
             const toml::node* n = t.get("channel");
             if (!n) fail(&t, pk + ".channel", "this action needs channel = N");
             e.channel = static_cast<int>(integer(*n, pk + ".channel"));
-            if (e.channel < 1 || e.channel > kChannelsPerPanel - 1) fail(n, pk + ".channel", "must be 1 to 45");
+            if (e.channel < 1 || e.channel > kChannelsPerPanel - 1)
+                fail(n, pk + ".channel", "must be 1 to 45");
         }
         if (e.action == ScenarioAction::SetLoad || e.action == ScenarioAction::Ramp) {
             const toml::node* n = t.get("amps");
@@ -427,15 +472,19 @@ public:
             e.amps = number_in(*n, pk + ".amps", 0.0, 10000.0);
         }
         if (const toml::node* n = t.get("pf")) e.pf = number_in(*n, pk + ".pf", -1.0, 1.0);
-        if (const toml::node* n = t.get("duration")) e.duration = number_in(*n, pk + ".duration", 0.0, 1e9);
+        if (const toml::node* n = t.get("duration"))
+            e.duration = number_in(*n, pk + ".duration", 0.0, 1e9);
         if (e.action == ScenarioAction::Sag || e.action == ScenarioAction::Swell) {
             const toml::node* n = t.get("magnitude");
-            if (!n) fail(&t, pk + ".magnitude", "sag and swell need magnitude (0.7 = 70 % of nominal)");
+            if (!n)
+                fail(&t, pk + ".magnitude", "sag and swell need magnitude (0.7 = 70 % of nominal)");
             e.magnitude = number_in(*n, pk + ".magnitude", 0.0, 2.0);
             if (const toml::node* p = t.get("phase")) {
                 const std::string s = string(*p, pk + ".phase");
-                if (s == "all") e.phase_mask = 0b111;
-                else e.phase_mask = 1 << static_cast<int>(*phase(*p, pk + ".phase"));
+                if (s == "all")
+                    e.phase_mask = 0b111;
+                else
+                    e.phase_mask = 1 << static_cast<int>(*phase(*p, pk + ".phase"));
             }
         }
         if (e.action == ScenarioAction::SetFrequency) {
@@ -459,7 +508,9 @@ public:
                 s.speed = number_in(v, key, 0.001, 100000.0);
             } else if (name == "wiring") {
                 const auto w = wiring_from_string(string(v, key));
-                if (!w) fail(&v, key, "must be wye, split-phase, single-phase, delta or high-leg-delta");
+                if (!w)
+                    fail(&v, key,
+                         "must be wye, split-phase, single-phase, delta or high-leg-delta");
                 s.wiring = *w;
             } else if (name == "voltage_ln") {
                 s.voltage_ln = number_in(v, key, 90.0, 300.0);
@@ -467,8 +518,10 @@ public:
                 s.frequency = number_in(v, key, 45.0, 65.0);
             } else if (name == "imbalance") {
                 const auto* arr = v.as_array();
-                if (!arr || arr->size() != 3) fail(&v, key, "must be [a, b, c] magnitude multipliers");
-                for (size_t i = 0; i < 3; ++i) s.imbalance[i] = number_in(*arr->get(i), key, 0.5, 1.5);
+                if (!arr || arr->size() != 3)
+                    fail(&v, key, "must be [a, b, c] magnitude multipliers");
+                for (size_t i = 0; i < 3; ++i)
+                    s.imbalance[i] = number_in(*arr->get(i), key, 0.5, 1.5);
             } else if (name == "voltage_thd") {
                 s.voltage_harmonics = thd_harmonics(number_in(v, key, 0.0, 0.5));
             } else if (name == "voltage_harmonics") {
@@ -483,12 +536,14 @@ public:
                 const auto* arr = v.as_array();
                 if (!arr) fail(&v, key, "use [[simulation.load]] tables");
                 size_t i = 0;
-                for (const auto& item : *arr) parse_load(cfg, table(item, key), i++);
+                for (const auto& item : *arr)
+                    parse_load(cfg, table(item, key), i++);
             } else if (name == "event") {
                 const auto* arr = v.as_array();
                 if (!arr) fail(&v, key, "use [[simulation.event]] tables");
                 size_t i = 0;
-                for (const auto& item : *arr) parse_event(cfg, table(item, key), i++);
+                for (const auto& item : *arr)
+                    parse_event(cfg, table(item, key), i++);
             } else {
                 fail(&v, key, "unknown key");
             }
@@ -521,7 +576,9 @@ public:
             const std::string key = "storage." + std::string(k.str());
             if (k == "checkpoint_ms") {
                 const int64_t ms = integer(v, key);
-                if (ms < 50 || ms > 1000) fail(&v, key, "must be 50 to 1000 (energy is checkpointed at least every second)");
+                if (ms < 50 || ms > 1000)
+                    fail(&v, key,
+                         "must be 50 to 1000 (energy is checkpointed at least every second)");
                 cfg.storage.checkpoint_ms = static_cast<int>(ms);
             } else if (k == "event_history") {
                 const int64_t n = integer(v, key);
@@ -537,13 +594,21 @@ public:
         for (auto&& [k, v] : t) {
             const std::string key = "faces." + std::string(k.str());
             std::optional<bool>* slot = nullptr;
-            if (k == "modbus_tcp") slot = &cfg.faces.modbus_tcp;
-            else if (k == "modbus_rtu") slot = &cfg.faces.modbus_rtu;
-            else if (k == "bacnet_ip") slot = &cfg.faces.bacnet_ip;
-            else if (k == "bacnet_mstp") slot = &cfg.faces.bacnet_mstp;
-            else if (k == "snmp") slot = &cfg.faces.snmp;
-            else if (k == "web") slot = &cfg.faces.web;
-            else fail(&v, key, "unknown face (modbus_tcp, modbus_rtu, bacnet_ip, bacnet_mstp, snmp, web)");
+            if (k == "modbus_tcp")
+                slot = &cfg.faces.modbus_tcp;
+            else if (k == "modbus_rtu")
+                slot = &cfg.faces.modbus_rtu;
+            else if (k == "bacnet_ip")
+                slot = &cfg.faces.bacnet_ip;
+            else if (k == "bacnet_mstp")
+                slot = &cfg.faces.bacnet_mstp;
+            else if (k == "snmp")
+                slot = &cfg.faces.snmp;
+            else if (k == "web")
+                slot = &cfg.faces.web;
+            else
+                fail(&v, key,
+                     "unknown face (modbus_tcp, modbus_rtu, bacnet_ip, bacnet_mstp, snmp, web)");
             *slot = boolean(v, key);
         }
     }
@@ -565,13 +630,14 @@ public:
             if (name == "device") continue;
             if (name == "gateway") {
                 parse_gateway(cfg, table(v, name));
-            } else if (name == "network" || name == "modbus" || name == "bacnet" || name == "snmp" ||
-                       name == "web" || name == "serial") {
+            } else if (name == "network" || name == "modbus" || name == "bacnet" ||
+                       name == "snmp" || name == "web" || name == "serial") {
                 parse_face(cfg, name, table(v, name));
             } else if (name == "panel") {
                 for (auto&& [pk, pv] : table(v, name)) {
                     const std::string key = "panel." + std::string(pk.str());
-                    if (pk != "1" && pk != "2") fail(&pv, key, "panels are [panel.1] and [panel.2]");
+                    if (pk != "1" && pk != "2")
+                        fail(&pv, key, "panels are [panel.1] and [panel.2]");
                     const int panel = pk == "1" ? 1 : 2;
                     parse_panel(cfg, panel, table(pv, key));
                 }
@@ -588,18 +654,21 @@ public:
             }
         }
         for (int p = 1; p <= kMaxPanels; ++p) {
-            cfg.simulation.panel_configuration[static_cast<size_t>(p - 1)] = cfg.settings.panel(p).configuration;
+            cfg.simulation.panel_configuration[static_cast<size_t>(p - 1)] =
+                cfg.settings.panel(p).configuration;
         }
         return cfg;
     }
 
-private:
+  private:
     std::string origin_;
 };
 
 }  // namespace
 
-Config parse_config(std::string_view text, const std::string& origin) { return Parser(origin).parse(text); }
+Config parse_config(std::string_view text, const std::string& origin) {
+    return Parser(origin).parse(text);
+}
 
 Config load_config_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -609,6 +678,8 @@ Config load_config_file(const std::string& path) {
     return parse_config(os.str(), path);
 }
 
-Config default_config() { return parse_config(default_config_text(), "<embedded default>"); }
+Config default_config() {
+    return parse_config(default_config_text(), "<embedded default>");
+}
 
 }  // namespace openbcpm

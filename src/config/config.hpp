@@ -14,14 +14,14 @@ namespace openbcpm {
 
 // A refused configuration: where and why. what() reads "FILE:LINE: KEY: REASON".
 class ConfigError : public std::runtime_error {
-public:
+  public:
     ConfigError(std::string file, int line, std::string key, std::string reason);
     const std::string& file() const { return file_; }
     int line() const { return line_; }
     const std::string& key() const { return key_; }
     const std::string& reason() const { return reason_; }
 
-private:
+  private:
     std::string file_;
     int line_;
     std::string key_;
@@ -35,8 +35,8 @@ struct SourceConfig {
 };
 
 struct StorageConfig {
-    int checkpoint_ms = 1000;  // energy/maxima checkpoint period
-    int event_history = 10000; // events kept in the history
+    int checkpoint_ms = 1000;   // energy/maxima checkpoint period
+    int event_history = 10000;  // events kept in the history
 };
 
 struct ModbusConfig {
@@ -50,7 +50,7 @@ struct FacesConfig {
 };
 
 struct Config {
-    Settings settings;                             // factory defaults + what the file says
+    Settings settings;                                      // factory defaults + what the file says
     std::map<std::string, SettingValue> explicit_settings;  // setting key -> value the file gave
     SimulationConfig simulation;
     SourceConfig source;

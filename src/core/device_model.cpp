@@ -8,10 +8,14 @@ namespace openbcpm {
 
 std::string_view to_string(StripConfiguration c) {
     switch (c) {
-        case StripConfiguration::TopFeed: return "top-feed";
-        case StripConfiguration::BottomFeed: return "bottom-feed";
-        case StripConfiguration::Sequential: return "sequential";
-        case StripConfiguration::OddEven: return "odd-even";
+        case StripConfiguration::TopFeed:
+            return "top-feed";
+        case StripConfiguration::BottomFeed:
+            return "bottom-feed";
+        case StripConfiguration::Sequential:
+            return "sequential";
+        case StripConfiguration::OddEven:
+            return "odd-even";
     }
     return "top-feed";
 }
@@ -28,24 +32,33 @@ std::optional<ModelInfo> ModelInfo::from_channels(int branch_channels) {
     ModelInfo m;
     m.branch_channels = branch_channels;
     switch (branch_channels) {
-        case 24: case 36: case 42:
+        case 24:
+        case 36:
+        case 42:
             m.panels = 1;
             m.channels_per_panel = branch_channels;
             break;
-        case 48: case 72: case 84:
+        case 48:
+        case 72:
+        case 84:
             m.panels = 2;
             m.channels_per_panel = branch_channels / 2;
             break;
-        default: return std::nullopt;
+        default:
+            return std::nullopt;
     }
     m.strip_size = m.channels_per_panel / 2;
     return m;
 }
 
-std::string ModelInfo::model_name() const { return "BCPME" + std::to_string(branch_channels); }
+std::string ModelInfo::model_name() const {
+    return "BCPME" + std::to_string(branch_channels);
+}
 
 namespace {
-bool odd_even_numbering(StripConfiguration cfg) { return cfg != StripConfiguration::Sequential; }
+bool odd_even_numbering(StripConfiguration cfg) {
+    return cfg != StripConfiguration::Sequential;
+}
 }  // namespace
 
 int channel_at(StripConfiguration cfg, int n, StripPosition where) {
@@ -114,11 +127,16 @@ bool can_form_logical_circuit(StripConfiguration cfg, int n, std::span<const int
 
 std::string_view to_string(Wiring w) {
     switch (w) {
-        case Wiring::Wye4Wire: return "wye";
-        case Wiring::SplitPhase3Wire: return "split-phase";
-        case Wiring::SinglePhase2Wire: return "single-phase";
-        case Wiring::Delta3Wire: return "delta";
-        case Wiring::HighLegDelta: return "high-leg-delta";
+        case Wiring::Wye4Wire:
+            return "wye";
+        case Wiring::SplitPhase3Wire:
+            return "split-phase";
+        case Wiring::SinglePhase2Wire:
+            return "single-phase";
+        case Wiring::Delta3Wire:
+            return "delta";
+        case Wiring::HighLegDelta:
+            return "high-leg-delta";
     }
     return "wye";
 }
@@ -133,9 +151,12 @@ std::optional<Wiring> wiring_from_string(std::string_view s) {
 
 int phases_of(Wiring w) {
     switch (w) {
-        case Wiring::SplitPhase3Wire: return 2;
-        case Wiring::SinglePhase2Wire: return 1;
-        default: return 3;
+        case Wiring::SplitPhase3Wire:
+            return 2;
+        case Wiring::SinglePhase2Wire:
+            return 1;
+        default:
+            return 3;
     }
 }
 

@@ -14,8 +14,8 @@
 namespace openbcpm {
 
 inline constexpr int kMaxPanels = 2;
-inline constexpr int kMaxBranchChannels = 42;  // per panel
-inline constexpr int kAuxInputs = 4;           // per panel
+inline constexpr int kMaxBranchChannels = 42;                              // per panel
+inline constexpr int kAuxInputs = 4;                                       // per panel
 inline constexpr int kChannelsPerPanel = kMaxBranchChannels + kAuxInputs;  // 46
 inline constexpr int kFirstAuxChannel = kMaxBranchChannels + 1;            // 43
 inline constexpr int kNeutralAuxChannel = kChannelsPerPanel;               // 46 (aux 4)
@@ -38,10 +38,10 @@ enum class Strip : uint8_t { A = 0, B = 1 };
 
 // A BCPME model by its number of branch channels (24, 36, 42, 48, 72, 84).
 struct ModelInfo {
-    int branch_channels = 84;    // over the whole meter
-    int panels = 2;              // 1 for 24/36/42, 2 for 48/72/84
-    int channels_per_panel = 42; // branch channels on each panel
-    int strip_size = 21;         // CTs on each of the two strips of a panel
+    int branch_channels = 84;     // over the whole meter
+    int panels = 2;               // 1 for 24/36/42, 2 for 48/72/84
+    int channels_per_panel = 42;  // branch channels on each panel
+    int strip_size = 21;          // CTs on each of the two strips of a panel
 
     static std::optional<ModelInfo> from_channels(int branch_channels);
     // "BCPME84", the series abbreviation used in names.
@@ -87,7 +87,8 @@ std::optional<Phase> aux_phase(int channel);
 bool channels_adjacent(StripConfiguration cfg, int strip_size, int a, int b);
 // True when the channels (sorted or not) can form one logical circuit: 1..3
 // channels, each adjacent to the next in panel order, none of them aux 4.
-bool can_form_logical_circuit(StripConfiguration cfg, int strip_size, std::span<const int> channels);
+bool can_form_logical_circuit(StripConfiguration cfg, int strip_size,
+                              std::span<const int> channels);
 
 // Physical panel wiring of the voltage taps.
 enum class Wiring : uint8_t {

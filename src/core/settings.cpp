@@ -26,9 +26,12 @@ std::string to_string(const SettingValue& v) {
 
 std::string_view to_string(Parity p) {
     switch (p) {
-        case Parity::None: return "none";
-        case Parity::Even: return "even";
-        case Parity::Odd: return "odd";
+        case Parity::None:
+            return "none";
+        case Parity::Even:
+            return "even";
+        case Parity::Odd:
+            return "odd";
     }
     return "even";
 }
@@ -67,7 +70,9 @@ namespace {
 using Get = std::function<SettingValue(const Settings&)>;
 using Set = std::function<void(Settings&, const SettingValue&)>;
 
-int64_t as_int(const SettingValue& v) { return std::get<int64_t>(v); }
+int64_t as_int(const SettingValue& v) {
+    return std::get<int64_t>(v);
+}
 
 SettingDef int_def(std::string key, int panel, int channel, int64_t min, int64_t max, int64_t def,
                    std::string description, Get get, Set set) {
@@ -105,7 +110,9 @@ SettingDef panel_int(int panel, const char* name, int PanelSettings::*member, in
     return int_def(
         "panel." + std::to_string(panel) + "." + name, panel, 0, min, max, defaults.*member,
         std::move(description),
-        [panel, member](const Settings& s) -> SettingValue { return int64_t{s.panel(panel).*member}; },
+        [panel, member](const Settings& s) -> SettingValue {
+            return int64_t{s.panel(panel).*member};
+        },
         [panel, member](Settings& s, const SettingValue& v) {
             s.panel(panel).*member = static_cast<int>(as_int(v));
         });
@@ -147,7 +154,9 @@ SettingDef gateway_string(const char* name, std::string GatewaySettings::*member
     SettingDef d = string_def(
         std::string("gateway.") + name, 0, max_len, defaults.*member, std::move(description),
         [member](const Settings& s) -> SettingValue { return s.gateway.*member; },
-        [member](Settings& s, const SettingValue& v) { s.gateway.*member = std::get<std::string>(v); });
+        [member](Settings& s, const SettingValue& v) {
+            s.gateway.*member = std::get<std::string>(v);
+        });
     d.restart_required = restart;
     return d;
 }
@@ -219,10 +228,11 @@ std::vector<SettingDef> build_defs() {
         defs.push_back(panel_int(panel, "demand_subintervals", &PanelSettings::demand_subintervals,
                                  1, 6, "Number of sub-intervals per demand interval"));
         {
-            SettingDef d = panel_int(panel, "subinterval_seconds", &PanelSettings::subinterval_seconds,
-                                     0, 32767,
-                                     "Sub-interval length in seconds (0 = sync to comms)");
-            d.check = [panel](const Settings& s, const SettingValue& v) -> std::optional<std::string> {
+            SettingDef d =
+                panel_int(panel, "subinterval_seconds", &PanelSettings::subinterval_seconds, 0,
+                          32767, "Sub-interval length in seconds (0 = sync to comms)");
+            d.check = [panel](const Settings& s,
+                              const SettingValue& v) -> std::optional<std::string> {
                 const int64_t x = as_int(v);
                 if (x != 0 && x < 10) return "sub-interval must be 0 or 10 to 32767 seconds";
                 if ((s.panel(panel).user_defined & user_bits::kRtcDemandInterval) && x > 3600) {
@@ -233,8 +243,9 @@ std::vector<SettingDef> build_defs() {
             defs.push_back(std::move(d));
         }
         for (int c = 1; c <= kChannelsPerPanel; ++c) {
-            defs.push_back(panel_channel_int(panel, c, "ct_size", &PanelSettings::ct_size, 0, 32767,
-                                             is_aux_channel(c) ? "AUX CT size (A)" : "Branch CT size (A)"));
+            defs.push_back(
+                panel_channel_int(panel, c, "ct_size", &PanelSettings::ct_size, 0, 32767,
+                                  is_aux_channel(c) ? "AUX CT size (A)" : "Branch CT size (A)"));
         }
         for (int c = 1; c <= kChannelsPerPanel; ++c) {
             defs.push_back(panel_channel_int(
@@ -280,10 +291,11 @@ std::vector<SettingDef> build_defs() {
         defs.push_back(panel_int(panel, "voltage_hysteresis", &PanelSettings::voltage_hysteresis, 0,
                                  1000, "Voltage event hysteresis (0.1 % of setpoint)"));
         {
-            SettingDef d = panel_int(panel, "user_defined", &PanelSettings::user_defined, 0,
-                                     user_bits::kDefined,
-                                     "User defined settings (register 62017 bits)");
-            d.check = [panel](const Settings& s, const SettingValue& v) -> std::optional<std::string> {
+            SettingDef d =
+                panel_int(panel, "user_defined", &PanelSettings::user_defined, 0,
+                          user_bits::kDefined, "User defined settings (register 62017 bits)");
+            d.check = [panel](const Settings& s,
+                              const SettingValue& v) -> std::optional<std::string> {
                 if ((as_int(v) & user_bits::kRtcDemandInterval) &&
                     s.panel(panel).subinterval_seconds > 3600) {
                     return "the RTC interval source needs a sub-interval of at most 3600 s";
@@ -297,9 +309,9 @@ std::vector<SettingDef> build_defs() {
                                              2, "Voltage phase of the channel (0 A, 1 B, 2 C)"));
         }
         for (int c = 1; c <= kChannelsPerPanel; ++c) {
-            SettingDef d = panel_channel_int(panel, c, "logical_circuit",
-                                             &PanelSettings::logical_circuit, 0, kChannelsPerPanel,
-                                             "Logical circuit of the channel (0 = none)");
+            SettingDef d =
+                panel_channel_int(panel, c, "logical_circuit", &PanelSettings::logical_circuit, 0,
+                                  kChannelsPerPanel, "Logical circuit of the channel (0 = none)");
             d.check = [panel, c](const Settings& s, const SettingValue& v) {
                 return logical_circuit_check(panel, c, s, v);
             };
@@ -337,8 +349,9 @@ std::vector<SettingDef> build_defs() {
         d.restart_required = true;
         defs.push_back(std::move(d));
     }
-    defs.push_back(gateway_int("device_id_offset", &GatewaySettings::device_id_offset, 0, 4194057,
-                               "BACnet Device ID offset (router = offset, panel = offset + address)"));
+    defs.push_back(
+        gateway_int("device_id_offset", &GatewaySettings::device_id_offset, 0, 4194057,
+                    "BACnet Device ID offset (router = offset, panel = offset + address)"));
     // Out-of-range network numbers are accepted and fall back to 5, as the guide says.
     defs.push_back(gateway_int("virt_router_net", &GatewaySettings::virt_router_net, 0, 65535,
                                "BACnet network number of the virtual router (1..65534)"));
@@ -351,7 +364,9 @@ std::vector<SettingDef> build_defs() {
     {
         SettingDef d = int_def(
             "gateway.bbmd_enable", 0, 0, 0, 1, 0, "BBMD support: 1 enabled, 0 disabled",
-            [](const Settings& s) -> SettingValue { return int64_t{s.gateway.bbmd_enable ? 1 : 0}; },
+            [](const Settings& s) -> SettingValue {
+                return int64_t{s.gateway.bbmd_enable ? 1 : 0};
+            },
             [](Settings& s, const SettingValue& v) { s.gateway.bbmd_enable = as_int(v) != 0; });
         d.restart_required = true;
         defs.push_back(std::move(d));
@@ -368,7 +383,8 @@ std::vector<SettingDef> build_defs() {
         defs.push_back(std::move(d));
     }
     for (auto [name, member, text] :
-         {std::tuple{"snmp_notif_ip", &GatewaySettings::snmp_notif_ip, "SNMP notification receiver"},
+         {std::tuple{"snmp_notif_ip", &GatewaySettings::snmp_notif_ip,
+                     "SNMP notification receiver"},
           std::tuple{"ip_address", &GatewaySettings::ip_address, "N1_IP_Address"},
           std::tuple{"netmask", &GatewaySettings::netmask, "N1_Netmask"},
           std::tuple{"default_gateway", &GatewaySettings::default_gateway, "Default gateway"}}) {
@@ -379,10 +395,12 @@ std::vector<SettingDef> build_defs() {
     }
     defs.push_back(gateway_int("modbus_tcp_port", &GatewaySettings::modbus_tcp_port, 1, 65535,
                                "Modbus TCP port"));
-    defs.push_back(gateway_int("snmp_port", &GatewaySettings::snmp_port, 1, 65535, "SNMP agent UDP port"));
+    defs.push_back(
+        gateway_int("snmp_port", &GatewaySettings::snmp_port, 1, 65535, "SNMP agent UDP port"));
     defs.push_back(gateway_int("snmp_notif_port", &GatewaySettings::snmp_notif_port, 1, 65535,
                                "SNMP notification UDP port"));
-    defs.push_back(gateway_int("web_port", &GatewaySettings::web_port, 1, 65535, "Web server port"));
+    defs.push_back(
+        gateway_int("web_port", &GatewaySettings::web_port, 1, 65535, "Web server port"));
     {
         SettingDef d = gateway_string("serial_device", &GatewaySettings::serial_device, 255,
                                       "RS-485 serial device (empty = none)");
@@ -401,7 +419,8 @@ const std::vector<SettingDef>& setting_defs() {
 const SettingDef* find_setting(std::string_view key) {
     static const std::unordered_map<std::string_view, const SettingDef*> index = [] {
         std::unordered_map<std::string_view, const SettingDef*> m;
-        for (const SettingDef& d : setting_defs()) m.emplace(d.key, &d);
+        for (const SettingDef& d : setting_defs())
+            m.emplace(d.key, &d);
         return m;
     }();
     auto it = index.find(key);
@@ -410,7 +429,8 @@ const SettingDef* find_setting(std::string_view key) {
 
 WriteResult validate_setting(const Settings& s, const SettingDef& def, const SettingValue& value) {
     if (def.panel > s.model.panels) {
-        return {WriteError::UnknownKey, "panel " + std::to_string(def.panel) + " is not present on this model"};
+        return {WriteError::UnknownKey,
+                "panel " + std::to_string(def.panel) + " is not present on this model"};
     }
     if (def.is_string) {
         const auto* str = std::get_if<std::string>(&value);
@@ -432,7 +452,8 @@ WriteResult validate_setting(const Settings& s, const SettingDef& def, const Set
         }
     }
     if (def.check) {
-        if (auto why = def.check(s, value)) return {WriteError::Inconsistent, def.key + ": " + *why};
+        if (auto why = def.check(s, value))
+            return {WriteError::Inconsistent, def.key + ": " + *why};
     }
     return {};
 }

@@ -22,7 +22,8 @@ namespace user_bits {
 inline constexpr uint16_t kUserPhaseAssignment = 1u << 0;  // map: bit 0
 inline constexpr uint16_t kRelativePhaseAngles = 1u << 1;  // 0 = against V1, 1 = against own phase
 inline constexpr uint16_t kRtcDemandInterval = 1u << 2;    // 0 = interval timer, 1 = RTC
-inline constexpr uint16_t kLegacyMultiPhaseMap = 1u << 3;  // 0 = logical circuits by type in 4000..9999
+inline constexpr uint16_t kLegacyMultiPhaseMap =
+    1u << 3;  // 0 = logical circuits by type in 4000..9999
 inline constexpr uint16_t kDefined = 0x000F;
 }  // namespace user_bits
 
@@ -41,21 +42,23 @@ struct PanelSettings {
     // L-L voltage events (regs 236..240): timers in s, thresholds in V, hysteresis in 0.1 %.
     int over_voltage_timer = 10, under_voltage_timer = 10;
     int over_voltage_threshold = 0, under_voltage_threshold = 0, voltage_hysteresis = 50;
-    int user_defined = 0;                                           // reg 62017
-    std::array<int, kChannelsPerPanel> phase_assignment{};          // regs 62116..62161, 0..2
-    std::array<int, kChannelsPerPanel> logical_circuit{};           // 0 = none, 1..46
+    int user_defined = 0;                                   // reg 62017
+    std::array<int, kChannelsPerPanel> phase_assignment{};  // regs 62116..62161, 0..2
+    std::array<int, kChannelsPerPanel> logical_circuit{};   // 0 = none, 1..46
 
     PanelSettings();
-    bool user_phase_assignment() const { return (user_defined & user_bits::kUserPhaseAssignment) != 0; }
+    bool user_phase_assignment() const {
+        return (user_defined & user_bits::kUserPhaseAssignment) != 0;
+    }
 };
 
 enum class Parity : uint8_t { None = 0, Even = 1, Odd = 2 };
 
 struct GatewaySettings {
-    int operating_mode = 1;   // 0 locked, 1 discovery
-    int protocol_mode = 4;    // 1 MS/TP, 2 BACnet/IP, 3 SNMP, 4 Modbus
+    int operating_mode = 1;  // 0 locked, 1 discovery
+    int protocol_mode = 4;   // 1 MS/TP, 2 BACnet/IP, 3 SNMP, 4 Modbus
     int upstream_baud = 19200;
-    int modbus_address = 1;   // panel 1; panel 2 answers at +1
+    int modbus_address = 1;  // panel 1; panel 2 answers at +1
     Parity modbus_parity = Parity::Even;
     int device_id_offset = 50000;
     int virt_router_net = 50;
@@ -63,7 +66,7 @@ struct GatewaySettings {
     int mstp_mac_addr = 1;
     int bacnet_ip_port = 47808;
     bool bbmd_enable = false;
-    int rtc_control = 0;      // 0 BACnet time sync, 1 Modbus writes
+    int rtc_control = 0;  // 0 BACnet time sync, 1 Modbus writes
     std::string read_community = "public";
     std::string write_community = "private";
     std::string trap_community = "trap";
@@ -102,12 +105,12 @@ using SettingValue = std::variant<int64_t, std::string>;
 std::string to_string(const SettingValue& v);
 
 struct SettingDef {
-    std::string key;          // "panel.1.ct_size.5", "gateway.protocol_mode"
-    int panel = 0;            // 0 = gateway-wide
-    int channel = 0;          // for per-channel settings
+    std::string key;  // "panel.1.ct_size.5", "gateway.protocol_mode"
+    int panel = 0;    // 0 = gateway-wide
+    int channel = 0;  // for per-channel settings
     bool is_string = false;
-    int64_t min = 0, max = 0; // integer range (or max length for strings)
-    SettingValue factory;     // factory default
+    int64_t min = 0, max = 0;  // integer range (or max length for strings)
+    SettingValue factory;      // factory default
     bool nv = true;
     bool restart_required = false;  // takes effect at the next (re)start
     std::string description;

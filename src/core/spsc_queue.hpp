@@ -13,7 +13,7 @@ template <class T, size_t N>
 class SpscQueue {
     static_assert((N & (N - 1)) == 0, "capacity must be a power of two");
 
-public:
+  public:
     SpscQueue() : slots_(std::make_unique<std::array<T, N>>()) {}
 
     // Producer side. Returns false (and drops nothing already queued) when full.
@@ -34,9 +34,11 @@ public:
         return true;
     }
 
-    bool empty() const { return tail_.load(std::memory_order_acquire) == head_.load(std::memory_order_acquire); }
+    bool empty() const {
+        return tail_.load(std::memory_order_acquire) == head_.load(std::memory_order_acquire);
+    }
 
-private:
+  private:
     std::unique_ptr<std::array<T, N>> slots_;
     alignas(64) std::atomic<size_t> head_{0};
     alignas(64) std::atomic<size_t> tail_{0};

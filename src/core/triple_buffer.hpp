@@ -12,13 +12,14 @@ namespace openbcpm {
 
 template <class T>
 class TripleBuffer {
-public:
+  public:
     TripleBuffer() : slots_(std::make_unique<std::array<T, 3>>()) {}
 
     // Writer: the slot to fill, then publish().
     T& write_slot() { return (*slots_)[write_]; }
     void publish() {
-        const uint8_t prev = middle_.exchange(static_cast<uint8_t>(write_ | kFresh), std::memory_order_acq_rel);
+        const uint8_t prev =
+            middle_.exchange(static_cast<uint8_t>(write_ | kFresh), std::memory_order_acq_rel);
         write_ = prev & kIndex;
     }
 
@@ -31,7 +32,7 @@ public:
     }
     const T& read_slot() const { return (*slots_)[read_]; }
 
-private:
+  private:
     static constexpr uint8_t kIndex = 0x3;
     static constexpr uint8_t kFresh = 0x4;
     std::unique_ptr<std::array<T, 3>> slots_;

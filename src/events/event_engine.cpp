@@ -7,14 +7,18 @@ namespace openbcpm {
 namespace {
 constexpr uint16_t kCounterMax = 32767;
 
-constexpr std::array<uint16_t, 4> kLevelBits{event_bits::kHighHigh, event_bits::kHigh, event_bits::kLow,
-                                             event_bits::kLowLow};
+constexpr std::array<uint16_t, 4> kLevelBits{event_bits::kHighHigh, event_bits::kHigh,
+                                             event_bits::kLow, event_bits::kLowLow};
 
 // Timers add up window lengths; a hair of tolerance keeps 50 x 0.2 s equal to 10 s.
 constexpr double kTimerSlack = 1e-6;
-bool elapsed(double timer, int delay) { return timer + kTimerSlack >= delay; }
+bool elapsed(double timer, int delay) {
+    return timer + kTimerSlack >= delay;
+}
 
-uint16_t bump(uint16_t c) { return c >= kCounterMax ? uint16_t{1} : static_cast<uint16_t>(c + 1); }
+uint16_t bump(uint16_t c) {
+    return c >= kCounterMax ? uint16_t{1} : static_cast<uint16_t>(c + 1);
+}
 }  // namespace
 
 void EventEngine::emit(const EventRecord& r) {
@@ -45,8 +49,10 @@ void EventEngine::refresh_globals(PanelEvents& state) {
     for (uint16_t v : state.voltage_status) {
         if (v & event_bits::kVoltageHighLatching) latching |= event_bits::kGlobalHighVoltage;
         if (v & event_bits::kVoltageLowLatching) latching |= event_bits::kGlobalLowVoltage;
-        if (v & event_bits::kVoltageHighNonLatching) non_latching |= event_bits::kGlobalNonLatchingHighVoltage;
-        if (v & event_bits::kVoltageLowNonLatching) non_latching |= event_bits::kGlobalNonLatchingLowVoltage;
+        if (v & event_bits::kVoltageHighNonLatching)
+            non_latching |= event_bits::kGlobalNonLatchingHighVoltage;
+        if (v & event_bits::kVoltageLowNonLatching)
+            non_latching |= event_bits::kGlobalNonLatchingLowVoltage;
     }
     state.global_latching = latching;
     state.global_non_latching = non_latching;
@@ -57,8 +63,8 @@ void EventEngine::refresh_globals(PanelEvents& state) {
 void EventEngine::update(int panel, const EventConfig& cfg, double dt, double now, int64_t rtc,
                          const std::array<double, kChannelsPerPanel>& currents,
                          const std::array<bool, kChannelsPerPanel>& present,
-                         const std::array<double, 3>& ll_volts, const std::array<bool, 3>& ll_present,
-                         PanelEvents& state) {
+                         const std::array<double, 3>& ll_volts,
+                         const std::array<bool, 3>& ll_present, PanelEvents& state) {
     auto& timers = timers_[static_cast<size_t>(panel - 1)];
     const std::array<int, 4> thresholds{cfg.hh, cfg.h, cfg.l, cfg.ll};
     const std::array<int, 4> delays{cfg.hh_delay, cfg.h_delay, cfg.l_delay, cfg.ll_delay};
@@ -109,7 +115,8 @@ void EventEngine::update(int panel, const EventConfig& cfg, double dt, double no
                 const bool high = lvl < 2;
                 const bool beyond = th > 0 && (high ? per_mille > th : per_mille < th);
                 t.level_timer[lvl] = beyond ? t.level_timer[lvl] + dt : 0.0;
-                if (beyond && elapsed(t.level_timer[lvl], delays[lvl]) && !(status & kLevelBits[lvl])) {
+                if (beyond && elapsed(t.level_timer[lvl], delays[lvl]) &&
+                    !(status & kLevelBits[lvl])) {
                     status |= kLevelBits[lvl];
                     count_latch(state, c, static_cast<LatchLevel>(lvl));
                     emit(make(EventKind::Latched, kLevelBits[lvl], threshold_amps(th)));
@@ -138,10 +145,12 @@ void EventEngine::update(int panel, const EventConfig& cfg, double dt, double no
             if (!active && per_mille > cfg.nl_high) {
                 status |= event_bits::kNonLatchingHigh;
                 state.recent_non_latching_channel = static_cast<uint16_t>(c);
-                emit(make(EventKind::NonLatchingOn, event_bits::kNonLatchingHigh, threshold_amps(cfg.nl_high)));
+                emit(make(EventKind::NonLatchingOn, event_bits::kNonLatchingHigh,
+                          threshold_amps(cfg.nl_high)));
             } else if (active && per_mille < cfg.nl_high * (1.0 - hyst)) {
                 status &= static_cast<uint16_t>(~event_bits::kNonLatchingHigh);
-                emit(make(EventKind::NonLatchingOff, event_bits::kNonLatchingHigh, threshold_amps(cfg.nl_high)));
+                emit(make(EventKind::NonLatchingOff, event_bits::kNonLatchingHigh,
+                          threshold_amps(cfg.nl_high)));
             }
         } else if (status & event_bits::kNonLatchingHigh) {
             status &= static_cast<uint16_t>(~event_bits::kNonLatchingHigh);
@@ -152,10 +161,12 @@ void EventEngine::update(int panel, const EventConfig& cfg, double dt, double no
             if (!active && per_mille < cfg.nl_low) {
                 status |= event_bits::kNonLatchingLow;
                 state.recent_non_latching_channel = static_cast<uint16_t>(c);
-                emit(make(EventKind::NonLatchingOn, event_bits::kNonLatchingLow, threshold_amps(cfg.nl_low)));
+                emit(make(EventKind::NonLatchingOn, event_bits::kNonLatchingLow,
+                          threshold_amps(cfg.nl_low)));
             } else if (active && per_mille > cfg.nl_low * (1.0 + hyst)) {
                 status &= static_cast<uint16_t>(~event_bits::kNonLatchingLow);
-                emit(make(EventKind::NonLatchingOff, event_bits::kNonLatchingLow, threshold_amps(cfg.nl_low)));
+                emit(make(EventKind::NonLatchingOff, event_bits::kNonLatchingLow,
+                          threshold_amps(cfg.nl_low)));
             }
         } else if (status & event_bits::kNonLatchingLow) {
             status &= static_cast<uint16_t>(~event_bits::kNonLatchingLow);
@@ -185,18 +196,21 @@ void EventEngine::update(int panel, const EventConfig& cfg, double dt, double no
         };
         if (!ll_present[p]) {
             vt[p] = VoltageTimers{};
-            status &= static_cast<uint16_t>(~(event_bits::kVoltageHighNonLatching | event_bits::kVoltageLowNonLatching));
+            status &= static_cast<uint16_t>(
+                ~(event_bits::kVoltageHighNonLatching | event_bits::kVoltageLowNonLatching));
             continue;
         }
         const bool is_over = over > 0.0 && v > over;
         const bool is_under = under > 0.0 && v < under;
         vt[p].over = is_over ? vt[p].over + dt : 0.0;
         vt[p].under = is_under ? vt[p].under + dt : 0.0;
-        if (is_over && elapsed(vt[p].over, cfg.over_voltage_timer) && !(status & event_bits::kVoltageHighLatching)) {
+        if (is_over && elapsed(vt[p].over, cfg.over_voltage_timer) &&
+            !(status & event_bits::kVoltageHighLatching)) {
             status |= event_bits::kVoltageHighLatching;
             emit(make(EventKind::Latched, event_bits::kVoltageHighLatching, over));
         }
-        if (is_under && elapsed(vt[p].under, cfg.under_voltage_timer) && !(status & event_bits::kVoltageLowLatching)) {
+        if (is_under && elapsed(vt[p].under, cfg.under_voltage_timer) &&
+            !(status & event_bits::kVoltageLowLatching)) {
             status |= event_bits::kVoltageLowLatching;
             emit(make(EventKind::Latched, event_bits::kVoltageLowLatching, under));
         }
@@ -254,7 +268,8 @@ void EventEngine::clear_all_latches(int panel, double now, int64_t rtc, PanelEve
     }
     for (int p = 1; p <= 3; ++p) {
         clear_latches(panel, kVoltageEventChannelBase + p,
-                      event_bits::kVoltageHighLatching | event_bits::kVoltageLowLatching, now, rtc, state);
+                      event_bits::kVoltageHighLatching | event_bits::kVoltageLowLatching, now, rtc,
+                      state);
     }
     refresh_globals(state);
 }

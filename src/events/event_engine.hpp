@@ -23,18 +23,18 @@ struct EventConfig {
 };
 
 enum class EventKind : uint8_t {
-    Latched,           // a latching level (or OFF) latched
-    LatchCleared,      // a latched bit was cleared by a write or reset
-    NonLatchingOn,     // a non-latching level became active
-    NonLatchingOff,    // ... and inactive again
+    Latched,         // a latching level (or OFF) latched
+    LatchCleared,    // a latched bit was cleared by a write or reset
+    NonLatchingOn,   // a non-latching level became active
+    NonLatchingOff,  // ... and inactive again
 };
 
 // One change of event state, published to storage, BACnet and SNMP.
 struct EventRecord {
-    double time = 0.0;       // metered seconds since start
-    int64_t rtc = 0;         // RTC seconds since 1970 (or 0 when not set)
+    double time = 0.0;  // metered seconds since start
+    int64_t rtc = 0;    // RTC seconds since 1970 (or 0 when not set)
     uint8_t panel = 1;
-    uint8_t channel = 0;     // 1..46; 47..49 = L-L voltage A-B, B-C, C-A
+    uint8_t channel = 0;  // 1..46; 47..49 = L-L voltage A-B, B-C, C-A
     EventKind kind = EventKind::Latched;
     uint16_t bit = 0;        // the status bit concerned (event_bits)
     double value = 0.0;      // A (channels) or V (voltages) at the change
@@ -44,7 +44,7 @@ struct EventRecord {
 inline constexpr uint8_t kVoltageEventChannelBase = kChannelsPerPanel;  // 47 = A-B
 
 class EventEngine {
-public:
+  public:
     static constexpr size_t kMaxRecordsPerWindow = 512;
 
     // Evaluates one window for a panel. currents: A per channel (index c-1);
@@ -56,7 +56,8 @@ public:
                 PanelEvents& state);
 
     // A 0 written to latched bits clears them; non-latching bits ignore writes.
-    void clear_latches(int panel, int channel, uint16_t bits, double now, int64_t rtc, PanelEvents& state);
+    void clear_latches(int panel, int channel, uint16_t bits, double now, int64_t rtc,
+                       PanelEvents& state);
     void clear_all_latches(int panel, double now, int64_t rtc, PanelEvents& state);
     // Per-channel counters and timers start from zero (power-up).
     void reset_volatile(int panel);
@@ -67,7 +68,7 @@ public:
     uint64_t dropped() const { return dropped_; }
     void drain() { record_count_ = 0; }
 
-private:
+  private:
     struct ChannelTimers {
         bool on_state = false;
         double on_timer = 0.0;

@@ -39,14 +39,14 @@ enum class LatchLevel : uint8_t { HighHigh = 0, High = 1, Low = 2, LowLow = 3, O
 inline constexpr int kLatchLevels = 5;
 
 struct PanelEvents {
-    std::array<uint16_t, kChannelsPerPanel> status{};   // regs 178..223
-    uint16_t global_latching = 0;                       // reg 224
-    uint16_t global_non_latching = 0;                   // reg 225
-    uint16_t recent_latching_channel = 0;               // reg 226, NV
-    uint16_t recent_non_latching_channel = 0;           // reg 227
-    uint16_t channels_latched = 0;                      // reg 228
-    uint16_t channels_non_latched = 0;                  // reg 229
-    std::array<uint16_t, 3> voltage_status{};           // regs 241..243 (A-B, B-C, C-A)
+    std::array<uint16_t, kChannelsPerPanel> status{};     // regs 178..223
+    uint16_t global_latching = 0;                         // reg 224
+    uint16_t global_non_latching = 0;                     // reg 225
+    uint16_t recent_latching_channel = 0;                 // reg 226, NV
+    uint16_t recent_non_latching_channel = 0;             // reg 227
+    uint16_t channels_latched = 0;                        // reg 228
+    uint16_t channels_non_latched = 0;                    // reg 229
+    std::array<uint16_t, 3> voltage_status{};             // regs 241..243 (A-B, B-C, C-A)
     std::array<uint16_t, kLatchLevels> global_counter{};  // regs 296..300, NV
     std::array<std::array<uint16_t, kChannelsPerPanel>, kLatchLevels> counter{};  // regs 301..530
 };

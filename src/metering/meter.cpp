@@ -14,14 +14,17 @@ double wrap_degrees(double d) {
     return d;
 }
 
-bool odd_even(StripConfiguration c) { return c != StripConfiguration::Sequential; }
+bool odd_even(StripConfiguration c) {
+    return c != StripConfiguration::Sequential;
+}
 
 // Members of legacy 2-phase meter m (1..21), from the point map's phasing tables.
 std::array<int, 2> two_phase_members(StripConfiguration cfg, int m) {
     if (!odd_even(cfg)) return {2 * m - 1, 2 * m};
     if (m == kTwoPhaseMeters) return {41, 42};
     const int j = (m - 1) / 2;
-    return (m % 2 == 1) ? std::array<int, 2>{4 * j + 1, 4 * j + 3} : std::array<int, 2>{4 * j + 2, 4 * j + 4};
+    return (m % 2 == 1) ? std::array<int, 2>{4 * j + 1, 4 * j + 3}
+                        : std::array<int, 2>{4 * j + 2, 4 * j + 4};
 }
 
 // Members of legacy 3-phase meter m (1..14).
@@ -43,9 +46,12 @@ void clear_group_demand_max(GroupReadings& g) {
 
 template <class F>
 void for_each_group(PanelReadings& p, F&& f) {
-    for (auto& g : p.logical) f(g);
-    for (auto& g : p.two_phase) f(g);
-    for (auto& g : p.three_phase) f(g);
+    for (auto& g : p.logical)
+        f(g);
+    for (auto& g : p.two_phase)
+        f(g);
+    for (auto& g : p.three_phase)
+        f(g);
     f(p.mains);
 }
 
@@ -62,7 +68,8 @@ MeteringConfig metering_config(const Settings& s) {
         pc.configuration = ps.configuration;
         for (int c = 1; c <= kChannelsPerPanel; ++c) {
             const auto i = static_cast<size_t>(c - 1);
-            pc.phase[i] = c == kNeutralAuxChannel ? int8_t{-1} : static_cast<int8_t>(effective_phase(ps, c));
+            pc.phase[i] =
+                c == kNeutralAuxChannel ? -1 : static_cast<int>(effective_phase(ps, c));
             pc.logical_circuit[i] = static_cast<uint8_t>(ps.logical_circuit[i]);
             pc.events.breaker_size[i] = ps.breaker_size[i];
         }
@@ -119,8 +126,8 @@ void Meter::configure(const MeteringConfig& config) {
             state_.panel[pi].channel[i].phase = pc.phase[i];
         }
         // A new demand definition starts demand afresh.
-        if (pc.subintervals != was.subintervals || pc.subinterval_seconds != was.subinterval_seconds ||
-            pc.rtc_demand != was.rtc_demand) {
+        if (pc.subintervals != was.subintervals ||
+            pc.subinterval_seconds != was.subinterval_seconds || pc.rtc_demand != was.rtc_demand) {
             apply(ResetCommand{panel, ResetOp::ResetDemand, ResetCommand::kAllChannels});
         }
         rebuild_groups(panel, true);
@@ -136,7 +143,8 @@ void Meter::rebuild_groups(int panel, bool reset_changed) {
         std::array<int, 3> ch{};
         std::copy(members.begin(), members.end(), ch.begin());
         bool valid = p.present && !members.empty();
-        for (int c : members) valid = valid && p.channel[static_cast<size_t>(c - 1)].present;
+        for (int c : members)
+            valid = valid && p.channel[static_cast<size_t>(c - 1)].present;
         const auto n = static_cast<int>(members.size());
         if (reset_changed && (g.members != n || g.channel != ch)) {
             clear_group_instantaneous_max(g);
@@ -160,7 +168,8 @@ void Meter::rebuild_groups(int panel, bool reset_changed) {
         }
         std::span<const int> span(members.data(), n);
         assign(p.logical[static_cast<size_t>(lc - 1)], span);
-        if (too_many || (n > 0 && !can_form_logical_circuit(pc.configuration, config_.strip_size, span))) {
+        if (too_many ||
+            (n > 0 && !can_form_logical_circuit(pc.configuration, config_.strip_size, span))) {
             p.logical[static_cast<size_t>(lc - 1)].valid = false;
         }
     }
@@ -274,8 +283,8 @@ void Meter::update_panel(int panel, const WindowResult& w) {
     }
     p.subinterval_elapsed = d.elapsed;
 
-    events_.update(panel, pc.events, dt, state_.time, state_.rtc_set ? state_.rtc : 0, currents, present,
-                   state_.voltage.ll,
+    events_.update(panel, pc.events, dt, state_.time, state_.rtc_set ? state_.rtc : 0, currents,
+                   present, state_.voltage.ll,
                    {state_.voltage.present[0] && state_.voltage.present[1],
                     state_.voltage.present[1] && state_.voltage.present[2],
                     state_.voltage.present[2] && state_.voltage.present[0]},
@@ -333,12 +342,14 @@ void Meter::update_groups(int panel, bool demand_updated, bool track_maxima) {
     PanelReadings& p = state_.panel[static_cast<size_t>(panel - 1)];
     for_each_group(p, [&](GroupReadings& g) {
         if (!g.valid) {
-            g.kw = g.kva = g.pf = g.current = g.kwh = g.kwh_snapshot = g.kw_demand = g.current_demand = 0.0;
+            g.kw = g.kva = g.pf = g.current = g.kwh = g.kwh_snapshot = g.kw_demand =
+                g.current_demand = 0.0;
             return;
         }
         double kw = 0, kva = 0, current = 0, kwh = 0, snap = 0, kw_demand = 0, current_demand = 0;
         for (int k = 0; k < g.members; ++k) {
-            const ChannelReadings& r = p.channel[static_cast<size_t>(g.channel[static_cast<size_t>(k)] - 1)];
+            const ChannelReadings& r =
+                p.channel[static_cast<size_t>(g.channel[static_cast<size_t>(k)] - 1)];
             kw += r.kw;
             kva += r.kva;
             current += r.current;
@@ -365,7 +376,8 @@ void Meter::update_groups(int panel, bool demand_updated, bool track_maxima) {
     });
 }
 
-void Meter::clear_group_maxima_touching(int panel, uint64_t channels, bool instantaneous, bool demand) {
+void Meter::clear_group_maxima_touching(int panel, uint64_t channels, bool instantaneous,
+                                        bool demand) {
     PanelReadings& p = state_.panel[static_cast<size_t>(panel - 1)];
     for_each_group(p, [&](GroupReadings& g) {
         bool touches = false;
@@ -413,16 +425,20 @@ void Meter::apply(const ResetCommand& cmd) {
                 d.elapsed = 0.0;
                 d.rtc_slot = -1;
                 d.discard_partial = false;
-                for (auto& ds : d.channel) ds = DemandState{};
-                for (auto& r : p.channel) r.current_demand = r.kw_demand = 0.0;
+                for (auto& ds : d.channel)
+                    ds = DemandState{};
+                for (auto& r : p.channel)
+                    r.current_demand = r.kw_demand = 0.0;
                 break;
             }
             case ResetOp::NewSubinterval:
-                if (!(config_.panel[pi].rtc_demand && !state_.rtc_set)) close_subinterval(panel, true);
+                if (!(config_.panel[pi].rtc_demand && !state_.rtc_set))
+                    close_subinterval(panel, true);
                 break;
             case ResetOp::ClearLatches:
                 if (cmd.channels == ResetCommand::kAllChannels) {
-                    events_.clear_all_latches(panel, state_.time, state_.rtc_set ? state_.rtc : 0, p.events);
+                    events_.clear_all_latches(panel, state_.time, state_.rtc_set ? state_.rtc : 0,
+                                              p.events);
                 } else {
                     for (int c = 1; c <= kChannelsPerPanel; ++c) {
                         if (selected(c)) {
@@ -441,8 +457,8 @@ void Meter::apply(const LatchClearCommand& cmd) {
     if (cmd.panel < 1 || cmd.panel > kMaxPanels) return;
     PanelReadings& p = state_.panel[static_cast<size_t>(cmd.panel - 1)];
     // A 0 written to a latched bit clears it: clear_bits holds the zeros of the written value.
-    events_.clear_latches(cmd.panel, cmd.channel, cmd.clear_bits, state_.time, state_.rtc_set ? state_.rtc : 0,
-                          p.events);
+    events_.clear_latches(cmd.panel, cmd.channel, cmd.clear_bits, state_.time,
+                          state_.rtc_set ? state_.rtc : 0, p.events);
 }
 
 void Meter::set_rtc(int64_t unix_seconds) {
@@ -477,9 +493,12 @@ void Meter::restore(const MeterSnapshot& saved) {
             g.max_current = o.max_current;
             g.max_current_demand = o.max_current_demand;
         };
-        for (size_t i = 0; i < p.logical.size(); ++i) copy_max(p.logical[i], s.logical[i]);
-        for (size_t i = 0; i < p.two_phase.size(); ++i) copy_max(p.two_phase[i], s.two_phase[i]);
-        for (size_t i = 0; i < p.three_phase.size(); ++i) copy_max(p.three_phase[i], s.three_phase[i]);
+        for (size_t i = 0; i < p.logical.size(); ++i)
+            copy_max(p.logical[i], s.logical[i]);
+        for (size_t i = 0; i < p.two_phase.size(); ++i)
+            copy_max(p.two_phase[i], s.two_phase[i]);
+        for (size_t i = 0; i < p.three_phase.size(); ++i)
+            copy_max(p.three_phase[i], s.three_phase[i]);
         copy_max(p.mains, s.mains);
         // Latched event bits, the global counters and the most recent channels are NV.
         for (size_t i = 0; i < kChannelsPerPanel; ++i) {
@@ -487,7 +506,8 @@ void Meter::restore(const MeterSnapshot& saved) {
         }
         for (size_t v = 0; v < 3; ++v) {
             p.events.voltage_status[v] =
-                s.events.voltage_status[v] & (event_bits::kVoltageHighLatching | event_bits::kVoltageLowLatching);
+                s.events.voltage_status[v] &
+                (event_bits::kVoltageHighLatching | event_bits::kVoltageLowLatching);
         }
         p.events.global_counter = s.events.global_counter;
         p.events.recent_latching_channel = s.events.recent_latching_channel;

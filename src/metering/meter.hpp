@@ -17,7 +17,7 @@ namespace openbcpm {
 // What the meter needs of the settings, as plain data (settings own strings).
 struct PanelMeteringConfig {
     StripConfiguration configuration = StripConfiguration::TopFeed;
-    std::array<int8_t, kChannelsPerPanel> phase{};            // voltage input, -1 none
+    std::array<int, kChannelsPerPanel> phase{};  // voltage input, -1 none
     std::array<uint8_t, kChannelsPerPanel> logical_circuit{};  // 0 none
     int subintervals = 1;
     int subinterval_seconds = 900;  // 0 = sync to comms
@@ -36,12 +36,12 @@ struct MeteringConfig {
 MeteringConfig metering_config(const Settings& settings);
 
 enum class ResetOp : uint8_t {
-    ClearEnergy,      // 10203
-    ClearMaxima,      // 29877: max current and max kW
-    ClearMaxDemand,   // 20097
-    ResetDemand,      // 26013
-    NewSubinterval,   // 26012
-    ClearLatches,     // 31010 (channels: which latches); voltage latches too when channels == all
+    ClearEnergy,     // 10203
+    ClearMaxima,     // 29877: max current and max kW
+    ClearMaxDemand,  // 20097
+    ResetDemand,     // 26013
+    NewSubinterval,  // 26012
+    ClearLatches,    // 31010 (channels: which latches); voltage latches too when channels == all
 };
 
 struct ResetCommand {
@@ -54,12 +54,12 @@ struct ResetCommand {
 // Clears individual latched event bits of one channel (a 0 written to its status bit).
 struct LatchClearCommand {
     int panel = 1;
-    int channel = 1;          // 1..46, or 47..49 for the L-L voltage status registers
+    int channel = 1;  // 1..46, or 47..49 for the L-L voltage status registers
     uint16_t clear_bits = 0;
 };
 
 class Meter {
-public:
+  public:
     Meter(const ModelInfo& model, const MeteringConfig& config, double nominal_frequency);
 
     void configure(const MeteringConfig& config);
@@ -85,19 +85,19 @@ public:
     const MeteringConfig& config() const { return config_; }
     EventEngine& events() { return events_; }
 
-private:
+  private:
     struct DemandState {
         double current_integral = 0.0;  // A*s over the present sub-interval
         double power_integral = 0.0;    // kW*s
         std::array<double, 6> current_ring{};
         std::array<double, 6> power_ring{};
-        int count = 0;                  // sub-intervals in the ring
+        int count = 0;  // sub-intervals in the ring
         int next = 0;
     };
     struct PanelDemand {
-        double elapsed = 0.0;           // s in the present sub-interval
-        bool discard_partial = false;   // the first RTC sub-interval starts mid-way
-        int64_t rtc_slot = -1;          // RTC sub-interval number last seen
+        double elapsed = 0.0;          // s in the present sub-interval
+        bool discard_partial = false;  // the first RTC sub-interval starts mid-way
+        int64_t rtc_slot = -1;         // RTC sub-interval number last seen
         std::array<DemandState, kChannelsPerPanel> channel{};
     };
 

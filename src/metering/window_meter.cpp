@@ -14,7 +14,9 @@ constexpr double kMinVoltage = 10.0;  // V RMS: below this a phase is absent
 constexpr size_t kLanes = 8;
 
 // Widening for accumulation, spelled out (the build warns on implicit float promotion).
-inline double dbl(float f) { return f; }
+inline double dbl(float f) {
+    return f;
+}
 
 // Products accumulated for a current channel over a run of samples.
 struct CurrentSums {
@@ -26,8 +28,9 @@ struct CurrentSums {
 #if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__clang__)
 __attribute__((target_clones("avx2", "default")))
 #endif
-CurrentSums current_kernel(const float* __restrict x, const float* __restrict v,
-                           const float* __restrict c, const float* __restrict s, size_t n) {
+CurrentSums
+current_kernel(const float* __restrict x, const float* __restrict v, const float* __restrict c,
+               const float* __restrict s, size_t n) {
     float ii[kLanes] = {}, iv[kLanes] = {}, ic[kLanes] = {}, is[kLanes] = {};
     size_t k = 0;
     for (; k + kLanes <= n; k += kLanes) {
@@ -118,16 +121,16 @@ WindowMeter::WindowMeter(double nominal_frequency)
     for (auto& panel : phase_of_) {
         for (size_t c = 0; c < panel.size(); ++c) {
             const int ch = static_cast<int>(c) + 1;
-            panel[c] = ch == kNeutralAuxChannel ? int8_t{-1}
-                       : is_aux_channel(ch)     ? static_cast<int8_t>(ch - kFirstAuxChannel)
-                                                : static_cast<int8_t>(default_phase(StripConfiguration::TopFeed, ch));
+            panel[c] = ch == kNeutralAuxChannel ? -1
+                       : is_aux_channel(ch)
+                           ? ch - kFirstAuxChannel
+                           : static_cast<int>(default_phase(StripConfiguration::TopFeed, ch));
         }
     }
 }
 
 void WindowMeter::set_channel_phase(int panel, int channel, int voltage_input) {
-    phase_of_.at(static_cast<size_t>(panel - 1)).at(static_cast<size_t>(channel - 1)) =
-        static_cast<int8_t>(voltage_input);
+    phase_of_.at(static_cast<size_t>(panel - 1)).at(static_cast<size_t>(channel - 1)) = voltage_input;
 }
 
 void WindowMeter::push(const SampleBlock& block) {
@@ -147,7 +150,8 @@ void WindowMeter::push(const SampleBlock& block) {
         }
         offset += n;
     }
-    for (size_t v = 0; v < kVoltageInputs; ++v) pending_voltage_clip_[v] |= block.voltage_clipped[v];
+    for (size_t v = 0; v < kVoltageInputs; ++v)
+        pending_voltage_clip_[v] |= block.voltage_clipped[v];
     pending_current_clip_ |= block.current_clipped;
     written_ += block.count;
 }
@@ -199,9 +203,11 @@ void WindowMeter::close_window() {
     const size_t r_before = at(before), r_first = at(n0), r_last = at(n1), r_after = at(after);
     const Segments seg = ring_segments(n0, static_cast<size_t>(n1 - n0 + 1), kRing);
     // Edge corrections: weight minus the 1 the plain sum already gave.
-    const double e_before = w_before, e_first = w_first - 1.0, e_last = w_last - 1.0, e_after = w_after;
+    const double e_before = w_before, e_first = w_first - 1.0, e_last = w_last - 1.0,
+                 e_after = w_after;
     auto edges = [&](auto&& g) {
-        return e_before * g(r_before) + e_first * g(r_first) + e_last * g(r_last) + e_after * g(r_after);
+        return e_before * g(r_before) + e_first * g(r_first) + e_last * g(r_last) +
+               e_after * g(r_after);
     };
 
     // Voltages.
@@ -235,10 +241,13 @@ void WindowMeter::close_window() {
             size_t k = 0;
             const size_t n = seg.count[piece];
             for (; k + kLanes <= n; k += kLanes) {
-                for (size_t l = 0; l < kLanes; ++l) lanes[l] += x[o + k + l] * y[o + k + l];
+                for (size_t l = 0; l < kLanes; ++l)
+                    lanes[l] += x[o + k + l] * y[o + k + l];
             }
-            for (; k < n; ++k) acc += dbl(x[o + k]) * dbl(y[o + k]);
-            for (float l : lanes) acc += dbl(l);
+            for (; k < n; ++k)
+                acc += dbl(x[o + k]) * dbl(y[o + k]);
+            for (float l : lanes)
+                acc += dbl(l);
             cross[p] += acc;
         }
         cross[p] += edges([&](size_t r) { return dbl(x[r]) * dbl(y[r]); });
@@ -254,7 +263,8 @@ void WindowMeter::close_window() {
         pending_voltage_clip_[p] = false;
     }
     for (size_t p = 0; p < kVoltageInputs; ++p) {
-        out.voltage_angle[p] = out.voltage_present[p] ? wrap_degrees((v_angle_rad[p] - v_angle_rad[0]) * kRad) : 0.0;
+        out.voltage_angle[p] =
+            out.voltage_present[p] ? wrap_degrees((v_angle_rad[p] - v_angle_rad[0]) * kRad) : 0.0;
     }
     out.current_clipped = pending_current_clip_;
     pending_current_clip_ = false;
@@ -298,8 +308,9 @@ void WindowMeter::close_window() {
             CurrentSums sums;
             for (int piece = 0; piece < seg.pieces; ++piece) {
                 const size_t o = seg.start[piece];
-                const CurrentSums part = power ? current_kernel(x + o, v + o, c + o, s + o, seg.count[piece])
-                                               : current_kernel_no_power(x + o, c + o, s + o, seg.count[piece]);
+                const CurrentSums part =
+                    power ? current_kernel(x + o, v + o, c + o, s + o, seg.count[piece])
+                          : current_kernel_no_power(x + o, c + o, s + o, seg.count[piece]);
                 sums.ii += part.ii;
                 sums.iv += part.iv;
                 sums.ic += part.ic;

@@ -29,14 +29,14 @@ struct WindowResult {
     std::array<double, kVoltageInputs> voltage{};        // V L-N RMS
     std::array<double, kVoltageInputs> voltage_angle{};  // degrees against V1
     std::array<bool, kVoltageInputs> voltage_present{};
-    std::array<double, kVoltageInputs> voltage_ll{};     // A-B, B-C, C-A RMS
+    std::array<double, kVoltageInputs> voltage_ll{};  // A-B, B-C, C-A RMS
     std::array<bool, kVoltageInputs> voltage_clipped{};
     bool current_clipped = false;
     std::array<std::array<ChannelWindow, kChannelsPerPanel>, kMaxPanels> channel{};
 };
 
 class WindowMeter {
-public:
+  public:
     static constexpr size_t kRing = 2048;  // > the longest window (12 cycles at 40 Hz) twice
 
     explicit WindowMeter(double nominal_frequency = 60.0);
@@ -57,7 +57,7 @@ public:
 
     double frequency_estimate() const { return f_est_; }
 
-private:
+  private:
     void push(const SampleBlock& block);
     bool window_ready() const;
     void close_window();
@@ -65,18 +65,19 @@ private:
 
     double nominal_;
     double f_est_;
-    double a_ = 0.0;                 // window start, in samples since the source started
-    uint64_t written_ = 0;           // samples received
-    double time_origin_ = 0.0;       // source time of sample 0
+    double a_ = 0.0;            // window start, in samples since the source started
+    uint64_t written_ = 0;      // samples received
+    double time_origin_ = 0.0;  // source time of sample 0
     bool have_prev_phase_ = false;
-    double prev_phase_ = 0.0;        // V1 fundamental phase at the previous window's centre
+    double prev_phase_ = 0.0;  // V1 fundamental phase at the previous window's centre
     double prev_centre_ = 0.0;
     bool pending_voltage_clip_[kVoltageInputs] = {false, false, false};
     bool pending_current_clip_ = false;
 
-    std::array<std::array<int8_t, kChannelsPerPanel>, kMaxPanels> phase_of_{};
+    std::array<std::array<int, kChannelsPerPanel>, kMaxPanels> phase_of_{};
     alignas(64) std::array<std::array<float, kRing>, kVoltageInputs> v_{};
-    alignas(64) std::array<std::array<std::array<float, kRing>, kChannelsPerPanel>, kMaxPanels> i_{};
+    alignas(
+        64) std::array<std::array<std::array<float, kRing>, kChannelsPerPanel>, kMaxPanels> i_{};
     alignas(64) std::array<float, kRing> ref_cos_{};
     alignas(64) std::array<float, kRing> ref_sin_{};
     WindowResult result_{};

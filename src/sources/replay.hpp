@@ -14,7 +14,7 @@
 namespace openbcpm {
 
 class RecordingError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -27,12 +27,13 @@ struct RecordingHeader {
     uint64_t frames = 0;  // 0 = unknown (read to the end)
 
     size_t frame_values() const {
-        return static_cast<size_t>(voltage_inputs + panels * channels_per_panel);
+        return static_cast<size_t>(voltage_inputs) +
+               static_cast<size_t>(panels) * static_cast<size_t>(channels_per_panel);
     }
 };
 
 class ReplaySource final : public SampleSource {
-public:
+  public:
     // Throws RecordingError on a missing or malformed file.
     ReplaySource(const std::string& path, bool loop);
     ~ReplaySource() override;
@@ -43,7 +44,7 @@ public:
     SourceInfo info() const override;
     const RecordingHeader& header() const { return header_; }
 
-private:
+  private:
     std::FILE* file_ = nullptr;
     long data_offset_ = 0;
     bool loop_ = true;
@@ -54,7 +55,7 @@ private:
 
 // Writes a recording; the header's frame count is filled in by finish().
 class RecordingWriter {
-public:
+  public:
     RecordingWriter(const std::string& path, const RecordingHeader& header);
     ~RecordingWriter();
     RecordingWriter(const RecordingWriter&) = delete;
@@ -62,7 +63,7 @@ public:
     void write(const SampleBlock& block);
     void finish();
 
-private:
+  private:
     std::string header_json() const;
     std::FILE* file_ = nullptr;
     RecordingHeader header_;

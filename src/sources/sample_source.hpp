@@ -22,20 +22,21 @@ struct SampleBlock {
     // Voltage taps V1..V3 measured against the neutral terminal.
     std::array<std::array<float, kBlockSamples>, kVoltageInputs> voltage{};
     // Current of each channel (1..46 at index 0..45) of each panel.
-    std::array<std::array<std::array<float, kBlockSamples>, kChannelsPerPanel>, kMaxPanels> current{};
+    std::array<std::array<std::array<float, kBlockSamples>, kChannelsPerPanel>, kMaxPanels>
+        current{};
     // Inputs the source saw saturate in this block (the CT or ADC range).
     std::array<bool, kVoltageInputs> voltage_clipped{};
     bool current_clipped = false;
 };
 
 struct SourceInfo {
-    std::string kind;      // "simulator", "replay"
+    std::string kind;  // "simulator", "replay"
     int panels = 2;
     double nominal_frequency = 60.0;
 };
 
 class SampleSource {
-public:
+  public:
     virtual ~SampleSource() = default;
     // Fills the next block. Returns false at the end of a finite source.
     virtual bool read(SampleBlock& block) = 0;

@@ -16,7 +16,9 @@ constexpr double kCurrentNoiseFloor = 0.005;
 constexpr double kOverRange = 1.2;
 constexpr double kVoltageRange = 300.0;  // V L-N
 
-uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+uint64_t rotl(uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
 
 uint64_t splitmix(uint64_t& x) {
     uint64_t z = (x += 0x9E3779B97F4A7C15ull);
@@ -28,7 +30,8 @@ uint64_t splitmix(uint64_t& x) {
 
 Rng::Rng(uint64_t seed) {
     uint64_t x = seed;
-    for (auto& w : s_) w = splitmix(x);
+    for (auto& w : s_)
+        w = splitmix(x);
 }
 
 uint64_t Rng::next() {
@@ -43,7 +46,9 @@ uint64_t Rng::next() {
     return result;
 }
 
-double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+double Rng::uniform() {
+    return static_cast<double>(next() >> 11) * 0x1.0p-53;
+}
 
 double Rng::gaussian() {
     if (has_spare_) {
@@ -51,7 +56,8 @@ double Rng::gaussian() {
         return spare_;
     }
     double u1 = uniform();
-    while (u1 <= 0.0) u1 = uniform();
+    while (u1 <= 0.0)
+        u1 = uniform();
     const double u2 = uniform();
     const double r = std::sqrt(-2.0 * std::log(u1));
     spare_ = r * std::sin(kTwoPi * u2);
@@ -62,34 +68,45 @@ double Rng::gaussian() {
 Phase physical_phase(Wiring wiring, StripConfiguration cfg, int channel) {
     const auto p = static_cast<int>(default_phase(cfg, channel));
     switch (wiring) {
-        case Wiring::SinglePhase2Wire: return Phase::A;
+        case Wiring::SinglePhase2Wire:
+            return Phase::A;
         case Wiring::SplitPhase3Wire: {
             // Breakers alternate A, B down a split-phase panel.
             const int k = cfg == StripConfiguration::Sequential ? channel - 1 : (channel - 1) / 2;
             return static_cast<Phase>(k % 2);
         }
-        default: return static_cast<Phase>(p);
+        default:
+            return static_cast<Phase>(p);
     }
 }
 
-PanelSimulator::PanelSimulator(const SimulationConfig& config, const ModelInfo& model,
-                               const std::array<std::array<int, kChannelsPerPanel>, kMaxPanels>& ct_sizes)
-    : config_(config), model_(model), ct_sizes_(ct_sizes), rng_(config.seed), frequency_(config.frequency) {
+PanelSimulator::PanelSimulator(
+    const SimulationConfig& config, const ModelInfo& model,
+    const std::array<std::array<int, kChannelsPerPanel>, kMaxPanels>& ct_sizes)
+    : config_(config),
+      model_(model),
+      ct_sizes_(ct_sizes),
+      rng_(config.seed),
+      frequency_(config.frequency) {
     order_used_[1] = true;
-    for (const Harmonic& h : config_.voltage_harmonics) order_used_[static_cast<size_t>(h.order)] = true;
+    for (const Harmonic& h : config_.voltage_harmonics)
+        order_used_[static_cast<size_t>(h.order)] = true;
     for (int panel = 1; panel <= kMaxPanels; ++panel) {
         for (int c = 1; c <= kChannelsPerPanel; ++c) {
             ChannelLoad& l = loads_[static_cast<size_t>(panel - 1)][static_cast<size_t>(c - 1)];
-            l.phase = physical_phase(config_.wiring, config_.panel_configuration[static_cast<size_t>(panel - 1)], c);
+            l.phase = physical_phase(
+                config_.wiring, config_.panel_configuration[static_cast<size_t>(panel - 1)], c);
             if (auto aux = aux_phase(c)) l.phase = *aux;
             l.noise = config_.current_noise;
         }
     }
     for (const LoadSpec& spec : config_.loads) {
-        if (spec.panel < 1 || spec.panel > kMaxPanels || spec.channel < 1 || spec.channel > kChannelsPerPanel) {
+        if (spec.panel < 1 || spec.panel > kMaxPanels || spec.channel < 1 ||
+            spec.channel > kChannelsPerPanel) {
             continue;
         }
-        ChannelLoad& l = loads_[static_cast<size_t>(spec.panel - 1)][static_cast<size_t>(spec.channel - 1)];
+        ChannelLoad& l =
+            loads_[static_cast<size_t>(spec.panel - 1)][static_cast<size_t>(spec.channel - 1)];
         l.present = true;
         l.spec = spec;
         l.base_amps = spec.amps;
@@ -97,7 +114,8 @@ PanelSimulator::PanelSimulator(const SimulationConfig& config, const ModelInfo& 
         if (spec.noise) l.noise = *spec.noise;
         if (spec.phase) l.phase = *spec.phase;
         if (spec.schedule.kind == ScheduleKind::Inrush) l.switched_on_at = spec.schedule.inrush_at;
-        for (const Harmonic& h : spec.harmonics) order_used_[static_cast<size_t>(h.order)] = true;
+        for (const Harmonic& h : spec.harmonics)
+            order_used_[static_cast<size_t>(h.order)] = true;
         rebuild_unit_waveform(l);
     }
     events_ = config_.events;
@@ -159,7 +177,8 @@ void PanelSimulator::rebuild_voltage_waveforms() {
             for (int t = 0; t < w.terms; ++t) {
                 int slot = -1;
                 for (int u = 0; u < common.terms; ++u) {
-                    if (common.order[static_cast<size_t>(u)] == w.order[static_cast<size_t>(t)]) slot = u;
+                    if (common.order[static_cast<size_t>(u)] == w.order[static_cast<size_t>(t)])
+                        slot = u;
                 }
                 if (slot < 0) {
                     if (common.terms >= kMaxTerms) continue;
@@ -174,7 +193,8 @@ void PanelSimulator::rebuild_voltage_waveforms() {
             for (int u = 0; u < common.terms; ++u) {
                 int slot = -1;
                 for (int t = 0; t < w.terms; ++t) {
-                    if (w.order[static_cast<size_t>(t)] == common.order[static_cast<size_t>(u)]) slot = t;
+                    if (w.order[static_cast<size_t>(t)] == common.order[static_cast<size_t>(u)])
+                        slot = t;
                 }
                 if (slot < 0) {
                     if (w.terms >= kMaxTerms) continue;
@@ -192,11 +212,14 @@ void PanelSimulator::rebuild_unit_waveform(ChannelLoad& l) {
     Waveform& w = l.unit;
     w = Waveform{};
     double harmonic_power = 0.0;
-    for (const Harmonic& h : l.spec.harmonics) harmonic_power += h.fraction * h.fraction;
+    for (const Harmonic& h : l.spec.harmonics)
+        harmonic_power += h.fraction * h.fraction;
     const double i1 = 1.0 / std::sqrt(1.0 + harmonic_power);
     double voltage_angle = 0.0;
     switch (config_.wiring) {
-        case Wiring::SplitPhase3Wire: voltage_angle = l.phase == Phase::B ? 180.0 : 0.0; break;
+        case Wiring::SplitPhase3Wire:
+            voltage_angle = l.phase == Phase::B ? 180.0 : 0.0;
+            break;
         case Wiring::HighLegDelta: {
             constexpr std::array<double, 3> a{0.0, -90.0, 180.0};
             voltage_angle = a[static_cast<size_t>(l.phase)];
@@ -218,7 +241,8 @@ void PanelSimulator::rebuild_unit_waveform(ChannelLoad& l) {
         w.b[i] = static_cast<float>(-kSqrt2 * rms * std::sin(phase));
     };
     add(1, i1, ia);
-    for (const Harmonic& h : l.spec.harmonics) add(h.order, i1 * h.fraction, h.order * ia + h.phase_deg * kDeg);
+    for (const Harmonic& h : l.spec.harmonics)
+        add(h.order, i1 * h.fraction, h.order * ia + h.phase_deg * kDeg);
 }
 
 double PanelSimulator::envelope(ChannelLoad& l, double t, bool advance_walk, double dt) {
@@ -236,7 +260,8 @@ double PanelSimulator::envelope(ChannelLoad& l, double t, bool advance_walk, dou
         }
     }
     switch (s.kind) {
-        case ScheduleKind::Constant: break;
+        case ScheduleKind::Constant:
+            break;
         case ScheduleKind::Daily: {
             if (s.daily.empty()) break;
             const double hours = std::fmod(config_.start_time_of_day + t / 3600.0, 24.0);
@@ -263,7 +288,8 @@ double PanelSimulator::envelope(ChannelLoad& l, double t, bool advance_walk, dou
         }
         case ScheduleKind::Inrush: {
             if (t < l.switched_on_at) return 0.0;
-            amps *= 1.0 + (s.inrush_multiplier - 1.0) * std::exp(-(t - l.switched_on_at) / s.inrush_tau);
+            amps *= 1.0 +
+                    (s.inrush_multiplier - 1.0) * std::exp(-(t - l.switched_on_at) / s.inrush_tau);
             break;
         }
     }
@@ -274,13 +300,25 @@ void PanelSimulator::apply_due_events(double t) {
     while (next_event_ < events_.size() && events_[next_event_].at <= t + 1e-9) {
         const ScenarioEvent& e = events_[next_event_++];
         switch (e.action) {
-            case ScenarioAction::SetLoad: set_load(e.panel, e.channel, e.amps, e.pf); break;
-            case ScenarioAction::Trip: trip(e.panel, e.channel); break;
-            case ScenarioAction::Restore: restore(e.panel, e.channel); break;
-            case ScenarioAction::Ramp: ramp(e.panel, e.channel, e.amps, e.duration); break;
+            case ScenarioAction::SetLoad:
+                set_load(e.panel, e.channel, e.amps, e.pf);
+                break;
+            case ScenarioAction::Trip:
+                trip(e.panel, e.channel);
+                break;
+            case ScenarioAction::Restore:
+                restore(e.panel, e.channel);
+                break;
+            case ScenarioAction::Ramp:
+                ramp(e.panel, e.channel, e.amps, e.duration);
+                break;
             case ScenarioAction::Sag:
-            case ScenarioAction::Swell: voltage_event(e.phase_mask, e.magnitude, e.duration); break;
-            case ScenarioAction::SetFrequency: set_frequency(e.frequency); break;
+            case ScenarioAction::Swell:
+                voltage_event(e.phase_mask, e.magnitude, e.duration);
+                break;
+            case ScenarioAction::SetFrequency:
+                set_frequency(e.frequency);
+                break;
         }
     }
     bool changed = false;
@@ -316,7 +354,8 @@ void PanelSimulator::fill_basis(size_t count) {
     theta_ = std::fmod(theta_ + step * static_cast<double>(count), kTwoPi);
 }
 
-void PanelSimulator::render(const Waveform& w, float env0, float env1, size_t count, float* out) const {
+void PanelSimulator::render(const Waveform& w, float env0, float env1, size_t count,
+                            float* out) const {
     std::fill(out, out + count, 0.0f);
     for (int t = 0; t < w.terms; ++t) {
         const auto i = static_cast<size_t>(t);
@@ -324,14 +363,17 @@ void PanelSimulator::render(const Waveform& w, float env0, float env1, size_t co
         const float b = w.b[i];
         const float* c = basis_cos_[static_cast<size_t>(w.order[i])].data();
         const float* s = basis_sin_[static_cast<size_t>(w.order[i])].data();
-        for (size_t k = 0; k < count; ++k) out[k] += a * c[k] + b * s[k];
+        for (size_t k = 0; k < count; ++k)
+            out[k] += a * c[k] + b * s[k];
     }
     if (env0 == env1 || count < 2) {
-        for (size_t k = 0; k < count; ++k) out[k] *= env0;
+        for (size_t k = 0; k < count; ++k)
+            out[k] *= env0;
     } else {
         // env0 at the first sample, env1 at the last.
         const float slope = (env1 - env0) / static_cast<float>(count - 1);
-        for (size_t k = 0; k < count; ++k) out[k] *= env0 + slope * static_cast<float>(k);
+        for (size_t k = 0; k < count; ++k)
+            out[k] *= env0 + slope * static_cast<float>(k);
     }
 }
 
@@ -369,7 +411,8 @@ bool PanelSimulator::read(SampleBlock& block) {
         const auto pi = static_cast<size_t>(panel - 1);
         auto& currents = block.current[pi];
         if (!model_.has_panel(panel)) {
-            for (auto& ch : currents) std::fill(ch.begin(), ch.begin() + static_cast<long>(n), 0.0f);
+            for (auto& ch : currents)
+                std::fill(ch.begin(), ch.begin() + static_cast<long>(n), 0.0f);
             continue;
         }
         std::array<std::array<float, kBlockSamples>, 3> mains{};
@@ -386,10 +429,12 @@ bool PanelSimulator::read(SampleBlock& block) {
             }
             l.envelope_start = envelope(l, t0, false, 0.0);
             l.envelope_end = envelope(l, t_last, true, dt);
-            render(l.unit, static_cast<float>(l.envelope_start), static_cast<float>(l.envelope_end), n, out);
+            render(l.unit, static_cast<float>(l.envelope_start), static_cast<float>(l.envelope_end),
+                   n, out);
             if (!is_aux_channel(c) || aux_phase(c)) {
                 auto& m = mains[static_cast<size_t>(l.phase)];
-                for (size_t k = 0; k < n; ++k) m[k] += out[k];
+                for (size_t k = 0; k < n; ++k)
+                    m[k] += out[k];
                 mains_rms[static_cast<size_t>(l.phase)] += l.envelope_end;
             }
         }
@@ -401,7 +446,9 @@ bool PanelSimulator::read(SampleBlock& block) {
         }
         float* neutral = currents[static_cast<size_t>(kNeutralAuxChannel - 1)].data();
         for (size_t k = 0; k < n; ++k) {
-            neutral[k] = config_.wiring == Wiring::Delta3Wire ? 0.0f : mains[0][k] + mains[1][k] + mains[2][k];
+            neutral[k] = config_.wiring == Wiring::Delta3Wire
+                             ? 0.0f
+                             : mains[0][k] + mains[1][k] + mains[2][k];
         }
         // CT measurement noise and saturation.
         for (int c = 1; c <= kChannelsPerPanel; ++c) {
@@ -411,8 +458,9 @@ bool PanelSimulator::read(SampleBlock& block) {
             float* out = currents[ci].data();
             double level = l.envelope_end;
             if (is_aux_channel(c)) {
-                level = c == kNeutralAuxChannel ? mains_rms[0] + mains_rms[1] + mains_rms[2]
-                                               : mains_rms[static_cast<size_t>(c - kFirstAuxChannel)];
+                level = c == kNeutralAuxChannel
+                            ? mains_rms[0] + mains_rms[1] + mains_rms[2]
+                            : mains_rms[static_cast<size_t>(c - kFirstAuxChannel)];
             }
             const double sigma = std::hypot(l.noise * level, kCurrentNoiseFloor);
             const auto limit = static_cast<float>(kOverRange * kSqrt2 * ct_sizes_[pi][ci]);
@@ -481,7 +529,9 @@ void PanelSimulator::voltage_event(int phase_mask, double magnitude, double seco
     rebuild_voltage_waveforms();
 }
 
-void PanelSimulator::set_frequency(double hz) { frequency_ = std::clamp(hz, 40.0, 70.0); }
+void PanelSimulator::set_frequency(double hz) {
+    frequency_ = std::clamp(hz, 40.0, 70.0);
+}
 
 void PanelSimulator::set_ct_size(int panel, int channel, int amps) {
     if (panel < 1 || panel > kMaxPanels || channel < 1 || channel > kChannelsPerPanel) return;
@@ -489,7 +539,8 @@ void PanelSimulator::set_ct_size(int panel, int channel, int amps) {
 }
 
 double PanelSimulator::load_amps(int panel, int channel) const {
-    const ChannelLoad& l = loads_.at(static_cast<size_t>(panel - 1)).at(static_cast<size_t>(channel - 1));
+    const ChannelLoad& l =
+        loads_.at(static_cast<size_t>(panel - 1)).at(static_cast<size_t>(channel - 1));
     return l.tripped ? 0.0 : l.envelope_end;
 }
 
@@ -501,6 +552,8 @@ bool PanelSimulator::tripped(int panel, int channel) const {
     return loads_.at(static_cast<size_t>(panel - 1)).at(static_cast<size_t>(channel - 1)).tripped;
 }
 
-double PanelSimulator::voltage_multiplier(int phase) const { return voltage_mult_.at(static_cast<size_t>(phase)); }
+double PanelSimulator::voltage_multiplier(int phase) const {
+    return voltage_mult_.at(static_cast<size_t>(phase));
+}
 
 }  // namespace openbcpm

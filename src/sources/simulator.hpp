@@ -15,20 +15,20 @@ namespace openbcpm {
 
 // A small, fast, seedable generator (xoshiro256**) with a Gaussian helper.
 class Rng {
-public:
+  public:
     explicit Rng(uint64_t seed);
     uint64_t next();
     double uniform();   // [0, 1)
     double gaussian();  // N(0, 1)
 
-private:
+  private:
     std::array<uint64_t, 4> s_{};
     bool has_spare_ = false;
     double spare_ = 0.0;
 };
 
 class PanelSimulator final : public SampleSource {
-public:
+  public:
     // ct_sizes: the CT size (A) of each channel of each panel, for CT saturation.
     PanelSimulator(const SimulationConfig& config, const ModelInfo& model,
                    const std::array<std::array<int, kChannelsPerPanel>, kMaxPanels>& ct_sizes);
@@ -56,7 +56,7 @@ public:
     double frequency() const { return frequency_; }
     const SimulationConfig& config() const { return config_; }
 
-private:
+  private:
     static constexpr int kMaxOrder = 25;
     static constexpr int kMaxTerms = 8;
 
@@ -69,17 +69,17 @@ private:
     };
 
     struct ChannelLoad {
-        bool present = false;      // a load spec exists for the channel
+        bool present = false;  // a load spec exists for the channel
         LoadSpec spec;
-        double base_amps = 0.0;    // amps before the schedule multiplier
+        double base_amps = 0.0;  // amps before the schedule multiplier
         double pf = 1.0;
         bool tripped = false;
-        double walk = 1.0;         // random-walk multiplier
+        double walk = 1.0;  // random-walk multiplier
         double ramp_from = 0.0, ramp_to = 0.0, ramp_start = 0.0, ramp_end = -1.0;
-        double switched_on_at = 0.0;  // for inrush
-        double noise = 0.0;        // relative
-        Phase phase = Phase::A;    // physical phase
-        Waveform unit;             // waveform for 1 A RMS total
+        double switched_on_at = 0.0;                      // for inrush
+        double noise = 0.0;                               // relative
+        Phase phase = Phase::A;                           // physical phase
+        Waveform unit;                                    // waveform for 1 A RMS total
         double envelope_start = 0.0, envelope_end = 0.0;  // amps over the present block
     };
 

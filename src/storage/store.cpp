@@ -12,7 +12,7 @@ namespace {
 
 // RAII for a prepared statement.
 class Statement {
-public:
+  public:
     explicit Statement(sqlite3_stmt* s) : s_(s) {}
     ~Statement() { sqlite3_finalize(s_); }
     Statement(const Statement&) = delete;
@@ -23,7 +23,7 @@ public:
         sqlite3_clear_bindings(s_);
     }
 
-private:
+  private:
     sqlite3_stmt* s_;
 };
 
@@ -33,7 +33,8 @@ void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
 
 std::string column_text(sqlite3_stmt* s, int i) {
     const auto* p = sqlite3_column_text(s, i);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s, i)))
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<size_t>(sqlite3_column_bytes(s, i)))
              : std::string();
 }
 
@@ -59,8 +60,10 @@ void for_each_nv(Snapshot& s, F&& f) {
             f(gk + "max_current", g.max_current);
             f(gk + "max_current_demand", g.max_current_demand);
         };
-        for (size_t i = 0; i < p.logical.size(); ++i) group(pk + "lc" + std::to_string(i + 1) + ".", p.logical[i]);
-        for (size_t i = 0; i < p.two_phase.size(); ++i) group(pk + "2ph" + std::to_string(i + 1) + ".", p.two_phase[i]);
+        for (size_t i = 0; i < p.logical.size(); ++i)
+            group(pk + "lc" + std::to_string(i + 1) + ".", p.logical[i]);
+        for (size_t i = 0; i < p.two_phase.size(); ++i)
+            group(pk + "2ph" + std::to_string(i + 1) + ".", p.two_phase[i]);
         for (size_t i = 0; i < p.three_phase.size(); ++i) {
             group(pk + "3ph" + std::to_string(i + 1) + ".", p.three_phase[i]);
         }
@@ -76,7 +79,8 @@ void for_each_nv_event(Snapshot& s, F&& f) {
         for (int c = 1; c <= kChannelsPerPanel; ++c) {
             f(pk + "c" + std::to_string(c) + ".event_status", e.status[static_cast<size_t>(c - 1)]);
         }
-        for (size_t v = 0; v < 3; ++v) f(pk + "v" + std::to_string(v + 1) + ".event_status", e.voltage_status[v]);
+        for (size_t v = 0; v < 3; ++v)
+            f(pk + "v" + std::to_string(v + 1) + ".event_status", e.voltage_status[v]);
         for (size_t l = 0; l < e.global_counter.size(); ++l) {
             f(pk + "global_counter." + std::to_string(l), e.global_counter[l]);
         }
@@ -104,9 +108,11 @@ SettingValue decode_setting(const SettingDef& def, const std::string& text, bool
 Store::Store(const std::filesystem::path& dir) : dir_(dir) {
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
-    if (ec) throw StoreError("cannot create state directory " + dir_.string() + ": " + ec.message());
+    if (ec)
+        throw StoreError("cannot create state directory " + dir_.string() + ": " + ec.message());
     const std::string path = (dir_ / "openbcpm.db").string();
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+    if (sqlite3_open_v2(path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                         nullptr) != SQLITE_OK) {
         const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
         sqlite3_close(db_);
@@ -120,14 +126,19 @@ Store::Store(const std::filesystem::path& dir) : dir_(dir) {
         exec("PRAGMA journal_mode=WAL");
         exec("PRAGMA synchronous=NORMAL");
         exec("PRAGMA foreign_keys=ON");
-        exec("CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL, config_seed TEXT)");
+        exec(
+            "CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL, "
+            "config_seed TEXT)");
         exec("CREATE TABLE IF NOT EXISTS meter_nv(key TEXT PRIMARY KEY, value REAL NOT NULL)");
         exec("CREATE TABLE IF NOT EXISTS counters(key TEXT PRIMARY KEY, value INTEGER NOT NULL)");
         exec("CREATE TABLE IF NOT EXISTS texts(key TEXT PRIMARY KEY, value TEXT NOT NULL)");
         exec(
-            "CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY AUTOINCREMENT, wall_time INTEGER NOT NULL,"
-            " meter_time REAL NOT NULL, rtc INTEGER NOT NULL, panel INTEGER NOT NULL, channel INTEGER NOT NULL,"
-            " kind INTEGER NOT NULL, bit INTEGER NOT NULL, value REAL NOT NULL, threshold REAL NOT NULL)");
+            "CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY AUTOINCREMENT, wall_time "
+            "INTEGER NOT NULL,"
+            " meter_time REAL NOT NULL, rtc INTEGER NOT NULL, panel INTEGER NOT NULL, channel "
+            "INTEGER NOT NULL,"
+            " kind INTEGER NOT NULL, bit INTEGER NOT NULL, value REAL NOT NULL, threshold REAL NOT "
+            "NULL)");
         exec("PRAGMA integrity_check");
     } catch (const StoreError&) {
         sqlite3_close(db_);
@@ -168,7 +179,8 @@ std::map<std::string, StoredSetting> Store::load_settings() {
         StoredSetting st;
         st.value = decode_setting(*def, column_text(s.get(), 1), &ok);
         if (!ok) continue;
-        if (sqlite3_column_type(s.get(), 2) != SQLITE_NULL) st.config_seed = column_text(s.get(), 2);
+        if (sqlite3_column_type(s.get(), 2) != SQLITE_NULL)
+            st.config_seed = column_text(s.get(), 2);
         out.emplace(key, std::move(st));
     }
     return out;
@@ -176,32 +188,38 @@ std::map<std::string, StoredSetting> Store::load_settings() {
 
 void Store::save_setting(const std::string& key, const SettingValue& value,
                          const std::optional<std::string>& config_seed) {
-    Statement s(prepare(
-        "INSERT INTO settings(key, value, config_seed) VALUES(?1, ?2, ?3)"
-        " ON CONFLICT(key) DO UPDATE SET value = excluded.value, config_seed = excluded.config_seed"));
+    Statement s(
+        prepare("INSERT INTO settings(key, value, config_seed) VALUES(?1, ?2, ?3)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value, config_seed = "
+                "excluded.config_seed"));
     bind_text(s.get(), 1, key);
     bind_text(s.get(), 2, to_string(value));
     if (config_seed) bind_text(s.get(), 3, *config_seed);
-    if (sqlite3_step(s.get()) != SQLITE_DONE) throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
+    if (sqlite3_step(s.get()) != SQLITE_DONE)
+        throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
 }
 
 void Store::update_setting(const std::string& key, const SettingValue& value) {
     // Keeps the row's config seed: the file's value is still what it was.
-    Statement s(prepare(
-        "INSERT INTO settings(key, value) VALUES(?1, ?2)"
-        " ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+    Statement s(
+        prepare("INSERT INTO settings(key, value) VALUES(?1, ?2)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
     bind_text(s.get(), 1, key);
     bind_text(s.get(), 2, to_string(value));
-    if (sqlite3_step(s.get()) != SQLITE_DONE) throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
+    if (sqlite3_step(s.get()) != SQLITE_DONE)
+        throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
 }
 
 void Store::delete_setting(const std::string& key) {
     Statement s(prepare("DELETE FROM settings WHERE key = ?1"));
     bind_text(s.get(), 1, key);
-    if (sqlite3_step(s.get()) != SQLITE_DONE) throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
+    if (sqlite3_step(s.get()) != SQLITE_DONE)
+        throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
 }
 
-void Store::clear_settings() { exec("DELETE FROM settings"); }
+void Store::clear_settings() {
+    exec("DELETE FROM settings");
+}
 
 bool Store::load_meter_state(MeterSnapshot& into) {
     std::map<std::string, double> values;
@@ -218,7 +236,8 @@ bool Store::load_meter_state(MeterSnapshot& into) {
     });
     for_each_nv_event(into, [&](const std::string& key, uint16_t& v) {
         auto it = values.find(key);
-        if (it != values.end() && it->second >= 0.0 && it->second <= 65535.0) v = static_cast<uint16_t>(it->second);
+        if (it != values.end() && it->second >= 0.0 && it->second <= 65535.0)
+            v = static_cast<uint16_t>(it->second);
     });
     return true;
 }
@@ -226,17 +245,20 @@ bool Store::load_meter_state(MeterSnapshot& into) {
 void Store::checkpoint(const MeterSnapshot& snapshot) {
     exec("BEGIN IMMEDIATE");
     try {
-        Statement s(prepare(
-            "INSERT INTO meter_nv(key, value) VALUES(?1, ?2)"
-            " ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE value != excluded.value"));
+        Statement s(
+            prepare("INSERT INTO meter_nv(key, value) VALUES(?1, ?2)"
+                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE value != "
+                    "excluded.value"));
         auto put = [&](const std::string& key, double v) {
             bind_text(s.get(), 1, key);
             sqlite3_bind_double(s.get(), 2, v);
-            if (sqlite3_step(s.get()) != SQLITE_DONE) throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
+            if (sqlite3_step(s.get()) != SQLITE_DONE)
+                throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
             s.reset();
         };
         for_each_nv(snapshot, [&](const std::string& key, const double& v) { put(key, v); });
-        for_each_nv_event(snapshot, [&](const std::string& key, const uint16_t& v) { put(key, v); });
+        for_each_nv_event(snapshot,
+                          [&](const std::string& key, const uint16_t& v) { put(key, v); });
         // Metered seconds since this start: tells how recent the checkpoint is (not restored).
         put("meter_time", snapshot.time);
         exec("COMMIT");
@@ -246,7 +268,9 @@ void Store::checkpoint(const MeterSnapshot& snapshot) {
     }
 }
 
-void Store::clear_meter_state() { exec("DELETE FROM meter_nv"); }
+void Store::clear_meter_state() {
+    exec("DELETE FROM meter_nv");
+}
 
 std::optional<int64_t> Store::load_counter(const std::string& key) {
     Statement s(prepare("SELECT value FROM counters WHERE key = ?1"));
@@ -256,20 +280,24 @@ std::optional<int64_t> Store::load_counter(const std::string& key) {
 }
 
 void Store::save_counter(const std::string& key, int64_t value) {
-    Statement s(prepare(
-        "INSERT INTO counters(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+    Statement s(
+        prepare("INSERT INTO counters(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET "
+                "value = excluded.value"));
     bind_text(s.get(), 1, key);
     sqlite3_bind_int64(s.get(), 2, value);
-    if (sqlite3_step(s.get()) != SQLITE_DONE) throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
+    if (sqlite3_step(s.get()) != SQLITE_DONE)
+        throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
 }
 
-void Store::append_events(const EventRecord* records, size_t count, int64_t wall_time, size_t keep) {
+void Store::append_events(const EventRecord* records, size_t count, int64_t wall_time,
+                          size_t keep) {
     if (count == 0) return;
     exec("BEGIN IMMEDIATE");
     try {
-        Statement s(prepare(
-            "INSERT INTO events(wall_time, meter_time, rtc, panel, channel, kind, bit, value, threshold)"
-            " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+        Statement s(
+            prepare("INSERT INTO events(wall_time, meter_time, rtc, panel, channel, kind, bit, "
+                    "value, threshold)"
+                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
         for (size_t i = 0; i < count; ++i) {
             const EventRecord& r = records[i];
             sqlite3_bind_int64(s.get(), 1, wall_time);
@@ -281,12 +309,14 @@ void Store::append_events(const EventRecord* records, size_t count, int64_t wall
             sqlite3_bind_int(s.get(), 7, r.bit);
             sqlite3_bind_double(s.get(), 8, r.value);
             sqlite3_bind_double(s.get(), 9, r.threshold);
-            if (sqlite3_step(s.get()) != SQLITE_DONE) throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
+            if (sqlite3_step(s.get()) != SQLITE_DONE)
+                throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
             s.reset();
         }
         Statement trim(prepare("DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?1"));
         sqlite3_bind_int64(trim.get(), 1, static_cast<sqlite3_int64>(keep));
-        if (sqlite3_step(trim.get()) != SQLITE_DONE) throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
+        if (sqlite3_step(trim.get()) != SQLITE_DONE)
+            throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
         exec("COMMIT");
     } catch (...) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -296,9 +326,10 @@ void Store::append_events(const EventRecord* records, size_t count, int64_t wall
 
 std::vector<StoredEvent> Store::load_events(size_t limit, int64_t after_id) {
     std::vector<StoredEvent> out;
-    Statement s(prepare(
-        "SELECT id, wall_time, meter_time, rtc, panel, channel, kind, bit, value, threshold FROM events"
-        " WHERE id > ?1 ORDER BY id DESC LIMIT ?2"));
+    Statement s(
+        prepare("SELECT id, wall_time, meter_time, rtc, panel, channel, kind, bit, value, "
+                "threshold FROM events"
+                " WHERE id > ?1 ORDER BY id DESC LIMIT ?2"));
     sqlite3_bind_int64(s.get(), 1, after_id);
     sqlite3_bind_int64(s.get(), 2, static_cast<sqlite3_int64>(limit));
     while (sqlite3_step(s.get()) == SQLITE_ROW) {
@@ -319,7 +350,9 @@ std::vector<StoredEvent> Store::load_events(size_t limit, int64_t after_id) {
     return out;
 }
 
-void Store::clear_events() { exec("DELETE FROM events"); }
+void Store::clear_events() {
+    exec("DELETE FROM events");
+}
 
 std::optional<std::string> Store::load_text(const std::string& key) {
     Statement s(prepare("SELECT value FROM texts WHERE key = ?1"));
@@ -329,17 +362,20 @@ std::optional<std::string> Store::load_text(const std::string& key) {
 }
 
 void Store::save_text(const std::string& key, const std::string& value) {
-    Statement s(prepare(
-        "INSERT INTO texts(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+    Statement s(
+        prepare("INSERT INTO texts(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value "
+                "= excluded.value"));
     bind_text(s.get(), 1, key);
     bind_text(s.get(), 2, value);
-    if (sqlite3_step(s.get()) != SQLITE_DONE) throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
+    if (sqlite3_step(s.get()) != SQLITE_DONE)
+        throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
 }
 
 void Store::delete_text(const std::string& key) {
     Statement s(prepare("DELETE FROM texts WHERE key = ?1"));
     bind_text(s.get(), 1, key);
-    if (sqlite3_step(s.get()) != SQLITE_DONE) throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
+    if (sqlite3_step(s.get()) != SQLITE_DONE)
+        throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
 }
 
 void Store::clear_all_but_settings() {
@@ -364,7 +400,9 @@ Settings merge_settings(Store& store, const Settings& from_config,
             if (st != stored.end() && st->second.config_seed == seed) {
                 // The file has not changed since: a later edit through a face wins.
                 if (!write_setting(s, def, st->second.value).ok()) {
-                    if (warnings) warnings->push_back("stored " + def.key + " refused; using the config file's value");
+                    if (warnings)
+                        warnings->push_back("stored " + def.key +
+                                            " refused; using the config file's value");
                     def.set(s, ex->second);
                 }
             } else {
@@ -380,12 +418,14 @@ Settings merge_settings(Store& store, const Settings& from_config,
             continue;
         }
         const WriteResult r = write_setting(s, def, st->second.value);
-        if (!r.ok() && warnings) warnings->push_back("stored " + def.key + " ignored: " + r.message);
+        if (!r.ok() && warnings)
+            warnings->push_back("stored " + def.key + " ignored: " + r.message);
     }
     return s;
 }
 
-WriteResult persist_setting(Store* store, Settings& settings, const SettingDef& def, const SettingValue& value) {
+WriteResult persist_setting(Store* store, Settings& settings, const SettingDef& def,
+                            const SettingValue& value) {
     WriteResult r = write_setting(settings, def, value);
     if (!r.ok() || !store || !def.nv) return r;
     store->update_setting(def.key, value);

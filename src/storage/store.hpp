@@ -21,7 +21,7 @@ struct sqlite3_stmt;
 namespace openbcpm {
 
 class StoreError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -37,7 +37,7 @@ struct StoredEvent {
 };
 
 class Store {
-public:
+  public:
     // Opens (creating if needed) <dir>/openbcpm.db. Throws StoreError.
     explicit Store(const std::filesystem::path& dir);
     ~Store();
@@ -78,7 +78,7 @@ public:
     // Factory reset of everything but the settings (energy, maxima, counters, events, texts).
     void clear_all_but_settings();
 
-private:
+  private:
     void exec(const char* sql);
     sqlite3_stmt* prepare(const char* sql);
 
@@ -94,6 +94,7 @@ Settings merge_settings(Store& store, const Settings& from_config,
                         std::vector<std::string>* warnings);
 
 // Writes one setting through validation and, when NV, to the store.
-WriteResult persist_setting(Store* store, Settings& settings, const SettingDef& def, const SettingValue& value);
+WriteResult persist_setting(Store* store, Settings& settings, const SettingDef& def,
+                            const SettingValue& value);
 
 }  // namespace openbcpm

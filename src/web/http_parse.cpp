@@ -261,6 +261,28 @@ std::optional<nlohmann::json> parse_json_object(std::string_view body) {
     return j;
 }
 
+DecodedBody decode_body(std::string_view content_type, std::string_view body) {
+    DecodedBody d;
+    const std::string type = media_type(content_type);
+    if (type == "application/x-www-form-urlencoded") {
+        auto f = parse_urlencoded(body);
+        d.kind = f ? DecodedBody::Kind::Form : DecodedBody::Kind::Malformed;
+        if (f) d.form = std::move(*f);
+    } else if (type == "multipart/form-data") {
+        auto boundary = content_type_param(content_type, "boundary");
+        auto parts = boundary ? parse_multipart(body, *boundary) : std::nullopt;
+        d.kind = parts ? DecodedBody::Kind::Multipart : DecodedBody::Kind::Malformed;
+        if (parts) d.parts = std::move(*parts);
+    } else if (type == "application/json") {
+        auto j = parse_json_object(body);
+        d.kind = j ? DecodedBody::Kind::Json : DecodedBody::Kind::Malformed;
+        if (j) d.json = std::move(*j);
+    } else if (!body.empty()) {
+        d.kind = DecodedBody::Kind::Unsupported;
+    }
+    return d;
+}
+
 bool equal_tokens(std::string_view a, std::string_view b) {
     if (a.size() != b.size() || a.empty()) return false;
     unsigned char diff = 0;

@@ -60,6 +60,17 @@ const Part* find_part(const std::vector<Part>& parts, std::string_view name);
 // A JSON request body that must be an object, nested at most kMaxJsonDepth deep.
 std::optional<nlohmann::json> parse_json_object(std::string_view body);
 
+// A request body decoded by its Content-Type, as the server does before any
+// handler sees it.
+struct DecodedBody {
+    enum class Kind { Empty, Form, Multipart, Json, Unsupported, Malformed };
+    Kind kind = Kind::Empty;
+    Fields form;
+    std::vector<Part> parts;
+    nlohmann::json json;
+};
+DecodedBody decode_body(std::string_view content_type, std::string_view body);
+
 // Constant-time comparison for tokens.
 bool equal_tokens(std::string_view a, std::string_view b);
 

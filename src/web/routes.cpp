@@ -343,22 +343,15 @@ Reply WebServer::handle(Request& request, const Connection& connection) {
                       "cross-origin " + std::string(request.method_string()) + " " + c.target.path);
                 return error(c, http::status::forbidden, "cross-origin request refused");
             }
-            const std::string type = media_type(sv(request[http::field::content_type]));
-            if (type == "application/x-www-form-urlencoded") {
-                c.form = parse_urlencoded(request.body());
-                if (!c.form) return error(c, http::status::bad_request, "malformed form body");
-            } else if (type == "multipart/form-data") {
-                auto boundary =
-                    content_type_param(sv(request[http::field::content_type]), "boundary");
-                if (boundary) c.parts = parse_multipart(request.body(), *boundary);
-                if (!c.parts)
-                    return error(c, http::status::bad_request, "malformed multipart body");
-            } else if (type == "application/json") {
-                c.json = parse_json_object(request.body());
-                if (!c.json)
-                    return error(c, http::status::bad_request, "the body is not a JSON object");
-            } else if (!request.body().empty()) {
-                return error(c, http::status::unsupported_media_type, "unsupported content type");
+            DecodedBody body = decode_body(sv(request[http::field::content_type]), request.body());
+            switch (body.kind) {
+                case DecodedBody::Kind::Form: c.form = std::move(body.form); break;
+                case DecodedBody::Kind::Multipart: c.parts = std::move(body.parts); break;
+                case DecodedBody::Kind::Json: c.json = std::move(body.json); break;
+                case DecodedBody::Kind::Malformed: return error(c, http::status::bad_request, "malformed request body");
+                case DecodedBody::Kind::Unsupported:
+                    return error(c, http::status::unsupported_media_type, "unsupported content type");
+                case DecodedBody::Kind::Empty: break;
             }
             if (c.session) {
                 std::string sent(request["X-CSRF-Token"]);

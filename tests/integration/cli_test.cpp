@@ -1,6 +1,7 @@
 // The executable's command line: help, a refused config (exit 2 with file,
 // line, key and reason), simulate --json.
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "process.hpp"
@@ -21,15 +22,20 @@ TEST(Cli, ABadConfigIsRefusedWithFileLineKeyReasonAndStatusTwo) {
     const auto cfg = dir.path / "bad.toml";
     std::ofstream(cfg) << "[device]\nchannels = 84\n\n[panel.1]\nconfiguration = \"sideways\"\n";
     std::string out;
-    EXPECT_EQ(run({binary(), "run", "--config", cfg.string(), "--state-dir", (dir.path / "s").string()}, &out,
-                  dir.path),
-              2);
-    EXPECT_NE(out.find(cfg.string() + ":5: panel.1.configuration: must be top-feed, bottom-feed, sequential or odd-even"),
-              std::string::npos)
+    EXPECT_EQ(
+        run({binary(), "run", "--config", cfg.string(), "--state-dir", (dir.path / "s").string()},
+            &out, dir.path),
+        2);
+    EXPECT_NE(
+        out.find(
+            cfg.string() +
+            ":5: panel.1.configuration: must be top-feed, bottom-feed, sequential or odd-even"),
+        std::string::npos)
         << out;
     EXPECT_FALSE(std::filesystem::exists(dir.path / "s"));  // nothing was touched
     std::ofstream(cfg) << "[simulation\n";
-    EXPECT_EQ(run({binary(), "simulate", "--config", cfg.string(), "--seconds", "1"}, &out, dir.path), 2);
+    EXPECT_EQ(
+        run({binary(), "simulate", "--config", cfg.string(), "--seconds", "1"}, &out, dir.path), 2);
     EXPECT_NE(out.find(":1:"), std::string::npos) << out;
 }
 
@@ -46,18 +52,21 @@ amps = 12.5
 pf = 0.85
 )";
     std::string out;
-    ASSERT_EQ(run({binary(), "simulate", "--config", cfg.string(), "--seconds", "30", "--json"}, &out, dir.path), 0);
+    ASSERT_EQ(run({binary(), "simulate", "--config", cfg.string(), "--seconds", "30", "--json"},
+                  &out, dir.path),
+              0);
     const auto j = nlohmann::json::parse(out);
     ASSERT_EQ(j["panels"].size(), 2u);
     const auto& p1 = j["panels"][0];
     EXPECT_EQ(p1["panel"], 1);
-    for (const char* k : {"an", "bn", "cn", "ab", "bc", "ca", "frequency"}) EXPECT_TRUE(p1["voltage"].contains(k)) << k;
+    for (const char* k : {"an", "bn", "cn", "ab", "bc", "ca", "frequency"})
+        EXPECT_TRUE(p1["voltage"].contains(k)) << k;
     EXPECT_NEAR(p1["voltage"]["an"].get<double>(), 120.0, 0.5);
     EXPECT_NEAR(p1["voltage"]["frequency"].get<double>(), 60.0, 0.01);
     const auto& ch5 = p1["channels"][4];
     EXPECT_EQ(ch5["channel"], 5);
-    for (const char* k : {"current", "angle", "kw", "kva", "pf", "kwh", "current_demand", "kw_demand", "max_current",
-                          "max_current_demand", "max_kw_demand"}) {
+    for (const char* k : {"current", "angle", "kw", "kva", "pf", "kwh", "current_demand",
+                          "kw_demand", "max_current", "max_current_demand", "max_kw_demand"}) {
         EXPECT_TRUE(ch5.contains(k)) << k;
     }
     EXPECT_NEAR(ch5["current"].get<double>(), 12.5, 0.05);

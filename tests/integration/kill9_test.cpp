@@ -43,7 +43,9 @@ struct Stored {
 Stored read_store(const std::filesystem::path& dir) {
     Stored s;
     sqlite3* db = nullptr;
-    if (sqlite3_open_v2((dir / "openbcpm.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return s;
+    if (sqlite3_open_v2((dir / "openbcpm.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) !=
+        SQLITE_OK)
+        return s;
     auto value = [&](const char* key) {
         double v = -1.0;
         sqlite3_stmt* st = nullptr;
@@ -58,7 +60,8 @@ Stored read_store(const std::filesystem::path& dir) {
     s.max_current = value("p1.c1.max_current");
     sqlite3_stmt* st = nullptr;
     sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr);
-    if (sqlite3_step(st) == SQLITE_ROW) s.integrity = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    if (sqlite3_step(st) == SQLITE_ROW)
+        s.integrity = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     sqlite3_close(db);
     return s;
@@ -75,11 +78,13 @@ TEST(Storage, KillNineLosesAtMostOneCheckpointAndNeverGoesBackwards) {
     double previous_kwh = 0.0;
     for (int cycle = 0; cycle < 5; ++cycle) {
         const auto started = std::chrono::steady_clock::now();
-        Process meter({binary(), "run", "--config", cfg.string(), "--state-dir", (dir.path / "state").string()},
+        Process meter({binary(), "run", "--config", cfg.string(), "--state-dir",
+                       (dir.path / "state").string()},
                       (dir.path / "meter.log").string());
         ASSERT_TRUE(meter.started());
         std::this_thread::sleep_for(std::chrono::milliseconds(alive_ms(rng)));
-        const double alive = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        const double alive =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         meter.signal(SIGKILL);
         EXPECT_EQ(meter.wait(), 128 + SIGKILL);
 
@@ -91,10 +96,12 @@ TEST(Storage, KillNineLosesAtMostOneCheckpointAndNeverGoesBackwards) {
         const double metered_kwh = kKw * alive * kSpeed / 3600.0;
         EXPECT_LE(s.kwh - previous_kwh, metered_kwh + 1e-6) << "cycle " << cycle;
         // At most one checkpoint period (1 s real) lost, plus up to 0.5 s of start-up.
-        EXPECT_GE(s.kwh - previous_kwh, kKw * (alive - 1.5) * kSpeed / 3600.0) << "cycle " << cycle << " alive " << alive;
+        EXPECT_GE(s.kwh - previous_kwh, kKw * (alive - 1.5) * kSpeed / 3600.0)
+            << "cycle " << cycle << " alive " << alive;
         if (s.kwh > previous_kwh) {
             // The energy stored belongs to the metered time stored with it.
-            EXPECT_NEAR(s.kwh - previous_kwh, kKw * s.meter_time / 3600.0, 1e-6) << "cycle " << cycle;
+            EXPECT_NEAR(s.kwh - previous_kwh, kKw * s.meter_time / 3600.0, 1e-6)
+                << "cycle " << cycle;
         }
         EXPECT_NEAR(s.max_current, 10.0, 0.05);
         previous_kwh = s.kwh;
@@ -106,8 +113,9 @@ TEST(Storage, CleanStopWritesAFinalCheckpoint) {
     TempDir dir;
     const auto cfg = dir.path / "meter.toml";
     std::ofstream(cfg) << kConfig;
-    Process meter({binary(), "run", "--config", cfg.string(), "--state-dir", (dir.path / "state").string()},
-                  (dir.path / "meter.log").string());
+    Process meter(
+        {binary(), "run", "--config", cfg.string(), "--state-dir", (dir.path / "state").string()},
+        (dir.path / "meter.log").string());
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     meter.signal(SIGTERM);
     EXPECT_EQ(meter.wait(), 0);

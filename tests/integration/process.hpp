@@ -1,6 +1,7 @@
 // Starting and stopping the real openbcpm binary from a test.
 #pragma once
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -8,7 +9,6 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -36,14 +36,16 @@ struct TempDir {
 
 // A child process; killed (SIGKILL) on destruction if still running.
 class Process {
-public:
+  public:
     Process(const std::vector<std::string>& args, const std::string& output_file) {
         std::vector<char*> argv;
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        for (const auto& a : args)
+            argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 1, output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        posix_spawn_file_actions_addopen(&fa, 1, output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                         0644);
         posix_spawn_file_actions_adddup2(&fa, 1, 2);
         if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
         posix_spawn_file_actions_destroy(&fa);
@@ -66,7 +68,7 @@ public:
         return status_;
     }
 
-private:
+  private:
     pid_t pid_ = -1;
     bool exited_ = false;
     int status_ = 0;
@@ -80,7 +82,8 @@ inline std::string read_file(const std::filesystem::path& p) {
 }
 
 // Runs a command to completion; returns its exit status and fills its output.
-inline int run(const std::vector<std::string>& args, std::string* output, const std::filesystem::path& scratch) {
+inline int run(const std::vector<std::string>& args, std::string* output,
+               const std::filesystem::path& scratch) {
     const auto out = scratch / "run-output.txt";
     Process p(args, out.string());
     const int status = p.wait();

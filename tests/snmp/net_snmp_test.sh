@@ -15,6 +15,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+trap "exit 143" TERM INT  # so that a timeout still runs the cleanup
 
 export MIBS=""                           # numeric OIDs only: no MIB files needed
 export SNMP_PERSISTENT_DIR="$work/persist"

@@ -57,7 +57,8 @@ panel = 1
 channel = 5
 amps = 12.5
 pf = 0.85
-)", "contract.toml");
+)",
+                                  "contract.toml");
     EXPECT_EQ(c.settings.gateway.modbus_tcp_port, 502);
     EXPECT_EQ(c.settings.gateway.web_port, 443);
     ASSERT_EQ(c.simulation.loads.size(), 1u);
@@ -113,7 +114,8 @@ TEST(Config, LogicalCircuitAndPhaseEntriesAreValidated) {
 channel = 3
 logical_circuit = 1
 phase = "C"
-)", "t"));
+)",
+                                 "t"));
     const ConfigError e = refused(R"(
 [[panel.1.channel]]
 channel = 9
@@ -146,7 +148,8 @@ action = "sag"
 phase = "B"
 magnitude = 0.7
 duration = 2
-)", "t");
+)",
+                                  "t");
     ASSERT_EQ(c.simulation.loads.size(), 3u);
     EXPECT_EQ(c.simulation.loads[1].channel, 3);
     EXPECT_EQ(c.simulation.loads[1].schedule.kind, ScheduleKind::Steps);

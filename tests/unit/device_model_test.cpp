@@ -12,7 +12,9 @@ using namespace openbcpm;
 namespace {
 const StripConfiguration kAll[] = {StripConfiguration::TopFeed, StripConfiguration::BottomFeed,
                                    StripConfiguration::Sequential, StripConfiguration::OddEven};
-char phase_letter(Phase p) { return kPhaseLetters[static_cast<size_t>(p)]; }
+char phase_letter(Phase p) {
+    return kPhaseLetters[static_cast<size_t>(p)];
+}
 }  // namespace
 
 TEST(Models, ChannelCountsPanelsAndStrips) {
@@ -29,7 +31,8 @@ TEST(Models, ChannelCountsPanelsAndStrips) {
         EXPECT_EQ(m->has_panel(2), r.panels == 2);
         EXPECT_TRUE(m->has_channel(r.per_panel));
         EXPECT_EQ(m->has_channel(r.per_panel + 1), r.per_panel == 42);  // 43 is aux 1
-        for (int aux = 43; aux <= 46; ++aux) EXPECT_TRUE(m->has_channel(aux));
+        for (int aux = 43; aux <= 46; ++aux)
+            EXPECT_TRUE(m->has_channel(aux));
     }
     EXPECT_FALSE(ModelInfo::from_channels(30));
     EXPECT_FALSE(ModelInfo::from_channels(0));
@@ -47,7 +50,8 @@ TEST(StripMapping, IsABijectionForEveryConfigurationAndStripSize) {
                     const int ch = channel_at(cfg, n, {s, p});
                     EXPECT_GE(ch, 1);
                     EXPECT_LE(ch, 2 * n);
-                    EXPECT_TRUE(seen.insert(ch).second) << to_string(cfg) << " n=" << n << " dup " << ch;
+                    EXPECT_TRUE(seen.insert(ch).second)
+                        << to_string(cfg) << " n=" << n << " dup " << ch;
                     const StripPosition back = position_of(cfg, n, ch);
                     EXPECT_EQ(back.strip, s);
                     EXPECT_EQ(back.position, p);
@@ -83,15 +87,18 @@ TEST(StripMapping, MatchesTheConfigurationDiagrams) {
 // channel n of each half-panel carries the phase A, B, C, A, ... down each row.
 TEST(DefaultPhase, OddEvenNumberingFollowsAppendixTables8And9) {
     // (channel, phase) pairs from the tables.
-    const std::vector<std::pair<int, char>> odd{{1, 'A'},  {3, 'B'},  {5, 'C'},  {7, 'A'},  {9, 'B'},
-                                                {11, 'C'}, {33, 'B'}, {35, 'C'}, {37, 'A'}, {39, 'B'},
-                                                {41, 'C'}};
-    const std::vector<std::pair<int, char>> even{{2, 'A'},  {4, 'B'},  {6, 'C'},  {8, 'A'},  {10, 'B'},
-                                                 {12, 'C'}, {36, 'C'}, {38, 'A'}, {40, 'B'}, {42, 'C'}};
+    const std::vector<std::pair<int, char>> odd{{1, 'A'},  {3, 'B'},  {5, 'C'},  {7, 'A'},
+                                                {9, 'B'},  {11, 'C'}, {33, 'B'}, {35, 'C'},
+                                                {37, 'A'}, {39, 'B'}, {41, 'C'}};
+    const std::vector<std::pair<int, char>> even{{2, 'A'},  {4, 'B'},  {6, 'C'},  {8, 'A'},
+                                                 {10, 'B'}, {12, 'C'}, {36, 'C'}, {38, 'A'},
+                                                 {40, 'B'}, {42, 'C'}};
     for (StripConfiguration cfg : {StripConfiguration::TopFeed, StripConfiguration::BottomFeed,
                                    StripConfiguration::OddEven}) {
-        for (auto [ch, ph] : odd) EXPECT_EQ(phase_letter(default_phase(cfg, ch)), ph) << ch;
-        for (auto [ch, ph] : even) EXPECT_EQ(phase_letter(default_phase(cfg, ch)), ph) << ch;
+        for (auto [ch, ph] : odd)
+            EXPECT_EQ(phase_letter(default_phase(cfg, ch)), ph) << ch;
+        for (auto [ch, ph] : even)
+            EXPECT_EQ(phase_letter(default_phase(cfg, ch)), ph) << ch;
     }
 }
 
@@ -99,7 +106,8 @@ TEST(DefaultPhase, OddEvenNumberingFollowsAppendixTables8And9) {
 TEST(DefaultPhase, TopFeedMatchesThePointMapPhasingTable) {
     const char expected[] = "AABBCCAABBCCAABBCCAABBCCAABBCCAABBCCAABBCC";
     for (int ch = 1; ch <= 42; ++ch) {
-        EXPECT_EQ(phase_letter(default_phase(StripConfiguration::TopFeed, ch)), expected[ch - 1]) << ch;
+        EXPECT_EQ(phase_letter(default_phase(StripConfiguration::TopFeed, ch)), expected[ch - 1])
+            << ch;
     }
 }
 
@@ -107,11 +115,14 @@ TEST(DefaultPhase, TopFeedMatchesThePointMapPhasingTable) {
 // restarting at A on each dual-row half (19 of a 36, 22 of a 42, 1 of panel 2).
 TEST(DefaultPhase, SequentialNumberingFollowsAppendixTables22_24_27) {
     for (int ch = 1; ch <= 42; ++ch) {
-        EXPECT_EQ(phase_letter(default_phase(StripConfiguration::Sequential, ch)), "ABC"[(ch - 1) % 3]) << ch;
+        EXPECT_EQ(phase_letter(default_phase(StripConfiguration::Sequential, ch)),
+                  "ABC"[(ch - 1) % 3])
+            << ch;
     }
     EXPECT_EQ(default_phase(StripConfiguration::Sequential, 19), Phase::A);  // #24 second row
     EXPECT_EQ(default_phase(StripConfiguration::Sequential, 22), Phase::A);  // #25/#28 second row
-    EXPECT_EQ(default_phase(StripConfiguration::Sequential, 13), Phase::A);  // #23 second row of a 24
+    EXPECT_EQ(default_phase(StripConfiguration::Sequential, 13),
+              Phase::A);  // #23 second row of a 24
 }
 
 TEST(AuxInputs, PhasesAndNeutral) {
@@ -126,12 +137,14 @@ TEST(Adjacency, FollowsTheRowsOfTheNumbering) {
     EXPECT_TRUE(channels_adjacent(StripConfiguration::TopFeed, 21, 1, 3));
     EXPECT_FALSE(channels_adjacent(StripConfiguration::TopFeed, 21, 1, 2));
     EXPECT_TRUE(channels_adjacent(StripConfiguration::Sequential, 21, 1, 2));
-    EXPECT_FALSE(channels_adjacent(StripConfiguration::Sequential, 21, 21, 22));  // ends of the two strips
+    EXPECT_FALSE(
+        channels_adjacent(StripConfiguration::Sequential, 21, 21, 22));  // ends of the two strips
     EXPECT_TRUE(channels_adjacent(StripConfiguration::Sequential, 21, 22, 23));
     EXPECT_TRUE(channels_adjacent(StripConfiguration::TopFeed, 21, 43, 44));
     EXPECT_FALSE(channels_adjacent(StripConfiguration::TopFeed, 21, 45, 46));  // neutral
     EXPECT_FALSE(channels_adjacent(StripConfiguration::TopFeed, 21, 42, 43));
-    EXPECT_FALSE(channels_adjacent(StripConfiguration::TopFeed, 12, 23, 25));  // beyond a 24-channel panel
+    EXPECT_FALSE(
+        channels_adjacent(StripConfiguration::TopFeed, 12, 23, 25));  // beyond a 24-channel panel
 
     const int three[] = {5, 1, 3};
     EXPECT_TRUE(can_form_logical_circuit(StripConfiguration::TopFeed, 21, three));
@@ -150,7 +163,7 @@ TEST(EffectivePhase, UserAssignmentReplacesTheDefaultRotation) {
     PanelSettings p;
     EXPECT_EQ(effective_phase(p, 3), Phase::B);
     EXPECT_EQ(effective_phase(p, 44), Phase::B);
-    p.phase_assignment[2] = 2;  // channel 3 -> C
+    p.phase_assignment[2] = 2;                   // channel 3 -> C
     EXPECT_EQ(effective_phase(p, 3), Phase::B);  // not enabled yet
     p.user_defined |= user_bits::kUserPhaseAssignment;
     EXPECT_EQ(effective_phase(p, 3), Phase::C);
@@ -166,5 +179,6 @@ TEST(Wiring, NamesRoundTrip) {
     EXPECT_EQ(phases_of(Wiring::SplitPhase3Wire), 2);
     EXPECT_EQ(phases_of(Wiring::SinglePhase2Wire), 1);
     EXPECT_EQ(phases_of(Wiring::HighLegDelta), 3);
-    for (StripConfiguration c : kAll) EXPECT_EQ(strip_configuration_from_string(to_string(c)), c);
+    for (StripConfiguration c : kAll)
+        EXPECT_EQ(strip_configuration_from_string(to_string(c)), c);
 }

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 using namespace openbcpm;
 
 namespace {
@@ -11,20 +13,23 @@ namespace {
 constexpr double kStep = 0.2;  // s per evaluation, like a metering window
 
 class Events : public ::testing::Test {
-protected:
+  protected:
     Events() {
         cfg.breaker_size.fill(20);  // thresholds in 0.1 % of 20 A: 700 -> 14 A
         present.fill(true);
     }
     // Holds channel 1 at `amps` for `seconds`.
     void hold(double amps, double seconds, int channel = 1) {
-        for (double t = 0; t < seconds - 1e-9; t += kStep) {
+        const auto steps = static_cast<int>(std::ceil(seconds / kStep - 1e-9));
+        for (int i = 0; i < steps; ++i) {
             currents[static_cast<size_t>(channel - 1)] = amps;
             now += kStep;
             engine.update(1, cfg, kStep, now, 0, currents, present, volts, volts_present, state);
         }
     }
-    uint16_t status(int channel = 1) const { return state.status[static_cast<size_t>(channel - 1)]; }
+    uint16_t status(int channel = 1) const {
+        return state.status[static_cast<size_t>(channel - 1)];
+    }
     uint16_t counter(LatchLevel l, int channel = 1) const {
         return state.counter[static_cast<size_t>(l)][static_cast<size_t>(channel - 1)];
     }
@@ -66,7 +71,7 @@ TEST_F(Events, HighHighLatchesOnlyAfterOnTimeAndDelay) {
 TEST_F(Events, ADipBelowTheThresholdRestartsTheDelay) {
     hold(5.0, 10.2);  // ON
     hold(15.0, 8.0);
-    hold(5.0, 0.2);   // back to normal: "a return to a non-alarm state is instantaneous"
+    hold(5.0, 0.2);  // back to normal: "a return to a non-alarm state is instantaneous"
     hold(15.0, 8.0);
     EXPECT_EQ(status() & event_bits::kHighHigh, 0);
     hold(15.0, 2.2);
@@ -74,8 +79,8 @@ TEST_F(Events, ADipBelowTheThresholdRestartsTheDelay) {
 }
 
 TEST_F(Events, LowLevelsAndTheOffStateAfterATrip) {
-    hold(5.0, 10.2);          // 25 %: ON
-    hold(0.0, 10.2);          // breaker trip: below low (7.5 %) and low-low (2.5 %)
+    hold(5.0, 10.2);  // 25 %: ON
+    hold(0.0, 10.2);  // breaker trip: below low (7.5 %) and low-low (2.5 %)
     EXPECT_NE(status() & event_bits::kLow, 0);
     EXPECT_NE(status() & event_bits::kLowLow, 0);
     EXPECT_EQ(status() & event_bits::kOff, 0);  // OFF time is 30 s
@@ -185,7 +190,8 @@ TEST_F(Events, VoltageEventsLatchAfterTheirTimerWithHysteresisOnTheNonLatchingBi
     volts = {214.0, 208.0, 208.0};
     hold(5.0, 0.2);
     EXPECT_EQ(state.voltage_status[0] & event_bits::kVoltageHighNonLatching, 0);
-    EXPECT_NE(state.voltage_status[0] & event_bits::kVoltageHighLatching, 0);  // latched until cleared
+    EXPECT_NE(state.voltage_status[0] & event_bits::kVoltageHighLatching,
+              0);  // latched until cleared
     engine.clear_latches(1, kVoltageEventChannelBase + 1, 0xFFFF, now, 0, state);
     EXPECT_EQ(state.voltage_status[0], 0);
 }

@@ -14,7 +14,8 @@ namespace {
 
 std::array<std::array<int, kChannelsPerPanel>, kMaxPanels> ct_sizes() {
     std::array<std::array<int, kChannelsPerPanel>, kMaxPanels> ct{};
-    for (auto& p : ct) p.fill(100);
+    for (auto& p : ct)
+        p.fill(100);
     return ct;
 }
 
@@ -35,9 +36,11 @@ LoadSpec load(int channel, double amps, double pf = 1.0) {
 }
 
 class Rig {
-public:
+  public:
     Rig(const SimulationConfig& sc, const Settings& s)
-        : settings(s), sim(sc, s.model, ct_sizes()), meter(s.model, metering_config(s), 60.0),
+        : settings(s),
+          sim(sc, s.model, ct_sizes()),
+          meter(s.model, metering_config(s), 60.0),
           block(std::make_unique<SampleBlock>()) {}
 
     // Runs until metered time reaches t (windows end on 0.2 s boundaries at 60 Hz).
@@ -50,9 +53,13 @@ public:
         }
     }
     const ChannelReadings& ch(int c, int panel = 1) const {
-        return meter.snapshot().panel[static_cast<size_t>(panel - 1)].channel[static_cast<size_t>(c - 1)];
+        return meter.snapshot()
+            .panel[static_cast<size_t>(panel - 1)]
+            .channel[static_cast<size_t>(c - 1)];
     }
-    const PanelReadings& panel(int p = 1) const { return meter.snapshot().panel[static_cast<size_t>(p - 1)]; }
+    const PanelReadings& panel(int p = 1) const {
+        return meter.snapshot().panel[static_cast<size_t>(p - 1)];
+    }
 
     Settings settings;
     PanelSimulator sim;
@@ -107,7 +114,7 @@ TEST(Demand, BlockIntervalAndSnapshotsOnlyChangeAtIntervalEnds) {
     const double snap = rig.ch(2).kwh_snapshot;
     EXPECT_GT(snap, 0.0);
     rig.run_until(15.0);
-    EXPECT_EQ(rig.ch(2).kwh_snapshot, snap);   // unchanged mid-interval
+    EXPECT_EQ(rig.ch(2).kwh_snapshot, snap);  // unchanged mid-interval
     EXPECT_GT(rig.ch(2).kwh, snap);
     rig.run_until(20.0);
     EXPECT_NEAR(rig.ch(2).kwh_snapshot, 2 * snap, 1e-6);
@@ -139,9 +146,9 @@ TEST(Demand, RtcIntervalRunsOnlyOnceTheRtcIsSetAndDropsThePartialFirst) {
     EXPECT_EQ(rig.panel().demand_updates, 0u);  // RTC not set
     EXPECT_FALSE(rig.meter.snapshot().rtc_set);
     rig.meter.set_rtc(1'700'000'005);  // 5 s into an RTC sub-interval
-    rig.run_until(31.0);                // crosses ...010: partial first one dropped
+    rig.run_until(31.0);               // crosses ...010: partial first one dropped
     EXPECT_EQ(rig.panel().demand_updates, 0u);
-    rig.run_until(41.0);                // crosses ...020: a full one
+    rig.run_until(41.0);  // crosses ...020: a full one
     EXPECT_EQ(rig.panel().demand_updates, 1u);
     EXPECT_NEAR(rig.ch(1).current_demand, 8.0, 0.01);
     EXPECT_NEAR(static_cast<double>(rig.meter.snapshot().rtc), 1'700'000'005 + 16.0, 1.0);

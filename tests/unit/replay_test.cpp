@@ -11,11 +11,14 @@
 using namespace openbcpm;
 
 namespace {
-std::string temp_file(const char* name) { return "/tmp/openbcpm-" + std::to_string(getpid()) + "-" + name; }
+std::string temp_file(const char* name) {
+    return "/tmp/openbcpm-" + std::to_string(getpid()) + "-" + name;
+}
 
 std::array<std::array<int, kChannelsPerPanel>, kMaxPanels> ct_sizes() {
     std::array<std::array<int, kChannelsPerPanel>, kMaxPanels> ct{};
-    for (auto& p : ct) p.fill(100);
+    for (auto& p : ct)
+        p.fill(100);
     return ct;
 }
 }  // namespace
@@ -75,16 +78,15 @@ TEST(Replay, LoopsWhenAskedToAndKeepsTimeGoing) {
     }
     ReplaySource replay(path, true);
     auto block = std::make_unique<SampleBlock>();
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(replay.read(*block));
+    for (int i = 0; i < 3; ++i)
+        ASSERT_TRUE(replay.read(*block));
     EXPECT_DOUBLE_EQ(block->start_time, 2.0 * kBlockSamples / kSampleRate);
     std::remove(path.c_str());
 }
 
 TEST(Replay, RefusesMalformedFiles) {
     const std::string path = temp_file("bad.obr");
-    auto write = [&](const std::string& bytes) {
-        std::ofstream(path, std::ios::binary) << bytes;
-    };
+    auto write = [&](const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; };
     write("not a recording");
     EXPECT_THROW(ReplaySource(path, false), RecordingError);
     write(std::string("OBCPMR01") + std::string("\x05\x00\x00\x00", 4) + "{bad}");
@@ -92,8 +94,9 @@ TEST(Replay, RefusesMalformedFiles) {
     write(std::string("OBCPMR01") + std::string("\xff\xff\xff\x7f", 4));
     EXPECT_THROW(ReplaySource(path, false), RecordingError);
     EXPECT_THROW(ReplaySource("/nonexistent/x.obr", false), RecordingError);
-    EXPECT_THROW(parse_recording_header(R"({"sample_rate": 8000, "panels": 2, "channels_per_panel": 46,
+    EXPECT_THROW(
+        parse_recording_header(R"({"sample_rate": 8000, "panels": 2, "channels_per_panel": 46,
         "voltage_inputs": 3, "nominal_frequency": 60, "frames": 0})"),
-                 RecordingError);
+        RecordingError);
     std::remove(path.c_str());
 }

@@ -12,7 +12,7 @@ TEST(Settings, FactoryDefaultsFollowThePointMap) {
     EXPECT_EQ(p.demand_subintervals, 1);
     EXPECT_EQ(p.subinterval_seconds, 900);
     EXPECT_EQ(p.ct_size[0], 100);
-    EXPECT_EQ(p.ct_size[42], 200);     // aux
+    EXPECT_EQ(p.ct_size[42], 200);  // aux
     EXPECT_EQ(p.breaker_size[0], 20);
     EXPECT_EQ(p.breaker_size[45], 225);
     EXPECT_EQ(p.hh_threshold, 700);
@@ -34,7 +34,8 @@ TEST(Settings, EveryDefinitionRoundTripsItsFactoryValue) {
     Settings s;
     for (const SettingDef& d : setting_defs()) {
         EXPECT_EQ(to_string(d.get(s)), to_string(d.factory)) << d.key;
-        EXPECT_TRUE(validate_setting(s, d, d.factory).ok()) << d.key << ": " << validate_setting(s, d, d.factory).message;
+        EXPECT_TRUE(validate_setting(s, d, d.factory).ok())
+            << d.key << ": " << validate_setting(s, d, d.factory).message;
         EXPECT_EQ(find_setting(d.key), &d);
     }
     EXPECT_EQ(find_setting("panel.3.ct_size.1"), nullptr);
@@ -44,17 +45,26 @@ TEST(Settings, RangesAreEnforcedAndARefusedWriteChangesNothing) {
     Settings s;
     const Settings before = s;
     EXPECT_EQ(write_setting(s, "panel.1.configuration", int64_t{4}).error, WriteError::OutOfRange);
-    EXPECT_EQ(write_setting(s, "panel.1.demand_subintervals", int64_t{7}).error, WriteError::OutOfRange);
-    EXPECT_EQ(write_setting(s, "panel.1.subinterval_seconds", int64_t{5}).error, WriteError::Inconsistent);
-    EXPECT_EQ(write_setting(s, "panel.1.hh_threshold", int64_t{1001}).error, WriteError::OutOfRange);
+    EXPECT_EQ(write_setting(s, "panel.1.demand_subintervals", int64_t{7}).error,
+              WriteError::OutOfRange);
+    EXPECT_EQ(write_setting(s, "panel.1.subinterval_seconds", int64_t{5}).error,
+              WriteError::Inconsistent);
+    EXPECT_EQ(write_setting(s, "panel.1.hh_threshold", int64_t{1001}).error,
+              WriteError::OutOfRange);
     EXPECT_EQ(write_setting(s, "panel.1.phase.3", int64_t{3}).error, WriteError::OutOfRange);
-    EXPECT_EQ(write_setting(s, "panel.1.location", std::string(128, 'x')).error, WriteError::OutOfRange);
-    EXPECT_EQ(write_setting(s, "panel.1.location", std::string("bad\x01")).error, WriteError::Inconsistent);
+    EXPECT_EQ(write_setting(s, "panel.1.location", std::string(128, 'x')).error,
+              WriteError::OutOfRange);
+    EXPECT_EQ(write_setting(s, "panel.1.location", std::string("bad\x01")).error,
+              WriteError::Inconsistent);
     EXPECT_EQ(write_setting(s, "panel.1.location", int64_t{3}).error, WriteError::WrongType);
-    EXPECT_EQ(write_setting(s, "gateway.upstream_baud", int64_t{4800}).error, WriteError::OutOfRange);
-    EXPECT_EQ(write_setting(s, "gateway.upstream_baud", int64_t{14400}).error, WriteError::Inconsistent);
-    EXPECT_EQ(write_setting(s, "gateway.snmp_notif_ip", std::string("10.0.0.300")).error, WriteError::Inconsistent);
-    EXPECT_EQ(write_setting(s, "gateway.read_community", std::string()).error, WriteError::OutOfRange);
+    EXPECT_EQ(write_setting(s, "gateway.upstream_baud", int64_t{4800}).error,
+              WriteError::OutOfRange);
+    EXPECT_EQ(write_setting(s, "gateway.upstream_baud", int64_t{14400}).error,
+              WriteError::Inconsistent);
+    EXPECT_EQ(write_setting(s, "gateway.snmp_notif_ip", std::string("10.0.0.300")).error,
+              WriteError::Inconsistent);
+    EXPECT_EQ(write_setting(s, "gateway.read_community", std::string()).error,
+              WriteError::OutOfRange);
     EXPECT_EQ(write_setting(s, "nope", int64_t{1}).error, WriteError::UnknownKey);
     EXPECT_EQ(s.panel(1).configuration, before.panel(1).configuration);
     EXPECT_EQ(s.panel(1).location, before.panel(1).location);
@@ -71,12 +81,16 @@ TEST(Settings, RtcIntervalSourceLimitsTheSubInterval) {
     Settings s;
     ASSERT_TRUE(write_setting(s, "panel.1.subinterval_seconds", int64_t{7200}).ok());
     // 62017 bit 2 (RTC) needs a sub-interval of at most an hour.
-    EXPECT_EQ(write_setting(s, "panel.1.user_defined", int64_t{user_bits::kRtcDemandInterval}).error,
-              WriteError::Inconsistent);
+    EXPECT_EQ(
+        write_setting(s, "panel.1.user_defined", int64_t{user_bits::kRtcDemandInterval}).error,
+        WriteError::Inconsistent);
     ASSERT_TRUE(write_setting(s, "panel.1.subinterval_seconds", int64_t{3600}).ok());
-    ASSERT_TRUE(write_setting(s, "panel.1.user_defined", int64_t{user_bits::kRtcDemandInterval}).ok());
-    EXPECT_EQ(write_setting(s, "panel.1.subinterval_seconds", int64_t{3601}).error, WriteError::Inconsistent);
-    EXPECT_EQ(write_setting(s, "panel.1.user_defined", int64_t{0x10}).error, WriteError::OutOfRange);
+    ASSERT_TRUE(
+        write_setting(s, "panel.1.user_defined", int64_t{user_bits::kRtcDemandInterval}).ok());
+    EXPECT_EQ(write_setting(s, "panel.1.subinterval_seconds", int64_t{3601}).error,
+              WriteError::Inconsistent);
+    EXPECT_EQ(write_setting(s, "panel.1.user_defined", int64_t{0x10}).error,
+              WriteError::OutOfRange);
 }
 
 TEST(Settings, LogicalCircuitsMustBeOneToThreeAdjacentChannels) {
@@ -85,10 +99,13 @@ TEST(Settings, LogicalCircuitsMustBeOneToThreeAdjacentChannels) {
     EXPECT_TRUE(write_setting(s, "panel.1.logical_circuit.5", int64_t{1}).ok());
     EXPECT_EQ(logical_circuit_members(s.panel(1), 1), (std::vector<int>{1, 3, 5}));
     // A fourth member, or a gap, is refused.
-    EXPECT_EQ(write_setting(s, "panel.1.logical_circuit.7", int64_t{1}).error, WriteError::Inconsistent);
+    EXPECT_EQ(write_setting(s, "panel.1.logical_circuit.7", int64_t{1}).error,
+              WriteError::Inconsistent);
     EXPECT_EQ(write_setting(s, "panel.1.logical_circuit.9", int64_t{9}).error, WriteError::None);
-    EXPECT_EQ(write_setting(s, "panel.1.logical_circuit.13", int64_t{9}).error, WriteError::Inconsistent);
-    EXPECT_EQ(write_setting(s, "panel.1.logical_circuit.46", int64_t{46}).error, WriteError::Inconsistent);
+    EXPECT_EQ(write_setting(s, "panel.1.logical_circuit.13", int64_t{9}).error,
+              WriteError::Inconsistent);
+    EXPECT_EQ(write_setting(s, "panel.1.logical_circuit.46", int64_t{46}).error,
+              WriteError::Inconsistent);
     EXPECT_TRUE(write_setting(s, "panel.1.logical_circuit.7", int64_t{0}).ok());
     EXPECT_TRUE(logical_circuit_members(s.panel(1), 7).empty());
 }

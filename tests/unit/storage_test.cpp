@@ -1,16 +1,15 @@
-#include "storage/store.hpp"
-
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
 #include "config/config.hpp"
+#include "storage/store.hpp"
 
 using namespace openbcpm;
 
 namespace {
 class TempDir {
-public:
+  public:
     TempDir() {
         char tmpl[] = "/tmp/openbcpm-test-XXXXXX";
         path_ = mkdtemp(tmpl);
@@ -18,11 +17,13 @@ public:
     ~TempDir() { std::filesystem::remove_all(path_); }
     const std::filesystem::path& path() const { return path_; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 
-Config config_with(const std::string& text) { return parse_config(text, "t.toml"); }
+Config config_with(const std::string& text) {
+    return parse_config(text, "t.toml");
+}
 }  // namespace
 
 TEST(Store, SettingsMergeLastEditWins) {
@@ -34,8 +35,11 @@ TEST(Store, SettingsMergeLastEditWins) {
         Settings s = merge_settings(store, c.settings, c.explicit_settings, nullptr);
         EXPECT_EQ(s.panel(1).location, "From file");
         // A face edits the location and a setting the file does not mention.
-        ASSERT_TRUE(persist_setting(&store, s, *find_setting("panel.1.location"), std::string("Edited")).ok());
-        ASSERT_TRUE(persist_setting(&store, s, *find_setting("panel.1.h_threshold"), int64_t{550}).ok());
+        ASSERT_TRUE(
+            persist_setting(&store, s, *find_setting("panel.1.location"), std::string("Edited"))
+                .ok());
+        ASSERT_TRUE(
+            persist_setting(&store, s, *find_setting("panel.1.h_threshold"), int64_t{550}).ok());
     }
     {
         Store store(dir.path());
@@ -77,7 +81,8 @@ TEST(Store, CorruptStoredSettingIsIgnoredWithAWarning) {
     {
         sqlite3* db = nullptr;
         ASSERT_EQ(sqlite3_open((dir.path() / "openbcpm.db").c_str(), &db), SQLITE_OK);
-        sqlite3_exec(db, "INSERT INTO settings VALUES('panel.1.h_threshold', 'abc', NULL)", nullptr, nullptr, nullptr);
+        sqlite3_exec(db, "INSERT INTO settings VALUES('panel.1.h_threshold', 'abc', NULL)", nullptr,
+                     nullptr, nullptr);
         sqlite3_close(db);
     }
     Store store(dir.path());

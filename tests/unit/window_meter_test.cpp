@@ -31,7 +31,8 @@ constexpr double kCurrentNoise = 0.002;
 
 double thd_factor(const std::vector<Harmonic>& hs) {
     double s = 1.0;
-    for (const auto& h : hs) s += h.fraction * h.fraction;
+    for (const auto& h : hs)
+        s += h.fraction * h.fraction;
     return std::sqrt(s);
 }
 
@@ -101,7 +102,8 @@ void add_load(SimulationConfig& c, const LoadCase& l) {
 
 std::array<std::array<int, kChannelsPerPanel>, kMaxPanels> ct_sizes() {
     std::array<std::array<int, kChannelsPerPanel>, kMaxPanels> ct{};
-    for (auto& p : ct) p.fill(100);
+    for (auto& p : ct)
+        p.fill(100);
     return ct;
 }
 
@@ -123,12 +125,15 @@ void run(const SimulationConfig& sc, const Settings& settings, double seconds,
 class Accuracy : public ::testing::TestWithParam<std::pair<double, double>> {};
 
 TEST_P(Accuracy, VoltsAmpsWattsAnglesAndFrequencyAgainstAnalyticTruth) {
-    const auto [nominal, actual] = GetParam();
+    const double nominal = GetParam().first;
+    const double actual = GetParam().second;
     const double vln = 120.0;
     SimulationConfig sc = supply(nominal, actual, vln);
     // Channels 1, 3, 5 sit on phases A, B, C (top feed): PF 1, 0.5 lagging, 0.8 leading.
-    const std::vector<LoadCase> loads{{1, 12.5, 1.0}, {3, 12.5, 0.5}, {5, 12.5, -0.8}, {7, 3.0, 0.5}};
-    for (const auto& l : loads) add_load(sc, l);
+    const std::vector<LoadCase> loads{
+        {1, 12.5, 1.0}, {3, 12.5, 0.5}, {5, 12.5, -0.8}, {7, 3.0, 0.5}};
+    for (const auto& l : loads)
+        add_load(sc, l);
     Settings settings;
     int windows = 0;
     double worst_v = 0, worst_i = 0, worst_kw = 0, worst_angle = 0, worst_f = 0;
@@ -140,7 +145,8 @@ TEST_P(Accuracy, VoltsAmpsWattsAnglesAndFrequencyAgainstAnalyticTruth) {
         }
         worst_f = std::max(worst_f, std::abs(s.voltage.frequency - actual));
         for (const auto& l : loads) {
-            const int phase = static_cast<int>(default_phase(StripConfiguration::TopFeed, l.channel));
+            const int phase =
+                static_cast<int>(default_phase(StripConfiguration::TopFeed, l.channel));
             const Truth t = truth(vln, phase, l);
             const ChannelReadings& r = s.panel[0].channel[static_cast<size_t>(l.channel - 1)];
             worst_i = std::max(worst_i, std::abs(r.current / t.i_rms - 1.0));
@@ -162,8 +168,9 @@ TEST_P(Accuracy, VoltsAmpsWattsAnglesAndFrequencyAgainstAnalyticTruth) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Frequencies, Accuracy,
-                         ::testing::Values(std::pair{60.0, 60.0}, std::pair{60.0, 59.93}, std::pair{60.0, 60.21},
-                                           std::pair{50.0, 50.0}, std::pair{50.0, 49.87}));
+                         ::testing::Values(std::pair{60.0, 60.0}, std::pair{60.0, 59.93},
+                                           std::pair{60.0, 60.21}, std::pair{50.0, 50.0},
+                                           std::pair{50.0, 49.87}));
 
 TEST(Accuracy, EnergyOverAMinuteWithinPointTwoPercent) {
     SimulationConfig sc = supply(60.0, 59.97, 120.0);
@@ -204,8 +211,10 @@ TEST(Accuracy, LineToLineVoltagesOfEachWiring) {
         MeterSnapshot last;
         run(sc, settings, 1.0, [&](const MeterSnapshot& s) { last = s; });
         for (size_t p = 0; p < 3; ++p) {
-            EXPECT_NEAR(last.voltage.ln[p], c.ln[p], c.ln[p] * 0.001 + 0.01) << to_string(c.wiring) << " ln " << p;
-            EXPECT_NEAR(last.voltage.ll[p], c.ll[p], c.ll[p] * 0.001 + 0.01) << to_string(c.wiring) << " ll " << p;
+            EXPECT_NEAR(last.voltage.ln[p], c.ln[p], c.ln[p] * 0.001 + 0.01)
+                << to_string(c.wiring) << " ln " << p;
+            EXPECT_NEAR(last.voltage.ll[p], c.ll[p], c.ll[p] * 0.001 + 0.01)
+                << to_string(c.wiring) << " ll " << p;
         }
     }
 }

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The SNMP benchmark: Get and GetBulk requests per second and full walks,
+# against our test agent (SNMPv2-MIB + a test table) and against net-snmp's
+# snmpd serving its own system group, in the same run on 127.0.0.1.
+# Usage: bench/snmp/run.sh BUILD_DIR [rows]   (BUILD_DIR built with -DOPENBCPM_BENCH=ON, Release)
+set -uo pipefail
+build=${1:?usage: $0 BUILD_DIR [rows]}
+rows=${2:-5000}
+agent_bin="$build/src/protocols/snmp/snmp_test_agent"
+load="$build/bench/snmp/snmp_load"
+for f in "$agent_bin" "$load"; do [ -x "$f" ] || { echo "missing $f"; exit 1; }; done
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap "exit 143" TERM INT
+free_port() {
+    python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Our agent; notifications go nowhere.
+"$agent_bin" --rows "$rows" --trap-address 0.0.0.0 >"$work/agent.log" 2>&1 &
+pids+=($!)
+ours=""
+for _ in $(seq 50); do ours=$(awk '/^port /{print $2}' "$work/agent.log"); [ -n "$ours" ] && break; sleep 0.1; done
+[ -n "$ours" ] || { echo "test agent did not start"; exit 1; }
+
+# net-snmp's snmpd: "public" sees the system group, "all" everything it serves.
+theirs=$(free_port)
+cat >"$work/snmpd.conf" <<CONF
+agentaddress udp:127.0.0.1:$theirs
+view systemonly included .1.3.6.1.2.1.1
+rocommunity public 127.0.0.1 -V systemonly
+rocommunity all 127.0.0.1
+sysDescr net-snmp benchmark peer
+sysLocation bench
+sysContact bench
+CONF
+export MIBS="" SNMP_PERSISTENT_DIR="$work/persist"
+/usr/sbin/snmpd -f -Lo -C -c "$work/snmpd.conf" -I -smux >"$work/snmpd.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do
+    snmpget -v2c -c public -t 0.2 -r 0 "udp:127.0.0.1:$theirs" .1.3.6.1.2.1.1.1.0 >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
+echo "# $(date -u +%F) $(uname -m), $(nproc) cores; $(snmpd -v | grep -o 'version: *[0-9.]*' | head -1 | tr -s ' ')"
+echo "# test agent: SNMPv2-MIB + test table of $rows rows; window 8, 3 s per figure"
+run() { "$load" "$@" || echo "(errors in the run above)"; }
+for target in "openbcpm:$ours" "net-snmp snmpd:$theirs"; do
+    name=${target%%:*}
+    port=${target##*:}
+    run --label "$name" --port "$port" --op get --oid 1.3.6.1.2.1.1.1.0 --window 1
+    run --label "$name" --port "$port" --op get --oid 1.3.6.1.2.1.1.1.0
+    run --label "$name" --port "$port" --op bulk --oid 1.3.6.1.2.1.1 --repetitions 10
+done
+echo "# full walks"
+run --label "openbcpm (GetNext)" --port "$ours" --op walk --oid 1 --repetitions 0
+run --label "openbcpm (GetBulk 50)" --port "$ours" --op walk --oid 1 --repetitions 50
+run --label "openbcpm (GetBulk 1000)" --port "$ours" --op walk --oid 1 --repetitions 1000
+run --label "snmpd all (GetNext)" --port "$theirs" --community all --op walk --oid 1 --repetitions 0
+run --label "snmpd all (GetBulk 50)" --port "$theirs" --community all --op walk --oid 1 --repetitions 50
+start=$(date +%s.%N)
+n=$(snmpbulkwalk -v2c -c public -Cr50 "udp:127.0.0.1:$ours" .1 2>/dev/null | wc -l)
+printf '%-28s walk  %8d lines    in %8.3f s (net-snmp snmpbulkwalk -Cr50 against openbcpm)\n' "snmpbulkwalk" "$n" \
+    "$(echo "$(date +%s.%N) - $start" | bc)"

@@ -1,0 +1,54 @@
+// The metering hot path allocates nothing: counted by replacing the global
+// allocation functions in this test executable.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "config/config.hpp"
+#include "metering/meter.hpp"
+#include "sources/simulator.hpp"
+
+namespace {
+std::atomic<bool> counting{false};
+std::atomic<long> allocations{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+    if (counting.load(std::memory_order_relaxed))
+        allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
+
+using namespace openbcpm;
+
+TEST(HotPath, MeteringAllocatesNothing) {
+    const Config cfg = default_config();
+    std::array<std::array<int, kChannelsPerPanel>, kMaxPanels> ct{};
+    for (int p = 1; p <= kMaxPanels; ++p)
+        ct[static_cast<size_t>(p - 1)] = cfg.settings.panel(p).ct_size;
+    PanelSimulator sim(cfg.simulation, cfg.settings.model, ct);
+    Meter meter(cfg.settings.model, metering_config(cfg.settings), 60.0);
+    std::vector<SampleBlock> blocks(40);
+    for (auto& b : blocks)
+        sim.read(b);
+    uint64_t windows = 0;
+    counting = true;
+    for (const SampleBlock& b : blocks) {
+        meter.process(b, [&](const MeterSnapshot&) { ++windows; });
+        meter.events().drain();
+    }
+    meter.apply(ResetCommand{1, ResetOp::NewSubinterval});
+    meter.apply(ResetCommand{0, ResetOp::ClearMaxima});
+    counting = false;
+    EXPECT_GT(windows, 15u);
+    EXPECT_EQ(allocations.load(), 0);
+}
