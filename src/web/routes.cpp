@@ -345,13 +345,22 @@ Reply WebServer::handle(Request& request, const Connection& connection) {
             }
             DecodedBody body = decode_body(sv(request[http::field::content_type]), request.body());
             switch (body.kind) {
-                case DecodedBody::Kind::Form: c.form = std::move(body.form); break;
-                case DecodedBody::Kind::Multipart: c.parts = std::move(body.parts); break;
-                case DecodedBody::Kind::Json: c.json = std::move(body.json); break;
-                case DecodedBody::Kind::Malformed: return error(c, http::status::bad_request, "malformed request body");
+                case DecodedBody::Kind::Form:
+                    c.form = std::move(body.form);
+                    break;
+                case DecodedBody::Kind::Multipart:
+                    c.parts = std::move(body.parts);
+                    break;
+                case DecodedBody::Kind::Json:
+                    c.json = std::move(body.json);
+                    break;
+                case DecodedBody::Kind::Malformed:
+                    return error(c, http::status::bad_request, "malformed request body");
                 case DecodedBody::Kind::Unsupported:
-                    return error(c, http::status::unsupported_media_type, "unsupported content type");
-                case DecodedBody::Kind::Empty: break;
+                    return error(c, http::status::unsupported_media_type,
+                                 "unsupported content type");
+                case DecodedBody::Kind::Empty:
+                    break;
             }
             if (c.session) {
                 std::string sent(request["X-CSRF-Token"]);

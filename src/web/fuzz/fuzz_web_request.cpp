@@ -16,7 +16,9 @@ namespace {
 using namespace openbcpm::web;
 namespace http = boost::beast::http;
 
-std::string_view sv(boost::beast::string_view s) { return {s.data(), s.size()}; }
+std::string_view sv(boost::beast::string_view s) {
+    return {s.data(), s.size()};
+}
 
 void consume(const DecodedBody& d) {
     // Touch what handlers read, so that every decoded field is materialised.
@@ -29,20 +31,32 @@ void consume(const DecodedBody& d) {
 
 void direct(uint8_t selector, std::string_view rest) {
     switch (selector % 7) {
-        case 0: (void)parse_urlencoded(rest); break;
-        case 1: (void)parse_target(rest); break;
-        case 2: (void)parse_cookies(rest); break;
+        case 0:
+            (void)parse_urlencoded(rest);
+            break;
+        case 1:
+            (void)parse_target(rest);
+            break;
+        case 2:
+            (void)parse_cookies(rest);
+            break;
         case 3: {
             // "boundary\n body"
             const size_t nl = rest.find('\n');
-            if (nl != std::string_view::npos) (void)parse_multipart(rest.substr(nl + 1), rest.substr(0, nl));
+            if (nl != std::string_view::npos)
+                (void)parse_multipart(rest.substr(nl + 1), rest.substr(0, nl));
             break;
         }
-        case 4: (void)parse_json_object(rest); break;
-        case 5: (void)parse_bdt_ini(rest); break;
+        case 4:
+            (void)parse_json_object(rest);
+            break;
+        case 5:
+            (void)parse_bdt_ini(rest);
+            break;
         case 6: {
             const size_t nl = rest.find('\n');
-            if (nl != std::string_view::npos) consume(decode_body(rest.substr(0, nl), rest.substr(nl + 1)));
+            if (nl != std::string_view::npos)
+                consume(decode_body(rest.substr(0, nl), rest.substr(nl + 1)));
             break;
         }
     }
