@@ -41,7 +41,8 @@ TEST(BacnetTags, ApplicationEncodingsMatchTheStandardExamples) {
     EXPECT_EQ(app_bytes(Enumerated{0}), (Bytes{0x91, 0x00}));
     EXPECT_EQ(app_bytes(Date{91, 1, 24, 4}), (Bytes{0xA4, 0x5B, 0x01, 0x18, 0x04}));
     EXPECT_EQ(app_bytes(Time{17, 35, 45, 17}), (Bytes{0xB4, 0x11, 0x23, 0x2D, 0x11}));
-    EXPECT_EQ(app_bytes(ObjectId(ObjectType::BinaryInput, 15)), (Bytes{0xC4, 0x00, 0xC0, 0x00, 0x0F}));
+    EXPECT_EQ(app_bytes(ObjectId(ObjectType::BinaryInput, 15)),
+              (Bytes{0xC4, 0x00, 0xC0, 0x00, 0x0F}));
 }
 
 TEST(BacnetTags, ContextOpeningClosingAndExtendedForms) {
@@ -52,7 +53,8 @@ TEST(BacnetTags, ContextOpeningClosingAndExtendedForms) {
     w.ctx_real(1, 1.0F);
     w.close(3);
     w.ctx_unsigned(20, 1);  // extended tag number
-    EXPECT_EQ(out, (Bytes{0x0A, 0x01, 0x00, 0x3E, 0x1C, 0x3F, 0x80, 0x00, 0x00, 0x3F, 0xF9, 0x14, 0x01}));
+    EXPECT_EQ(
+        out, (Bytes{0x0A, 0x01, 0x00, 0x3E, 0x1C, 0x3F, 0x80, 0x00, 0x00, 0x3F, 0xF9, 0x14, 0x01}));
     Reader r(out);
     EXPECT_EQ(r.ctx_unsigned(0), 256u);
     r.open(3);
@@ -71,26 +73,40 @@ TEST(BacnetTags, LongLengthsRoundTrip) {
 }
 
 TEST(BacnetTags, EveryPrimitiveRoundTrips) {
-    const std::vector<Primitive> values{Null{}, true, false, uint64_t{0}, uint64_t{4294967295u}, int64_t{-8388608},
-                                        int64_t{2147483647}, -3.5F, 1e300, OctetString{}, CharString{0, "BCPME_1"},
-                                        BitString{}, BitString(41), Enumerated{65535}, Date{}, Time{0, 0, 0, 0},
+    const std::vector<Primitive> values{Null{},
+                                        true,
+                                        false,
+                                        uint64_t{0},
+                                        uint64_t{4294967295u},
+                                        int64_t{-8388608},
+                                        int64_t{2147483647},
+                                        -3.5F,
+                                        1e300,
+                                        OctetString{},
+                                        CharString{0, "BCPME_1"},
+                                        BitString{},
+                                        BitString(41),
+                                        Enumerated{65535},
+                                        Date{},
+                                        Time{0, 0, 0, 0},
                                         ObjectId(ObjectType::Device, kMaxInstance)};
-    for (const auto& v : values) EXPECT_EQ(decode_single(app_bytes(v)), v) << to_string(v);
+    for (const auto& v : values)
+        EXPECT_EQ(decode_single(app_bytes(v)), v) << to_string(v);
 }
 
 TEST(BacnetTags, MalformedInputThrowsDecodeErrorNeverReadsPastTheEnd) {
     const std::vector<Bytes> bad{
-        {0x44, 0x42, 0x90},              // real cut short
-        {0x23, 0x01},                    // unsigned cut short
-        {0x45, 0x05, 0, 0, 0, 0, 0},     // real of length 5
-        {0xD1, 0x00},                    // reserved application tag 13
-        {0x12},                          // boolean with LVT 2
-        {0x20},                          // unsigned of length 0
-        {0x75, 0xFE, 0x00},              // extended length cut short
-        {0x82, 0x08, 0xFF},              // bit string with 8 unused bits
-        {0x71},                          // character string cut short
-        {0x0F},                          // context tag 0 closing as a value
-        {0xF9},                          // extended tag number missing
+        {0x44, 0x42, 0x90},           // real cut short
+        {0x23, 0x01},                 // unsigned cut short
+        {0x45, 0x05, 0, 0, 0, 0, 0},  // real of length 5
+        {0xD1, 0x00},                 // reserved application tag 13
+        {0x12},                       // boolean with LVT 2
+        {0x20},                       // unsigned of length 0
+        {0x75, 0xFE, 0x00},           // extended length cut short
+        {0x82, 0x08, 0xFF},           // bit string with 8 unused bits
+        {0x71},                       // character string cut short
+        {0x0F},                       // context tag 0 closing as a value
+        {0xF9},                       // extended tag number missing
     };
     for (const auto& b : bad) {
         EXPECT_THROW((void)decode_elements(b), DecodeError) << testing::PrintToString(b);
@@ -110,18 +126,21 @@ TEST(BacnetBvll, DecodeChecksTypeAndLength) {
     EXPECT_FALSE(decode_bvll(Bytes{0x82, 0x0A, 0x00, 0x06, 0x01, 0x00}));  // not B/IP
     EXPECT_FALSE(decode_bvll(Bytes{0x81, 0x0A, 0x00, 0x07, 0x01, 0x00}));  // length mismatch
     EXPECT_FALSE(decode_bvll(Bytes{0x81, 0x05, 0x00, 0x05, 0x01}));        // short TTL
-    EXPECT_FALSE(decode_bvll(Bytes{0x81, 0x04, 0x00, 0x08, 1, 2, 3, 4}));   // forwarded without address
+    EXPECT_FALSE(
+        decode_bvll(Bytes{0x81, 0x04, 0x00, 0x08, 1, 2, 3, 4}));  // forwarded without address
     EXPECT_FALSE(decode_bvll(Bytes{0x81}));
 }
 
 TEST(BacnetBvll, EncodersRoundTrip) {
     const BipAddress a{{192, 168, 1, 10}, 47808};
     const Bytes npdu{0x01, 0x00, 0x10, 0x08};
-    auto m = decode_bvll(encode_forwarded_npdu(a, npdu));
+    const auto forwarded = encode_forwarded_npdu(a, npdu);
+    auto m = decode_bvll(forwarded);
     ASSERT_TRUE(m);
     EXPECT_EQ(m->origin, a);
     EXPECT_EQ(Bytes(m->npdu.begin(), m->npdu.end()), npdu);
-    const std::vector<BdtEntry> bdt{{a, {255, 255, 255, 0}}, {{{10, 0, 0, 1}, 47809}, {255, 255, 255, 255}}};
+    const std::vector<BdtEntry> bdt{{a, {255, 255, 255, 0}},
+                                    {{{10, 0, 0, 1}, 47809}, {255, 255, 255, 255}}};
     m = decode_bvll(encode_read_bdt_ack(bdt));
     ASSERT_TRUE(m);
     EXPECT_EQ(m->bdt, bdt);
@@ -148,10 +167,10 @@ TEST(BacnetBvll, BdtIniInTheGuidesFormat) {
     ASSERT_EQ(ok.entries.size(), 2u);
     EXPECT_EQ(ok.entries[0].address.to_string(), "147.26.116.217:47808");
     EXPECT_EQ(ok.entries[1].mask, (std::array<uint8_t, 4>{255, 255, 255, 0}));
-    for (const char* bad : {"1.2.3.4, 47808,255.255.255.255", "1.2.3.4,47808", "1.2.3.400,47808,255.255.255.255",
-                            "1.2.3.4,0,255.255.255.255", "1.2.3.4,70000,255.255.255.255",
-                            "1.2.3.4,47808,255.0.255.0", "1.2.3,47808,255.255.255.255", "x,y,z",
-                            "1.2.3.4,47808,255.255.255.255,1"}) {
+    for (const char* bad :
+         {"1.2.3.4, 47808,255.255.255.255", "1.2.3.4,47808", "1.2.3.400,47808,255.255.255.255",
+          "1.2.3.4,0,255.255.255.255", "1.2.3.4,70000,255.255.255.255", "1.2.3.4,47808,255.0.255.0",
+          "1.2.3,47808,255.255.255.255", "x,y,z", "1.2.3.4,47808,255.255.255.255,1"}) {
         const auto r = parse_bdt_ini(std::string("// ok\n") + bad + "\n");
         EXPECT_FALSE(r.ok()) << bad;
         EXPECT_NE(r.error.find("line 2"), std::string::npos) << r.error;
@@ -179,8 +198,8 @@ TEST(BacnetNpdu, RoutingFieldsRoundTrip) {
 }
 
 TEST(BacnetNpdu, MalformedHeadersAreDropped) {
-    EXPECT_FALSE(decode_npdu(Bytes{0x02, 0x00}));                         // version
-    EXPECT_FALSE(decode_npdu(Bytes{0x01, 0x20, 0x00}));                   // DNET cut short
+    EXPECT_FALSE(decode_npdu(Bytes{0x02, 0x00}));                          // version
+    EXPECT_FALSE(decode_npdu(Bytes{0x01, 0x20, 0x00}));                    // DNET cut short
     EXPECT_FALSE(decode_npdu(Bytes{0x01, 0x20, 0x00, 0x32, 0x02, 0x01}));  // DADR cut short
     EXPECT_FALSE(decode_npdu(Bytes{0x01, 0x08, 0xFF, 0xFF, 0x01, 0x01}));  // SNET 0xFFFF
     EXPECT_FALSE(decode_npdu(Bytes{0x01, 0x08, 0x00, 0x07, 0x00}));        // SADR empty
@@ -209,10 +228,10 @@ TEST(BacnetNpdu, NetworkMessages) {
     ASSERT_TRUE(d);
     EXPECT_EQ(d->net, 99);
     EXPECT_EQ(d->reason, NetworkRejectReason::NotDirectlyConnected);
-    EXPECT_FALSE(decode_network_message(0x00, Bytes{1}));      // odd Who-Is-Router body
-    EXPECT_FALSE(decode_network_message(0x06, Bytes{2, 0}));   // table cut short
+    EXPECT_FALSE(decode_network_message(0x00, Bytes{1}));     // odd Who-Is-Router body
+    EXPECT_FALSE(decode_network_message(0x06, Bytes{2, 0}));  // table cut short
     EXPECT_FALSE(decode_network_message(0x13, Bytes{0, 50, 2}));
-    EXPECT_FALSE(decode_network_message(0x42, Bytes{}));       // unknown type
+    EXPECT_FALSE(decode_network_message(0x42, Bytes{}));  // unknown type
 }
 
 TEST(BacnetApdu, HeadersOfEveryPduType) {
@@ -255,7 +274,8 @@ TEST(BacnetApdu, HeadersOfEveryPduType) {
 }
 
 TEST(BacnetServices, ReadPropertyMatchesAnnexF) {
-    ReadPropertyRequest r{ObjectId(ObjectType::AnalogInput, 5), {PropertyId::PresentValue, kNoIndex}};
+    ReadPropertyRequest r{ObjectId(ObjectType::AnalogInput, 5),
+                          {PropertyId::PresentValue, kNoIndex}};
     EXPECT_EQ(encode_read_property(r), (Bytes{0x0C, 0x00, 0x00, 0x00, 0x05, 0x19, 0x55}));
     const auto back = decode_read_property(encode_read_property(r));
     EXPECT_EQ(back.object, r.object);
@@ -275,19 +295,23 @@ TEST(BacnetServices, ReadPropertyMatchesAnnexF) {
 
 TEST(BacnetServices, RequestsRoundTrip) {
     const std::vector<ReadAccessSpec> specs{
-        {ObjectId(ObjectType::AnalogInput, 16), {{PropertyId::PresentValue, kNoIndex}, {PropertyId::Reliability, kNoIndex}}},
+        {ObjectId(ObjectType::AnalogInput, 16),
+         {{PropertyId::PresentValue, kNoIndex}, {PropertyId::Reliability, kNoIndex}}},
         {ObjectId(ObjectType::Device, 1), {{PropertyId::ObjectList, 0}}}};
     const auto rpm = decode_read_property_multiple(encode_read_property_multiple(specs));
     ASSERT_EQ(rpm.size(), 2u);
     EXPECT_EQ(rpm[1].properties[0].index, 0u);
 
-    WritePropertyRequest wp{ObjectId(ObjectType::AnalogValue, 1), {{PropertyId::PresentValue, kNoIndex}, {Element::app(180.0F)}, 8}};
+    WritePropertyRequest wp{ObjectId(ObjectType::AnalogValue, 1),
+                            {{PropertyId::PresentValue, kNoIndex}, {Element::app(180.0F)}, 8}};
     const auto wp2 = decode_write_property(encode_write_property(wp));
     EXPECT_EQ(wp2.value.priority, 8);
     EXPECT_EQ(wp2.value.value, wp.value.value);
 
-    const std::vector<WriteAccessSpec> wpm{{ObjectId(ObjectType::AnalogValue, 5), {wp.value, wp.value}}};
-    EXPECT_EQ(decode_write_property_multiple(encode_write_property_multiple(wpm))[0].values.size(), 2u);
+    const std::vector<WriteAccessSpec> wpm{
+        {ObjectId(ObjectType::AnalogValue, 5), {wp.value, wp.value}}};
+    EXPECT_EQ(decode_write_property_multiple(encode_write_property_multiple(wpm))[0].values.size(),
+              2u);
 
     SubscribeCovRequest sc{18, ObjectId(ObjectType::AnalogInput, 10), true, 0};
     const auto sc2 = decode_subscribe_cov(encode_subscribe_cov(sc));
@@ -298,8 +322,8 @@ TEST(BacnetServices, RequestsRoundTrip) {
     const auto dcc2 = decode_device_communication_control(encode_device_communication_control(dcc));
     EXPECT_EQ(dcc2.duration_minutes, 5);
     EXPECT_EQ(dcc2.password, "#egbdf!");
-    EXPECT_THROW((void)decode_device_communication_control(
-                     encode_device_communication_control({{}, EnableDisable::Disable, std::string(21, 'x')})),
+    EXPECT_THROW((void)decode_device_communication_control(encode_device_communication_control(
+                     {{}, EnableDisable::Disable, std::string(21, 'x')})),
                  DecodeError);
 
     WhoHas wh;
@@ -340,7 +364,8 @@ TEST(BacnetServices, EventProductionsRoundTrip) {
     ASSERT_TRUE(back.values);
     EXPECT_FLOAT_EQ(back.values->exceeded_limit, 80.0F);
 
-    AcknowledgeAlarmRequest ack{7, n.object, EventState::HighLimit, n.timestamp, "operator", n.timestamp};
+    AcknowledgeAlarmRequest ack{7,           n.object,   EventState::HighLimit,
+                                n.timestamp, "operator", n.timestamp};
     EXPECT_EQ(decode_acknowledge_alarm(encode_acknowledge_alarm(ack)).source, "operator");
 
     EventInformation info;
@@ -364,11 +389,15 @@ TEST(BacnetServices, EventProductionsRoundTrip) {
     Reader r(bytes);
     EXPECT_EQ(decode_destination(r), d);
 
-    CovNotification cov{3, ObjectId(ObjectType::Device, 1), ObjectId(ObjectType::AnalogInput, 1), 60,
+    CovNotification cov{3,
+                        ObjectId(ObjectType::Device, 1),
+                        ObjectId(ObjectType::AnalogInput, 1),
+                        60,
                         {{{PropertyId::PresentValue, kNoIndex}, {Element::app(1.5F)}, {}}}};
     EXPECT_EQ(decode_cov_notification(encode_cov_notification(cov)).values.size(), 1u);
 
-    ListElementRequest le{ObjectId(ObjectType::NotificationClass, 1), {PropertyId::RecipientList, kNoIndex},
+    ListElementRequest le{ObjectId(ObjectType::NotificationClass, 1),
+                          {PropertyId::RecipientList, kNoIndex},
                           destination_elements(d)};
     EXPECT_EQ(decode_list_element(encode_list_element(le)).elements, le.elements);
 }

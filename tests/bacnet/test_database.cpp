@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-namespace openbcpm::bacnet::testing {
+namespace openbcpm::bacnet::testbed {
 
 std::unique_ptr<TestNode> make_test_node(int inputs_per_panel, uint16_t network, uint32_t offset) {
     auto node = std::make_unique<TestNode>();
@@ -34,7 +34,8 @@ std::unique_ptr<TestNode> make_test_node(int inputs_per_panel, uint16_t network,
         };
         router_points.push_back(p);
     }
-    node->router_db = std::make_unique<PointDatabase>(router_points, std::vector<NotificationClassDef>{});
+    node->router_db =
+        std::make_unique<PointDatabase>(router_points, std::vector<NotificationClassDef>{});
 
     for (int panel = 0; panel < 2; ++panel) {
         std::vector<AnalogPoint> points;
@@ -108,8 +109,8 @@ std::unique_ptr<TestNode> make_test_node(int inputs_per_panel, uint16_t network,
         nc.description = "Over-threshold events";
         nc.priority = {100, 100, 200};
         nc.ack_required = BitString{true, false, false};
-        node->panel_db[static_cast<size_t>(panel)] =
-            std::make_unique<PointDatabase>(std::move(points), std::vector<NotificationClassDef>{nc});
+        node->panel_db[static_cast<size_t>(panel)] = std::make_unique<PointDatabase>(
+            std::move(points), std::vector<NotificationClassDef>{nc});
     }
 
     RouterConfig& c = node->config;
@@ -136,4 +137,4 @@ std::unique_ptr<TestNode> make_test_node(int inputs_per_panel, uint16_t network,
     return node;
 }
 
-}  // namespace openbcpm::bacnet::testing
+}  // namespace openbcpm::bacnet::testbed

@@ -10,11 +10,11 @@
 #include "protocols/bacnet/point_database.hpp"
 #include "protocols/bacnet/router.hpp"
 
-namespace openbcpm::bacnet::testing {
+namespace openbcpm::bacnet::testbed {
 
 struct TestMeter {
-    std::array<float, 2> load{10.0F, 20.0F};     // drives AI1 of each panel
-    std::array<float, 2> relay{0.0F, 0.0F};      // AO1
+    std::array<float, 2> load{10.0F, 20.0F};       // drives AI1 of each panel
+    std::array<float, 2> relay{0.0F, 0.0F};        // AO1
     std::array<float, 2> ct_size{100.0F, 100.0F};  // AV2, 5..6000 accepted
     float device_id_offset = 50000.0F;
     float router_net = 50.0F;
@@ -32,4 +32,4 @@ struct TestNode {
 std::unique_ptr<TestNode> make_test_node(int inputs_per_panel = 40, uint16_t network = 50,
                                          uint32_t offset = 50000);
 
-}  // namespace openbcpm::bacnet::testing
+}  // namespace openbcpm::bacnet::testbed

@@ -92,7 +92,9 @@ namespace {
 constexpr std::array<size_t, 6> kMaxApdu{50, 128, 206, 480, 1024, 1476};
 }
 
-size_t max_apdu_from_code(uint8_t code) { return code < kMaxApdu.size() ? kMaxApdu[code] : 0; }
+size_t max_apdu_from_code(uint8_t code) {
+    return code < kMaxApdu.size() ? kMaxApdu[code] : 0;
+}
 
 uint8_t max_apdu_to_code(size_t length) {
     uint8_t code = 0;
@@ -112,48 +114,56 @@ uint8_t max_segments_to_code(size_t segments) {
     if (segments == 0) return 0;
     if (segments > 64) return 7;
     uint8_t code = 1;
-    while ((size_t{1} << (code + 1)) <= segments && code < 6) ++code;
+    while ((size_t{1} << (code + 1)) <= segments && code < 6)
+        ++code;
     return code;
 }
 
-std::vector<uint8_t> encode_confirmed_request(const ConfirmedHeader& h, std::span<const uint8_t> data) {
-    std::vector<uint8_t> out{static_cast<uint8_t>(h.segmented_response_accepted ? 0x02 : 0x00),
-                             static_cast<uint8_t>(((h.max_segments_code & 7) << 4) | (h.max_apdu_code & 0x0F)),
-                             h.invoke_id, h.service};
+std::vector<uint8_t> encode_confirmed_request(const ConfirmedHeader& h,
+                                              std::span<const uint8_t> data) {
+    std::vector<uint8_t> out{
+        static_cast<uint8_t>(h.segmented_response_accepted ? 0x02 : 0x00),
+        static_cast<uint8_t>(((h.max_segments_code & 7) << 4) | (h.max_apdu_code & 0x0F)),
+        h.invoke_id, h.service};
     out.insert(out.end(), data.begin(), data.end());
     return out;
 }
 
-std::vector<uint8_t> encode_unconfirmed_request(UnconfirmedService s, std::span<const uint8_t> data) {
+std::vector<uint8_t> encode_unconfirmed_request(UnconfirmedService s,
+                                                std::span<const uint8_t> data) {
     std::vector<uint8_t> out{0x10, static_cast<uint8_t>(s)};
     out.insert(out.end(), data.begin(), data.end());
     return out;
 }
 
-std::vector<uint8_t> encode_simple_ack(uint8_t invoke_id, uint8_t service) { return {0x20, invoke_id, service}; }
+std::vector<uint8_t> encode_simple_ack(uint8_t invoke_id, uint8_t service) {
+    return {0x20, invoke_id, service};
+}
 
-std::vector<uint8_t> encode_complex_ack(uint8_t invoke_id, uint8_t service, std::span<const uint8_t> data) {
+std::vector<uint8_t> encode_complex_ack(uint8_t invoke_id, uint8_t service,
+                                        std::span<const uint8_t> data) {
     std::vector<uint8_t> out{0x30, invoke_id, service};
     out.insert(out.end(), data.begin(), data.end());
     return out;
 }
 
-std::vector<uint8_t> encode_complex_ack_segment(uint8_t invoke_id, uint8_t service, uint8_t sequence,
-                                                uint8_t proposed_window, bool more_follows,
-                                                std::span<const uint8_t> data) {
-    std::vector<uint8_t> out{static_cast<uint8_t>(0x38 | (more_follows ? 0x04 : 0x00)), invoke_id, sequence,
-                             proposed_window, service};
+std::vector<uint8_t> encode_complex_ack_segment(uint8_t invoke_id, uint8_t service,
+                                                uint8_t sequence, uint8_t proposed_window,
+                                                bool more_follows, std::span<const uint8_t> data) {
+    std::vector<uint8_t> out{static_cast<uint8_t>(0x38 | (more_follows ? 0x04 : 0x00)), invoke_id,
+                             sequence, proposed_window, service};
     out.insert(out.end(), data.begin(), data.end());
     return out;
 }
 
-std::vector<uint8_t> encode_segment_ack(bool negative, bool from_server, uint8_t invoke_id, uint8_t sequence,
-                                        uint8_t window) {
-    return {static_cast<uint8_t>(0x40 | (negative ? 0x02 : 0) | (from_server ? 0x01 : 0)), invoke_id, sequence,
-            window};
+std::vector<uint8_t> encode_segment_ack(bool negative, bool from_server, uint8_t invoke_id,
+                                        uint8_t sequence, uint8_t window) {
+    return {static_cast<uint8_t>(0x40 | (negative ? 0x02 : 0) | (from_server ? 0x01 : 0)),
+            invoke_id, sequence, window};
 }
 
-std::vector<uint8_t> encode_error(uint8_t invoke_id, uint8_t service, ErrorClass c, ErrorCode code) {
+std::vector<uint8_t> encode_error(uint8_t invoke_id, uint8_t service, ErrorClass c,
+                                  ErrorCode code) {
     std::vector<uint8_t> out{0x50, invoke_id, service};
     // Enumerated application tags: class and code fit the short forms below.
     const auto put_enum = [&](uint32_t v) {
@@ -171,7 +181,8 @@ std::vector<uint8_t> encode_error(uint8_t invoke_id, uint8_t service, ErrorClass
     return out;
 }
 
-std::vector<uint8_t> encode_error_raw(uint8_t invoke_id, uint8_t service, std::span<const uint8_t> data) {
+std::vector<uint8_t> encode_error_raw(uint8_t invoke_id, uint8_t service,
+                                      std::span<const uint8_t> data) {
     std::vector<uint8_t> out{0x50, invoke_id, service};
     out.insert(out.end(), data.begin(), data.end());
     return out;

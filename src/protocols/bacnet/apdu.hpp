@@ -30,13 +30,13 @@ struct Apdu {
     uint8_t max_segments_code = 0;             // 0..7 (confirmed request)
     uint8_t max_apdu_code = 0;                 // 0..15 (confirmed request)
     uint8_t invoke_id = 0;
-    uint8_t sequence_number = 0;               // segmented PDUs, segment ack
-    uint8_t window_size = 0;                   // proposed (segments) or actual (segment ack)
-    uint8_t service = 0;                       // service choice
-    bool negative = false;                     // segment ack NAK
-    bool from_server = false;                  // segment ack / abort SRV
-    uint8_t reason = 0;                        // reject / abort reason
-    std::span<const uint8_t> data;             // service data after the header
+    uint8_t sequence_number = 0;    // segmented PDUs, segment ack
+    uint8_t window_size = 0;        // proposed (segments) or actual (segment ack)
+    uint8_t service = 0;            // service choice
+    bool negative = false;          // segment ack NAK
+    bool from_server = false;       // segment ack / abort SRV
+    uint8_t reason = 0;             // reject / abort reason
+    std::span<const uint8_t> data;  // service data after the header
 };
 
 // Nullopt for a PDU too short for its header or with an unknown type.
@@ -57,19 +57,23 @@ struct ConfirmedHeader {
     uint8_t max_segments_code = 0;
     uint8_t max_apdu_code = 5;  // 1476
 };
-std::vector<uint8_t> encode_confirmed_request(const ConfirmedHeader& h, std::span<const uint8_t> data);
-std::vector<uint8_t> encode_unconfirmed_request(UnconfirmedService s, std::span<const uint8_t> data);
-std::vector<uint8_t> encode_simple_ack(uint8_t invoke_id, uint8_t service);
-std::vector<uint8_t> encode_complex_ack(uint8_t invoke_id, uint8_t service, std::span<const uint8_t> data);
-std::vector<uint8_t> encode_complex_ack_segment(uint8_t invoke_id, uint8_t service, uint8_t sequence,
-                                                uint8_t proposed_window, bool more_follows,
+std::vector<uint8_t> encode_confirmed_request(const ConfirmedHeader& h,
+                                              std::span<const uint8_t> data);
+std::vector<uint8_t> encode_unconfirmed_request(UnconfirmedService s,
                                                 std::span<const uint8_t> data);
+std::vector<uint8_t> encode_simple_ack(uint8_t invoke_id, uint8_t service);
+std::vector<uint8_t> encode_complex_ack(uint8_t invoke_id, uint8_t service,
+                                        std::span<const uint8_t> data);
+std::vector<uint8_t> encode_complex_ack_segment(uint8_t invoke_id, uint8_t service,
+                                                uint8_t sequence, uint8_t proposed_window,
+                                                bool more_follows, std::span<const uint8_t> data);
 std::vector<uint8_t> encode_segment_ack(bool negative, bool from_server, uint8_t invoke_id,
                                         uint8_t sequence, uint8_t window);
 // Error PDU with the plain Error production (class, code).
 std::vector<uint8_t> encode_error(uint8_t invoke_id, uint8_t service, ErrorClass c, ErrorCode code);
 // Error PDU with service-specific error data already encoded.
-std::vector<uint8_t> encode_error_raw(uint8_t invoke_id, uint8_t service, std::span<const uint8_t> data);
+std::vector<uint8_t> encode_error_raw(uint8_t invoke_id, uint8_t service,
+                                      std::span<const uint8_t> data);
 std::vector<uint8_t> encode_reject(uint8_t invoke_id, RejectReason r);
 std::vector<uint8_t> encode_abort(bool from_server, uint8_t invoke_id, AbortReason r);
 

@@ -30,8 +30,10 @@ BipAddress BipLink::broadcast_address() const {
 std::vector<FdtEntry> BipLink::fdt() const {
     std::vector<FdtEntry> out;
     for (const auto& f : fdt_) {
-        const auto left = std::chrono::duration_cast<std::chrono::seconds>(f.expires - now_).count();
-        out.push_back(FdtEntry{f.address, f.ttl, static_cast<uint16_t>(std::clamp<int64_t>(left, 0, 0xFFFF))});
+        const auto left =
+            std::chrono::duration_cast<std::chrono::seconds>(f.expires - now_).count();
+        out.push_back(FdtEntry{f.address, f.ttl,
+                               static_cast<uint16_t>(std::clamp<int64_t>(left, 0, 0xFFFF))});
     }
     return out;
 }
@@ -64,7 +66,8 @@ void BipLink::distribute(const BipAddress& origin, std::span<const uint8_t> npdu
             if (e.address == self_) continue;
             // Directed broadcast to the peer's subnet, or the peer itself
             // when its mask is all ones (J.4.3.2).
-            const auto target = BipAddress::from_u32(e.address.ip_u32() | ~e.mask_u32(), e.address.port);
+            const auto target =
+                BipAddress::from_u32(e.address.ip_u32() | ~e.mask_u32(), e.address.port);
             ++stats_.forwarded;
             send(target, fwd);
         }
@@ -76,7 +79,8 @@ void BipLink::distribute(const BipAddress& origin, std::span<const uint8_t> npdu
     }
 }
 
-void BipLink::receive(const BipAddress& from, std::span<const uint8_t> datagram, Clock::time_point now) {
+void BipLink::receive(const BipAddress& from, std::span<const uint8_t> datagram,
+                      Clock::time_point now) {
     now_ = now;
     ++stats_.datagrams_in;
     if (from == self_) return;  // our own broadcast coming back
@@ -102,9 +106,12 @@ void BipLink::receive(const BipAddress& from, std::span<const uint8_t> datagram,
         case BvlcFunction::RegisterForeignDevice: {
             if (!bbmd_) return nak(from, BvlcResult::RegisterForeignDeviceNak);
             const auto expires = now + std::chrono::seconds(m->ttl) + kForeignDeviceGrace;
-            auto it = std::find_if(fdt_.begin(), fdt_.end(), [&](const ForeignDevice& f) { return f.address == from; });
-            if (it == fdt_.end()) fdt_.push_back(ForeignDevice{from, m->ttl, expires});
-            else *it = ForeignDevice{from, m->ttl, expires};
+            auto it = std::find_if(fdt_.begin(), fdt_.end(),
+                                   [&](const ForeignDevice& f) { return f.address == from; });
+            if (it == fdt_.end())
+                fdt_.push_back(ForeignDevice{from, m->ttl, expires});
+            else
+                *it = ForeignDevice{from, m->ttl, expires};
             send(from, encode_bvlc_result(BvlcResult::Success));
             return;
         }
@@ -114,15 +121,18 @@ void BipLink::receive(const BipAddress& from, std::span<const uint8_t> datagram,
             return;
         case BvlcFunction::DeleteFdtEntry: {
             const auto before = fdt_.size();
-            if (bbmd_) std::erase_if(fdt_, [&](const ForeignDevice& f) { return f.address == m->entry; });
+            if (bbmd_)
+                std::erase_if(fdt_, [&](const ForeignDevice& f) { return f.address == m->entry; });
             if (!bbmd_ || fdt_.size() == before) return nak(from, BvlcResult::DeleteFdtEntryNak);
             send(from, encode_bvlc_result(BvlcResult::Success));
             return;
         }
         case BvlcFunction::DistributeBroadcastToNetwork: {
             const bool registered =
-                std::any_of(fdt_.begin(), fdt_.end(), [&](const ForeignDevice& f) { return f.address == from; });
-            if (!bbmd_ || !registered) return nak(from, BvlcResult::DistributeBroadcastToNetworkNak);
+                std::any_of(fdt_.begin(), fdt_.end(),
+                            [&](const ForeignDevice& f) { return f.address == from; });
+            if (!bbmd_ || !registered)
+                return nak(from, BvlcResult::DistributeBroadcastToNetworkNak);
             send(broadcast_address(), encode_forwarded_npdu(from, m->npdu));
             distribute(from, m->npdu, true, &from);
             deliver(m->npdu, link_of(from), true);

@@ -14,9 +14,10 @@
 namespace openbcpm::bacnet {
 
 class BipLink : public Datalink {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
-    using SendDatagram = std::function<void(const BipAddress& to, std::span<const uint8_t> datagram)>;
+    using SendDatagram =
+        std::function<void(const BipAddress& to, std::span<const uint8_t> datagram)>;
 
     BipLink(BipAddress self, std::array<uint8_t, 4> netmask, SendDatagram send);
 
@@ -41,7 +42,7 @@ public:
     };
     const Stats& stats() const { return stats_; }
 
-private:
+  private:
     struct ForeignDevice {
         BipAddress address;
         uint16_t ttl = 0;

@@ -1,7 +1,8 @@
 #include "protocols/bacnet/bvll.hpp"
 
-#include <charconv>
 #include <fmt/format.h>
+
+#include <charconv>
 
 namespace openbcpm::bacnet {
 
@@ -80,7 +81,8 @@ std::optional<Bvll> decode_bvll(std::span<const uint8_t> d) {
             for (size_t i = 0; i < body.size(); i += 10) {
                 BdtEntry e;
                 e.address = *BipAddress::from_bytes(body.subspan(i, 6));
-                for (size_t k = 0; k < 4; ++k) e.mask[k] = body[i + 6 + k];
+                for (size_t k = 0; k < 4; ++k)
+                    e.mask[k] = body[i + 6 + k];
                 m.bdt.push_back(e);
             }
             return m;
@@ -128,7 +130,8 @@ std::vector<uint8_t> encode_bvll_npdu(BvlcFunction f, std::span<const uint8_t> n
     return out;
 }
 
-std::vector<uint8_t> encode_forwarded_npdu(const BipAddress& origin, std::span<const uint8_t> npdu) {
+std::vector<uint8_t> encode_forwarded_npdu(const BipAddress& origin,
+                                           std::span<const uint8_t> npdu) {
     auto out = header(BvlcFunction::ForwardedNpdu, 6 + npdu.size());
     put_address(out, origin);
     out.insert(out.end(), npdu.begin(), npdu.end());
@@ -149,8 +152,12 @@ std::vector<uint8_t> encode_register_foreign_device(uint16_t ttl) {
     return out;
 }
 
-std::vector<uint8_t> encode_read_bdt() { return header(BvlcFunction::ReadBdt, 0); }
-std::vector<uint8_t> encode_read_fdt() { return header(BvlcFunction::ReadFdt, 0); }
+std::vector<uint8_t> encode_read_bdt() {
+    return header(BvlcFunction::ReadBdt, 0);
+}
+std::vector<uint8_t> encode_read_fdt() {
+    return header(BvlcFunction::ReadFdt, 0);
+}
 
 namespace {
 std::vector<uint8_t> encode_bdt(BvlcFunction f, std::span<const BdtEntry> bdt) {
@@ -199,12 +206,14 @@ BdtParse parse_bdt_ini(std::string_view text) {
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (line.empty() || line.starts_with("//")) continue;
         const auto fail = [&](const std::string& why) {
-            result.error = fmt::format("bdt.ini line {}: {} (\"{}\"); expected ip,port,mask without spaces",
-                                       line_no, why, line);
+            result.error =
+                fmt::format("bdt.ini line {}: {} (\"{}\"); expected ip,port,mask without spaces",
+                            line_no, why, line);
             result.entries.clear();
             return result;
         };
-        if (line.find_first_of(" \t") != std::string_view::npos) return fail("spaces are not allowed");
+        if (line.find_first_of(" \t") != std::string_view::npos)
+            return fail("spaces are not allowed");
         const auto c1 = line.find(',');
         const auto c2 = c1 == std::string_view::npos ? c1 : line.find(',', c1 + 1);
         if (c2 == std::string_view::npos || line.find(',', c2 + 1) != std::string_view::npos) {
@@ -214,9 +223,10 @@ BdtParse parse_bdt_ini(std::string_view text) {
         if (!ip) return fail("bad IP address");
         const auto port_text = line.substr(c1 + 1, c2 - c1 - 1);
         unsigned port = 0;
-        const auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-        if (port_text.empty() || ec != std::errc{} || p != port_text.data() + port_text.size() || port == 0 ||
-            port > 65535) {
+        const auto [p, ec] =
+            std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+        if (port_text.empty() || ec != std::errc{} || p != port_text.data() + port_text.size() ||
+            port == 0 || port > 65535) {
             return fail("bad port");
         }
         const auto mask = parse_ipv4(line.substr(c2 + 1));

@@ -48,7 +48,12 @@ struct BipAddress {
     bool operator==(const BipAddress&) const = default;
     auto operator<=>(const BipAddress&) const = default;
     std::array<uint8_t, 6> bytes() const {
-        return {ip[0], ip[1], ip[2], ip[3], static_cast<uint8_t>(port >> 8), static_cast<uint8_t>(port)};
+        return {ip[0],
+                ip[1],
+                ip[2],
+                ip[3],
+                static_cast<uint8_t>(port >> 8),
+                static_cast<uint8_t>(port)};
     }
     static std::optional<BipAddress> from_bytes(std::span<const uint8_t> b);
     uint32_t ip_u32() const {
@@ -68,7 +73,8 @@ struct BdtEntry {
     std::array<uint8_t, 4> mask{255, 255, 255, 255};
     bool operator==(const BdtEntry&) const = default;
     uint32_t mask_u32() const {
-        return (uint32_t{mask[0]} << 24) | (uint32_t{mask[1]} << 16) | (uint32_t{mask[2]} << 8) | mask[3];
+        return (uint32_t{mask[0]} << 24) | (uint32_t{mask[1]} << 16) | (uint32_t{mask[2]} << 8) |
+               mask[3];
     }
 };
 
@@ -83,12 +89,12 @@ struct FdtEntry {
 struct Bvll {
     BvlcFunction function = BvlcFunction::OriginalUnicastNpdu;
     std::span<const uint8_t> npdu;
-    BipAddress origin;                 // Forwarded-NPDU: original source
-    uint16_t result = 0;               // BVLC-Result
-    uint16_t ttl = 0;                  // Register-Foreign-Device
-    std::vector<BdtEntry> bdt;         // Write-BDT, Read-BDT-Ack
-    std::vector<FdtEntry> fdt;         // Read-FDT-Ack
-    BipAddress entry;                  // Delete-FDT-Entry
+    BipAddress origin;          // Forwarded-NPDU: original source
+    uint16_t result = 0;        // BVLC-Result
+    uint16_t ttl = 0;           // Register-Foreign-Device
+    std::vector<BdtEntry> bdt;  // Write-BDT, Read-BDT-Ack
+    std::vector<FdtEntry> fdt;  // Read-FDT-Ack
+    BipAddress entry;           // Delete-FDT-Entry
 };
 
 // Decodes a datagram; nullopt when it is not a well-formed B/IP BVLL message

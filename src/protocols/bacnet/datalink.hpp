@@ -15,7 +15,7 @@ namespace openbcpm::bacnet {
 using LinkAddress = std::vector<uint8_t>;
 
 class Datalink {
-public:
+  public:
     virtual ~Datalink() = default;
     // Sends an NPDU to a station, or as a local broadcast when `to` is empty.
     virtual void send_npdu(std::span<const uint8_t> npdu, const LinkAddress& to) = 0;
@@ -24,15 +24,16 @@ public:
 
     // The network layer's entry point for every NPDU received; `broadcast`
     // says whether the datalink received it as a broadcast.
-    using Receiver = std::function<void(std::span<const uint8_t> npdu, const LinkAddress& from, bool broadcast)>;
+    using Receiver =
+        std::function<void(std::span<const uint8_t> npdu, const LinkAddress& from, bool broadcast)>;
     void set_receiver(Receiver r) { receiver_ = std::move(r); }
 
-protected:
+  protected:
     void deliver(std::span<const uint8_t> npdu, const LinkAddress& from, bool broadcast) const {
         if (receiver_) receiver_(npdu, from, broadcast);
     }
 
-private:
+  private:
     Receiver receiver_;
 };
 

@@ -14,8 +14,9 @@ constexpr uint8_t kProtocolRevision = 12;
 
 BitString services_supported() {
     BitString b(service_bit::kCount);
-    for (int bit : {service_bit::kAcknowledgeAlarm, service_bit::kSubscribeCov, service_bit::kAddListElement,
-                    service_bit::kRemoveListElement, service_bit::kReadProperty, service_bit::kReadPropertyMultiple,
+    for (int bit : {service_bit::kAcknowledgeAlarm, service_bit::kSubscribeCov,
+                    service_bit::kAddListElement, service_bit::kRemoveListElement,
+                    service_bit::kReadProperty, service_bit::kReadPropertyMultiple,
                     service_bit::kWriteProperty, service_bit::kWritePropertyMultiple,
                     service_bit::kDeviceCommunicationControl, service_bit::kReinitializeDevice,
                     service_bit::kTimeSynchronization, service_bit::kWhoHas, service_bit::kWhoIs,
@@ -43,15 +44,31 @@ std::vector<Element> address_elements(const Peer& p, size_t) {
 std::vector<PropertyInfo> VirtualRouter::device_properties(size_t d) const {
     using P = PropertyId;
     std::vector<PropertyInfo> out;
-    for (P p : {P::ObjectIdentifier, P::ObjectName, P::ObjectType, P::SystemStatus, P::VendorName,
-                P::VendorIdentifier, P::ModelName, P::FirmwareRevision, P::ApplicationSoftwareVersion,
-                P::ProtocolVersion, P::ProtocolRevision, P::ProtocolServicesSupported,
-                P::ProtocolObjectTypesSupported, P::ObjectList, P::MaxApduLengthAccepted, P::SegmentationSupported,
-                P::ApduTimeout, P::NumberOfApduRetries, P::DeviceAddressBinding, P::DatabaseRevision}) {
+    for (P p : {P::ObjectIdentifier,
+                P::ObjectName,
+                P::ObjectType,
+                P::SystemStatus,
+                P::VendorName,
+                P::VendorIdentifier,
+                P::ModelName,
+                P::FirmwareRevision,
+                P::ApplicationSoftwareVersion,
+                P::ProtocolVersion,
+                P::ProtocolRevision,
+                P::ProtocolServicesSupported,
+                P::ProtocolObjectTypesSupported,
+                P::ObjectList,
+                P::MaxApduLengthAccepted,
+                P::SegmentationSupported,
+                P::ApduTimeout,
+                P::NumberOfApduRetries,
+                P::DeviceAddressBinding,
+                P::DatabaseRevision}) {
         out.push_back({p, true});
     }
-    for (P p : {P::Description, P::Location, P::MaxSegmentsAccepted, P::ApduSegmentTimeout, P::LocalDate,
-                P::LocalTime, P::UtcOffset, P::DaylightSavingsStatus, P::ActiveCovSubscriptions}) {
+    for (P p :
+         {P::Description, P::Location, P::MaxSegmentsAccepted, P::ApduSegmentTimeout, P::LocalDate,
+          P::LocalTime, P::UtcOffset, P::DaylightSavingsStatus, P::ActiveCovSubscriptions}) {
         out.push_back({p, false});
     }
     if (d == 0) {
@@ -65,7 +82,8 @@ ReadOutcome VirtualRouter::device_read(size_t d, PropertyId p) {
     using P = PropertyId;
     const DeviceState& dev = devices_[d];
     const auto props = device_properties(d);
-    if (std::none_of(props.begin(), props.end(), [&](const PropertyInfo& i) { return i.id == p; })) {
+    if (std::none_of(props.begin(), props.end(),
+                     [&](const PropertyInfo& i) { return i.id == p; })) {
         return errors::kUnknownProperty;
     }
     const auto str = [](const std::string& s) { return PropertyData::scalar(CharString{0, s}); };
@@ -105,14 +123,16 @@ ReadOutcome VirtualRouter::device_read(size_t d, PropertyId p) {
             BitString b(static_cast<size_t>(kObjectTypesKnown));
             b.set(static_cast<size_t>(ObjectType::Device), true);
             if (dev.config.database) {
-                for (const ObjectId& o : dev.config.database->object_list()) b.set(o.type, true);
+                for (const ObjectId& o : dev.config.database->object_list())
+                    b.set(o.type, true);
             }
             return PropertyData::scalar(b);
         }
         case P::ObjectList: {
             std::vector<Primitive> ids{ObjectId(ObjectType::Device, dev.instance)};
             if (dev.config.database) {
-                for (const ObjectId& o : dev.config.database->object_list()) ids.emplace_back(o);
+                for (const ObjectId& o : dev.config.database->object_list())
+                    ids.emplace_back(o);
             }
             return PropertyData::array_of(ids);
         }
@@ -132,7 +152,8 @@ ReadOutcome VirtualRouter::device_read(size_t d, PropertyId p) {
             std::vector<std::vector<Element>> items;
             for (const auto& [instance, peer] : bindings_) {
                 std::vector<Element> item{Element::app(ObjectId(ObjectType::Device, instance))};
-                for (auto& e : address_elements(peer, 0)) item.push_back(std::move(e));
+                for (auto& e : address_elements(peer, 0))
+                    item.push_back(std::move(e));
                 items.push_back(std::move(item));
             }
             return PropertyData::list(std::move(items));
@@ -168,7 +189,8 @@ ReadOutcome VirtualRouter::device_read(size_t d, PropertyId p) {
                 w.ctx_bool(2, s.confirmed);
                 uint64_t left = 0;
                 if (s.lifetime != 0 && s.expires > now_) {
-                    left = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(s.expires - now_).count());
+                    left = static_cast<uint64_t>(
+                        std::chrono::duration_cast<std::chrono::seconds>(s.expires - now_).count());
                 }
                 w.ctx_unsigned(3, left);
                 if (s.last && s.last->increment) w.ctx_real(4, *s.last->increment);
@@ -189,10 +211,12 @@ WriteOutcome VirtualRouter::device_write(size_t d, const PropertyValue& v) {
     using P = PropertyId;
     DeviceState& dev = devices_[d];
     const auto props = device_properties(d);
-    if (std::none_of(props.begin(), props.end(), [&](const PropertyInfo& i) { return i.id == v.ref.property; })) {
+    if (std::none_of(props.begin(), props.end(),
+                     [&](const PropertyInfo& i) { return i.id == v.ref.property; })) {
         return errors::kUnknownProperty;
     }
-    const bool writable = v.ref.property == P::ObjectIdentifier || v.ref.property == P::ObjectName ||
+    const bool writable = v.ref.property == P::ObjectIdentifier ||
+                          v.ref.property == P::ObjectName ||
                           (d == 0 && v.ref.property == P::MaxMaster);
     if (!writable) return errors::kWriteAccessDenied;
     if (v.ref.index != kNoIndex) return errors::kNotAnArray;
@@ -216,7 +240,8 @@ WriteOutcome VirtualRouter::device_write(size_t d, const PropertyValue& v) {
         case P::ObjectName: {
             const auto* name = e.as<CharString>();
             if (!name) return errors::kInvalidDataType;
-            if (name->charset != 0) return ErrorPair{ErrorClass::Property, ErrorCode::CharacterSetNotSupported};
+            if (name->charset != 0)
+                return ErrorPair{ErrorClass::Property, ErrorCode::CharacterSetNotSupported};
             if (name->text.empty() || name->text.size() > 64) return errors::kValueOutOfRange;
             dev.name = name->text;
             break;

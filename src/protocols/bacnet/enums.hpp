@@ -236,14 +236,31 @@ enum class AbortReason : uint8_t {
 
 enum class Segmentation : uint8_t { Both = 0, Transmit = 1, Receive = 2, None = 3 };
 
-enum class EventState : uint8_t { Normal = 0, Fault = 1, Offnormal = 2, HighLimit = 3, LowLimit = 4 };
-enum class EventType : uint8_t { ChangeOfBitstring = 0, ChangeOfState = 1, ChangeOfValue = 2, OutOfRange = 5 };
+enum class EventState : uint8_t {
+    Normal = 0,
+    Fault = 1,
+    Offnormal = 2,
+    HighLimit = 3,
+    LowLimit = 4
+};
+enum class EventType : uint8_t {
+    ChangeOfBitstring = 0,
+    ChangeOfState = 1,
+    ChangeOfValue = 2,
+    OutOfRange = 5
+};
 enum class NotifyType : uint8_t { Alarm = 0, Event = 1, AckNotification = 2 };
 // Index of a transition in Acked_Transitions, Event_Enable, Event_Time_Stamps, Priority.
 enum class Transition : uint8_t { ToOffnormal = 0, ToFault = 1, ToNormal = 2 };
 
-enum class DeviceStatus : uint8_t { Operational = 0, OperationalReadOnly = 1, DownloadRequired = 2,
-                                    DownloadInProgress = 3, NonOperational = 4, BackupInProgress = 5 };
+enum class DeviceStatus : uint8_t {
+    Operational = 0,
+    OperationalReadOnly = 1,
+    DownloadRequired = 2,
+    DownloadInProgress = 3,
+    NonOperational = 4,
+    BackupInProgress = 5
+};
 
 enum class EnableDisable : uint8_t { Enable = 0, Disable = 1, DisableInitiation = 2 };
 enum class ReinitializedState : uint8_t { Coldstart = 0, Warmstart = 1 };

@@ -1,7 +1,8 @@
 #include "protocols/bacnet/face.hpp"
 
-#include <boost/asio/ip/address_v4.hpp>
 #include <fmt/format.h>
+
+#include <boost/asio/ip/address_v4.hpp>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -14,7 +15,9 @@ using asio::ip::udp;
 BacnetIpFace::BacnetIpFace(asio::io_context& io, VirtualRouter& router, BacnetIpOptions options)
     : io_(io), router_(router), options_(std::move(options)), socket_(io), timer_(io) {}
 
-BacnetIpFace::~BacnetIpFace() { stop(); }
+BacnetIpFace::~BacnetIpFace() {
+    stop();
+}
 
 void BacnetIpFace::start() {
     if (running_) return;
@@ -22,7 +25,8 @@ void BacnetIpFace::start() {
     const auto ip = asio::ip::make_address_v4(options_.address, ec);
     if (ec) throw std::runtime_error(fmt::format("BACnet/IP: bad address '{}'", options_.address));
     const auto mask = BipAddress::parse(options_.netmask, 0);
-    if (!mask) throw std::runtime_error(fmt::format("BACnet/IP: bad netmask '{}'", options_.netmask));
+    if (!mask)
+        throw std::runtime_error(fmt::format("BACnet/IP: bad netmask '{}'", options_.netmask));
     socket_.open(udp::v4());
     socket_.set_option(asio::socket_base::reuse_address(true));
     socket_.set_option(asio::socket_base::broadcast(true));
@@ -30,16 +34,17 @@ void BacnetIpFace::start() {
     socket_.bind(udp::endpoint(ip, options_.port), ec);
     if (ec) {
         socket_.close();
-        throw std::runtime_error(
-            fmt::format("BACnet/IP: cannot bind {}:{}: {}", options_.address, options_.port, ec.message()));
+        throw std::runtime_error(fmt::format("BACnet/IP: cannot bind {}:{}: {}", options_.address,
+                                             options_.port, ec.message()));
     }
     const auto self = *BipAddress::parse(options_.address, local_port());
-    link_ = std::make_unique<BipLink>(self, mask->ip, [this](const BipAddress& to, std::span<const uint8_t> d) {
-        const udp::endpoint ep(asio::ip::address_v4(to.ip), to.port);
-        boost::system::error_code ignored;
-        // Non-blocking: a full send buffer drops the datagram, as UDP may.
-        socket_.send_to(asio::buffer(d.data(), d.size()), ep, 0, ignored);
-    });
+    link_ = std::make_unique<BipLink>(
+        self, mask->ip, [this](const BipAddress& to, std::span<const uint8_t> d) {
+            const udp::endpoint ep(asio::ip::address_v4(to.ip), to.port);
+            boost::system::error_code ignored;
+            // Non-blocking: a full send buffer drops the datagram, as UDP may.
+            socket_.send_to(asio::buffer(d.data(), d.size()), ep, 0, ignored);
+        });
     if (options_.bbmd) link_->enable_bbmd(options_.bdt);
     router_.attach(*link_);
     running_ = true;
@@ -64,14 +69,15 @@ uint16_t BacnetIpFace::local_port() const {
 }
 
 void BacnetIpFace::receive_next() {
-    socket_.async_receive_from(asio::buffer(buffer_), sender_, [this](boost::system::error_code ec, size_t n) {
-        if (!running_ || ec == asio::error::operation_aborted) return;
-        if (!ec && sender_.address().is_v4()) {
-            const BipAddress from{sender_.address().to_v4().to_bytes(), sender_.port()};
-            link_->receive(from, std::span<const uint8_t>(buffer_.data(), n), Clock::now());
-        }
-        receive_next();
-    });
+    socket_.async_receive_from(
+        asio::buffer(buffer_), sender_, [this](boost::system::error_code ec, size_t n) {
+            if (!running_ || ec == asio::error::operation_aborted) return;
+            if (!ec && sender_.address().is_v4()) {
+                const BipAddress from{sender_.address().to_v4().to_bytes(), sender_.port()};
+                link_->receive(from, std::span<const uint8_t>(buffer_.data(), n), Clock::now());
+            }
+            receive_next();
+        });
 }
 
 void BacnetIpFace::schedule_tick() {
@@ -92,11 +98,13 @@ std::vector<BdtEntry> load_bdt_file(const std::filesystem::path& path) {
     std::stringstream text;
     text << in.rdbuf();
     auto parsed = parse_bdt_ini(text.str());
-    if (!parsed.ok()) throw std::runtime_error(fmt::format("BBMD: {} ({})", parsed.error, path.string()));
+    if (!parsed.ok())
+        throw std::runtime_error(fmt::format("BBMD: {} ({})", parsed.error, path.string()));
     return std::move(parsed.entries);
 }
 
-BacnetIpOptions ip_options_from_settings(const GatewaySettings& g, const std::filesystem::path& state_dir) {
+BacnetIpOptions ip_options_from_settings(const GatewaySettings& g,
+                                         const std::filesystem::path& state_dir) {
     BacnetIpOptions o;
     o.address = g.ip_address;
     o.port = static_cast<uint16_t>(g.bacnet_ip_port);
@@ -106,8 +114,8 @@ BacnetIpOptions ip_options_from_settings(const GatewaySettings& g, const std::fi
     return o;
 }
 
-RouterConfig router_config_from_settings(const Settings& s,
-                                         const std::array<DeviceIdentityOverride, 1 + kMaxPanels>& overrides) {
+RouterConfig router_config_from_settings(
+    const Settings& s, const std::array<DeviceIdentityOverride, 1 + kMaxPanels>& overrides) {
     RouterConfig c;
     const GatewaySettings& g = s.gateway;
     c.virtual_network = static_cast<uint16_t>(effective_router_net(g));
@@ -119,7 +127,8 @@ RouterConfig router_config_from_settings(const Settings& s,
         d.name = overrides[i].name.value_or(std::move(name));
         d.model_name = s.model.model_name();
         d.firmware_revision = firmware;
-        d.application_software_version = fmt::format("openbcpm {}.{}", s.identity.firmware_rs, s.identity.firmware_os);
+        d.application_software_version =
+            fmt::format("openbcpm {}.{}", s.identity.firmware_rs, s.identity.firmware_os);
     };
     const auto offset = static_cast<uint32_t>(g.device_id_offset);
     identity(c.router, 0, offset, series + "_Gateway");

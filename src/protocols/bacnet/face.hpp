@@ -25,8 +25,8 @@ struct BacnetIpOptions {
     std::string address = "127.0.0.1";  // GatewaySettings::ip_address
     uint16_t port = 47808;              // GatewaySettings::bacnet_ip_port
     std::string netmask = "255.255.255.0";
-    bool bbmd = false;                  // GatewaySettings::bbmd_enable
-    std::vector<BdtEntry> bdt;          // from bdt.ini
+    bool bbmd = false;          // GatewaySettings::bbmd_enable
+    std::vector<BdtEntry> bdt;  // from bdt.ini
     std::chrono::milliseconds tick{100};
     // Called on every tick before the router's timers (e.g. to run
     // PointDatabase::evaluate with the meter's clock).
@@ -34,7 +34,7 @@ struct BacnetIpOptions {
 };
 
 class BacnetIpFace : public Face {
-public:
+  public:
     BacnetIpFace(boost::asio::io_context& io, VirtualRouter& router, BacnetIpOptions options);
     ~BacnetIpFace() override;
     std::string name() const override { return "bacnet-ip"; }
@@ -46,7 +46,7 @@ public:
     uint16_t local_port() const;  // the bound port (useful with port 0)
     BipLink* link() { return link_.get(); }
 
-private:
+  private:
     void receive_next();
     void schedule_tick();
 
@@ -67,7 +67,8 @@ std::vector<BdtEntry> load_bdt_file(const std::filesystem::path& path);
 
 // Options from the gateway settings; bdt.ini is read from `state_dir` when
 // BBMD support is on.
-BacnetIpOptions ip_options_from_settings(const GatewaySettings& g, const std::filesystem::path& state_dir);
+BacnetIpOptions ip_options_from_settings(const GatewaySettings& g,
+                                         const std::filesystem::path& state_dir);
 
 // Identities written over BACnet, which no longer follow the offset.
 struct DeviceIdentityOverride {
@@ -79,7 +80,7 @@ struct DeviceIdentityOverride {
 // (+ Modbus address of the panel), name = series + "_" + Modbus address,
 // network = Virt_Router_Net (out of range: 5). Databases are left null: the
 // caller sets config.router.database and config.panels[i].database.
-RouterConfig router_config_from_settings(const Settings& s,
-                                         const std::array<DeviceIdentityOverride, 1 + kMaxPanels>& overrides = {});
+RouterConfig router_config_from_settings(
+    const Settings& s, const std::array<DeviceIdentityOverride, 1 + kMaxPanels>& overrides = {});
 
 }  // namespace openbcpm::bacnet

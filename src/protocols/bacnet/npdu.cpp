@@ -27,7 +27,8 @@ std::optional<Npdu> decode_npdu(std::span<const uint8_t> d) {
         const uint8_t len = d[p + 2];
         p += 3;
         if (!need(len)) return false;
-        a.mac.assign(d.begin() + static_cast<ptrdiff_t>(p), d.begin() + static_cast<ptrdiff_t>(p + len));
+        a.mac.assign(d.begin() + static_cast<ptrdiff_t>(p),
+                     d.begin() + static_cast<ptrdiff_t>(p + len));
         p += len;
         return true;
     };
@@ -96,13 +97,16 @@ std::optional<NetworkMessageBody> decode_network_message(uint8_t type, std::span
     const auto u16 = [&](size_t at) { return static_cast<uint16_t>((d[at] << 8) | d[at + 1]); };
     const auto net_list = [&]() -> bool {
         if (d.size() % 2 != 0) return false;
-        for (size_t i = 0; i < d.size(); i += 2) m.nets.push_back(u16(i));
+        for (size_t i = 0; i < d.size(); i += 2)
+            m.nets.push_back(u16(i));
         return true;
     };
     switch (m.type) {
         case NetworkMessage::WhoIsRouterToNetwork:
-            if (d.size() == 2) m.net = u16(0);
-            else if (!d.empty()) return std::nullopt;
+            if (d.size() == 2)
+                m.net = u16(0);
+            else if (!d.empty())
+                return std::nullopt;
             return m;
         case NetworkMessage::IAmRouterToNetwork:
         case NetworkMessage::RouterBusyToNetwork:
@@ -174,7 +178,8 @@ std::vector<uint8_t> encode_network_message(const NetworkMessageBody& m) {
         case NetworkMessage::IAmRouterToNetwork:
         case NetworkMessage::RouterBusyToNetwork:
         case NetworkMessage::RouterAvailableToNetwork:
-            for (uint16_t n : m.nets) put16(n);
+            for (uint16_t n : m.nets)
+                put16(n);
             break;
         case NetworkMessage::ICouldBeRouterToNetwork:
             put16(m.nets.empty() ? 0 : m.nets.front());

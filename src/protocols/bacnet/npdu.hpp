@@ -22,7 +22,12 @@ struct NetAddress {
     auto operator<=>(const NetAddress&) const = default;
 };
 
-enum class NetworkPriority : uint8_t { Normal = 0, Urgent = 1, CriticalEquipment = 2, LifeSafety = 3 };
+enum class NetworkPriority : uint8_t {
+    Normal = 0,
+    Urgent = 1,
+    CriticalEquipment = 2,
+    LifeSafety = 3
+};
 
 struct NpduHeader {
     bool network_message = false;
@@ -57,8 +62,8 @@ struct RoutingTableEntry {
 // A decoded network layer message payload.
 struct NetworkMessageBody {
     NetworkMessage type = NetworkMessage::WhoIsRouterToNetwork;
-    std::optional<uint16_t> net;           // Who-Is-Router (optional), Reject, Network-Number-Is
-    std::vector<uint16_t> nets;            // I-Am-Router, Router-Busy/Available, I-Could-Be
+    std::optional<uint16_t> net;  // Who-Is-Router (optional), Reject, Network-Number-Is
+    std::vector<uint16_t> nets;   // I-Am-Router, Router-Busy/Available, I-Could-Be
     NetworkRejectReason reason = NetworkRejectReason::Other;
     uint8_t performance_index = 0;         // I-Could-Be-Router
     std::vector<RoutingTableEntry> table;  // Initialize-Routing-Table(-Ack)
@@ -66,7 +71,8 @@ struct NetworkMessageBody {
 };
 
 // Nullopt for a malformed body or a message type this decoder does not know.
-std::optional<NetworkMessageBody> decode_network_message(uint8_t type, std::span<const uint8_t> data);
+std::optional<NetworkMessageBody> decode_network_message(uint8_t type,
+                                                         std::span<const uint8_t> data);
 std::vector<uint8_t> encode_network_message(const NetworkMessageBody& m);
 
 }  // namespace openbcpm::bacnet

@@ -43,7 +43,8 @@ struct PropertyData {
     static PropertyData array_of(const std::vector<Primitive>& values) {
         PropertyData d;
         d.shape = Shape::Array;
-        for (const auto& v : values) d.items.push_back({Element::app(v)});
+        for (const auto& v : values)
+            d.items.push_back({Element::app(v)});
         return d;
     }
     static PropertyData list(std::vector<std::vector<Element>> items) {
@@ -96,7 +97,7 @@ struct EventReport {
 using AcknowledgeOutcome = std::variant<EventReport, ErrorPair>;
 
 class ObjectDatabase {
-public:
+  public:
     virtual ~ObjectDatabase() = default;
 
     // Objects of the device, in Object_List order (the Device object excluded).
@@ -121,20 +122,20 @@ public:
 
     // Event reporting.
     virtual std::vector<EventSummary> event_summaries() const { return {}; }
-    virtual AcknowledgeOutcome acknowledge(ObjectId id, EventState state, const TimeStamp& event_time,
-                                           const TimeStamp& ack_time);
+    virtual AcknowledgeOutcome acknowledge(ObjectId id, EventState state,
+                                           const TimeStamp& event_time, const TimeStamp& ack_time);
     virtual std::optional<NotificationClassInfo> notification_class(uint32_t instance) const;
 
     // Called by the engine; the database calls report() for each change.
     using EventSink = std::function<void(const EventReport&)>;
     void set_event_sink(EventSink sink) { sink_ = std::move(sink); }
 
-protected:
+  protected:
     void report(const EventReport& r) const {
         if (sink_) sink_(r);
     }
 
-private:
+  private:
     EventSink sink_;
 };
 

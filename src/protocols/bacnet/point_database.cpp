@@ -32,7 +32,8 @@ std::optional<BitString> bits_of(const PropertyValue& v) {
 }
 
 // Parses a sequence of BACnetDestination from raw elements.
-std::optional<std::vector<Destination>> destinations_of(std::span<const Element> elements, uint32_t& failed) {
+std::optional<std::vector<Destination>> destinations_of(std::span<const Element> elements,
+                                                        uint32_t& failed) {
     const auto bytes = encode_elements(elements);
     Reader r(bytes);
     std::vector<Destination> out;
@@ -50,7 +51,8 @@ std::optional<std::vector<Destination>> destinations_of(std::span<const Element>
 
 }  // namespace
 
-PointDatabase::PointDatabase(std::vector<AnalogPoint> points, std::vector<NotificationClassDef> classes) {
+PointDatabase::PointDatabase(std::vector<AnalogPoint> points,
+                             std::vector<NotificationClassDef> classes) {
     for (auto& p : points) {
         const ObjectId id(p.type, p.instance);
         Analog a;
@@ -81,15 +83,19 @@ const NotificationClassDef* PointDatabase::nc(ObjectId id) const {
     return it == classes_.end() ? nullptr : &it->second;
 }
 
-std::vector<ObjectId> PointDatabase::object_list() const { return order_; }
+std::vector<ObjectId> PointDatabase::object_list() const {
+    return order_;
+}
 
-bool PointDatabase::has_object(ObjectId id) const { return analogs_.contains(id) || classes_.contains(id); }
+bool PointDatabase::has_object(ObjectId id) const {
+    return analogs_.contains(id) || classes_.contains(id);
+}
 
 std::vector<PropertyInfo> PointDatabase::property_list(ObjectId id) const {
     std::vector<PropertyInfo> out;
     if (const Analog* a = analog(id)) {
-        for (P p : {P::ObjectIdentifier, P::ObjectName, P::ObjectType, P::PresentValue, P::StatusFlags, P::EventState,
-                    P::OutOfService, P::Units}) {
+        for (P p : {P::ObjectIdentifier, P::ObjectName, P::ObjectType, P::PresentValue,
+                    P::StatusFlags, P::EventState, P::OutOfService, P::Units}) {
             out.push_back({p, true});
         }
         if (a->point.type == ObjectType::AnalogOutput) {
@@ -101,14 +107,15 @@ std::vector<PropertyInfo> PointDatabase::property_list(ObjectId id) const {
         if (a->point.min_value) out.push_back({P::MinPresValue, false});
         if (a->point.max_value) out.push_back({P::MaxPresValue, false});
         if (a->point.reporting) {
-            for (P p : {P::TimeDelay, P::NotificationClass, P::HighLimit, P::LowLimit, P::Deadband, P::LimitEnable,
-                        P::EventEnable, P::AckedTransitions, P::NotifyType, P::EventTimeStamps}) {
+            for (P p : {P::TimeDelay, P::NotificationClass, P::HighLimit, P::LowLimit, P::Deadband,
+                        P::LimitEnable, P::EventEnable, P::AckedTransitions, P::NotifyType,
+                        P::EventTimeStamps}) {
                 out.push_back({p, false});
             }
         }
     } else if (nc(id)) {
-        for (P p : {P::ObjectIdentifier, P::ObjectName, P::ObjectType, P::NotificationClass, P::Priority,
-                    P::AckRequired, P::RecipientList}) {
+        for (P p : {P::ObjectIdentifier, P::ObjectName, P::ObjectType, P::NotificationClass,
+                    P::Priority, P::AckRequired, P::RecipientList}) {
             out.push_back({p, true});
         }
         out.push_back({P::Description, false});
@@ -124,7 +131,8 @@ BitString PointDatabase::status_flags(const Analog& a) const {
 ReadOutcome PointDatabase::read(ObjectId id, PropertyId p) const {
     const auto props = property_list(id);
     if (props.empty()) return errors::kUnknownObject;
-    if (std::none_of(props.begin(), props.end(), [&](const PropertyInfo& i) { return i.id == p; })) {
+    if (std::none_of(props.begin(), props.end(),
+                     [&](const PropertyInfo& i) { return i.id == p; })) {
         return errors::kUnknownProperty;
     }
     switch (p) {
@@ -164,8 +172,10 @@ ReadOutcome PointDatabase::read(ObjectId id, PropertyId p) const {
             case P::PriorityArray: {
                 std::vector<Primitive> slots;
                 for (const auto& s : a->priority_array) {
-                    if (s) slots.emplace_back(*s);
-                    else slots.emplace_back(Null{});
+                    if (s)
+                        slots.emplace_back(*s);
+                    else
+                        slots.emplace_back(Null{});
                 }
                 return PropertyData::array_of(slots);
             }
@@ -220,12 +230,14 @@ ReadOutcome PointDatabase::read(ObjectId id, PropertyId p) const {
         case P::NotificationClass:
             return PropertyData::scalar(uint64_t{n.instance});
         case P::Priority:
-            return PropertyData::array_of({uint64_t{n.priority[0]}, uint64_t{n.priority[1]}, uint64_t{n.priority[2]}});
+            return PropertyData::array_of(
+                {uint64_t{n.priority[0]}, uint64_t{n.priority[1]}, uint64_t{n.priority[2]}});
         case P::AckRequired:
             return PropertyData::scalar(n.ack_required);
         case P::RecipientList: {
             std::vector<std::vector<Element>> items;
-            for (const auto& d : n.recipients) items.push_back(destination_elements(d));
+            for (const auto& d : n.recipients)
+                items.push_back(destination_elements(d));
             return PropertyData::list(std::move(items));
         }
         default:
@@ -236,7 +248,8 @@ ReadOutcome PointDatabase::read(ObjectId id, PropertyId p) const {
 WriteOutcome PointDatabase::write(ObjectId id, const PropertyValue& v) {
     const auto props = property_list(id);
     if (props.empty()) return errors::kUnknownObject;
-    if (std::none_of(props.begin(), props.end(), [&](const PropertyInfo& i) { return i.id == v.ref.property; })) {
+    if (std::none_of(props.begin(), props.end(),
+                     [&](const PropertyInfo& i) { return i.id == v.ref.property; })) {
         return errors::kUnknownProperty;
     }
     if (Analog* a = analog(id)) return write_analog(*a, v);
@@ -246,11 +259,13 @@ WriteOutcome PointDatabase::write(ObjectId id, const PropertyValue& v) {
 WriteOutcome PointDatabase::write_analog(Analog& a, const PropertyValue& v) {
     const auto& pt = a.point;
     if (v.ref.index != kNoIndex) {
-        return v.ref.property == P::PriorityArray || v.ref.property == P::EventTimeStamps ? errors::kWriteAccessDenied
-                                                                                           : errors::kNotAnArray;
+        return v.ref.property == P::PriorityArray || v.ref.property == P::EventTimeStamps
+                   ? errors::kWriteAccessDenied
+                   : errors::kNotAnArray;
     }
     const auto in_range = [&](float x) {
-        return std::isfinite(x) && (!pt.min_value || x >= *pt.min_value) && (!pt.max_value || x <= *pt.max_value);
+        return std::isfinite(x) && (!pt.min_value || x >= *pt.min_value) &&
+               (!pt.max_value || x <= *pt.max_value);
     };
     switch (v.ref.property) {
         case P::PresentValue: {
@@ -304,9 +319,11 @@ WriteOutcome PointDatabase::write_analog(Analog& a, const PropertyValue& v) {
         case P::Deadband: {
             const auto x = real_of(v);
             if (!x) return errors::kInvalidDataType;
-            if (!std::isfinite(*x) || (v.ref.property == P::Deadband && *x < 0.0F)) return errors::kValueOutOfRange;
-            (v.ref.property == P::HighLimit ? rep.high_limit : v.ref.property == P::LowLimit ? rep.low_limit
-                                                                                             : rep.deadband) = *x;
+            if (!std::isfinite(*x) || (v.ref.property == P::Deadband && *x < 0.0F))
+                return errors::kValueOutOfRange;
+            (v.ref.property == P::HighLimit  ? rep.high_limit
+             : v.ref.property == P::LowLimit ? rep.low_limit
+                                             : rep.deadband) = *x;
             return std::nullopt;
         }
         case P::TimeDelay: {
@@ -319,7 +336,8 @@ WriteOutcome PointDatabase::write_analog(Analog& a, const PropertyValue& v) {
         case P::NotificationClass: {
             const auto x = unsigned_of(v);
             if (!x) return errors::kInvalidDataType;
-            if (!classes_.contains(ObjectId(ObjectType::NotificationClass, static_cast<uint32_t>(*x)))) {
+            if (!classes_.contains(
+                    ObjectId(ObjectType::NotificationClass, static_cast<uint32_t>(*x)))) {
                 return errors::kValueOutOfRange;
             }
             rep.notification_class = static_cast<uint32_t>(*x);
@@ -335,7 +353,8 @@ WriteOutcome PointDatabase::write_analog(Analog& a, const PropertyValue& v) {
             return std::nullopt;
         }
         case P::NotifyType: {
-            if (v.value.size() != 1 || !v.value[0].as<Enumerated>()) return errors::kInvalidDataType;
+            if (v.value.size() != 1 || !v.value[0].as<Enumerated>())
+                return errors::kInvalidDataType;
             const uint32_t x = v.value[0].as<Enumerated>()->value;
             if (x > 1) return errors::kValueOutOfRange;
             rep.notify_type = static_cast<NotifyType>(x);
@@ -394,7 +413,8 @@ WriteOutcome PointDatabase::add_list_element(ObjectId id, const PropertyReferenc
                                              std::span<const Element> elements, uint32_t& failed) {
     failed = 0;
     NotificationClassDef* n = nc(id);
-    if (!n || ref.property != P::RecipientList) return ObjectDatabase::add_list_element(id, ref, elements, failed);
+    if (!n || ref.property != P::RecipientList)
+        return ObjectDatabase::add_list_element(id, ref, elements, failed);
     if (ref.index != kNoIndex) return errors::kNotAnArray;
     auto list = destinations_of(elements, failed);
     if (!list) return errors::kInvalidDataType;
@@ -408,20 +428,24 @@ WriteOutcome PointDatabase::add_list_element(ObjectId id, const PropertyReferenc
 }
 
 WriteOutcome PointDatabase::remove_list_element(ObjectId id, const PropertyReference& ref,
-                                                std::span<const Element> elements, uint32_t& failed) {
+                                                std::span<const Element> elements,
+                                                uint32_t& failed) {
     failed = 0;
     NotificationClassDef* n = nc(id);
-    if (!n || ref.property != P::RecipientList) return ObjectDatabase::remove_list_element(id, ref, elements, failed);
+    if (!n || ref.property != P::RecipientList)
+        return ObjectDatabase::remove_list_element(id, ref, elements, failed);
     if (ref.index != kNoIndex) return errors::kNotAnArray;
     auto list = destinations_of(elements, failed);
     if (!list) return errors::kInvalidDataType;
     for (size_t i = 0; i < list->size(); ++i) {
-        if (std::find(n->recipients.begin(), n->recipients.end(), (*list)[i]) == n->recipients.end()) {
+        if (std::find(n->recipients.begin(), n->recipients.end(), (*list)[i]) ==
+            n->recipients.end()) {
             failed = static_cast<uint32_t>(i + 1);
             return ErrorPair{ErrorClass::Services, ErrorCode::ListElementNotFound};
         }
     }
-    for (const auto& d : *list) std::erase(n->recipients, d);
+    for (const auto& d : *list)
+        std::erase(n->recipients, d);
     return std::nullopt;
 }
 
@@ -449,21 +473,27 @@ std::vector<EventSummary> PointDatabase::event_summaries() const {
         s.timestamps = a->stamps;
         s.notify_type = a->point.reporting->notify_type;
         s.event_enable = a->point.reporting->event_enable;
-        if (const auto info = notification_class(a->point.reporting->notification_class)) s.priorities = info->priority;
+        if (const auto info = notification_class(a->point.reporting->notification_class))
+            s.priorities = info->priority;
         out.push_back(std::move(s));
     }
     return out;
 }
 
-AcknowledgeOutcome PointDatabase::acknowledge(ObjectId id, EventState state, const TimeStamp& event_time,
+AcknowledgeOutcome PointDatabase::acknowledge(ObjectId id, EventState state,
+                                              const TimeStamp& event_time,
                                               const TimeStamp& ack_time) {
     Analog* a = analog(id);
-    if (!a) return nc(id) ? AcknowledgeOutcome{ErrorPair{ErrorClass::Services, ErrorCode::NoAlarmConfigured}}
-                          : AcknowledgeOutcome{errors::kUnknownObject};
+    if (!a)
+        return nc(id) ? AcknowledgeOutcome{ErrorPair{ErrorClass::Services,
+                                                     ErrorCode::NoAlarmConfigured}}
+                      : AcknowledgeOutcome{errors::kUnknownObject};
     if (!a->point.reporting) return ErrorPair{ErrorClass::Services, ErrorCode::NoAlarmConfigured};
     const size_t t = transition_index(state);
-    if (a->stamps[t] == TimeStamp::unspecified()) return ErrorPair{ErrorClass::Services, ErrorCode::InvalidEventState};
-    if (!(a->stamps[t] == event_time)) return ErrorPair{ErrorClass::Services, ErrorCode::InvalidTimeStamp};
+    if (a->stamps[t] == TimeStamp::unspecified())
+        return ErrorPair{ErrorClass::Services, ErrorCode::InvalidEventState};
+    if (!(a->stamps[t] == event_time))
+        return ErrorPair{ErrorClass::Services, ErrorCode::InvalidTimeStamp};
     a->acked.set(t, true);
     EventReport r;
     r.object = id;
@@ -481,7 +511,8 @@ std::optional<NotificationClassInfo> PointDatabase::notification_class(uint32_t 
     return NotificationClassInfo{n->priority, n->ack_required, n->recipients};
 }
 
-void PointDatabase::transition(Analog& a, EventState to, const TimeStamp& stamp, std::optional<std::string> message) {
+void PointDatabase::transition(Analog& a, EventState to, const TimeStamp& stamp,
+                               std::optional<std::string> message) {
     const EventReporting& rep = *a.point.reporting;
     const EventState from = a.state;
     a.state = to;
@@ -513,24 +544,32 @@ void PointDatabase::transition(Analog& a, EventState to, const TimeStamp& stamp,
 void PointDatabase::evaluate(std::chrono::steady_clock::time_point now, const TimeStamp& stamp) {
     for (const ObjectId& id : order_) {
         Analog* a = analog(id);
-        if (!a || !a->point.reporting || !a->point.reporting->intrinsic || !a->point.value) continue;
+        if (!a || !a->point.reporting || !a->point.reporting->intrinsic || !a->point.value)
+            continue;
         const EventReporting& rep = *a->point.reporting;
         const float pv = a->point.value();
         const bool low_on = rep.limit_enable.get(0), high_on = rep.limit_enable.get(1);
         EventState target = a->state;
         switch (a->state) {
             case EventState::HighLimit:
-                if (low_on && pv < rep.low_limit) target = EventState::LowLimit;
-                else if (!high_on || pv < rep.high_limit - rep.deadband) target = EventState::Normal;
+                if (low_on && pv < rep.low_limit)
+                    target = EventState::LowLimit;
+                else if (!high_on || pv < rep.high_limit - rep.deadband)
+                    target = EventState::Normal;
                 break;
             case EventState::LowLimit:
-                if (high_on && pv > rep.high_limit) target = EventState::HighLimit;
-                else if (!low_on || pv > rep.low_limit + rep.deadband) target = EventState::Normal;
+                if (high_on && pv > rep.high_limit)
+                    target = EventState::HighLimit;
+                else if (!low_on || pv > rep.low_limit + rep.deadband)
+                    target = EventState::Normal;
                 break;
             default:
-                if (high_on && pv > rep.high_limit) target = EventState::HighLimit;
-                else if (low_on && pv < rep.low_limit) target = EventState::LowLimit;
-                else target = EventState::Normal;
+                if (high_on && pv > rep.high_limit)
+                    target = EventState::HighLimit;
+                else if (low_on && pv < rep.low_limit)
+                    target = EventState::LowLimit;
+                else
+                    target = EventState::Normal;
                 break;
         }
         if (target == a->state) {
@@ -541,7 +580,8 @@ void PointDatabase::evaluate(std::chrono::steady_clock::time_point now, const Ti
             a->pending = target;
             a->pending_since = now;
         }
-        if (now - a->pending_since >= std::chrono::seconds(rep.time_delay)) transition(*a, target, stamp, {});
+        if (now - a->pending_since >= std::chrono::seconds(rep.time_delay))
+            transition(*a, target, stamp, {});
     }
 }
 

@@ -26,8 +26,8 @@ struct EventReporting {
     BitString limit_enable{true, true};        // low-limit, high-limit
     BitString event_enable{true, true, true};  // to-offnormal, to-fault, to-normal
     NotifyType notify_type = NotifyType::Alarm;
-    uint32_t time_delay = 0;                   // seconds
-    bool intrinsic = true;  // false: the meter drives Event_State via set_event_state()
+    uint32_t time_delay = 0;  // seconds
+    bool intrinsic = true;    // false: the meter drives Event_State via set_event_state()
 };
 
 struct AnalogPoint {
@@ -40,9 +40,9 @@ struct AnalogPoint {
     // Applies a Present_Value write; false refuses it (value-out-of-range,
     // nothing changed). Null: Present_Value is read-only.
     std::function<bool(float)> write;
-    float cov_increment = 1.0F;           // default; writable, volatile
+    float cov_increment = 1.0F;                 // default; writable, volatile
     std::optional<float> min_value, max_value;  // Min/Max_Pres_Value, checked before write()
-    float relinquish_default = 0.0F;      // Analog Output
+    float relinquish_default = 0.0F;            // Analog Output
     std::optional<EventReporting> reporting;
 };
 
@@ -56,7 +56,7 @@ struct NotificationClassDef {
 };
 
 class PointDatabase : public ObjectDatabase {
-public:
+  public:
     PointDatabase(std::vector<AnalogPoint> points, std::vector<NotificationClassDef> classes);
 
     std::vector<ObjectId> object_list() const override;
@@ -64,10 +64,10 @@ public:
     std::vector<PropertyInfo> property_list(ObjectId id) const override;
     ReadOutcome read(ObjectId id, PropertyId property) const override;
     WriteOutcome write(ObjectId id, const PropertyValue& value) override;
-    WriteOutcome add_list_element(ObjectId id, const PropertyReference& ref, std::span<const Element> elements,
-                                  uint32_t& failed) override;
-    WriteOutcome remove_list_element(ObjectId id, const PropertyReference& ref, std::span<const Element> elements,
-                                     uint32_t& failed) override;
+    WriteOutcome add_list_element(ObjectId id, const PropertyReference& ref,
+                                  std::span<const Element> elements, uint32_t& failed) override;
+    WriteOutcome remove_list_element(ObjectId id, const PropertyReference& ref,
+                                     std::span<const Element> elements, uint32_t& failed) override;
     std::optional<CovValue> cov_value(ObjectId id) const override;
     std::vector<EventSummary> event_summaries() const override;
     AcknowledgeOutcome acknowledge(ObjectId id, EventState state, const TimeStamp& event_time,
@@ -81,7 +81,7 @@ public:
                          std::optional<std::string> message = {});
     EventState event_state(ObjectId id) const;
 
-private:
+  private:
     struct Analog {
         AnalogPoint point;
         float cov_increment = 1.0F;
@@ -97,7 +97,8 @@ private:
     NotificationClassDef* nc(ObjectId id);
     const NotificationClassDef* nc(ObjectId id) const;
     BitString status_flags(const Analog& a) const;
-    void transition(Analog& a, EventState to, const TimeStamp& stamp, std::optional<std::string> message);
+    void transition(Analog& a, EventState to, const TimeStamp& stamp,
+                    std::optional<std::string> message);
     WriteOutcome write_analog(Analog& a, const PropertyValue& v);
     WriteOutcome write_nc(NotificationClassDef& n, const PropertyValue& v);
 

@@ -14,9 +14,13 @@ struct VirtualRouter::Response {
     AbortReason abort = AbortReason::Other;
 
     static Response simple() { return {Kind::Simple, {}, {}, {}, {}}; }
-    static Response complex(std::vector<uint8_t> d) { return {Kind::Complex, std::move(d), {}, {}, {}}; }
+    static Response complex(std::vector<uint8_t> d) {
+        return {Kind::Complex, std::move(d), {}, {}, {}};
+    }
     static Response error_of(ErrorPair e) { return {Kind::Error, {}, e, {}, {}}; }
-    static Response error_raw(std::vector<uint8_t> d) { return {Kind::ErrorRaw, std::move(d), {}, {}, {}}; }
+    static Response error_raw(std::vector<uint8_t> d) {
+        return {Kind::ErrorRaw, std::move(d), {}, {}, {}};
+    }
     static Response reject_of(RejectReason r) { return {Kind::Reject, {}, {}, r, {}}; }
     static Response abort_of(AbortReason r) { return {Kind::Abort, {}, {}, {}, r}; }
 };
@@ -55,7 +59,8 @@ VirtualRouter::VirtualRouter(RouterConfig config, RouterHooks hooks)
         devices_.push_back(std::move(s));
     };
     add(config_.router);
-    for (const auto& p : config_.panels) add(p);
+    for (const auto& p : config_.panels)
+        add(p);
     for (size_t d = 0; d < devices_.size(); ++d) {
         if (auto* db = devices_[d].config.database) {
             db->set_event_sink([this, d](const EventReport& r) { on_event_report(d, r); });
@@ -72,9 +77,10 @@ VirtualRouter::~VirtualRouter() {
 
 void VirtualRouter::attach(Datalink& link) {
     link_ = &link;
-    link.set_receiver([this](std::span<const uint8_t> npdu, const LinkAddress& from, bool broadcast) {
-        receive(npdu, from, broadcast, Clock::now());
-    });
+    link.set_receiver(
+        [this](std::span<const uint8_t> npdu, const LinkAddress& from, bool broadcast) {
+            receive(npdu, from, broadcast, hooks_.clock ? hooks_.clock() : Clock::now());
+        });
 }
 
 void VirtualRouter::detach() {
@@ -90,7 +96,8 @@ void VirtualRouter::start(Clock::time_point now) {
     m.nets = {config_.virtual_network};
     send_network_message(Peer{}, m);
     const Peer global{{}, NetAddress{kGlobalNetwork, {}}};
-    for (size_t d = 0; d < devices_.size(); ++d) send_i_am(d, global);
+    for (size_t d = 0; d < devices_.size(); ++d)
+        send_i_am(d, global);
 }
 
 TimeStamp VirtualRouter::now_stamp() const {
@@ -123,15 +130,17 @@ void VirtualRouter::receive(std::span<const uint8_t> bytes, const LinkAddress& f
         return;
     }
     std::vector<size_t> targets;
-    bool is_broadcast = broadcast;
+    bool is_broadcast = false;  // addressed to more than one device
     if (!h.destination) {
         targets.push_back(0);  // the router's own device is on this network
     } else if (h.destination->net == kGlobalNetwork) {
-        for (size_t d = 0; d < devices_.size(); ++d) targets.push_back(d);
+        for (size_t d = 0; d < devices_.size(); ++d)
+            targets.push_back(d);
         is_broadcast = true;
     } else if (h.destination->net == config_.virtual_network) {
         if (h.destination->mac.empty()) {
-            for (size_t d = 1; d < devices_.size(); ++d) targets.push_back(d);
+            for (size_t d = 1; d < devices_.size(); ++d)
+                targets.push_back(d);
             is_broadcast = true;
         } else if (h.destination->mac.size() == 1) {
             for (size_t d = 1; d < devices_.size(); ++d) {
@@ -155,18 +164,20 @@ void VirtualRouter::receive(std::span<const uint8_t> bytes, const LinkAddress& f
         ++stats_.dropped;
         return;
     }
-    deliver_apdu(targets, npdu->payload, peer, is_broadcast);
+    deliver_apdu(targets, npdu->payload, peer, broadcast, is_broadcast);
 }
 
 void VirtualRouter::handle_network_message(const Npdu& n, const Peer& from) {
     const NpduHeader& h = n.header;
     if (h.message_type >= 0x80) return;  // proprietary: not ours
-    if (h.destination && h.destination->net != kGlobalNetwork && h.destination->net != config_.virtual_network) {
+    if (h.destination && h.destination->net != kGlobalNetwork &&
+        h.destination->net != config_.virtual_network) {
         return;  // a network message for a network we do not reach
     }
     const auto body = decode_network_message(h.message_type, n.payload);
     if (!body) {
-        const auto known = h.message_type <= 0x09 || h.message_type == 0x12 || h.message_type == 0x13;
+        const auto known =
+            h.message_type <= 0x09 || h.message_type == 0x12 || h.message_type == 0x13;
         if (!known) {
             NetworkMessageBody m;
             m.type = NetworkMessage::RejectMessageToNetwork;
@@ -191,7 +202,8 @@ void VirtualRouter::handle_network_message(const Npdu& n, const Peer& from) {
             // (the virtual network is fixed) and are acknowledged empty.
             NetworkMessageBody m;
             m.type = NetworkMessage::InitializeRoutingTableAck;
-            if (body->table.empty()) m.table.push_back(RoutingTableEntry{config_.virtual_network, 1, {}});
+            if (body->table.empty())
+                m.table.push_back(RoutingTableEntry{config_.virtual_network, 1, {}});
             send_network_message(Peer{from.link, {}}, m, from.remote);
             break;
         }
@@ -202,7 +214,8 @@ void VirtualRouter::handle_network_message(const Npdu& n, const Peer& from) {
     }
 }
 
-void VirtualRouter::send_network_message(const Peer& to, const NetworkMessageBody& m, std::optional<NetAddress> dnet) {
+void VirtualRouter::send_network_message(const Peer& to, const NetworkMessageBody& m,
+                                         std::optional<NetAddress> dnet) {
     if (!link_) return;
     NpduHeader h;
     h.network_message = true;
@@ -214,7 +227,8 @@ void VirtualRouter::send_network_message(const Peer& to, const NetworkMessageBod
     link_->send_npdu(npdu, to.link);
 }
 
-void VirtualRouter::send_apdu(size_t d, const Peer& to, std::span<const uint8_t> apdu, bool expecting_reply) {
+void VirtualRouter::send_apdu(size_t d, const Peer& to, std::span<const uint8_t> apdu,
+                              bool expecting_reply) {
     if (!link_) return;
     NpduHeader h;
     h.expecting_reply = expecting_reply;
@@ -228,8 +242,8 @@ void VirtualRouter::send_apdu(size_t d, const Peer& to, std::span<const uint8_t>
 // ---------------------------------------------------------------------------
 // Application layer dispatch
 
-void VirtualRouter::deliver_apdu(std::span<const size_t> targets, std::span<const uint8_t> bytes, const Peer& from,
-                                 bool broadcast) {
+void VirtualRouter::deliver_apdu(std::span<const size_t> targets, std::span<const uint8_t> bytes,
+                                 const Peer& from, bool link_broadcast, bool network_broadcast) {
     const auto apdu = decode_apdu(bytes);
     if (!apdu) {
         ++stats_.dropped;
@@ -238,7 +252,7 @@ void VirtualRouter::deliver_apdu(std::span<const size_t> targets, std::span<cons
     switch (apdu->type) {
         case PduType::ConfirmedRequest:
             // Confirmed services are addressed to one device; broadcast ones are dropped.
-            if (targets.size() != 1 || broadcast) {
+            if (targets.size() != 1 || link_broadcast || network_broadcast) {
                 ++stats_.dropped;
                 return;
             }
@@ -267,14 +281,18 @@ void VirtualRouter::deliver_apdu(std::span<const size_t> targets, std::span<cons
                 try {
                     const DateTime dt = decode_time_sync(apdu->data);
                     if (hooks_.time_synchronized) {
-                        hooks_.time_synchronized(dt, service == UnconfirmedService::UtcTimeSynchronization);
+                        hooks_.time_synchronized(
+                            dt, service == UnconfirmedService::UtcTimeSynchronization);
                     }
                 } catch (const DecodeError&) {
                     ++stats_.dropped;
                 }
                 return;
             }
-            for (size_t d : targets) handle_unconfirmed(d, *apdu, from, broadcast);
+            // Answers go back the way the request came: a datagram sent to us
+            // alone is answered directly, a broadcast one by broadcast.
+            for (size_t d : targets)
+                handle_unconfirmed(d, *apdu, from, link_broadcast);
             break;
         }
         case PduType::SegmentAck:
@@ -332,7 +350,8 @@ void VirtualRouter::send_i_am(size_t d, const Peer& to) {
     send_apdu(d, to, apdu, false);
 }
 
-void VirtualRouter::who_has(size_t d, std::span<const uint8_t> data, const Peer& from, bool broadcast) {
+void VirtualRouter::who_has(size_t d, std::span<const uint8_t> data, const Peer& from,
+                            bool broadcast) {
     DeviceState& dev = devices_[d];
     const WhoHas w = decode_who_has(data);
     if (w.low && (dev.instance < *w.low || dev.instance > *w.high)) return;
@@ -340,17 +359,20 @@ void VirtualRouter::who_has(size_t d, std::span<const uint8_t> data, const Peer&
     std::optional<IHave> found;
     const ObjectId self(ObjectType::Device, dev.instance);
     if (w.object) {
-        if (*w.object == self) found = IHave{self, self, dev.name};
+        if (*w.object == self)
+            found = IHave{self, self, dev.name};
         else if (dev.config.database && dev.config.database->has_object(*w.object)) {
             const auto name = dev.config.database->read(*w.object, PropertyId::ObjectName);
             std::string text;
-            if (const auto* pd = std::get_if<PropertyData>(&name); pd && !pd->items.empty() && !pd->items[0].empty()) {
+            if (const auto* pd = std::get_if<PropertyData>(&name);
+                pd && !pd->items.empty() && !pd->items[0].empty()) {
                 if (const auto* cs = pd->items[0][0].as<CharString>()) text = cs->text;
             }
             found = IHave{self, *w.object, text};
         }
     } else if (w.name) {
-        if (*w.name == dev.name) found = IHave{self, self, dev.name};
+        if (*w.name == dev.name)
+            found = IHave{self, self, dev.name};
         else if (dev.config.database) {
             for (const ObjectId& o : dev.config.database->object_list()) {
                 const auto name = dev.config.database->read(o, PropertyId::ObjectName);
@@ -372,7 +394,8 @@ void VirtualRouter::who_has(size_t d, std::span<const uint8_t> data, const Peer&
 void VirtualRouter::handle_confirmed(size_t d, const Apdu& a, const Peer& from) {
     DeviceState& dev = devices_[d];
     const auto service = static_cast<ConfirmedService>(a.service);
-    if (dev.dcc == EnableDisable::Disable && service != ConfirmedService::DeviceCommunicationControl &&
+    if (dev.dcc == EnableDisable::Disable &&
+        service != ConfirmedService::DeviceCommunicationControl &&
         service != ConfirmedService::ReinitializeDevice) {
         ++stats_.dropped;
         return;
@@ -397,10 +420,12 @@ void VirtualRouter::handle_confirmed(size_t d, const Apdu& a, const Peer& from) 
     send_response(d, a, from, r);
     auto work = std::move(after_response_);
     after_response_.clear();
-    for (auto& w : work) w();
+    for (auto& w : work)
+        w();
 }
 
-VirtualRouter::Response VirtualRouter::dispatch_confirmed(size_t d, const Apdu& a, const Peer& from) {
+VirtualRouter::Response VirtualRouter::dispatch_confirmed(size_t d, const Apdu& a,
+                                                          const Peer& from) {
     switch (static_cast<ConfirmedService>(a.service)) {
         case ConfirmedService::ReadProperty:
             return read_property(d, a.data);
@@ -437,7 +462,9 @@ void VirtualRouter::send_response(size_t d, const Apdu& req, const Peer& to, con
             send_apdu(d, to, encode_simple_ack(req.invoke_id, req.service), false);
             return;
         case Response::Kind::Error:
-            send_apdu(d, to, encode_error(req.invoke_id, req.service, r.error.error_class, r.error.code), false);
+            send_apdu(d, to,
+                      encode_error(req.invoke_id, req.service, r.error.error_class, r.error.code),
+                      false);
             return;
         case Response::Kind::ErrorRaw:
             send_apdu(d, to, encode_error_raw(req.invoke_id, req.service, r.data), false);
@@ -463,7 +490,8 @@ void VirtualRouter::send_response(size_t d, const Apdu& req, const Peer& to, con
     // Too long for one APDU: segment it if the client takes segments.
     if (!req.segmented_response_accepted) {
         ++stats_.aborts;
-        send_apdu(d, to, encode_abort(true, req.invoke_id, AbortReason::SegmentationNotSupported), false);
+        send_apdu(d, to, encode_abort(true, req.invoke_id, AbortReason::SegmentationNotSupported),
+                  false);
         return;
     }
     SegmentedResponse s;
@@ -494,8 +522,9 @@ void VirtualRouter::send_segments(SegmentedResponse& s, size_t first, size_t cou
         const size_t begin = i * s.segment_size;
         const size_t len = std::min(s.segment_size, s.data.size() - begin);
         const auto seg = std::span<const uint8_t>(s.data).subspan(begin, len);
-        const auto apdu = encode_complex_ack_segment(s.invoke_id, s.service, static_cast<uint8_t>(i & 0xFF),
-                                                     config_.proposed_window, i + 1 < s.count, seg);
+        const auto apdu =
+            encode_complex_ack_segment(s.invoke_id, s.service, static_cast<uint8_t>(i & 0xFF),
+                                       config_.proposed_window, i + 1 < s.count, seg);
         send_apdu(s.device, s.peer, apdu, false);
     }
     s.deadline = now_ + std::chrono::milliseconds(config_.segment_timeout_ms);
@@ -536,7 +565,8 @@ void VirtualRouter::handle_reply(const Apdu& a, const Peer& from) {
     });
 }
 
-void VirtualRouter::send_confirmed(size_t d, const Peer& to, uint8_t service, std::span<const uint8_t> data) {
+void VirtualRouter::send_confirmed(size_t d, const Peer& to, uint8_t service,
+                                   std::span<const uint8_t> data) {
     if (!link_) return;
     uint8_t id = next_invoke_id_;
     for (int guard = 0; guard < 256; ++guard) {
@@ -576,12 +606,14 @@ void VirtualRouter::tick(Clock::time_point now) {
             dev.dcc = EnableDisable::Enable;
             dev.dcc_until.reset();
         }
-        std::erase_if(dev.subscriptions,
-                      [&](const CovSubscription& s) { return s.lifetime != 0 && now >= s.expires; });
+        std::erase_if(dev.subscriptions, [&](const CovSubscription& s) {
+            return s.lifetime != 0 && now >= s.expires;
+        });
     }
     if (now >= next_cov_scan_) {
         next_cov_scan_ = now + config_.cov_scan;
-        for (size_t d = 0; d < devices_.size(); ++d) scan_cov(d);
+        for (size_t d = 0; d < devices_.size(); ++d)
+            scan_cov(d);
     }
     // Segmented responses: resend the window, give up after the retries.
     for (auto it = segmented_.begin(); it != segmented_.end();) {
@@ -620,7 +652,8 @@ void VirtualRouter::tick(Clock::time_point now) {
 
 bool VirtualRouter::object_exists(size_t d, ObjectId o) const {
     const DeviceState& dev = devices_[d];
-    if (o.object_type() == ObjectType::Device) return o.instance == dev.instance || o.instance == kMaxInstance;
+    if (o.object_type() == ObjectType::Device)
+        return o.instance == dev.instance || o.instance == kMaxInstance;
     return dev.config.database && dev.config.database->has_object(o);
 }
 
@@ -633,7 +666,8 @@ ObjectId VirtualRouter::resolve(size_t d, ObjectId o) const {
 
 std::vector<PropertyInfo> VirtualRouter::properties_of(size_t d, ObjectId o) {
     if (o.object_type() == ObjectType::Device) return device_properties(d);
-    return devices_[d].config.database ? devices_[d].config.database->property_list(o) : std::vector<PropertyInfo>{};
+    return devices_[d].config.database ? devices_[d].config.database->property_list(o)
+                                       : std::vector<PropertyInfo>{};
 }
 
 ReadOutcome VirtualRouter::read_whole(size_t d, ObjectId o, PropertyId p) {
@@ -642,8 +676,8 @@ ReadOutcome VirtualRouter::read_whole(size_t d, ObjectId o, PropertyId p) {
     return devices_[d].config.database->read(o, p);
 }
 
-std::variant<std::vector<uint8_t>, ErrorPair> VirtualRouter::read_value(size_t d, ObjectId o,
-                                                                        const PropertyReference& ref) {
+std::variant<std::vector<uint8_t>, ErrorPair> VirtualRouter::read_value(
+    size_t d, ObjectId o, const PropertyReference& ref) {
     if (is_special(ref.property)) return errors::kUnknownProperty;
     auto outcome = read_whole(d, o, ref.property);
     if (const auto* e = std::get_if<ErrorPair>(&outcome)) return *e;
@@ -651,7 +685,8 @@ std::variant<std::vector<uint8_t>, ErrorPair> VirtualRouter::read_value(size_t d
     std::vector<uint8_t> out;
     Writer w(out);
     if (ref.index == kNoIndex) {
-        for (const auto& item : pd.items) w.elements(item);
+        for (const auto& item : pd.items)
+            w.elements(item);
         return out;
     }
     if (pd.shape != PropertyData::Shape::Array) return errors::kNotAnArray;
@@ -686,7 +721,8 @@ VirtualRouter::Response VirtualRouter::read_property(size_t d, std::span<const u
     return Response::complex(std::move(out));
 }
 
-VirtualRouter::Response VirtualRouter::read_property_multiple(size_t d, std::span<const uint8_t> data) {
+VirtualRouter::Response VirtualRouter::read_property_multiple(size_t d,
+                                                              std::span<const uint8_t> data) {
     const auto specs = decode_read_property_multiple(data);
     std::vector<uint8_t> out;
     Writer w(out);
@@ -705,14 +741,18 @@ VirtualRouter::Response VirtualRouter::read_property_multiple(size_t d, std::spa
                     if (ref.property == PropertyId::Optional && info.required) continue;
                     const PropertyReference one{info.id, kNoIndex};
                     const auto v = read_value(d, object, one);
-                    if (const auto* e = std::get_if<ErrorPair>(&v)) encode_rpm_error(w, one, *e);
-                    else encode_rpm_value(w, one, std::get<std::vector<uint8_t>>(v));
+                    if (const auto* e = std::get_if<ErrorPair>(&v))
+                        encode_rpm_error(w, one, *e);
+                    else
+                        encode_rpm_value(w, one, std::get<std::vector<uint8_t>>(v));
                 }
                 continue;
             }
             const auto v = read_value(d, object, ref);
-            if (const auto* e = std::get_if<ErrorPair>(&v)) encode_rpm_error(w, ref, *e);
-            else encode_rpm_value(w, ref, std::get<std::vector<uint8_t>>(v));
+            if (const auto* e = std::get_if<ErrorPair>(&v))
+                encode_rpm_error(w, ref, *e);
+            else
+                encode_rpm_value(w, ref, std::get<std::vector<uint8_t>>(v));
         }
         encode_rpm_object_close(w);
     }
@@ -725,7 +765,8 @@ VirtualRouter::Response VirtualRouter::write_property(size_t d, std::span<const 
     return Response::simple();
 }
 
-VirtualRouter::Response VirtualRouter::write_property_multiple(size_t d, std::span<const uint8_t> data) {
+VirtualRouter::Response VirtualRouter::write_property_multiple(size_t d,
+                                                               std::span<const uint8_t> data) {
     // Decoded whole first (a malformed request changes nothing), then applied
     // in order up to the first failure, as clause 15.10 describes.
     const auto specs = decode_write_property_multiple(data);
@@ -740,17 +781,21 @@ VirtualRouter::Response VirtualRouter::write_property_multiple(size_t d, std::sp
     return Response::simple();
 }
 
-VirtualRouter::Response VirtualRouter::subscribe_cov(size_t d, std::span<const uint8_t> data, const Peer& from) {
+VirtualRouter::Response VirtualRouter::subscribe_cov(size_t d, std::span<const uint8_t> data,
+                                                     const Peer& from) {
     const auto req = decode_subscribe_cov(data);
     DeviceState& dev = devices_[d];
     if (!object_exists(d, req.object)) return Response::error_of(errors::kUnknownObject);
     const auto value = dev.config.database && req.object.object_type() != ObjectType::Device
                            ? dev.config.database->cov_value(req.object)
                            : std::nullopt;
-    if (!value) return Response::error_of({ErrorClass::Object, ErrorCode::OptionalFunctionalityNotSupported});
-    auto it = std::find_if(dev.subscriptions.begin(), dev.subscriptions.end(), [&](const CovSubscription& s) {
-        return s.peer == from && s.process_id == req.process_id && s.object == req.object;
-    });
+    if (!value)
+        return Response::error_of(
+            {ErrorClass::Object, ErrorCode::OptionalFunctionalityNotSupported});
+    auto it = std::find_if(
+        dev.subscriptions.begin(), dev.subscriptions.end(), [&](const CovSubscription& s) {
+            return s.peer == from && s.process_id == req.process_id && s.object == req.object;
+        });
     if (req.cancellation()) {
         if (it != dev.subscriptions.end()) dev.subscriptions.erase(it);
         return Response::simple();
@@ -759,7 +804,8 @@ VirtualRouter::Response VirtualRouter::subscribe_cov(size_t d, std::span<const u
         if (dev.subscriptions.size() >= config_.max_cov_subscriptions) {
             return Response::error_of({ErrorClass::Resources, ErrorCode::NoSpaceToAddListElement});
         }
-        dev.subscriptions.push_back(CovSubscription{from, req.process_id, req.object, false, 0, {}, {}});
+        dev.subscriptions.push_back(
+            CovSubscription{from, req.process_id, req.object, false, 0, {}, {}});
         it = dev.subscriptions.end() - 1;
     }
     it->confirmed = req.confirmed.value_or(false);
@@ -772,7 +818,8 @@ VirtualRouter::Response VirtualRouter::subscribe_cov(size_t d, std::span<const u
         auto& subs = devices_[d].subscriptions;
         for (auto& s : subs) {
             if (std::tuple{s.peer, s.process_id, s.object} != key) continue;
-            if (auto v = devices_[d].config.database->cov_value(s.object)) send_cov_notification(d, s, *v);
+            if (auto v = devices_[d].config.database->cov_value(s.object))
+                send_cov_notification(d, s, *v);
         }
     });
     return Response::simple();
@@ -786,17 +833,22 @@ void VirtualRouter::send_cov_notification(size_t d, CovSubscription& s, const Co
     n.device = ObjectId(ObjectType::Device, devices_[d].instance);
     n.object = s.object;
     if (s.lifetime != 0) {
-        const auto left = std::chrono::duration_cast<std::chrono::seconds>(s.expires - now_).count();
+        const auto left =
+            std::chrono::duration_cast<std::chrono::seconds>(s.expires - now_).count();
         n.time_remaining = static_cast<uint32_t>(std::max<int64_t>(left, 0));
     }
-    n.values.push_back(PropertyValue{{PropertyId::PresentValue, kNoIndex}, {Element::app(v.present_value)}, {}});
-    n.values.push_back(PropertyValue{{PropertyId::StatusFlags, kNoIndex}, {Element::app(v.status_flags)}, {}});
+    n.values.push_back(
+        PropertyValue{{PropertyId::PresentValue, kNoIndex}, {Element::app(v.present_value)}, {}});
+    n.values.push_back(
+        PropertyValue{{PropertyId::StatusFlags, kNoIndex}, {Element::app(v.status_flags)}, {}});
     const auto data = encode_cov_notification(n);
     ++stats_.notifications;
     if (s.confirmed) {
-        send_confirmed(d, s.peer, static_cast<uint8_t>(ConfirmedService::ConfirmedCovNotification), data);
+        send_confirmed(d, s.peer, static_cast<uint8_t>(ConfirmedService::ConfirmedCovNotification),
+                       data);
     } else {
-        send_apdu(d, s.peer, encode_unconfirmed_request(UnconfirmedService::UnconfirmedCovNotification, data),
+        send_apdu(d, s.peer,
+                  encode_unconfirmed_request(UnconfirmedService::UnconfirmedCovNotification, data),
                   false);
     }
 }
@@ -825,7 +877,8 @@ void VirtualRouter::scan_cov(size_t d) {
     }
 }
 
-VirtualRouter::Response VirtualRouter::device_communication_control(size_t d, std::span<const uint8_t> data) {
+VirtualRouter::Response VirtualRouter::device_communication_control(size_t d,
+                                                                    std::span<const uint8_t> data) {
     const auto req = decode_device_communication_control(data);
     if (!config_.password.empty() && req.password.value_or("") != config_.password) {
         return Response::error_of({ErrorClass::Security, ErrorCode::PasswordFailure});
@@ -839,7 +892,8 @@ VirtualRouter::Response VirtualRouter::device_communication_control(size_t d, st
     return Response::simple();
 }
 
-VirtualRouter::Response VirtualRouter::reinitialize_device(size_t d, std::span<const uint8_t> data) {
+VirtualRouter::Response VirtualRouter::reinitialize_device(size_t d,
+                                                           std::span<const uint8_t> data) {
     (void)d;
     const auto req = decode_reinitialize_device(data);
     if (req.state > 7) return Response::reject_of(RejectReason::UndefinedEnumeration);
@@ -847,7 +901,8 @@ VirtualRouter::Response VirtualRouter::reinitialize_device(size_t d, std::span<c
         return Response::error_of({ErrorClass::Security, ErrorCode::PasswordFailure});
     }
     if (req.state > 1 || !hooks_.reinitialize) {
-        return Response::error_of({ErrorClass::Services, ErrorCode::OptionalFunctionalityNotSupported});
+        return Response::error_of(
+            {ErrorClass::Services, ErrorCode::OptionalFunctionalityNotSupported});
     }
     const auto state = static_cast<ReinitializedState>(req.state);
     // The restart happens after the acknowledgement went out.
@@ -858,10 +913,12 @@ VirtualRouter::Response VirtualRouter::reinitialize_device(size_t d, std::span<c
 VirtualRouter::Response VirtualRouter::acknowledge_alarm(size_t d, std::span<const uint8_t> data) {
     const auto req = decode_acknowledge_alarm(data);
     DeviceState& dev = devices_[d];
-    if (!object_exists(d, req.object) || !dev.config.database || req.object.object_type() == ObjectType::Device) {
+    if (!object_exists(d, req.object) || !dev.config.database ||
+        req.object.object_type() == ObjectType::Device) {
         return Response::error_of(errors::kUnknownObject);
     }
-    auto outcome = dev.config.database->acknowledge(req.object, req.state, req.event_timestamp, req.ack_timestamp);
+    auto outcome = dev.config.database->acknowledge(req.object, req.state, req.event_timestamp,
+                                                    req.ack_timestamp);
     if (const auto* e = std::get_if<ErrorPair>(&outcome)) return Response::error_of(*e);
     EventReport report = std::get<EventReport>(outcome);
     report.notify_type = NotifyType::AckNotification;
@@ -869,7 +926,8 @@ VirtualRouter::Response VirtualRouter::acknowledge_alarm(size_t d, std::span<con
     return Response::simple();
 }
 
-VirtualRouter::Response VirtualRouter::get_event_information(size_t d, std::span<const uint8_t> data) {
+VirtualRouter::Response VirtualRouter::get_event_information(size_t d,
+                                                             std::span<const uint8_t> data) {
     const auto last = decode_get_event_information(data);
     DeviceState& dev = devices_[d];
     EventInformation info;
@@ -877,7 +935,8 @@ VirtualRouter::Response VirtualRouter::get_event_information(size_t d, std::span
         auto all = dev.config.database->event_summaries();
         size_t start = 0;
         if (last) {
-            const auto it = std::find_if(all.begin(), all.end(), [&](const EventSummary& s) { return s.object == *last; });
+            const auto it = std::find_if(all.begin(), all.end(),
+                                         [&](const EventSummary& s) { return s.object == *last; });
             start = it == all.end() ? all.size() : static_cast<size_t>(it - all.begin()) + 1;
         }
         for (size_t i = start; i < all.size(); ++i) {
@@ -891,7 +950,8 @@ VirtualRouter::Response VirtualRouter::get_event_information(size_t d, std::span
     return Response::complex(encode_get_event_information_ack(info));
 }
 
-VirtualRouter::Response VirtualRouter::list_element(size_t d, std::span<const uint8_t> data, bool add) {
+VirtualRouter::Response VirtualRouter::list_element(size_t d, std::span<const uint8_t> data,
+                                                    bool add) {
     const auto req = decode_list_element(data);
     DeviceState& dev = devices_[d];
     const ObjectId object = resolve(d, req.object);
@@ -901,8 +961,9 @@ VirtualRouter::Response VirtualRouter::list_element(size_t d, std::span<const ui
         e = errors::kUnknownObject;
     } else if (object.object_type() == ObjectType::Device) {
         // Device lists (Object_List, Device_Address_Binding, ...) are not writable.
-        e = device_properties(d).end() != std::find_if(device_properties(d).begin(), device_properties(d).end(),
-                                                       [&](const PropertyInfo& p) { return p.id == req.ref.property; })
+        e = device_properties(d).end() !=
+                    std::find_if(device_properties(d).begin(), device_properties(d).end(),
+                                 [&](const PropertyInfo& p) { return p.id == req.ref.property; })
                 ? errors::kWriteAccessDenied
                 : errors::kUnknownProperty;
     } else if (add) {
@@ -927,12 +988,13 @@ void VirtualRouter::on_event_report(size_t d, const EventReport& r) {
     for (const Destination& dest : nc->recipients) {
         if (!dest.transitions.get(t)) continue;
         // Valid days: bit 0 is Monday; Date weekday 1 = Monday.
-        if (local.date.weekday >= 1 && local.date.weekday <= 7 && !dest.valid_days.get(local.date.weekday - 1)) {
+        if (local.date.weekday >= 1 && local.date.weekday <= 7 &&
+            !dest.valid_days.get(local.date.weekday - 1)) {
             continue;
         }
         const auto minutes = [](const Time& x) { return x.hour * 3600 + x.minute * 60 + x.second; };
-        if (local.time.hour != 0xFF &&
-            (minutes(local.time) < minutes(dest.from_time) || minutes(local.time) > minutes(dest.to_time))) {
+        if (local.time.hour != 0xFF && (minutes(local.time) < minutes(dest.from_time) ||
+                                        minutes(local.time) > minutes(dest.to_time))) {
             continue;
         }
         EventNotification n;
@@ -953,15 +1015,18 @@ void VirtualRouter::on_event_report(size_t d, const EventReport& r) {
         }
         const auto data = encode_event_notification(n);
         ++stats_.notifications;
-        deliver_to_recipient(d, dest.recipient, dest.confirmed,
-                             static_cast<uint8_t>(dest.confirmed ? static_cast<uint8_t>(ConfirmedService::ConfirmedEventNotification)
-                                                                 : static_cast<uint8_t>(UnconfirmedService::UnconfirmedEventNotification)),
-                             data);
+        deliver_to_recipient(
+            d, dest.recipient, dest.confirmed,
+            static_cast<uint8_t>(
+                dest.confirmed
+                    ? static_cast<uint8_t>(ConfirmedService::ConfirmedEventNotification)
+                    : static_cast<uint8_t>(UnconfirmedService::UnconfirmedEventNotification)),
+            data);
     }
 }
 
-void VirtualRouter::deliver_to_recipient(size_t d, const Recipient& r, bool confirmed, uint8_t service,
-                                         std::span<const uint8_t> data) {
+void VirtualRouter::deliver_to_recipient(size_t d, const Recipient& r, bool confirmed,
+                                         uint8_t service, std::span<const uint8_t> data) {
     Peer to;
     if (r.device) {
         const auto it = bindings_.find(r.device->instance);
@@ -977,7 +1042,8 @@ void VirtualRouter::deliver_to_recipient(size_t d, const Recipient& r, bool conf
             WhoIs w;
             w.low = w.high = r.device->instance;
             send_apdu(d, Peer{{}, NetAddress{kGlobalNetwork, {}}},
-                      encode_unconfirmed_request(UnconfirmedService::WhoIs, encode_who_is(w)), false);
+                      encode_unconfirmed_request(UnconfirmedService::WhoIs, encode_who_is(w)),
+                      false);
             return;
         }
         to = it->second;
@@ -986,8 +1052,11 @@ void VirtualRouter::deliver_to_recipient(size_t d, const Recipient& r, bool conf
     } else {
         to.remote = r.address;  // through whichever router serves that network
     }
-    if (confirmed) send_confirmed(d, to, service, data);
-    else send_apdu(d, to, encode_unconfirmed_request(static_cast<UnconfirmedService>(service), data), false);
+    if (confirmed)
+        send_confirmed(d, to, service, data);
+    else
+        send_apdu(d, to, encode_unconfirmed_request(static_cast<UnconfirmedService>(service), data),
+                  false);
 }
 
 void VirtualRouter::flush_unbound(uint32_t instance) {
@@ -998,8 +1067,9 @@ void VirtualRouter::flush_unbound(uint32_t instance) {
             unbound_.push_back(std::move(u));
             continue;
         }
-        const auto service = u.confirmed ? static_cast<uint8_t>(ConfirmedService::ConfirmedEventNotification)
-                                         : static_cast<uint8_t>(UnconfirmedService::UnconfirmedEventNotification);
+        const auto service =
+            u.confirmed ? static_cast<uint8_t>(ConfirmedService::ConfirmedEventNotification)
+                        : static_cast<uint8_t>(UnconfirmedService::UnconfirmedEventNotification);
         Recipient r;
         r.device = ObjectId(ObjectType::Device, instance);
         deliver_to_recipient(u.device, r, u.confirmed, service, u.apdu);

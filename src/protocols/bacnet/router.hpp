@@ -32,7 +32,7 @@ inline constexpr size_t kMaxApdu = 1476;
 // Where a request came from and where its answer goes: the datalink station
 // and, for a requester on another network, its SNET/SADR.
 struct Peer {
-    LinkAddress link;                 // empty: broadcast on the datalink
+    LinkAddress link;  // empty: broadcast on the datalink
     std::optional<NetAddress> remote;
     bool operator==(const Peer&) const = default;
     auto operator<=>(const Peer&) const = default;
@@ -46,23 +46,23 @@ struct DeviceConfig {
     std::string model_name;
     std::string firmware_revision;
     std::string application_software_version;
-    uint8_t mac = 0;                       // MAC on the virtual network (panels)
-    ObjectDatabase* database = nullptr;    // may be null: no objects
+    uint8_t mac = 0;                     // MAC on the virtual network (panels)
+    ObjectDatabase* database = nullptr;  // may be null: no objects
 };
 
 struct RouterConfig {
     uint16_t virtual_network = 50;
-    DeviceConfig router;                  // the virtual router's own device
-    std::vector<DeviceConfig> panels;     // devices on the virtual network
-    std::string password;                 // DCC / ReinitializeDevice; empty = none
+    DeviceConfig router;               // the virtual router's own device
+    std::vector<DeviceConfig> panels;  // devices on the virtual network
+    std::string password;              // DCC / ReinitializeDevice; empty = none
     uint16_t apdu_timeout_ms = 3000;
     uint16_t segment_timeout_ms = 2000;
     uint8_t apdu_retries = 3;
-    uint8_t proposed_window = 16;         // for segmented responses
-    uint8_t max_master = 127;             // router device (MS/TP)
+    uint8_t proposed_window = 16;  // for segmented responses
+    uint8_t max_master = 127;      // router device (MS/TP)
     uint8_t max_info_frames = 1;
-    size_t max_cov_subscriptions = 128;   // per device
-    int utc_offset_minutes = 0;           // BACnet sign: UTC = local + offset
+    size_t max_cov_subscriptions = 128;  // per device
+    int utc_offset_minutes = 0;          // BACnet sign: UTC = local + offset
     std::chrono::milliseconds cov_scan{500};
 };
 
@@ -77,6 +77,9 @@ struct RouterHooks {
     std::function<bool(ReinitializedState)> reinitialize;
     // The local date and time (Local_Date, Local_Time, event time stamps).
     std::function<DateTime()> local_time;
+    // The monotonic clock for NPDUs arriving through the datalink (tests
+    // substitute their own); steady_clock when empty.
+    std::function<Clock::time_point()> clock;
 };
 
 struct RouterStats {
@@ -85,7 +88,7 @@ struct RouterStats {
 };
 
 class VirtualRouter {
-public:
+  public:
     VirtualRouter(RouterConfig config, RouterHooks hooks);
     ~VirtualRouter();
     VirtualRouter(const VirtualRouter&) = delete;
@@ -98,7 +101,8 @@ public:
     void start(Clock::time_point now);
     // Timers: DCC durations, COV lifetimes and checks, transaction timeouts.
     void tick(Clock::time_point now);
-    void receive(std::span<const uint8_t> npdu, const LinkAddress& from, bool broadcast, Clock::time_point now);
+    void receive(std::span<const uint8_t> npdu, const LinkAddress& from, bool broadcast,
+                 Clock::time_point now);
 
     // --- Introspection (tests, status pages) ---
     size_t device_count() const { return devices_.size(); }
@@ -110,7 +114,7 @@ public:
     uint16_t virtual_network() const { return config_.virtual_network; }
     const RouterStats& stats() const { return stats_; }
 
-private:
+  private:
     struct CovSubscription {
         Peer peer;
         uint32_t process_id = 0;
@@ -138,8 +142,8 @@ private:
         std::vector<uint8_t> data;
         size_t segment_size = 0;
         size_t count = 0;
-        size_t initial = 0;     // first unacknowledged segment
-        size_t window = 1;      // actual window size
+        size_t initial = 0;  // first unacknowledged segment
+        size_t window = 1;   // actual window size
         int retries = 0;
         Clock::time_point deadline{};
     };
@@ -162,9 +166,10 @@ private:
     struct Response;
 
     void handle_network_message(const Npdu& n, const Peer& from);
-    void send_network_message(const Peer& to, const NetworkMessageBody& m, std::optional<NetAddress> dnet = {});
-    void deliver_apdu(std::span<const size_t> targets, std::span<const uint8_t> apdu, const Peer& from,
-                      bool broadcast);
+    void send_network_message(const Peer& to, const NetworkMessageBody& m,
+                              std::optional<NetAddress> dnet = {});
+    void deliver_apdu(std::span<const size_t> targets, std::span<const uint8_t> apdu,
+                      const Peer& from, bool link_broadcast, bool network_broadcast);
     void handle_confirmed(size_t d, const Apdu& a, const Peer& from);
     void handle_unconfirmed(size_t d, const Apdu& a, const Peer& from, bool broadcast);
     Response dispatch_confirmed(size_t d, const Apdu& a, const Peer& from);
@@ -180,7 +185,8 @@ private:
     void send_i_am(size_t d, const Peer& to);
 
     // Services.
-    std::variant<std::vector<uint8_t>, ErrorPair> read_value(size_t d, ObjectId o, const PropertyReference& ref);
+    std::variant<std::vector<uint8_t>, ErrorPair> read_value(size_t d, ObjectId o,
+                                                             const PropertyReference& ref);
     ReadOutcome read_whole(size_t d, ObjectId o, PropertyId p);
     std::vector<PropertyInfo> properties_of(size_t d, ObjectId o);
     bool object_exists(size_t d, ObjectId o) const;

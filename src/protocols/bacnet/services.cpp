@@ -61,11 +61,13 @@ void encode_property_value(Writer& w, const PropertyValue& v) {
 
 std::optional<std::pair<uint32_t, uint32_t>> decode_range(Reader& r) {
     if (!r.peek_context(0)) {
-        if (r.peek_context(1)) throw DecodeError{RejectReason::MissingRequiredParameter, "range low missing"};
+        if (r.peek_context(1))
+            throw DecodeError{RejectReason::MissingRequiredParameter, "range low missing"};
         return std::nullopt;
     }
     const auto low = static_cast<uint32_t>(r.ctx_unsigned(0, kMaxInstance));
-    if (!r.peek_context(1)) throw DecodeError{RejectReason::MissingRequiredParameter, "range high missing"};
+    if (!r.peek_context(1))
+        throw DecodeError{RejectReason::MissingRequiredParameter, "range high missing"};
     const auto high = static_cast<uint32_t>(r.ctx_unsigned(1, kMaxInstance));
     return std::pair{low, high};
 }
@@ -143,8 +145,10 @@ std::vector<uint8_t> encode_who_has(const WhoHas& w) {
             wr.ctx_unsigned(0, *w.low);
             wr.ctx_unsigned(1, *w.high);
         }
-        if (w.object) wr.ctx_oid(2, *w.object);
-        else wr.ctx_string(3, w.name.value_or(""));
+        if (w.object)
+            wr.ctx_oid(2, *w.object);
+        else
+            wr.ctx_string(3, w.name.value_or(""));
     });
 }
 
@@ -232,11 +236,13 @@ std::vector<ReadAccessSpec> decode_read_property_multiple(std::span<const uint8_
         s.object = r.ctx_oid(0);
         r.open(1);
         while (!r.peek_closing(1)) {
-            if (r.at_end()) throw DecodeError{RejectReason::MissingRequiredParameter, "missing closing tag"};
+            if (r.at_end())
+                throw DecodeError{RejectReason::MissingRequiredParameter, "missing closing tag"};
             s.properties.push_back(decode_ref(r, 0, 1));
         }
         r.close(1);
-        if (s.properties.empty()) throw DecodeError{RejectReason::MissingRequiredParameter, "empty property list"};
+        if (s.properties.empty())
+            throw DecodeError{RejectReason::MissingRequiredParameter, "empty property list"};
         specs.push_back(std::move(s));
     } while (!r.at_end());
     return specs;
@@ -247,7 +253,8 @@ std::vector<uint8_t> encode_read_property_multiple(const std::vector<ReadAccessS
         for (const auto& s : specs) {
             w.ctx_oid(0, s.object);
             w.open(1);
-            for (const auto& p : s.properties) encode_ref(w, p, 0, 1);
+            for (const auto& p : s.properties)
+                encode_ref(w, p, 0, 1);
             w.close(1);
         }
     });
@@ -257,7 +264,9 @@ void encode_rpm_object_open(Writer& w, ObjectId object) {
     w.ctx_oid(0, object);
     w.open(1);
 }
-void encode_rpm_object_close(Writer& w) { w.close(1); }
+void encode_rpm_object_close(Writer& w) {
+    w.close(1);
+}
 
 void encode_rpm_value(Writer& w, const PropertyReference& ref, std::span<const uint8_t> value) {
     encode_ref(w, ref, 2, 3);
@@ -342,11 +351,13 @@ std::vector<WriteAccessSpec> decode_write_property_multiple(std::span<const uint
         s.object = r.ctx_oid(0);
         r.open(1);
         while (!r.peek_closing(1)) {
-            if (r.at_end()) throw DecodeError{RejectReason::MissingRequiredParameter, "missing closing tag"};
+            if (r.at_end())
+                throw DecodeError{RejectReason::MissingRequiredParameter, "missing closing tag"};
             s.values.push_back(decode_property_value(r));
         }
         r.close(1);
-        if (s.values.empty()) throw DecodeError{RejectReason::MissingRequiredParameter, "empty value list"};
+        if (s.values.empty())
+            throw DecodeError{RejectReason::MissingRequiredParameter, "empty value list"};
         specs.push_back(std::move(s));
     } while (!r.at_end());
     return specs;
@@ -357,7 +368,8 @@ std::vector<uint8_t> encode_write_property_multiple(const std::vector<WriteAcces
         for (const auto& s : specs) {
             w.ctx_oid(0, s.object);
             w.open(1);
-            for (const auto& v : s.values) encode_property_value(w, v);
+            for (const auto& v : s.values)
+                encode_property_value(w, v);
             w.close(1);
         }
     });
@@ -388,7 +400,8 @@ SubscribeCovRequest decode_subscribe_cov(std::span<const uint8_t> d) {
     // issueConfirmedNotifications without lifetime is a subscription of
     // indefinite lifetime; a lifetime without the flag is not a valid request.
     if (!req.confirmed && req.lifetime) {
-        throw DecodeError{RejectReason::MissingRequiredParameter, "lifetime without issueConfirmedNotifications"};
+        throw DecodeError{RejectReason::MissingRequiredParameter,
+                          "lifetime without issueConfirmedNotifications"};
     }
     expect_end(r);
     return req;
@@ -412,7 +425,8 @@ CovNotification decode_cov_notification(std::span<const uint8_t> d) {
     n.time_remaining = static_cast<uint32_t>(r.ctx_unsigned(3));
     r.open(4);
     while (!r.peek_closing(4)) {
-        if (r.at_end()) throw DecodeError{RejectReason::MissingRequiredParameter, "missing closing tag"};
+        if (r.at_end())
+            throw DecodeError{RejectReason::MissingRequiredParameter, "missing closing tag"};
         n.values.push_back(decode_property_value(r));
     }
     r.close(4);
@@ -427,7 +441,8 @@ std::vector<uint8_t> encode_cov_notification(const CovNotification& n) {
         w.ctx_oid(2, n.object);
         w.ctx_unsigned(3, n.time_remaining);
         w.open(4);
-        for (const auto& v : n.values) encode_property_value(w, v);
+        for (const auto& v : n.values)
+            encode_property_value(w, v);
         w.close(4);
     });
 }
@@ -617,12 +632,14 @@ std::vector<uint8_t> encode_get_event_information_ack(const EventInformation& e)
             w.ctx_enum(1, static_cast<uint32_t>(s.state));
             w.ctx_bits(2, s.acked_transitions);
             w.open(3);
-            for (const auto& t : s.timestamps) encode_timestamp_bare(w, t);
+            for (const auto& t : s.timestamps)
+                encode_timestamp_bare(w, t);
             w.close(3);
             w.ctx_enum(4, static_cast<uint32_t>(s.notify_type));
             w.ctx_bits(5, s.event_enable);
             w.open(6);
-            for (uint8_t p : s.priorities) w.app_unsigned(p);
+            for (uint8_t p : s.priorities)
+                w.app_unsigned(p);
             w.close(6);
         }
         w.close(0);
@@ -640,12 +657,14 @@ EventInformation decode_get_event_information_ack(std::span<const uint8_t> d) {
         s.state = to_event_state(r.ctx_enum(1));
         s.acked_transitions = r.ctx_bits(2);
         r.open(3);
-        for (auto& t : s.timestamps) t = decode_timestamp_bare(r);
+        for (auto& t : s.timestamps)
+            t = decode_timestamp_bare(r);
         r.close(3);
         s.notify_type = static_cast<NotifyType>(r.ctx_enum(4));
         s.event_enable = r.ctx_bits(5);
         r.open(6);
-        for (auto& p : s.priorities) p = static_cast<uint8_t>(r.app_unsigned(255));
+        for (auto& p : s.priorities)
+            p = static_cast<uint8_t>(r.app_unsigned(255));
         r.close(6);
         e.summaries.push_back(std::move(s));
     }
@@ -675,7 +694,8 @@ DeviceCommunicationControlRequest decode_device_communication_control(std::span<
     return req;
 }
 
-std::vector<uint8_t> encode_device_communication_control(const DeviceCommunicationControlRequest& req) {
+std::vector<uint8_t> encode_device_communication_control(
+    const DeviceCommunicationControlRequest& req) {
     return with_writer([&](Writer& w) {
         if (req.duration_minutes) w.ctx_unsigned(0, *req.duration_minutes);
         w.ctx_enum(1, static_cast<uint32_t>(req.state));

@@ -128,7 +128,7 @@ std::vector<uint8_t> encode_wpm_error(ErrorPair e, ObjectId object, const Proper
 struct SubscribeCovRequest {
     uint32_t process_id = 0;
     ObjectId object;
-    std::optional<bool> confirmed;    // absent with lifetime: cancellation
+    std::optional<bool> confirmed;     // absent with lifetime: cancellation
     std::optional<uint32_t> lifetime;  // seconds, 0 = indefinite
     bool cancellation() const { return !confirmed && !lifetime; }
 };
@@ -172,7 +172,7 @@ struct EventNotification {
     EventType event_type = EventType::OutOfRange;
     std::optional<std::string> message;
     NotifyType notify_type = NotifyType::Alarm;
-    std::optional<bool> ack_required;    // absent in ack notifications
+    std::optional<bool> ack_required;      // absent in ack notifications
     std::optional<EventState> from_state;  // absent in ack notifications
     EventState to_state = EventState::Normal;
     std::optional<OutOfRangeValues> values;  // OUT_OF_RANGE parameters
@@ -216,7 +216,8 @@ struct DeviceCommunicationControlRequest {
     std::optional<std::string> password;
 };
 DeviceCommunicationControlRequest decode_device_communication_control(std::span<const uint8_t> d);
-std::vector<uint8_t> encode_device_communication_control(const DeviceCommunicationControlRequest& r);
+std::vector<uint8_t> encode_device_communication_control(
+    const DeviceCommunicationControlRequest& r);
 struct ReinitializeDeviceRequest {
     uint32_t state = 0;  // BACnetReinitializedStateOfDevice
     std::optional<std::string> password;

@@ -1,8 +1,9 @@
 #include "protocols/bacnet/value.hpp"
 
+#include <fmt/format.h>
+
 #include <bit>
 #include <cstring>
-#include <fmt/format.h>
 
 namespace openbcpm::bacnet {
 
@@ -11,12 +12,14 @@ namespace {
 constexpr int kMaxDepth = 16;  // nesting of constructed values we accept
 
 void put_be(std::vector<uint8_t>& out, uint64_t v, size_t n) {
-    for (size_t i = n; i-- > 0;) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+    for (size_t i = n; i-- > 0;)
+        out.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
 
 size_t unsigned_size(uint64_t v) {
     size_t n = 1;
-    while (n < 8 && (v >> (8 * n)) != 0) ++n;
+    while (n < 8 && (v >> (8 * n)) != 0)
+        ++n;
     return n;
 }
 
@@ -33,7 +36,8 @@ size_t signed_size(int64_t v) {
 
 uint64_t get_be(std::span<const uint8_t> b) {
     uint64_t v = 0;
-    for (uint8_t x : b) v = (v << 8) | x;
+    for (uint8_t x : b)
+        v = (v << 8) | x;
     return v;
 }
 
@@ -120,7 +124,8 @@ Primitive decode_content(AppTag tag, std::span<const uint8_t> c) {
             BitString b;
             const size_t n = (c.size() - 1) * 8 - c[0];
             b.bits.resize(n);
-            for (size_t k = 0; k < n; ++k) b.bits[k] = (c[1 + k / 8] & (0x80u >> (k % 8))) != 0;
+            for (size_t k = 0; k < n; ++k)
+                b.bits[k] = (c[1 + k / 8] & (0x80u >> (k % 8))) != 0;
             return b;
         }
         case AppTag::kEnumerated:
@@ -336,16 +341,36 @@ uint64_t check_max(uint64_t v, uint64_t max) {
 }
 }  // namespace
 
-uint64_t Reader::app_unsigned(uint64_t max) { return check_max(get<uint64_t>(app(AppTag::kUnsigned)), max); }
-int64_t Reader::app_signed() { return get<int64_t>(app(AppTag::kSigned)); }
-float Reader::app_real() { return get<float>(app(AppTag::kReal)); }
-bool Reader::app_bool() { return get<bool>(app(AppTag::kBoolean)); }
-uint32_t Reader::app_enum() { return get<Enumerated>(app(AppTag::kEnumerated)).value; }
-ObjectId Reader::app_oid() { return get<ObjectId>(app(AppTag::kObjectId)); }
-CharString Reader::app_string() { return get<CharString>(app(AppTag::kCharacterString)); }
-BitString Reader::app_bits() { return get<BitString>(app(AppTag::kBitString)); }
-Date Reader::app_date() { return get<Date>(app(AppTag::kDate)); }
-Time Reader::app_time() { return get<Time>(app(AppTag::kTime)); }
+uint64_t Reader::app_unsigned(uint64_t max) {
+    return check_max(get<uint64_t>(app(AppTag::kUnsigned)), max);
+}
+int64_t Reader::app_signed() {
+    return get<int64_t>(app(AppTag::kSigned));
+}
+float Reader::app_real() {
+    return get<float>(app(AppTag::kReal));
+}
+bool Reader::app_bool() {
+    return get<bool>(app(AppTag::kBoolean));
+}
+uint32_t Reader::app_enum() {
+    return get<Enumerated>(app(AppTag::kEnumerated)).value;
+}
+ObjectId Reader::app_oid() {
+    return get<ObjectId>(app(AppTag::kObjectId));
+}
+CharString Reader::app_string() {
+    return get<CharString>(app(AppTag::kCharacterString));
+}
+BitString Reader::app_bits() {
+    return get<BitString>(app(AppTag::kBitString));
+}
+Date Reader::app_date() {
+    return get<Date>(app(AppTag::kDate));
+}
+Time Reader::app_time() {
+    return get<Time>(app(AppTag::kTime));
+}
 
 Primitive Reader::context(uint8_t n, AppTag t) {
     const Tag tag = take(n, true, Tag::Form::Plain);
@@ -354,35 +379,57 @@ Primitive Reader::context(uint8_t n, AppTag t) {
 uint64_t Reader::ctx_unsigned(uint8_t n, uint64_t max) {
     return check_max(get<uint64_t>(context(n, AppTag::kUnsigned)), max);
 }
-int64_t Reader::ctx_signed(uint8_t n) { return get<int64_t>(context(n, AppTag::kSigned)); }
-uint32_t Reader::ctx_enum(uint8_t n) { return get<Enumerated>(context(n, AppTag::kEnumerated)).value; }
-bool Reader::ctx_bool(uint8_t n) { return get<bool>(context(n, AppTag::kBoolean)); }
-float Reader::ctx_real(uint8_t n) { return get<float>(context(n, AppTag::kReal)); }
-ObjectId Reader::ctx_oid(uint8_t n) { return get<ObjectId>(context(n, AppTag::kObjectId)); }
-CharString Reader::ctx_string(uint8_t n) { return get<CharString>(context(n, AppTag::kCharacterString)); }
-BitString Reader::ctx_bits(uint8_t n) { return get<BitString>(context(n, AppTag::kBitString)); }
+int64_t Reader::ctx_signed(uint8_t n) {
+    return get<int64_t>(context(n, AppTag::kSigned));
+}
+uint32_t Reader::ctx_enum(uint8_t n) {
+    return get<Enumerated>(context(n, AppTag::kEnumerated)).value;
+}
+bool Reader::ctx_bool(uint8_t n) {
+    return get<bool>(context(n, AppTag::kBoolean));
+}
+float Reader::ctx_real(uint8_t n) {
+    return get<float>(context(n, AppTag::kReal));
+}
+ObjectId Reader::ctx_oid(uint8_t n) {
+    return get<ObjectId>(context(n, AppTag::kObjectId));
+}
+CharString Reader::ctx_string(uint8_t n) {
+    return get<CharString>(context(n, AppTag::kCharacterString));
+}
+BitString Reader::ctx_bits(uint8_t n) {
+    return get<BitString>(context(n, AppTag::kBitString));
+}
 std::span<const uint8_t> Reader::ctx_raw(uint8_t n) {
     const Tag tag = take(n, true, Tag::Form::Plain);
     return content(tag);
 }
 
-void Reader::open(uint8_t n) { take(n, true, Tag::Form::Opening); }
-void Reader::close(uint8_t n) { take(n, true, Tag::Form::Closing); }
+void Reader::open(uint8_t n) {
+    take(n, true, Tag::Form::Opening);
+}
+void Reader::close(uint8_t n) {
+    take(n, true, Tag::Form::Closing);
+}
 
-Element Reader::element() { return element_at_depth(0); }
+Element Reader::element() {
+    return element_at_depth(0);
+}
 
 Element Reader::element_at_depth(int depth) {
     if (depth > kMaxDepth) throw DecodeError{RejectReason::Other, "nesting too deep"};
     const auto t = peek();
     if (!t) throw DecodeError{RejectReason::MissingRequiredParameter, "missing value"};
-    if (t->form == Tag::Form::Closing) throw DecodeError{RejectReason::InvalidTag, "unbalanced closing tag"};
+    if (t->form == Tag::Form::Closing)
+        throw DecodeError{RejectReason::InvalidTag, "unbalanced closing tag"};
     if (t->form == Tag::Form::Opening) {
         pos_ += t->header;
         Element e;
         e.kind = Element::Kind::Constructed;
         e.tag = t->number;
         while (!peek_closing(t->number)) {
-            if (at_end()) throw DecodeError{RejectReason::MissingRequiredParameter, "missing closing tag"};
+            if (at_end())
+                throw DecodeError{RejectReason::MissingRequiredParameter, "missing closing tag"};
             e.children.push_back(element_at_depth(depth + 1));
         }
         pos_ += peek()->header;
@@ -403,7 +450,8 @@ Element Reader::element_at_depth(int depth) {
 std::vector<Element> Reader::elements_until_closing(uint8_t n) {
     std::vector<Element> out;
     while (!peek_closing(n)) {
-        if (at_end()) throw DecodeError{RejectReason::MissingRequiredParameter, "missing closing tag"};
+        if (at_end())
+            throw DecodeError{RejectReason::MissingRequiredParameter, "missing closing tag"};
         out.push_back(element());
     }
     return out;
@@ -411,7 +459,8 @@ std::vector<Element> Reader::elements_until_closing(uint8_t n) {
 
 std::vector<Element> Reader::elements_to_end() {
     std::vector<Element> out;
-    while (!at_end()) out.push_back(element());
+    while (!at_end())
+        out.push_back(element());
     return out;
 }
 
@@ -435,7 +484,8 @@ std::vector<uint8_t> encode_elements(std::span<const Element> es) {
 }
 
 Primitive context_as(const Element& e, AppTag t) {
-    if (e.kind != Element::Kind::Context) throw DecodeError{RejectReason::InvalidTag, "expected context tag"};
+    if (e.kind != Element::Kind::Context)
+        throw DecodeError{RejectReason::InvalidTag, "expected context tag"};
     return decode_content(t, e.data);
 }
 
@@ -443,20 +493,31 @@ std::string to_string(const Primitive& v) {
     return std::visit(
         [](const auto& x) -> std::string {
             using T = std::decay_t<decltype(x)>;
-            if constexpr (std::is_same_v<T, Null>) return "null";
-            else if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
-            else if constexpr (std::is_same_v<T, uint64_t> || std::is_same_v<T, int64_t>) return fmt::format("{}", x);
-            else if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) return fmt::format("{}", x);
-            else if constexpr (std::is_same_v<T, OctetString>) return fmt::format("octets[{}]", x.size());
-            else if constexpr (std::is_same_v<T, CharString>) return x.text;
+            if constexpr (std::is_same_v<T, Null>)
+                return "null";
+            else if constexpr (std::is_same_v<T, bool>)
+                return x ? "true" : "false";
+            else if constexpr (std::is_same_v<T, uint64_t> || std::is_same_v<T, int64_t>)
+                return fmt::format("{}", x);
+            else if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>)
+                return fmt::format("{}", x);
+            else if constexpr (std::is_same_v<T, OctetString>)
+                return fmt::format("octets[{}]", x.size());
+            else if constexpr (std::is_same_v<T, CharString>)
+                return x.text;
             else if constexpr (std::is_same_v<T, BitString>) {
                 std::string s;
-                for (bool b : x.bits) s += b ? '1' : '0';
+                for (bool b : x.bits)
+                    s += b ? '1' : '0';
                 return s;
-            } else if constexpr (std::is_same_v<T, Enumerated>) return fmt::format("enum {}", x.value);
-            else if constexpr (std::is_same_v<T, Date>) return fmt::format("date {}-{}-{}", 1900 + x.year, x.month, x.day);
-            else if constexpr (std::is_same_v<T, Time>) return fmt::format("time {}:{}:{}.{}", x.hour, x.minute, x.second, x.hundredths);
-            else return fmt::format("({}, {})", x.type, x.instance);
+            } else if constexpr (std::is_same_v<T, Enumerated>)
+                return fmt::format("enum {}", x.value);
+            else if constexpr (std::is_same_v<T, Date>)
+                return fmt::format("date {}-{}-{}", 1900 + x.year, x.month, x.day);
+            else if constexpr (std::is_same_v<T, Time>)
+                return fmt::format("time {}:{}:{}.{}", x.hour, x.minute, x.second, x.hundredths);
+            else
+                return fmt::format("({}, {})", x.type, x.instance);
         },
         v);
 }

@@ -30,12 +30,14 @@ struct ObjectId {
     constexpr ObjectId(ObjectType t, uint32_t i) : type(static_cast<uint16_t>(t)), instance(i) {}
     ObjectType object_type() const { return static_cast<ObjectType>(type); }
     uint32_t packed() const { return (uint32_t{type} << 22) | (instance & kMaxInstance); }
-    static ObjectId unpack(uint32_t v) { return {static_cast<uint16_t>(v >> 22), v & kMaxInstance}; }
+    static ObjectId unpack(uint32_t v) {
+        return {static_cast<uint16_t>(v >> 22), v & kMaxInstance};
+    }
     auto operator<=>(const ObjectId&) const = default;
 };
 // Date and Time: 0xFF in a field means "unspecified".
 struct Date {
-    uint8_t year = 0xFF;  // years since 1900
+    uint8_t year = 0xFF;                               // years since 1900
     uint8_t month = 0xFF, day = 0xFF, weekday = 0xFF;  // weekday 1 = Monday
     bool operator==(const Date&) const = default;
 };
@@ -67,8 +69,19 @@ using Primitive = std::variant<Null, bool, uint64_t, int64_t, float, double, Oct
                                CharString, BitString, Enumerated, Date, Time, ObjectId>;
 
 enum class AppTag : uint8_t {
-    kNull = 0, kBoolean = 1, kUnsigned = 2, kSigned = 3, kReal = 4, kDouble = 5, kOctetString = 6,
-    kCharacterString = 7, kBitString = 8, kEnumerated = 9, kDate = 10, kTime = 11, kObjectId = 12,
+    kNull = 0,
+    kBoolean = 1,
+    kUnsigned = 2,
+    kSigned = 3,
+    kReal = 4,
+    kDouble = 5,
+    kOctetString = 6,
+    kCharacterString = 7,
+    kBitString = 8,
+    kEnumerated = 9,
+    kDate = 10,
+    kTime = 11,
+    kObjectId = 12,
 };
 
 // One encoded item of a property value or service parameter: an application
@@ -77,10 +90,10 @@ enum class AppTag : uint8_t {
 struct Element {
     enum class Kind : uint8_t { Application, Context, Constructed };
     Kind kind = Kind::Application;
-    uint8_t tag = 0;                 // context tag number
-    Primitive value;                 // Application
-    std::vector<uint8_t> data;       // Context: content octets
-    std::vector<Element> children;   // Constructed
+    uint8_t tag = 0;                // context tag number
+    Primitive value;                // Application
+    std::vector<uint8_t> data;      // Context: content octets
+    std::vector<Element> children;  // Constructed
 
     static Element app(Primitive v) {
         Element e;
@@ -120,7 +133,7 @@ struct Tag {
 };
 
 class Writer {
-public:
+  public:
     explicit Writer(std::vector<uint8_t>& out) : out_(out) {}
     std::vector<uint8_t>& bytes() { return out_; }
 
@@ -142,18 +155,21 @@ public:
     void ctx_bool(uint8_t tag, bool v) { context(tag, v); }
     void ctx_real(uint8_t tag, float v) { context(tag, v); }
     void ctx_oid(uint8_t tag, ObjectId v) { context(tag, v); }
-    void ctx_string(uint8_t tag, std::string_view s) { context(tag, CharString{0, std::string(s)}); }
+    void ctx_string(uint8_t tag, std::string_view s) {
+        context(tag, CharString{0, std::string(s)});
+    }
     void ctx_bits(uint8_t tag, const BitString& b) { context(tag, b); }
 
     void open(uint8_t tag);
     void close(uint8_t tag);
     void element(const Element& e);
     void elements(std::span<const Element> es) {
-        for (const auto& e : es) element(e);
+        for (const auto& e : es)
+            element(e);
     }
     void raw(std::span<const uint8_t> b) { out_.insert(out_.end(), b.begin(), b.end()); }
 
-private:
+  private:
     void header(uint8_t number, bool context, size_t length);
     std::vector<uint8_t>& out_;
 };
@@ -164,7 +180,7 @@ std::vector<uint8_t> encode_content(const Primitive& v);
 Primitive decode_content(AppTag tag, std::span<const uint8_t> content);
 
 class Reader {
-public:
+  public:
     explicit Reader(std::span<const uint8_t> data) : data_(data) {}
     bool at_end() const { return pos_ >= data_.size(); }
     size_t offset() const { return pos_; }
@@ -210,7 +226,7 @@ public:
     // Elements to the end of the data.
     std::vector<Element> elements_to_end();
 
-private:
+  private:
     Tag take(uint8_t number, bool context, Tag::Form form);
     std::span<const uint8_t> content(const Tag& t);
     Element element_at_depth(int depth);
