@@ -171,8 +171,9 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
                 return write(Reply{std::move(*refusal), {}});
             }
             beast::get_lowest_layer(stream_).expires_never();
-            std::make_shared<StreamSession<Stream>>(std::move(stream_), server_)
-                ->run(std::move(request));
+            auto stream = std::make_shared<StreamSession<Stream>>(std::move(stream_), server_);
+            server_->track(stream);  // stop() closes it even before the handshake completes
+            stream->run(std::move(request));
             return;
         }
         write(server_->handle(request, connection_));

@@ -193,3 +193,24 @@ test('network settings, events and file transfer pages work', async () => {
   await page.getByText('spaces are not allowed').waitFor();
   await shot('diagnostics-file-transfer');
 });
+
+test('a bad certificate upload is refused with a clear message and the old certificate stays', async () => {
+  await page.goto(`${meter.https}/security`);
+  const fingerprint = page.locator('#cert tr', { hasText: 'SHA-256' }).locator('td');
+  await fingerprint.waitFor();
+  const before = await fingerprint.innerText();
+  await page.check('#mode-own');
+  await page.setInputFiles('#certificate', { name: 'cert.pem', mimeType: 'application/x-pem-file',
+    buffer: Buffer.from('-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n') });
+  await page.setInputFiles('#private_key', { name: 'key.pem', mimeType: 'application/x-pem-file',
+    buffer: Buffer.from('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n') });
+  await page.click('#save');
+  await page.getByText('The certificate was not accepted: the SSL certificate is not a PEM X.509 certificate')
+    .waitFor();
+  await page.getByText('The previous certificate stays in use.').waitFor();
+  await shot('security-bad-certificate');
+  await page.reload();
+  await fingerprint.waitFor();
+  assert.equal(await fingerprint.innerText(), before);
+  assert.equal(await page.isChecked('#mode-self'), true);
+});
