@@ -50,14 +50,14 @@ for _ in $(seq 50); do
 done
 
 echo "# $(date -u +%F) $(uname -m), $(nproc) cores; $(snmpd -v | grep -o 'version: *[0-9.]*' | head -1 | tr -s ' ')"
-echo "# test agent: SNMPv2-MIB + test table of $rows rows; window 8, 3 s per figure"
+echo "# test agent: SNMPv2-MIB + test table of $rows rows; 3 s per figure; load tool on the same host"
 run() { "$load" "$@" || echo "(errors in the run above)"; }
 for target in "openbcpm:$ours" "net-snmp snmpd:$theirs"; do
     name=${target%%:*}
     port=${target##*:}
-    run --label "$name" --port "$port" --op get --oid 1.3.6.1.2.1.1.1.0 --window 1
-    run --label "$name" --port "$port" --op get --oid 1.3.6.1.2.1.1.1.0
-    run --label "$name" --port "$port" --op bulk --oid 1.3.6.1.2.1.1 --repetitions 10
+    run --label "$name, 1 in flight" --port "$port" --op get --oid 1.3.6.1.2.1.1.1.0 --window 1
+    run --label "$name, 8 in flight" --port "$port" --op get --oid 1.3.6.1.2.1.1.1.0
+    run --label "$name, 8 in flight" --port "$port" --op bulk --oid 1.3.6.1.2.1.1 --repetitions 10
 done
 echo "# full walks"
 run --label "openbcpm (GetNext)" --port "$ours" --op walk --oid 1 --repetitions 0
@@ -67,5 +67,5 @@ run --label "snmpd all (GetNext)" --port "$theirs" --community all --op walk --o
 run --label "snmpd all (GetBulk 50)" --port "$theirs" --community all --op walk --oid 1 --repetitions 50
 start=$(date +%s.%N)
 n=$(snmpbulkwalk -v2c -c public -Cr50 "udp:127.0.0.1:$ours" .1 2>/dev/null | wc -l)
-printf '%-28s walk  %8d lines    in %8.3f s (net-snmp snmpbulkwalk -Cr50 against openbcpm)\n' "snmpbulkwalk" "$n" \
+printf '%-28s walk  %8d lines    in %8.3f s (net-snmp snmpbulkwalk -Cr50 against openbcpm, incl. its endOfMibView line)\n' "snmpbulkwalk" "$n" \
     "$(echo "$(date +%s.%N) - $start" | bc)"
