@@ -6,7 +6,8 @@ namespace openbcpm::bacnet {
 
 namespace {
 constexpr auto kForeignDeviceGrace = std::chrono::seconds(30);  // Annex J.5.2.3
-}
+constexpr size_t kMaxForeignDevices = 128;
+}  // namespace
 
 BipLink::BipLink(BipAddress self, std::array<uint8_t, 4> netmask, SendDatagram send)
     : self_(self), netmask_(netmask), send_(std::move(send)) {}

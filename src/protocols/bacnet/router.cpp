@@ -30,6 +30,11 @@ namespace {
 constexpr size_t kMaxSegmentsWhenUnspecified = 255;
 constexpr size_t kEventSummariesPerReply = 16;
 constexpr auto kUnboundTimeout = std::chrono::seconds(10);
+// Bounds on the state a stream of requests can make us keep.
+constexpr size_t kMaxBindings = 256;
+constexpr size_t kMaxUnbound = 64;
+constexpr size_t kMaxPending = 64;
+constexpr size_t kMaxSegmentedResponses = 16;
 
 // Transition index of a state change (Acked_Transitions, Event_Time_Stamps, Priority).
 size_t transition_of(EventState to) {
@@ -264,6 +269,10 @@ void VirtualRouter::deliver_apdu(std::span<const size_t> targets, std::span<cons
                 try {
                     const IAm i = decode_i_am(apdu->data);
                     if (i.device.object_type() == ObjectType::Device) {
+                        if (bindings_.size() >= kMaxBindings &&
+                            !bindings_.contains(i.device.instance)) {
+                            bindings_.erase(bindings_.begin());
+                        }
                         bindings_[i.device.instance] = from;
                         flush_unbound(i.device.instance);
                     }
@@ -507,6 +516,11 @@ void VirtualRouter::send_response(size_t d, const Apdu& req, const Peer& to, con
     if (s.count > allowed) {
         ++stats_.aborts;
         send_apdu(d, to, encode_abort(true, req.invoke_id, AbortReason::BufferOverflow), false);
+        return;
+    }
+    if (segmented_.size() >= kMaxSegmentedResponses) {
+        ++stats_.aborts;
+        send_apdu(d, to, encode_abort(true, req.invoke_id, AbortReason::OutOfResources), false);
         return;
     }
     s.data = r.data;
@@ -1032,6 +1046,7 @@ void VirtualRouter::deliver_to_recipient(size_t d, const Recipient& r, bool conf
         const auto it = bindings_.find(r.device->instance);
         if (it == bindings_.end()) {
             // Find the recipient first (Who-Is for its instance), send on I-Am.
+            if (unbound_.size() >= kMaxUnbound) return;
             Unbound u;
             u.device = d;
             u.recipient = r.device->instance;
