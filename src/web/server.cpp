@@ -31,6 +31,15 @@ constexpr auto kHandshakeTimeout = std::chrono::seconds(15);
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
 constexpr size_t kMaxQueuedMessages = 16;
 
+// The names the self-signed certificate is made for: the meter's address first.
+std::vector<std::string> certificate_hosts(const std::string& address) {
+    std::vector<std::string> hosts{address};
+    for (const char* h : {"localhost", "127.0.0.1"}) {
+        if (address != h) hosts.emplace_back(h);
+    }
+    return hosts;
+}
+
 template <class Stream>
 constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
 
@@ -267,7 +276,7 @@ WebServer::WebServer(boost::asio::io_context& io, Device& device, WebOptions opt
       protocol_mode_(device.settings().gateway.protocol_mode),
       security_(device.store(),
                 device.state_dir().empty() ? std::filesystem::path() : device.state_dir() / "web",
-                {device.settings().gateway.ip_address, "localhost", "127.0.0.1"}),
+                certificate_hosts(device.settings().gateway.ip_address)),
       users_(device.store()),
       sessions_(device.store(), options_.sessions),
       throttle_(options_.lockout),

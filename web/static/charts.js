@@ -21,7 +21,8 @@
     const el = document.getElementById(id);
     el.textContent = '';
     const d = [[]].concat(labels.map(() => []));
-    return { plot: new uPlot({ width: width(), height: 240, series, scales: { x: { time: true } } }, d, el), d };
+    const opts = { width: width(), height: 240, series, scales: { x: { time: true } }, axes: [{}, { size: 70 }] };
+    return { plot: new uPlot(opts, d, el), d };
   };
   const build = () => {
     charts = {

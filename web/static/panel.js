@@ -9,10 +9,27 @@
   const cells = new Map();  // "panel-channel" -> element
   const levelNames = { 1: 'high-high', 2: 'high', 4: 'low', 8: 'low-low', 16: 'off' };
 
+  // Multi-pole breakers: channels of one logical circuit share a colour band.
+  const poles = new Map();
+  for (const p of layout.panels) {
+    for (const s of p.strips) {
+      for (const r of s.rows) {
+        if (r.logical_circuit) {
+          const k = `${p.panel}-${r.logical_circuit}`;
+          poles.set(k, (poles.get(k) || 0) + 1);
+        }
+      }
+    }
+  }
+  const bands = ['#2e7d32', '#1565c0', '#6a1b9a', '#ef6c00', '#00838f', '#ad1457', '#4e342e', '#455a64'];
+
   const cell = (p, r) => {
     const spare = r.breaker_size === 0;
+    const members = r.logical_circuit ? poles.get(`${p.panel}-${r.logical_circuit}`) || 0 : 0;
     const e = bcpm.el('div', {
-      class: 'breaker' + (spare ? ' spare' : ''), id: `p${p.panel}-c${r.channel}`,
+      class: 'breaker' + (spare ? ' spare' : '') + (members > 1 ? ' multi-pole' : ''),
+      id: `p${p.panel}-c${r.channel}`,
+      'data-circuit': members > 1 ? r.logical_circuit : null,
       title: `Channel ${r.channel}: strip position ${r.position}, breaker ${r.breaker_size} A, CT ${r.ct_size} A` +
         (r.logical_circuit ? `, logical circuit ${r.logical_circuit}` : ''),
     },
@@ -20,6 +37,7 @@
     bcpm.el('span', { class: 'ph' }, r.phase),
     bcpm.el('span', { class: 'a', 'data-field': 'current' }, '-'),
     bcpm.el('span', { class: 'kw', 'data-field': 'kw' }, '-'));
+    if (members > 1) e.style.setProperty('--band', bands[r.logical_circuit % bands.length]);
     cells.set(`${p.panel}-${r.channel}`, e);
     return e;
   };
