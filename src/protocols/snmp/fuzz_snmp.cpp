@@ -26,19 +26,44 @@ void round_trip(const Decoded& d) {
     require(a.pdu.varbinds == b.pdu.varbinds);
 }
 
-void answer(std::span<const uint8_t> datagram, const Decoded& d, size_t max_message_size) {
-    testmib::TestMib mib(20, true, 300);
-    AgentConfig config;
-    config.uptime = [] { return 12345u; };
-    config.set_serial_no = 7;
-    config.max_message_size = max_message_size;
-    config.system.descr = "fuzz";
-    Agent agent(config, {mib.view()});
-    int failures = 0;
-    agent.on_authentication_failure = [&] { ++failures; };
+// Agents built once; every input starts from the same state (Sets and
+// counters are put back), so that a finding replays alike.
+struct Fixture {
+    testmib::TestMib mib{20, true, 300};
+    const std::vector<testmib::Row> rows = mib.rows;
+    std::unique_ptr<Agent> roomy = make(kMaxUdpPayload);
+    // At the 484 octets every entity must accept (RFC 3417): tooBig and GetBulk truncation.
+    std::unique_ptr<Agent> tight = make(484);
+
+    std::unique_ptr<Agent> make(size_t max_message_size) {
+        AgentConfig config;
+        config.uptime = [] { return 12345u; };
+        config.set_serial_no = 7;
+        config.max_message_size = max_message_size;
+        config.system.descr = "fuzz";
+        return std::make_unique<Agent>(config, std::vector<std::shared_ptr<MibView>>{mib.view()});
+    }
+
+    void reset(Agent& agent) {
+        mib.rows = rows;
+        mib.locked = 0, mib.guarded = 10, mib.fragile = 10, mib.scarce = 10, mib.mode = 1,
+        mib.stubborn = 10;
+        Snmpv2MibState& s = agent.mib_state();
+        s.counters = {};
+        s.system.contact.clear();
+        s.system.name.clear();
+        s.system.location.clear();
+        s.enable_authen_traps = 2;
+        s.set_serial_no = 7;
+    }
+};
+
+void answer(Fixture& f, Agent& agent, size_t limit, std::span<const uint8_t> datagram,
+            const Decoded& d) {
+    f.reset(agent);
     const auto response = agent.handle(datagram);
     if (!response) return;
-    require(response->size() <= max_message_size);
+    require(response->size() <= limit);
     require(d.status == DecodeStatus::Ok);
     const Decoded r = decode_message(*response);
     require(r.status == DecodeStatus::Ok);
@@ -50,12 +75,11 @@ void answer(std::span<const uint8_t> datagram, const Decoded& d, size_t max_mess
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    static Fixture f;
     const std::span<const uint8_t> datagram(data, size);
     const Decoded d = decode_message(datagram);
     if (d.status == DecodeStatus::Ok) round_trip(d);
-    // Once with room for anything, once at the 484 octets every entity must
-    // accept (RFC 3417), which exercises tooBig and GetBulk truncation.
-    answer(datagram, d, kMaxUdpPayload);
-    answer(datagram, d, 484);
+    answer(f, *f.roomy, kMaxUdpPayload, datagram, d);
+    answer(f, *f.tight, 484, datagram, d);
     return 0;
 }
