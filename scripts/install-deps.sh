@@ -17,7 +17,7 @@ packages=(
   nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev
   libargon2-dev libgtest-dev libgmock-dev libbenchmark-dev libmodbus-dev
   # real protocol peers used by the integration tests
-  socat mbpoll python3 python3-pymodbus python3-serial snmp snmpd snmptrapd smitools
+  socat mbpoll python3 python3-pymodbus python3-serial python3-serial-asyncio snmp snmpd snmptrapd smitools
   tshark nodejs chromium
 )
 

@@ -2,6 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#ifdef OPENBCPM_FACE_MODBUS
+#include "protocols/modbus/rtu_face.hpp"
+#include "protocols/modbus/tcp_face.hpp"
+#endif
+
 namespace openbcpm {
 
 Faces::Faces(boost::asio::io_context& io, Device& device) : io_(io), device_(device) {
@@ -16,9 +21,13 @@ Faces::Faces(boost::asio::io_context& io, Device& device) : io_(io), device_(dev
     const bool mstp = f.bacnet_mstp.value_or(mode == 1) && !device_.settings().gateway.serial_device.empty();
     const bool snmp = f.snmp.value_or(mode == 3);
     const bool web = f.web.value_or(true);
-    (void)io_;
+#ifdef OPENBCPM_FACE_MODBUS
+    if (modbus_tcp) faces_.push_back(std::make_unique<modbus::TcpFace>(io_, device_, device_.config().modbus));
+    if (modbus_rtu) faces_.push_back(std::make_unique<modbus::RtuFace>(io_, device_));
+#else
     (void)modbus_tcp;
     (void)modbus_rtu;
+#endif
     (void)bacnet_ip;
     (void)mstp;
     (void)snmp;

@@ -3,9 +3,13 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 
 #include "app/commands.hpp"
+#ifdef OPENBCPM_FACE_POINTS
+#include "points/export.hpp"
+#endif
 #include "config/config.hpp"
 
 using namespace openbcpm;
@@ -76,6 +80,17 @@ int run_main(int argc, char** argv) {
         ->required();
     factory->add_flag("--all", reset_all, "Also clear energy, maxima, counters, events and users");
 
+#ifdef OPENBCPM_FACE_POINTS
+    std::string export_what, export_format = "csv", export_out;
+    CLI::App* exp = app.add_subcommand("export", "Export a view of the point catalogue");
+    exp->add_option("what", export_what, "pointmap")
+        ->required()
+        ->check(CLI::IsMember({"pointmap"}));
+    exp->add_option("--format", export_format, "pointmap format: csv | json")
+        ->check(CLI::IsMember({"csv", "json"}));
+    exp->add_option("-o,--out", export_out, "Output file (default: standard output)");
+#endif
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -97,6 +112,19 @@ int run_main(int argc, char** argv) {
         }
         if (*events) return events_command(ev);
         if (*factory) return factory_reset_command(reset_dir, reset_all);
+#ifdef OPENBCPM_FACE_POINTS
+        if (*exp) {
+            const std::string text = export_format == "json"
+                                         ? points::pointmap_json().dump(1) + "\n"
+                                         : points::pointmap_csv();
+            if (export_out.empty()) {
+                std::cout << text;
+            } else {
+                std::ofstream(export_out) << text;
+            }
+            return 0;
+        }
+#endif
     } catch (const ConfigError& e) {
         std::fprintf(stderr, "openbcpm: configuration refused: %s\n", e.what());
         return 2;

@@ -13,9 +13,21 @@
 namespace openbcpm::points {
 
 enum class Unit : uint8_t {
-    None, Amps, Kilowatts, KilovoltAmps, KilowattHours, Volts, Hertz, Degrees, PowerFactor,
+    None,
+    Amps,
+    Kilowatts,
+    KilovoltAmps,
+    KilowattHours,
+    Volts,
+    Hertz,
+    Degrees,
+    PowerFactor,
     PercentTenths,  // 0.1 % steps (thresholds, hysteresis)
-    Seconds, Count, Bits, Text, Exponent,
+    Seconds,
+    Count,
+    Bits,
+    Text,
+    Exponent,
 };
 std::string_view unit_symbol(Unit u);
 
@@ -25,11 +37,11 @@ std::string_view access_name(Access a);
 // What a write to a writable point does.
 enum class WriteKind : uint8_t {
     None,
-    Setting,        // a setting of the panel (setting_key) or of the gateway
-    LatchClear,     // a 0 written to a latched event bit clears it
+    Setting,     // a setting of the panel (setting_key) or of the gateway
+    LatchClear,  // a 0 written to a latched event bit clears it
     PowerUpCounter,
-    Reset,          // a reset command register (codes below)
-    Rtc,            // one field of the RTC; only when RTC_Control says Modbus
+    Reset,  // a reset command register (codes below)
+    Rtc,    // one field of the RTC; only when RTC_Control says Modbus
 };
 
 // Scope of a reset register.
@@ -58,7 +70,7 @@ enum class Repr : uint8_t {
 enum class MapVariant : uint8_t { Always, LogicalByType, Legacy };
 
 struct ModbusBinding {
-    uint16_t reg = 0;          // 1-based register number as printed; 0 = none
+    uint16_t reg = 0;  // 1-based register number as printed; 0 = none
     uint8_t words = 1;
     Repr repr = Repr::Uint16;
     // Scale of Int16/Int32: the 1-based register holding the exponent, or none
@@ -66,18 +78,18 @@ struct ModbusBinding {
     uint16_t scale_reg = 0;
     int8_t fixed_scale = 0;
     MapVariant variant = MapVariant::Always;
-    std::string map_name;      // the point map's description of the register
+    std::string map_name;  // the point map's description of the register
 };
 
 struct Point {
-    std::string id;            // unique within a panel: "ch5.current", "lc12.kw"
-    std::string name;          // a readable name: "Channel 5 current"
+    std::string id;    // unique within a panel: "ch5.current", "lc12.kw"
+    std::string name;  // a readable name: "Channel 5 current"
     Unit unit = Unit::None;
     Access access = Access::Read;
     bool nv = false;
     Ref ref;
     WriteKind write = WriteKind::None;
-    std::string setting_key;   // "ct_size.5" (panel settings, prefix "panel.N."), or "gateway.x"
+    std::string setting_key;  // "ct_size.5" (panel settings, prefix "panel.N."), or "gateway.x"
     ResetScope reset_scope = ResetScope::Global;
     uint8_t reset_index = 0;   // channel or meter number
     int channel = 0;           // the channel it concerns (0 = none)
@@ -87,13 +99,13 @@ struct Point {
 };
 
 class Catalogue {
-public:
+  public:
     static const Catalogue& instance();
 
     const std::vector<Point>& points() const { return points_; }
     const Point* find(std::string_view id) const;
 
-private:
+  private:
     Catalogue();
     std::vector<Point> points_;
 };

@@ -11,20 +11,28 @@ namespace {
 std::string_view repr_name(Repr r, bool floating) {
     if (floating) return "float32";
     switch (r) {
-        case Repr::Int16: return "int16";
-        case Repr::Uint16: return "uint16";
-        case Repr::Int32: return "int32";
-        case Repr::Float32: return "float32";
-        case Repr::Text: return "ascii";
+        case Repr::Int16:
+            return "int16";
+        case Repr::Uint16:
+            return "uint16";
+        case Repr::Int32:
+            return "int32";
+        case Repr::Float32:
+            return "float32";
+        case Repr::Text:
+            return "ascii";
     }
     return "uint16";
 }
 
 std::string_view variant_name(MapVariant v) {
     switch (v) {
-        case MapVariant::Always: return "";
-        case MapVariant::LogicalByType: return "62017 bit 3 clear";
-        case MapVariant::Legacy: return "62017 bit 3 set";
+        case MapVariant::Always:
+            return "";
+        case MapVariant::LogicalByType:
+            return "62017 bit 3 clear";
+        case MapVariant::Legacy:
+            return "62017 bit 3 set";
     }
     return "";
 }
@@ -47,8 +55,10 @@ std::vector<Row> rows() {
         const ModbusBinding& b = slot.floating ? p.floating : p.integer;
         Row r{reg, &p, slot.floating, b.words, "", b.map_name.empty() ? p.name : b.map_name};
         if (!slot.floating && p.ref.q != Q::Setting) {
-            if (b.scale_reg) r.scale = "reg " + std::to_string(b.scale_reg);
-            else if (b.fixed_scale) r.scale = std::to_string(b.fixed_scale);
+            if (b.scale_reg)
+                r.scale = "reg " + std::to_string(b.scale_reg);
+            else if (b.fixed_scale)
+                r.scale = std::to_string(b.fixed_scale);
         }
         if (slot.floating) r.description = p.name + " (float)";
         out.push_back(std::move(r));
@@ -75,9 +85,9 @@ std::string pointmap_csv() {
         const Point& p = *r.point;
         const ModbusBinding& b = r.floating ? p.floating : p.integer;
         os << r.reg << ',' << r.words << ',' << repr_name(b.repr, r.floating) << ','
-           << (r.floating ? "R" : access_name(p.access)) << ',' << (p.nv ? "NV" : "") << ',' << r.scale << ','
-           << unit_symbol(p.unit) << ',' << p.id << ',' << variant_name(b.variant) << ',' << csv_field(r.description)
-           << '\n';
+           << (r.floating ? "R" : access_name(p.access)) << ',' << (p.nv ? "NV" : "") << ','
+           << r.scale << ',' << unit_symbol(p.unit) << ',' << p.id << ',' << variant_name(b.variant)
+           << ',' << csv_field(r.description) << '\n';
     }
     return os.str();
 }

@@ -12,14 +12,18 @@ namespace {
 
 constexpr uint32_t kRegisters = 65536;
 
-const SettingDef* setting_def(const Point& p, int panel) { return find_setting(setting_key(p, panel)); }
+const SettingDef* setting_def(const Point& p, int panel) {
+    return find_setting(setting_key(p, panel));
+}
 
 double pow10(int e) {
     static constexpr double table[] = {1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3};
     return e >= -3 && e <= 3 ? table[e + 3] : std::pow(10.0, e);
 }
 
-bool printable(unsigned char c) { return c >= 0x20 && c <= 0x7e; }
+bool printable(unsigned char c) {
+    return c >= 0x20 && c <= 0x7e;
+}
 
 // The location string as the 128 bytes of registers 7..70.
 std::array<char, 128> location_bytes(const std::string& s) {
@@ -31,8 +35,8 @@ std::array<char, 128> location_bytes(const std::string& s) {
 bool allowed_reset(ResetScope scope, int code) {
     using namespace reset_codes;
     if (scope == ResetScope::Global) {
-        return code == kNewSubinterval || code == kResetDemand || code == kClearLatches || code == kClearEnergy ||
-               code == kClearMaxima || code == kClearMaxDemand;
+        return code == kNewSubinterval || code == kResetDemand || code == kClearLatches ||
+               code == kClearEnergy || code == kClearMaxima || code == kClearMaxDemand;
     }
     return code == kClearEnergy || code == kClearMaxima;
 }
@@ -60,7 +64,8 @@ int integer_scale(const Point& p, const Context& ctx, bool legacy) {
 uint16_t encode_word(const Point& p, bool floating, int word, const Context& ctx, bool legacy) {
     if (floating) {
         const Value v = point_value(p, ctx);
-        const uint32_t bits = v.valid ? std::bit_cast<uint32_t>(static_cast<float>(v.value)) : kInvalidFloat;
+        const uint32_t bits =
+            v.valid ? std::bit_cast<uint32_t>(static_cast<float>(v.value)) : kInvalidFloat;
         return word == 0 ? static_cast<uint16_t>(bits >> 16) : static_cast<uint16_t>(bits & 0xFFFF);
     }
     const ModbusBinding& b = p.integer;
@@ -76,7 +81,8 @@ uint16_t encode_word(const Point& p, bool floating, int word, const Context& ctx
     if (!v.valid) return kInvalidInteger;
     if (p.ref.q == Q::Setting) return static_cast<uint16_t>(static_cast<int64_t>(v.value) & 0xFFFF);
     switch (b.repr) {
-        case Repr::Uint16: return static_cast<uint16_t>(std::clamp(std::lround(v.value), 0L, 65535L));
+        case Repr::Uint16:
+            return static_cast<uint16_t>(std::clamp(std::lround(v.value), 0L, 65535L));
         case Repr::Int16: {
             const double counts = v.value / pow10(integer_scale(p, ctx, legacy));
             const long n = std::clamp(std::lround(counts), -32767L, 32767L);
@@ -88,7 +94,8 @@ uint16_t encode_word(const Point& p, bool floating, int word, const Context& ctx
             const auto u = static_cast<uint32_t>(static_cast<int32_t>(n));
             return word == 0 ? static_cast<uint16_t>(u >> 16) : static_cast<uint16_t>(u & 0xFFFF);
         }
-        default: return 0;
+        default:
+            return 0;
     }
 }
 
@@ -106,7 +113,8 @@ ModbusMap::ModbusMap() : slots_(2 * kRegisters, -1) {
                 if (b.variant == MapVariant::LogicalByType && legacy) continue;
                 int32_t& s = slots_[index(reg, legacy != 0)];
                 if (s >= 0) {
-                    throw std::logic_error("register " + std::to_string(reg) + " of " + p.id + " is already " +
+                    throw std::logic_error("register " + std::to_string(reg) + " of " + p.id +
+                                           " is already " +
                                            entries_[static_cast<size_t>(s)].point->id);
                 }
                 s = e;
@@ -133,7 +141,9 @@ const ModbusMap& ModbusMap::instance() {
     return m;
 }
 
-size_t ModbusMap::index(uint32_t reg, bool legacy) { return (legacy ? kRegisters : 0) + (reg & 0xFFFF); }
+size_t ModbusMap::index(uint32_t reg, bool legacy) {
+    return (legacy ? kRegisters : 0) + (reg & 0xFFFF);
+}
 
 const RegisterSlot* ModbusMap::slot(uint32_t reg, bool legacy) const {
     if (reg == 0 || reg >= kRegisters) return nullptr;
@@ -141,10 +151,13 @@ const RegisterSlot* ModbusMap::slot(uint32_t reg, bool legacy) const {
     return s < 0 ? nullptr : &entries_[static_cast<size_t>(s)];
 }
 
-ModbusException ModbusMap::read(const Context& ctx, uint32_t reg, size_t count, uint16_t* out) const {
-    const bool legacy = (ctx.settings.panel(ctx.panel).user_defined & user_bits::kLegacyMultiPhaseMap) != 0;
+ModbusException ModbusMap::read(const Context& ctx, uint32_t reg, size_t count,
+                                uint16_t* out) const {
+    const bool legacy =
+        (ctx.settings.panel(ctx.panel).user_defined & user_bits::kLegacyMultiPhaseMap) != 0;
     for (size_t i = 0; i < count; ++i) {
-        if (!slot(reg + static_cast<uint32_t>(i), legacy)) return ModbusException::IllegalDataAddress;
+        if (!slot(reg + static_cast<uint32_t>(i), legacy))
+            return ModbusException::IllegalDataAddress;
     }
     for (size_t i = 0; i < count; ++i) {
         const RegisterSlot* s = slot(reg + static_cast<uint32_t>(i), legacy);
@@ -153,7 +166,8 @@ ModbusException ModbusMap::read(const Context& ctx, uint32_t reg, size_t count, 
     return ModbusException::None;
 }
 
-ModbusException ModbusMap::plan_write(const Context& ctx, uint32_t reg, std::span<const uint16_t> values,
+ModbusException ModbusMap::plan_write(const Context& ctx, uint32_t reg,
+                                      std::span<const uint16_t> values,
                                       std::vector<WriteAction>& actions) const {
     actions.clear();
     const ModbusException e = plan(ctx, reg, values, actions);
@@ -163,11 +177,13 @@ ModbusException ModbusMap::plan_write(const Context& ctx, uint32_t reg, std::spa
 
 ModbusException ModbusMap::plan(const Context& ctx, uint32_t reg, std::span<const uint16_t> values,
                                 std::vector<WriteAction>& actions) const {
-    const bool legacy = (ctx.settings.panel(ctx.panel).user_defined & user_bits::kLegacyMultiPhaseMap) != 0;
+    const bool legacy =
+        (ctx.settings.panel(ctx.panel).user_defined & user_bits::kLegacyMultiPhaseMap) != 0;
     // Every register must be a writable integer register of the map.
     for (size_t i = 0; i < values.size(); ++i) {
         const RegisterSlot* s = slot(reg + static_cast<uint32_t>(i), legacy);
-        if (!s || s->floating || s->point->access == Access::Read) return ModbusException::IllegalDataAddress;
+        if (!s || s->floating || s->point->access == Access::Read)
+            return ModbusException::IllegalDataAddress;
     }
     Settings trial = ctx.settings;  // settings writes are checked in order on a copy
     std::optional<std::tm> rtc;
@@ -198,25 +214,29 @@ ModbusException ModbusMap::plan(const Context& ctx, uint32_t reg, std::span<cons
                     std::string text;
                     for (char c : bytes) {
                         if (c == '\0') break;
-                        if (!printable(static_cast<unsigned char>(c))) return ModbusException::IllegalDataValue;
+                        if (!printable(static_cast<unsigned char>(c)))
+                            return ModbusException::IllegalDataValue;
                         text.push_back(c);
                     }
-                    if (!write_setting(trial, *def, text).ok()) return ModbusException::IllegalDataValue;
+                    if (!write_setting(trial, *def, text).ok())
+                        return ModbusException::IllegalDataValue;
                     a.text = std::move(text);
                     actions.push_back(std::move(a));
                     i = j;
                     continue;
                 }
-                if (!write_setting(trial, *def, int64_t{v}).ok()) return ModbusException::IllegalDataValue;
+                if (!write_setting(trial, *def, int64_t{v}).ok())
+                    return ModbusException::IllegalDataValue;
                 break;
             }
             case WriteKind::Reset:
                 if (!allowed_reset(p.reset_scope, v)) return ModbusException::IllegalDataValue;
                 break;
             case WriteKind::LatchClear: {
-                const uint16_t mask = p.ref.q == Q::EvVoltageStatus
-                                          ? (event_bits::kVoltageHighLatching | event_bits::kVoltageLowLatching)
-                                          : event_bits::kLatchingMask;
+                const uint16_t mask =
+                    p.ref.q == Q::EvVoltageStatus
+                        ? (event_bits::kVoltageHighLatching | event_bits::kVoltageLowLatching)
+                        : event_bits::kLatchingMask;
                 a.clear_bits = static_cast<uint16_t>(~v & mask);
                 break;
             }
@@ -225,7 +245,8 @@ ModbusException ModbusMap::plan(const Context& ctx, uint32_t reg, std::span<cons
                 break;
             case WriteKind::Rtc: {
                 // Writable only when RTC_Control gives Modbus the clock.
-                if (ctx.settings.gateway.rtc_control != 1) return ModbusException::ServerDeviceFailure;
+                if (ctx.settings.gateway.rtc_control != 1)
+                    return ModbusException::ServerDeviceFailure;
                 if (!rtc) {
                     const std::time_t now = ctx.snapshot.rtc;
                     std::tm tm{};
@@ -233,18 +254,31 @@ ModbusException ModbusMap::plan(const Context& ctx, uint32_t reg, std::span<cons
                     rtc = tm;
                 }
                 switch (p.ref.index) {
-                    case 0: rtc->tm_year = v - 1900; break;
-                    case 1: rtc->tm_mon = v - 1; break;
-                    case 2: rtc->tm_mday = v; break;
-                    case 3: rtc->tm_hour = v; break;
-                    case 4: rtc->tm_min = v; break;
-                    default: rtc->tm_sec = v; break;
+                    case 0:
+                        rtc->tm_year = v - 1900;
+                        break;
+                    case 1:
+                        rtc->tm_mon = v - 1;
+                        break;
+                    case 2:
+                        rtc->tm_mday = v;
+                        break;
+                    case 3:
+                        rtc->tm_hour = v;
+                        break;
+                    case 4:
+                        rtc->tm_min = v;
+                        break;
+                    default:
+                        rtc->tm_sec = v;
+                        break;
                 }
                 rtc_point = &p;
                 ++i;
                 continue;
             }
-            case WriteKind::None: return ModbusException::IllegalDataAddress;
+            case WriteKind::None:
+                return ModbusException::IllegalDataAddress;
         }
         actions.push_back(std::move(a));
         ++i;
@@ -252,14 +286,15 @@ ModbusException ModbusMap::plan(const Context& ctx, uint32_t reg, std::span<cons
     if (rtc) {
         // Checked as a whole date, so that 31 February is refused rather than rolled over.
         const std::tm want = *rtc;
-        if (want.tm_year < 100 || want.tm_year > 199 || want.tm_mon < 0 || want.tm_mon > 11 || want.tm_mday < 1 ||
-            want.tm_hour < 0 || want.tm_hour > 23 || want.tm_min < 0 || want.tm_min > 59 || want.tm_sec < 0 ||
-            want.tm_sec > 59) {
+        if (want.tm_year < 100 || want.tm_year > 199 || want.tm_mon < 0 || want.tm_mon > 11 ||
+            want.tm_mday < 1 || want.tm_hour < 0 || want.tm_hour > 23 || want.tm_min < 0 ||
+            want.tm_min > 59 || want.tm_sec < 0 || want.tm_sec > 59) {
             return ModbusException::IllegalDataValue;
         }
         std::tm norm = want;
         const std::time_t t = timegm(&norm);
-        if (norm.tm_mday != want.tm_mday || norm.tm_mon != want.tm_mon) return ModbusException::IllegalDataValue;
+        if (norm.tm_mday != want.tm_mday || norm.tm_mon != want.tm_mon)
+            return ModbusException::IllegalDataValue;
         WriteAction a;
         a.kind = WriteKind::Rtc;
         a.point = rtc_point;

@@ -36,13 +36,13 @@ struct RegisterSlot {
 struct WriteAction {
     WriteKind kind = WriteKind::None;
     const Point* point = nullptr;
-    int64_t value = 0;          // the register value (settings, codes, counters, RTC fields)
-    std::string text;           // new location string (WriteKind::Setting on a Text point)
-    uint16_t clear_bits = 0;    // LatchClear: the latched bits a 0 was written to
+    int64_t value = 0;        // the register value (settings, codes, counters, RTC fields)
+    std::string text;         // new location string (WriteKind::Setting on a Text point)
+    uint16_t clear_bits = 0;  // LatchClear: the latched bits a 0 was written to
 };
 
 class ModbusMap {
-public:
+  public:
     static const ModbusMap& instance();
 
     // The register at `reg` (1-based) for a panel; legacy = 62017 bit 3.
@@ -60,7 +60,7 @@ public:
     // Registers in map order, for exports: (register, slot).
     const std::vector<std::pair<uint32_t, RegisterSlot>>& layout() const { return layout_; }
 
-private:
+  private:
     ModbusMap();
     ModbusException plan(const Context& ctx, uint32_t reg, std::span<const uint16_t> values,
                          std::vector<WriteAction>& actions) const;

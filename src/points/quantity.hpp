@@ -15,35 +15,92 @@ namespace openbcpm::points {
 // group's member `member` (0-based, phase order).
 enum class Q : uint8_t {
     // channel
-    ChCurrent, ChKw, ChKva, ChPf, ChAngle, ChKwh, ChKwhSnapshot, ChCurrentDemand, ChKwDemand,
-    ChMaxCurrent, ChMaxKw, ChMaxCurrentDemand, ChMaxKwDemand,
+    ChCurrent,
+    ChKw,
+    ChKva,
+    ChPf,
+    ChAngle,
+    ChKwh,
+    ChKwhSnapshot,
+    ChCurrentDemand,
+    ChKwDemand,
+    ChMaxCurrent,
+    ChMaxKw,
+    ChMaxCurrentDemand,
+    ChMaxKwDemand,
     // group
-    GrKw, GrKva, GrPf, GrCurrent, GrKwh, GrKwhSnapshot, GrKwDemand, GrCurrentDemand, GrMaxKw,
-    GrMaxKwDemand, GrMaxCurrent, GrMaxCurrentDemand, GrMembers, GrMemberChannel, GrNumber, GrPhase,
+    GrKw,
+    GrKva,
+    GrPf,
+    GrCurrent,
+    GrKwh,
+    GrKwhSnapshot,
+    GrKwDemand,
+    GrCurrentDemand,
+    GrMaxKw,
+    GrMaxKwDemand,
+    GrMaxCurrent,
+    GrMaxCurrentDemand,
+    GrMembers,
+    GrMemberChannel,
+    GrNumber,
+    GrPhase,
     // voltages (index = phase 0..2, or pair A-B, B-C, C-A)
-    VoltLn, VoltLnAverage, VoltLl, VoltLlAverage, Frequency, VoltAngle,
+    VoltLn,
+    VoltLnAverage,
+    VoltLl,
+    VoltLlAverage,
+    Frequency,
+    VoltAngle,
     // events (index = channel, or level for counters with member = channel)
-    EvStatus, EvVoltageStatus, EvGlobalLatching, EvGlobalNonLatching, EvRecentLatching,
-    EvRecentNonLatching, EvChannelsLatched, EvChannelsNonLatched, EvGlobalCounter, EvCounter,
+    EvStatus,
+    EvVoltageStatus,
+    EvGlobalLatching,
+    EvGlobalNonLatching,
+    EvRecentLatching,
+    EvRecentNonLatching,
+    EvChannelsLatched,
+    EvChannelsNonLatched,
+    EvGlobalCounter,
+    EvCounter,
     // diagnostics and identity
-    PowerUpCounter, Health, ProductId, Reserved, SerialMsw, SerialLsw, FirmwareRs, FirmwareOs,
-    DeviceId, ModbusAddress, Baudrate, Running,
+    PowerUpCounter,
+    Health,
+    ProductId,
+    Reserved,
+    SerialMsw,
+    SerialLsw,
+    FirmwareRs,
+    FirmwareOs,
+    DeviceId,
+    ModbusAddress,
+    Baudrate,
+    Running,
     // scales (index = channel or group number; exponent of ten)
-    ScaleCurrent, ScalePower, ScaleEnergy, ScaleGroupCurrent, ScaleGroupPower, ScaleGroupEnergy,
+    ScaleCurrent,
+    ScalePower,
+    ScaleEnergy,
+    ScaleGroupCurrent,
+    ScaleGroupPower,
+    ScaleGroupEnergy,
     ScaleFixed,
     // a setting (the point names it), a command register (reads 0), the RTC
-    Setting, Command, RtcField, RtcStatus, RtcControl,
+    Setting,
+    Command,
+    RtcField,
+    RtcStatus,
+    RtcControl,
 };
 
 enum class GroupKind : uint8_t { Logical, TwoPhase, ThreePhase, Mains };
 
 struct Ref {
     Q q = Q::Reserved;
-    uint8_t index = 0;                 // channel, group number, phase, level
-    uint8_t member = 0;                // group member (0..2), or channel for counters
+    uint8_t index = 0;   // channel, group number, phase, level
+    uint8_t member = 0;  // group member (0..2), or channel for counters
     GroupKind group = GroupKind::Logical;
-    Q sub = Q::ChCurrent;              // GrPhase: the channel quantity of the member
-    int8_t fixed_scale = 0;            // ScaleFixed
+    Q sub = Q::ChCurrent;    // GrPhase: the channel quantity of the member
+    int8_t fixed_scale = 0;  // ScaleFixed
 };
 
 // What the evaluation needs besides the reference.

@@ -1,6 +1,8 @@
 // The register map against the BCPMSC point map itself: every register the
 // reference lists is where it says, with its access, NV flag, float copy and
 // scale register, and the map has nothing the reference does not in its ranges.
+#include "points/catalogue.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -8,7 +10,6 @@
 #include <set>
 #include <sstream>
 
-#include "points/catalogue.hpp"
 #include "points/modbus_map.hpp"
 
 using namespace openbcpm;
@@ -81,11 +82,17 @@ std::string squeeze(const std::string& s) {
 
 // Firmware download (60005..60153) and EEPROM update (61000..61129) are the
 // meter's factory tooling; openbcpm does not implement them (docs/modbus.md).
-bool not_implemented(uint32_t reg) { return (reg >= 60005 && reg <= 60153) || (reg >= 61000 && reg <= 61129); }
+bool not_implemented(uint32_t reg) {
+    return (reg >= 60005 && reg <= 60153) || (reg >= 61000 && reg <= 61129);
+}
 
-bool multi_phase_region(uint32_t reg) { return reg >= 4000 && reg <= 9999; }
+bool multi_phase_region(uint32_t reg) {
+    return reg >= 4000 && reg <= 9999;
+}
 
-std::string access_of(const Point& p) { return std::string(access_name(p.access)); }
+std::string access_of(const Point& p) {
+    return std::string(access_name(p.access));
+}
 
 }  // namespace
 
@@ -105,7 +112,8 @@ TEST(PointMap, EveryReferenceRegisterIsWhereTheMapSays) {
         EXPECT_EQ(p.nv ? "NV" : "", r.nv) << r.reg << " " << p.id;
         if (s->word == 0) {
             EXPECT_EQ(squeeze(p.integer.map_name).rfind(squeeze(r.description), 0), 0u)
-                << r.reg << ": ours \"" << p.integer.map_name << "\", map \"" << r.description << "\"";
+                << r.reg << ": ours \"" << p.integer.map_name << "\", map \"" << r.description
+                << "\"";
         } else {
             EXPECT_NE(r.description.find("LSW"), std::string::npos) << r.reg;
         }
@@ -144,7 +152,8 @@ TEST(PointMap, NothingBeyondTheReferenceInItsRanges) {
             ref.insert(r.float_msw + 1);
         }
     }
-    for (uint32_t reg = 8; reg <= 70; ++reg) ref.insert(reg);  // "7 through 70"
+    for (uint32_t reg = 8; reg <= 70; ++reg)
+        ref.insert(reg);  // "7 through 70"
     const ModbusMap& map = ModbusMap::instance();
     // The reference's own ranges: common, 1PH, legacy 2PH/3PH, tail.
     auto in_reference_range = [](uint32_t reg) {
@@ -152,7 +161,8 @@ TEST(PointMap, NothingBeyondTheReferenceInItsRanges) {
     };
     for (uint32_t reg = 1; reg < 65536; ++reg) {
         for (bool legacy : {false, true}) {
-            if (!legacy && multi_phase_region(reg)) continue;  // the logical circuit map lives there
+            if (!legacy && multi_phase_region(reg))
+                continue;  // the logical circuit map lives there
             const bool ours = map.slot(reg, legacy) != nullptr;
             const bool theirs = ref.count(reg) > 0;
             if ((multi_phase_region(reg) || in_reference_range(reg)) && !not_implemented(reg)) {
@@ -167,7 +177,8 @@ TEST(PointMap, SectionSizesMatchTheMapsTotals) {
     const ModbusMap& map = ModbusMap::instance();
     auto count = [&](uint32_t from, uint32_t to, bool legacy) {
         int n = 0;
-        for (uint32_t r = from; r <= to; ++r) n += map.slot(r, legacy) ? 1 : 0;
+        for (uint32_t r = from; r <= to; ++r)
+            n += map.slot(r, legacy) ? 1 : 0;
         return n;
     };
     EXPECT_EQ(count(1000, 2999, false), 1596);

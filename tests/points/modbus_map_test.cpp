@@ -13,11 +13,12 @@ using namespace openbcpm::points;
 namespace {
 
 class MapTest : public ::testing::Test {
-protected:
+  protected:
     MapTest() {
         for (auto& p : snap.panel) {
             p.present = true;
-            for (auto& c : p.channel) c.present = true;
+            for (auto& c : p.channel)
+                c.present = true;
         }
     }
     std::vector<uint16_t> read(uint32_t reg, size_t n, int panel = 1) {
@@ -26,7 +27,8 @@ protected:
         return out;
     }
     ModbusException plan(uint32_t reg, std::vector<uint16_t> values) {
-        return ModbusMap::instance().plan_write(Context{snap, settings, 1, 7}, reg, values, actions);
+        return ModbusMap::instance().plan_write(Context{snap, settings, 1, 7}, reg, values,
+                                                actions);
     }
     MeterSnapshot snap;
     Settings settings;
@@ -76,7 +78,8 @@ TEST_F(MapTest, IntegersUseTheirScaleRegisters) {
     EXPECT_EQ(read(1298, 1)[0], 850);  // PF, fixed -3
     const int e = static_cast<int16_t>(read(1088, 1)[0]);
     const auto kwh = read(1176, 2);
-    const double value = static_cast<double>(static_cast<int32_t>(kwh[0] << 16 | kwh[1])) * std::pow(10.0, e);
+    const double value =
+        static_cast<double>(static_cast<int32_t>(kwh[0] << 16 | kwh[1])) * std::pow(10.0, e);
     EXPECT_NEAR(value, 1234.5678, std::pow(10.0, e));
     // Floats: IEEE-754, most significant word first.
     const auto f = read(2260, 2);  // channel 5 current float
@@ -97,7 +100,7 @@ TEST_F(MapTest, NegativeValuesAreTwosComplement) {
 TEST_F(MapTest, ChannelsTheModelLacksReadInvalid) {
     settings.model = *ModelInfo::from_channels(24);
     snap.panel[0].channel[30].present = false;  // channel 31
-    const auto r = read(1366, 1);  // channel 31 current
+    const auto r = read(1366, 1);               // channel 31 current
     EXPECT_EQ(r[0], kInvalidInteger);
     const auto f = read(2312, 2);
     EXPECT_EQ((static_cast<uint32_t>(f[0]) << 16) | f[1], kInvalidFloat);
@@ -177,7 +180,7 @@ TEST_F(MapTest, RtcWritesNeedRtcControlModbusAndAValidDate) {
 }
 
 TEST_F(MapTest, LogicalCircuitAssignmentsKeepTheAdjacencyRule) {
-    EXPECT_EQ(plan(3203, {1}), ModbusException::None);            // channel 3 -> circuit 1
+    EXPECT_EQ(plan(3203, {1}), ModbusException::None);              // channel 3 -> circuit 1
     EXPECT_EQ(plan(3209, {1}), ModbusException::IllegalDataValue);  // channel 9 cannot join 1
     // In one write, later registers see the earlier ones: 3 then 5 into circuit 1.
     EXPECT_EQ(plan(3203, {1, 0, 1}), ModbusException::None);

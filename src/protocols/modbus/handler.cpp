@@ -1,0 +1,238 @@
+#include "protocols/modbus/handler.hpp"
+
+#include <cstdio>
+
+#include "points/modbus_map.hpp"
+
+namespace openbcpm::modbus {
+
+namespace {
+
+uint64_t channel_bit(int c) {
+    return uint64_t{1} << (c - 1);
+}
+
+uint64_t group_mask(const PanelReadings& p, points::GroupKind kind, int number) {
+    const GroupReadings* g = points::group_of(p, kind, number);
+    uint64_t mask = 0;
+    if (!g) return mask;
+    for (int i = 0; i < g->members; ++i)
+        mask |= channel_bit(g->channel[static_cast<size_t>(i)]);
+    return mask;
+}
+
+ResetOp op_of(int code) {
+    using namespace points::reset_codes;
+    switch (code) {
+        case kNewSubinterval:
+            return ResetOp::NewSubinterval;
+        case kResetDemand:
+            return ResetOp::ResetDemand;
+        case kClearLatches:
+            return ResetOp::ClearLatches;
+        case kClearEnergy:
+            return ResetOp::ClearEnergy;
+        case kClearMaxima:
+            return ResetOp::ClearMaxima;
+        default:
+            return ResetOp::ClearMaxDemand;
+    }
+}
+
+}  // namespace
+
+int Handler::panel_of(uint8_t unit) const {
+    const Settings& s = device_.settings();
+    const int base = s.gateway.modbus_address;
+    if (unit == base) return 1;
+    if (unit == base + 1 && s.model.panels == 2) return 2;
+    return 0;
+}
+
+std::optional<std::vector<uint8_t>> Handler::handle(uint8_t unit, std::span<const uint8_t> pdu,
+                                                    Transport transport) {
+    ++stats_.requests;
+    const Decoded d = decode_request(pdu);
+    if (unit == 0) {
+        // Broadcast: writes go to every panel; nothing is answered.
+        ++stats_.broadcasts;
+        if (d.request && (std::holds_alternative<WriteSingle>(*d.request) ||
+                          std::holds_alternative<WriteMultiple>(*d.request))) {
+            for (int panel = 1; panel <= device_.settings().model.panels; ++panel)
+                serve(panel, d);
+        }
+        return std::nullopt;
+    }
+    const int panel = panel_of(unit);
+    if (panel == 0) {
+        ++stats_.not_addressed;
+        if (transport == Transport::Rtu) return std::nullopt;  // another device on the bus
+        ++stats_.exceptions;
+        return exception_response(d.function ? d.function : (pdu.empty() ? 0 : pdu[0]),
+                                  ex::kGatewayTargetFailed);
+    }
+    std::vector<uint8_t> response = serve(panel, d);
+    if (!response.empty() && (response[0] & 0x80)) ++stats_.exceptions;
+    return response;
+}
+
+std::vector<uint8_t> Handler::serve(int panel, const Decoded& d) {
+    if (!d.request) return exception_response(d.function, d.exception);
+    const Settings& settings = device_.settings();
+    return std::visit(
+        [&](const auto& r) -> std::vector<uint8_t> {
+            using T = std::decay_t<decltype(r)>;
+            if constexpr (std::is_same_v<T, ReadRegisters>) {
+                // The newest snapshot: a value metered in the last window is readable now.
+                const points::Context ctx{device_.snapshot(), settings, panel,
+                                          device_.power_up_counter(panel)};
+                const auto& map = points::ModbusMap::instance();
+                words_.resize(r.quantity);
+                const auto e = map.read(ctx, uint32_t{r.address} + 1, r.quantity, words_.data());
+                if (e != points::ModbusException::None)
+                    return exception_response(r.function, static_cast<uint8_t>(e));
+                return read_response(r.function, words_);
+            } else if constexpr (std::is_same_v<T, WriteSingle>) {
+                const uint16_t v = r.value;
+                const uint8_t e = write(panel, r.address, std::span<const uint16_t>(&v, 1));
+                if (e) return exception_response(fc::kWriteSingleRegister, e);
+                return write_single_response(r.address, r.value);
+            } else if constexpr (std::is_same_v<T, WriteMultiple>) {
+                const uint8_t e = write(panel, r.address, r.values);
+                if (e) return exception_response(fc::kWriteMultipleRegisters, e);
+                return write_multiple_response(r.address, static_cast<uint16_t>(r.values.size()));
+            } else if constexpr (std::is_same_v<T, ReportServerId>) {
+                // The family's text: model, serial number and location string.
+                char sn[16];
+                std::snprintf(sn, sizeof sn, "0x%08X", settings.identity.serial_number);
+                const std::string text = "Schneider Electric " + settings.model.model_name() +
+                                         " Branch Circuit Monitor, S/N=" + sn + ", Location=\"" +
+                                         settings.panel(panel).location + "\"";
+                return report_server_id_response(
+                    static_cast<uint8_t>(settings.gateway.modbus_address + panel - 1), true, text);
+            } else {
+                return device_id(panel, r);
+            }
+        },
+        *d.request);
+}
+
+uint8_t Handler::write(int panel, uint16_t address, std::span<const uint16_t> values) {
+    const MeterSnapshot& snap = device_.snapshot();
+    const points::Context ctx{snap, device_.settings(), panel, device_.power_up_counter(panel)};
+    std::vector<points::WriteAction> actions;
+    const auto e =
+        points::ModbusMap::instance().plan_write(ctx, uint32_t{address} + 1, values, actions);
+    if (e != points::ModbusException::None) return static_cast<uint8_t>(e);
+
+    // Settings first, as one batch: all or nothing.
+    std::vector<std::pair<const SettingDef*, SettingValue>> batch;
+    for (const auto& a : actions) {
+        if (a.kind != points::WriteKind::Setting) continue;
+        const SettingDef* def = find_setting(points::setting_key(*a.point, panel));
+        if (!def) return ex::kServerDeviceFailure;
+        if (a.point->integer.repr == points::Repr::Text)
+            batch.emplace_back(def, a.text);
+        else
+            batch.emplace_back(def, a.value);
+    }
+    if (!batch.empty() && !device_.write_settings(batch).ok()) return ex::kServerDeviceFailure;
+
+    const PanelReadings& pr = snap.panel[static_cast<size_t>(panel - 1)];
+    for (const auto& a : actions) {
+        const points::Point& p = *a.point;
+        switch (a.kind) {
+            case points::WriteKind::Setting:
+            case points::WriteKind::None:
+                break;
+            case points::WriteKind::LatchClear: {
+                const int channel = p.ref.q == points::Q::EvVoltageStatus
+                                        ? kVoltageEventChannelBase + 1 + p.ref.index
+                                        : p.ref.index;
+                if (a.clear_bits)
+                    device_.clear_latches(LatchClearCommand{panel, channel, a.clear_bits});
+                break;
+            }
+            case points::WriteKind::PowerUpCounter:
+                device_.set_power_up_counter(panel, static_cast<int>(a.value));
+                break;
+            case points::WriteKind::Rtc:
+                if (!device_.set_rtc(a.value, RtcSource::Modbus)) return ex::kServerDeviceFailure;
+                break;
+            case points::WriteKind::Reset: {
+                ResetCommand cmd;
+                cmd.panel = panel;
+                cmd.op = op_of(static_cast<int>(a.value));
+                switch (p.reset_scope) {
+                    case points::ResetScope::Global:
+                        cmd.channels = ResetCommand::kAllChannels;
+                        break;
+                    case points::ResetScope::Aux:
+                        cmd.channels =
+                            channel_bit(43) | channel_bit(44) | channel_bit(45) | channel_bit(46);
+                        break;
+                    case points::ResetScope::Channel:
+                        cmd.channels = channel_bit(p.reset_index);
+                        break;
+                    case points::ResetScope::TwoPhase:
+                        cmd.channels = group_mask(pr, points::GroupKind::TwoPhase, p.reset_index);
+                        break;
+                    case points::ResetScope::ThreePhase:
+                        cmd.channels = group_mask(pr, points::GroupKind::ThreePhase, p.reset_index);
+                        break;
+                    case points::ResetScope::Logical:
+                        cmd.channels = group_mask(pr, points::GroupKind::Logical, p.reset_index);
+                        break;
+                }
+                if (cmd.channels) device_.reset(cmd);
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+std::vector<uint8_t> Handler::device_id(int panel, const ReadDeviceId& r) {
+    const Settings& s = device_.settings();
+    char sn[16];
+    std::snprintf(sn, sizeof sn, "%08X", s.identity.serial_number);
+    char rev[16];
+    std::snprintf(rev, sizeof rev, "%d.%03d", s.identity.firmware_rs / 1000,
+                  s.identity.firmware_rs % 1000);
+    const std::vector<DeviceIdObject> all{
+        {0x00, "Schneider Electric"},
+        {0x01, s.model.model_name()},
+        {0x02, rev},
+        {0x03, "www.se.com"},
+        {0x04, "BCPME Series Branch Circuit Monitor"},
+        {0x05, s.model.model_name() + " panel " + std::to_string(panel)},
+        {0x06, "openbcpm"},
+        {0x80, sn},
+        {0x81, s.panel(panel).location},
+    };
+    // Conformity 0x83: basic, regular and extended objects, stream and individual access.
+    constexpr uint8_t kConformity = 0x83;
+    auto last_of = [](uint8_t code) -> uint8_t {
+        return code == 1 ? 0x02 : code == 2 ? 0x06 : 0xFF;
+    };
+    if (r.code == 4) {
+        for (const auto& o : all) {
+            if (o.id == r.object_id) return device_id_response(4, kConformity, std::span(&o, 1));
+        }
+        return exception_response(fc::kEncapsulatedInterface, ex::kIllegalDataAddress);
+    }
+    // A stream starts at the requested object, or at 0 when that id is not in the category.
+    const uint8_t last = last_of(r.code);
+    uint8_t start = r.object_id;
+    bool known = false;
+    for (const auto& o : all)
+        known = known || (o.id == start && o.id <= last);
+    if (!known) start = 0;
+    std::vector<DeviceIdObject> stream;
+    for (const auto& o : all) {
+        if (o.id >= start && o.id <= last) stream.push_back(o);
+    }
+    return device_id_response(r.code, kConformity, stream);
+}
+
+}  // namespace openbcpm::modbus

@@ -1,0 +1,48 @@
+// The Modbus application: a decoded request against one panel's register map,
+// answered from the meter's newest snapshot; writes checked whole, then applied
+// through the Device.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "app/device.hpp"
+#include "protocols/modbus/codec.hpp"
+
+namespace openbcpm::modbus {
+
+enum class Transport : uint8_t { Tcp, Rtu };
+
+struct HandlerStats {
+    uint64_t requests = 0;
+    uint64_t exceptions = 0;
+    uint64_t broadcasts = 0;
+    uint64_t not_addressed = 0;
+};
+
+class Handler {
+  public:
+    explicit Handler(Device& device) : device_(device) {}
+
+    // The response PDU for a request PDU addressed to `unit`, or nothing
+    // (broadcasts, and RTU frames for other addresses, get no answer).
+    std::optional<std::vector<uint8_t>> handle(uint8_t unit, std::span<const uint8_t> pdu,
+                                               Transport transport);
+
+    // The panel a unit address reaches (Modbus_Address and +1), 0 for none.
+    int panel_of(uint8_t unit) const;
+    const HandlerStats& stats() const { return stats_; }
+
+  private:
+    std::vector<uint8_t> serve(int panel, const Decoded& d);
+    uint8_t write(int panel, uint16_t address, std::span<const uint16_t> values);
+    std::vector<uint8_t> device_id(int panel, const ReadDeviceId& r);
+
+    Device& device_;
+    HandlerStats stats_;
+    std::vector<uint16_t> words_;
+};
+
+}  // namespace openbcpm::modbus
