@@ -362,7 +362,9 @@ Reply WebServer::handle(Request& request, const Connection& connection) {
                 case DecodedBody::Kind::Empty:
                     break;
             }
-            if (c.session) {
+            // Login itself is guarded by the Origin check above: a second login
+            // from a tab that still holds a cookie has no token to send.
+            if (c.session && route->handler != &WebServer::api_login) {
                 std::string sent(request["X-CSRF-Token"]);
                 if (sent.empty() && c.form) sent = field(*c.form, "csrf").value_or("");
                 if (sent.empty() && c.parts) {

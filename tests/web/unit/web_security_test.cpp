@@ -494,3 +494,15 @@ TEST_F(WebSessionExpiry, IdleSessionsExpire) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2200));
     EXPECT_EQ(request(true, http::verb::get, "/api/session").status, 401u);
 }
+
+TEST_F(WebSecurity, LoginAgainWithALiveSessionNeedsNoToken) {
+    ASSERT_EQ(login(password_).status, 200u);
+    const std::string first = cookie_;
+    EXPECT_EQ(login(password_).status, 200u);  // sends the old cookie, no CSRF token
+    EXPECT_NE(cookie_, first);
+    // But not from a foreign page.
+    Reply r = request(true, http::verb::post, "/api/login",
+                      nlohmann::json{{"username", "admin"}, {"password", password_}}.dump(),
+                      {{"Content-Type", "application/json"}, {"Origin", "https://evil.example"}});
+    EXPECT_EQ(r.status, 403u);
+}
