@@ -90,7 +90,17 @@ std::optional<Apdu> decode_apdu(std::span<const uint8_t> b) {
 
 namespace {
 constexpr std::array<size_t, 6> kMaxApdu{50, 128, 206, 480, 1024, 1476};
+
+// Header octets followed by the service data. Sized once and filled with
+// std::copy: GCC 12 at -O3 warns falsely (-Warray-bounds) on a brace-initialised
+// vector followed by insert().
+std::vector<uint8_t> pdu(std::initializer_list<uint8_t> head, std::span<const uint8_t> data) {
+    std::vector<uint8_t> out(head.size() + data.size());
+    std::copy(head.begin(), head.end(), out.begin());
+    std::copy(data.begin(), data.end(), out.begin() + static_cast<ptrdiff_t>(head.size()));
+    return out;
 }
+}  // namespace
 
 size_t max_apdu_from_code(uint8_t code) {
     return code < kMaxApdu.size() ? kMaxApdu[code] : 0;
@@ -121,19 +131,15 @@ uint8_t max_segments_to_code(size_t segments) {
 
 std::vector<uint8_t> encode_confirmed_request(const ConfirmedHeader& h,
                                               std::span<const uint8_t> data) {
-    std::vector<uint8_t> out{
-        static_cast<uint8_t>(h.segmented_response_accepted ? 0x02 : 0x00),
-        static_cast<uint8_t>(((h.max_segments_code & 7) << 4) | (h.max_apdu_code & 0x0F)),
-        h.invoke_id, h.service};
-    out.insert(out.end(), data.begin(), data.end());
-    return out;
+    return pdu({static_cast<uint8_t>(h.segmented_response_accepted ? 0x02 : 0x00),
+                static_cast<uint8_t>(((h.max_segments_code & 7) << 4) | (h.max_apdu_code & 0x0F)),
+                h.invoke_id, h.service},
+               data);
 }
 
 std::vector<uint8_t> encode_unconfirmed_request(UnconfirmedService s,
                                                 std::span<const uint8_t> data) {
-    std::vector<uint8_t> out{0x10, static_cast<uint8_t>(s)};
-    out.insert(out.end(), data.begin(), data.end());
-    return out;
+    return pdu({0x10, static_cast<uint8_t>(s)}, data);
 }
 
 std::vector<uint8_t> encode_simple_ack(uint8_t invoke_id, uint8_t service) {
@@ -142,18 +148,15 @@ std::vector<uint8_t> encode_simple_ack(uint8_t invoke_id, uint8_t service) {
 
 std::vector<uint8_t> encode_complex_ack(uint8_t invoke_id, uint8_t service,
                                         std::span<const uint8_t> data) {
-    std::vector<uint8_t> out{0x30, invoke_id, service};
-    out.insert(out.end(), data.begin(), data.end());
-    return out;
+    return pdu({0x30, invoke_id, service}, data);
 }
 
 std::vector<uint8_t> encode_complex_ack_segment(uint8_t invoke_id, uint8_t service,
                                                 uint8_t sequence, uint8_t proposed_window,
                                                 bool more_follows, std::span<const uint8_t> data) {
-    std::vector<uint8_t> out{static_cast<uint8_t>(0x38 | (more_follows ? 0x04 : 0x00)), invoke_id,
-                             sequence, proposed_window, service};
-    out.insert(out.end(), data.begin(), data.end());
-    return out;
+    return pdu({static_cast<uint8_t>(0x38 | (more_follows ? 0x04 : 0x00)), invoke_id, sequence,
+                proposed_window, service},
+               data);
 }
 
 std::vector<uint8_t> encode_segment_ack(bool negative, bool from_server, uint8_t invoke_id,
@@ -183,9 +186,7 @@ std::vector<uint8_t> encode_error(uint8_t invoke_id, uint8_t service, ErrorClass
 
 std::vector<uint8_t> encode_error_raw(uint8_t invoke_id, uint8_t service,
                                       std::span<const uint8_t> data) {
-    std::vector<uint8_t> out{0x50, invoke_id, service};
-    out.insert(out.end(), data.begin(), data.end());
-    return out;
+    return pdu({0x50, invoke_id, service}, data);
 }
 
 std::vector<uint8_t> encode_reject(uint8_t invoke_id, RejectReason r) {
