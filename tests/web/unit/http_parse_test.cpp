@@ -125,3 +125,23 @@ TEST(Tokens, ConstantTimeCompare) {
     EXPECT_FALSE(equal_tokens("abc", "ab"));
     EXPECT_FALSE(equal_tokens("", ""));
 }
+
+TEST(DecodeBody, DispatchesOnTheMediaType) {
+    using K = DecodedBody::Kind;
+    EXPECT_EQ(decode_body("", "").kind, K::Empty);
+    EXPECT_EQ(decode_body("text/plain", "x").kind, K::Unsupported);
+    auto form = decode_body("application/x-www-form-urlencoded; charset=UTF-8", "a=1&csrf=t");
+    ASSERT_EQ(form.kind, K::Form);
+    EXPECT_EQ(field(form.form, "csrf"), "t");
+    EXPECT_EQ(decode_body("application/x-www-form-urlencoded", "a=%G1").kind, K::Malformed);
+    auto json = decode_body("Application/JSON", R"({"speed":2})");
+    ASSERT_EQ(json.kind, K::Json);
+    EXPECT_EQ(json.json["speed"], 2);
+    EXPECT_EQ(decode_body("application/json", "[]").kind, K::Malformed);
+    auto mp =
+        decode_body("multipart/form-data; boundary=zz",
+                    "--zz\r\nContent-Disposition: form-data; name=\"mode\"\r\n\r\nhttp\r\n--zz--");
+    ASSERT_EQ(mp.kind, K::Multipart);
+    EXPECT_EQ(mp.parts.at(0).data, "http");
+    EXPECT_EQ(decode_body("multipart/form-data", "--zz--").kind, K::Malformed);  // no boundary
+}
