@@ -32,9 +32,12 @@ if [ -z "${OPENBCPM_SKIP_APT:-}" ]; then
   command -v npm >/dev/null 2>&1 || $SUDO apt-get install -y -qq --no-install-recommends npm
 fi
 
-if [ -z "${OPENBCPM_SKIP_NPM:-}" ] && [ -f "$here/tests/node/package-lock.json" ]; then
-  (cd "$here/tests/node" && npm ci --no-audit --no-fund --loglevel=error)
-fi
-if [ -z "${OPENBCPM_SKIP_NPM:-}" ] && [ -f "$here/web/package-lock.json" ]; then
-  (cd "$here/web" && npm ci --no-audit --no-fund --loglevel=error)
+# npm packages: the web GUI's front-end libraries (uPlot), Playwright for the
+# browser tests, and the BACnet test client.
+if [ -z "${OPENBCPM_SKIP_NPM:-}" ]; then
+  for dir in web tests/bacnet tests/web; do
+    if [ -f "$here/$dir/package-lock.json" ]; then
+      (cd "$here/$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+  done
 fi

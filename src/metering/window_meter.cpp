@@ -14,9 +14,7 @@ constexpr double kMinVoltage = 10.0;  // V RMS: below this a phase is absent
 constexpr size_t kLanes = 8;
 
 // Widening for accumulation, spelled out (the build warns on implicit float promotion).
-inline double dbl(float f) {
-    return f;
-}
+inline double dbl(float f) { return static_cast<double>(f); }
 
 // Products accumulated for a current channel over a run of samples.
 struct CurrentSums {

@@ -105,7 +105,6 @@ class PanelSimulator final : public SampleSource {
     // basis_[h][k] = cos(h theta_k), sin(h theta_k) for the block being built.
     std::array<std::array<float, kBlockSamples>, kMaxOrder + 1> basis_cos_{};
     std::array<std::array<float, kBlockSamples>, kMaxOrder + 1> basis_sin_{};
-    std::array<float, kBlockSamples> truth_sum_{};
     size_t next_event_ = 0;
     std::vector<ScenarioEvent> events_;
 };

@@ -95,7 +95,7 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
 };
 
 TcpFace::TcpFace(asio::io_context& io, Device& device, const ModbusConfig& config)
-    : io_(io), device_(device), config_(config), handler_(device), acceptor_(io) {}
+    : device_(device), config_(config), handler_(device), acceptor_(io) {}
 
 TcpFace::~TcpFace() {
     stop();

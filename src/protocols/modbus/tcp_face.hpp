@@ -30,7 +30,6 @@ class TcpFace final : public Face {
     void accept();
     void closed(const std::shared_ptr<Session>& session);
 
-    boost::asio::io_context& io_;
     Device& device_;
     ModbusConfig config_;
     Handler handler_;
