@@ -91,7 +91,7 @@ let main, client, tmp;
 
 before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'openbcpm-bacnet-'));
-    main = new Server(['--address', HOST, '--port', String(MAIN_PORT), '--password', 'secret']);
+    main = new Server(['--address', HOST, '--port', String(MAIN_PORT), '--password', 'secret', '--lifetime', '120']);
     await main.ready();
     client = new Bacnet({ port: CLIENT_PORT, interface: HOST, broadcastAddress: HOST, apduTimeout: 1500 });
     client.on('error', () => {});
@@ -275,7 +275,7 @@ test('foreign device registration is refused when BBMD support is off', async ()
 test('BBMD: foreign device registration and forwarding between two sockets', async () => {
     const bdt = path.join(tmp, 'bdt.ini');
     fs.writeFileSync(bdt, `// Bdt.ini\n${HOST},${BBMD_PORT},255.255.255.255\n${HOST},${PEER_PORT},255.255.255.255\n`);
-    const bbmd = new Server(['--address', HOST, '--port', String(BBMD_PORT), '--bbmd', bdt]);
+    const bbmd = new Server(['--address', HOST, '--port', String(BBMD_PORT), '--bbmd', bdt, '--lifetime', '120']);
     await bbmd.ready();
     const peer = dgram.createSocket('udp4');
     const fd = new Bacnet({ port: FD_PORT, interface: HOST, broadcastAddress: HOST, apduTimeout: 1500 });
