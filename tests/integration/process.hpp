@@ -1,9 +1,12 @@
 // Starting and stopping the real openbcpm binary from a test.
 #pragma once
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,6 +76,19 @@ class Process {
     bool exited_ = false;
     int status_ = 0;
 };
+
+// A TCP port free on 127.0.0.1 right now (the kernel picks it).
+inline int free_tcp_port() {
+    const int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+    close(s);
+    return ntohs(a.sin_port);
+}
 
 inline std::string read_file(const std::filesystem::path& p) {
     std::ifstream in(p);

@@ -2,11 +2,8 @@
 // library): every section against the simulator's truth and the scale
 // registers, writes that persist across a restart, bad requests that get the
 // right exception and change nothing, many masters at once, freshness.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <modbus/modbus.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <atomic>
 #include <bit>
@@ -18,18 +15,6 @@
 using namespace openbcpm::test;
 
 namespace {
-
-int free_port() {
-    const int s = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-    close(s);
-    return ntohs(a.sin_port);
-}
 
 // 120 V wye; loads chosen so every section has something to show.
 std::string config(int port, const std::string& extra = "", double current_noise = 0.0) {
@@ -145,7 +130,7 @@ void wait_for_metering() {
 
 TEST(ModbusTcp, EverySectionAgreesWithTheSimulatorAndItsScales) {
     TempDir dir;
-    const int port = free_port();
+    const int port = free_tcp_port();
     Meter meter(dir, config(port));
     Client c(port, 1);
     wait_for_metering();
@@ -217,7 +202,7 @@ TEST(ModbusTcp, EverySectionAgreesWithTheSimulatorAndItsScales) {
 
 TEST(ModbusTcp, WritesPersistAcrossARestartAndBadRequestsChangeNothing) {
     TempDir dir;
-    const int port = free_port();
+    const int port = free_tcp_port();
     {
         Meter meter(dir, config(port));
         Client c(port, 1);
@@ -262,7 +247,7 @@ TEST(ModbusTcp, WritesPersistAcrossARestartAndBadRequestsChangeNothing) {
 
 TEST(ModbusTcp, ResetsDemandAndRtcThroughRegisters) {
     TempDir dir;
-    const int port = free_port();
+    const int port = free_tcp_port();
     Meter meter(dir, config(port, "\n[storage]\ncheckpoint_ms = 200\n"));
     Client c(port, 1);
     wait_for_metering();
@@ -285,7 +270,7 @@ TEST(ModbusTcp, ResetsDemandAndRtcThroughRegisters) {
 
 TEST(ModbusTcp, ManyMastersAtOnceAndFreshValues) {
     TempDir dir;
-    const int port = free_port();
+    const int port = free_tcp_port();
     Meter meter(dir, config(port, "", 0.002));
     wait_for_metering();
     std::atomic<int> ok{0}, failed{0};
@@ -339,7 +324,7 @@ TEST(ModbusRtu, OverAPseudoTerminalPair) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     ASSERT_TRUE(std::filesystem::exists(a));
-    const int port = free_port();
+    const int port = free_tcp_port();
     Meter meter(dir, config(port, "\n[serial]\ndevice = \"" + a.string() + "\"\nbaud = 19200\n"));
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
 
