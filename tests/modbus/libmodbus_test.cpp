@@ -17,7 +17,8 @@ using namespace openbcpm::test;
 namespace {
 
 // 120 V wye; loads chosen so every section has something to show.
-std::string config(int port, const std::string& extra = "", double current_noise = 0.0) {
+std::string config(int port, const std::string& extra = "", double current_noise = 0.0,
+                   const std::string& modbus_keys = "") {
     return R"(
 [device]
 channels = 84
@@ -27,8 +28,7 @@ web = false
 ip_address = "127.0.0.1"
 [modbus]
 tcp_port = )" +
-           std::to_string(port) +
-           R"(
+           std::to_string(port) + "\n" + modbus_keys + R"(
 [gateway]
 rtc_control = 1
 [panel.1]
@@ -311,6 +311,26 @@ TEST(ModbusTcp, ManyMastersAtOnceAndFreshValues) {
     }
     RecordProperty("worst_gap_between_updates_ms", std::to_string(worst * 1000.0));
     EXPECT_LT(worst, 0.25);
+    meter.stop();
+}
+
+TEST(ModbusTcp, ConnectionLimitAndIdleTimeout) {
+    TempDir dir;
+    const int port = free_tcp_port();
+    Meter meter(dir, config(port, "", 0.0, "max_connections = 2\nidle_timeout = 1\n"));
+    Client a(port, 1), b(port, 1);
+    EXPECT_EQ(a.reg(5), 15172);
+    EXPECT_EQ(b.reg(5), 15172);
+    // A third master is turned away while two are connected.
+    Client c(port, 1);
+    uint16_t v = 0;
+    EXPECT_EQ(modbus_read_registers(c.raw(), 4, 1, &v), -1);
+    // An idle connection is closed after the timeout; a busy one stays.
+    for (int i = 0; i < 8; ++i) {
+        EXPECT_EQ(a.reg(5), 15172);
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    EXPECT_EQ(modbus_read_registers(b.raw(), 4, 1, &v), -1);
     meter.stop();
 }
 
