@@ -74,12 +74,12 @@ class Client {
             if (!a || a->invoke_id != h.invoke_id) continue;
             total += a->data.size();
             if (a->type != PduType::ComplexAck || !a->segmented) return total;
-            // Acknowledge the last segment of each window, and the final one.
-            const bool window_end =
-                static_cast<uint8_t>(a->sequence_number + 1) % a->window_size == 0;
+            // Acknowledge the first segment (it comes alone), the last of each
+            // window after it, and the final one.
+            const uint8_t window = std::max<uint8_t>(a->window_size, 1);
+            const bool window_end = a->sequence_number % window == 0;
             if (!a->more_follows || window_end) {
-                send(encode_segment_ack(false, false, h.invoke_id, a->sequence_number,
-                                        a->window_size));
+                send(encode_segment_ack(false, false, h.invoke_id, a->sequence_number, window));
             }
             if (!a->more_follows) return total;
         }
