@@ -725,12 +725,10 @@ WriteOutcome VirtualRouter::write_value(size_t d, ObjectId o, const PropertyValu
 
 VirtualRouter::Response VirtualRouter::read_property(size_t d, std::span<const uint8_t> data) {
     ReadPropertyRequest req = decode_read_property(data);
-    const ObjectId asked = req.object;
     req.object = resolve(d, req.object);
     const auto v = read_value(d, req.object, req.ref);
     if (const auto* e = std::get_if<ErrorPair>(&v)) return Response::error_of(*e);
     std::vector<uint8_t> out;
-    (void)asked;
     encode_read_property_ack(out, req, std::get<std::vector<uint8_t>>(v));
     return Response::complex(std::move(out));
 }
