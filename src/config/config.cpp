@@ -205,6 +205,7 @@ class Parser {
             {"bacnet.bbmd_enable", "gateway.bbmd_enable"},
             {"bacnet.mstp_max_master", "gateway.mstp_max_master"},
             {"bacnet.mstp_mac_addr", "gateway.mstp_mac_addr"},
+            {"bacnet.password", "gateway.bacnet_password"},
             {"snmp.port", "gateway.snmp_port"},
             {"snmp.notif_port", "gateway.snmp_notif_port"},
             {"snmp.notif_ip", "gateway.snmp_notif_ip"},

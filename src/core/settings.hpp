@@ -81,6 +81,8 @@ struct GatewaySettings {
     int snmp_notif_port = 162;
     int web_port = 443;
     std::string serial_device;  // RS-485 port for Modbus RTU / MS/TP, empty = none
+    // BACnet DeviceCommunicationControl / ReinitializeDevice password; empty = none asked.
+    std::string bacnet_password;
 };
 
 // Identity that the point map reports (regs 1..5) and the guide prints on labels.
