@@ -3,12 +3,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { startMeter, launchBrowser, screenshotDir } from './meter.mjs';
 
 let meter;
 let browser;
 let page;
 const newPassword = 'Panel-Board#2026';
+const modbusAddress = 7;  // set on the configuration page below; panel 2 answers at +1
 
 // Where a load set on the simulation page must show up. Each check gets the
 // panel, channel and amps and throws when the meter does not show them. The
@@ -25,6 +28,21 @@ const loadChecks = [
     const text = await cell.innerText();
     assert.match(text, new RegExp(`^${channel}\\b`), 'the cell is the channel asked for');
   },
+  // ... and over Modbus, read by mbpoll: the channel's current float, MSW first.
+  async function overModbus({ panel, channel, amps }) {
+    const register = 2252 + 2 * (channel - 1);
+    let last = '';
+    for (let attempt = 0; attempt < 40; ++attempt) {
+      const { stdout } = await promisify(execFile)('mbpoll', ['-m', 'tcp', '-a', String(modbusAddress + panel - 1),
+        '-p', String(meter.modbusPort), '-r', String(register), '-c', '1', '-1', '-t', '4:float', '-B',
+        '127.0.0.1']);
+      last = stdout;
+      const m = stdout.match(new RegExp(`\\[${register}\\]:\\s*([-0-9.e+]+)`));
+      if (m && Math.abs(Number(m[1]) - amps) / amps < 0.05) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.fail(`Modbus register ${register} never read ${amps} A:\n${last}`);
+  },
 ];
 
 async function shot(name) {
@@ -38,7 +56,7 @@ async function login(password) {
 }
 
 before(async () => {
-  meter = await startMeter();
+  meter = await startMeter({ faces: { modbus_tcp: true } });
   browser = await launchBrowser();
   page = await browser.context.newPage();
   page.on('dialog', (d) => d.accept());  // the System Restart confirmation
@@ -117,7 +135,7 @@ test('password change with the strength rule; the new password logs in, the old 
 
 test('a configuration change survives System Restart', async () => {
   await page.locator('#value-Modbus_Address').waitFor();
-  await page.fill('#value-Modbus_Address', '7');
+  await page.fill('#value-Modbus_Address', String(modbusAddress));
   await page.click('#submit-Modbus_Address');
   await page.getByText('Modbus_Address stored. Restart the system').waitFor();
   await page.fill('#value-Protocol_Mode', '3');
@@ -129,7 +147,7 @@ test('a configuration change survives System Restart', async () => {
   await page.waitForFunction(() => document.querySelectorAll('#row-Read_Community').length === 1, null,
     { timeout: 30000 });
   assert.ok(meter.output().split('system restart').length > before, 'the meter restarted in process');
-  assert.equal(await page.inputValue('#value-Modbus_Address'), '7');
+  assert.equal(await page.inputValue('#value-Modbus_Address'), String(modbusAddress));
   const names = await page.locator('#parameters tbody th').allInnerTexts();
   assert.deepEqual(names, ['Operating_Mode', 'Protocol_Mode', 'Upstream_Baud', 'Modbus_Address', 'Modbus_Parity',
     'Read_Community', 'Write_Community', 'Trap_Community', 'SNMP_Notif_IP']);
@@ -139,7 +157,7 @@ test('a configuration change survives System Restart', async () => {
   await shot('configuration-snmp-mode');
 });
 
-test('a load set on the simulation page shows up in the panel view', async () => {
+test('a load set on the simulation page shows up in the panel view and over Modbus', async () => {
   await page.goto(`${meter.https}/simulation`);
   await page.getByText('Source: panel simulator').waitFor();
   const want = { panel: 1, channel: 10, amps: 17.5 };
