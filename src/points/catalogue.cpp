@@ -726,6 +726,51 @@ const std::vector<LogicalRow>& logical_rows() {
     return rows;
 }
 
+// The scale registers of one logical circuit.
+struct LogicalScales {
+    uint16_t current = 0, power = 0, energy = 0;
+};
+
+// One value point of a logical circuit at reg (integer) and freg (float), which advance.
+void add_logical_value(Builder& b, const LogicalRow& row, int lc, int ph, const std::string& id,
+                       const std::string& name, LogicalScales scales, MapVariant variant,
+                       uint16_t& reg, uint16_t& freg) {
+    Ref ref = row.ref;
+    ref.index = static_cast<uint8_t>(lc);
+    ref.group = GroupKind::Logical;
+    ref.member = static_cast<uint8_t>(ph);
+    const std::string suffix = row.per_phase ? s(ph + 1) : "";
+    Point& p = b.add(id + row.id + suffix, name + row.name + suffix, row.kind.unit, Access::Read,
+                     row.nv, ref);
+    p.cov_increment = row.kind.cov;
+    const bool energy = row.kind.unit == Unit::KilowattHours;
+    uint16_t scale = 0;
+    int8_t fixed_scale = 0;
+    switch (row.scale) {
+        case 'c':
+            scale = scales.current;
+            break;
+        case 'p':
+            scale = scales.power;
+            break;
+        case 'e':
+            scale = scales.energy;
+            break;
+        case 'f':
+            fixed_scale = -3;
+            break;
+        case 'a':
+            fixed_scale = -1;
+            break;
+        default:
+            break;
+    }
+    p.integer = mb(reg, energy ? Repr::Int32 : Repr::Int16, "", scale, fixed_scale, variant);
+    reg = static_cast<uint16_t>(reg + (energy ? 2 : 1));
+    p.floating = fl(freg, variant);
+    freg = static_cast<uint16_t>(freg + 2);
+}
+
 void logical_section(Builder& b) {
     const GroupKind L = GroupKind::Logical;
     const int n = kLogicalCircuits;
@@ -757,41 +802,11 @@ void logical_section(Builder& b) {
     for (const LogicalRow& row : logical_rows()) {
         for (int ph = 0; ph < (row.per_phase ? 3 : 1); ++ph) {
             for (int lc = 1; lc <= n; ++lc) {
-                Ref ref = row.ref;
-                ref.index = static_cast<uint8_t>(lc);
-                ref.group = L;
-                ref.member = static_cast<uint8_t>(ph);
-                const std::string suffix = row.per_phase ? s(ph + 1) : "";
-                Point& p = b.add("lc" + s(lc) + "." + row.id + suffix,
-                                 "Logical circuit " + s(lc) + " " + row.name + suffix,
-                                 row.kind.unit, Access::Read, row.nv, ref);
-                p.cov_increment = row.kind.cov;
-                const bool energy = row.kind.unit == Unit::KilowattHours;
-                uint16_t scale = 0;
-                int8_t fixed_scale = 0;
-                switch (row.scale) {
-                    case 'c':
-                        scale = static_cast<uint16_t>(scale_current + lc - 1);
-                        break;
-                    case 'p':
-                        scale = static_cast<uint16_t>(scale_power + lc - 1);
-                        break;
-                    case 'e':
-                        scale = static_cast<uint16_t>(scale_energy + lc - 1);
-                        break;
-                    case 'f':
-                        fixed_scale = -3;
-                        break;
-                    case 'a':
-                        fixed_scale = -1;
-                        break;
-                    default:
-                        break;
-                }
-                p.integer = mb(reg, energy ? Repr::Int32 : Repr::Int16, "", scale, fixed_scale, T);
-                reg = static_cast<uint16_t>(reg + (energy ? 2 : 1));
-                p.floating = fl(freg, T);
-                freg = static_cast<uint16_t>(freg + 2);
+                const LogicalScales scales{static_cast<uint16_t>(scale_current + lc - 1),
+                                           static_cast<uint16_t>(scale_power + lc - 1),
+                                           static_cast<uint16_t>(scale_energy + lc - 1)};
+                add_logical_value(b, row, lc, ph, "lc" + s(lc) + ".",
+                                  "Logical circuit " + s(lc) + " ", scales, T, reg, freg);
             }
         }
     }
@@ -838,40 +853,8 @@ void logical_by_circuit_section(Builder& b) {
         auto freg = static_cast<uint16_t>(base + 100);
         for (const LogicalRow& row : logical_rows()) {
             for (int ph = 0; ph < (row.per_phase ? 3 : 1); ++ph) {
-                Ref ref = row.ref;
-                ref.index = static_cast<uint8_t>(lc);
-                ref.group = L;
-                ref.member = static_cast<uint8_t>(ph);
-                const std::string suffix = row.per_phase ? s(ph + 1) : "";
-                Point& p = b.add(id + row.id + suffix, name + row.name + suffix, row.kind.unit,
-                                 Access::Read, row.nv, ref);
-                p.cov_increment = row.kind.cov;
-                const bool energy = row.kind.unit == Unit::KilowattHours;
-                uint16_t scale = 0;
-                int8_t fixed_scale = 0;
-                switch (row.scale) {
-                    case 'c':
-                        scale = sc;
-                        break;
-                    case 'p':
-                        scale = sp;
-                        break;
-                    case 'e':
-                        scale = se;
-                        break;
-                    case 'f':
-                        fixed_scale = -3;
-                        break;
-                    case 'a':
-                        fixed_scale = -1;
-                        break;
-                    default:
-                        break;
-                }
-                p.integer = mb(reg, energy ? Repr::Int32 : Repr::Int16, "", scale, fixed_scale);
-                reg = static_cast<uint16_t>(reg + (energy ? 2 : 1));
-                p.floating = fl(freg);
-                freg = static_cast<uint16_t>(freg + 2);
+                add_logical_value(b, row, lc, ph, id, name, LogicalScales{sc, sp, se},
+                                  MapVariant::Always, reg, freg);
             }
         }
     }
