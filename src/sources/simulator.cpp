@@ -157,16 +157,9 @@ void PanelSimulator::rebuild_voltage_waveforms() {
         const double m = mag[p] * config_.imbalance[p] * voltage_mult_[p];
         if (m <= 0.0) continue;
         const double a = angle[p] * kDeg;
-        auto add = [&](int order, double rms, double phase) {
-            if (w.terms >= kMaxTerms) return;
-            const auto i = static_cast<size_t>(w.terms++);
-            w.order[i] = order;
-            w.a[i] = static_cast<float>(kSqrt2 * rms * std::cos(phase));
-            w.b[i] = static_cast<float>(-kSqrt2 * rms * std::sin(phase));
-        };
-        add(1, m, a);
+        w.add_term(1, m, a);
         for (const Harmonic& h : config_.voltage_harmonics) {
-            add(h.order, m * h.fraction, h.order * a + h.phase_deg * kDeg);
+            w.add_term(h.order, m * h.fraction, h.order * a + h.phase_deg * kDeg);
         }
     }
     if (config_.wiring == Wiring::Delta3Wire) {
@@ -174,38 +167,36 @@ void PanelSimulator::rebuild_voltage_waveforms() {
         // average (the derived virtual neutral): remove the common part.
         Waveform common;
         for (const Waveform& w : voltage_wave_) {
-            for (int t = 0; t < w.terms; ++t) {
-                int slot = -1;
-                for (int u = 0; u < common.terms; ++u) {
-                    if (common.order[static_cast<size_t>(u)] == w.order[static_cast<size_t>(t)])
-                        slot = u;
-                }
-                if (slot < 0) {
-                    if (common.terms >= kMaxTerms) continue;
-                    slot = common.terms++;
-                    common.order[static_cast<size_t>(slot)] = w.order[static_cast<size_t>(t)];
-                }
-                common.a[static_cast<size_t>(slot)] += w.a[static_cast<size_t>(t)] / 3.0f;
-                common.b[static_cast<size_t>(slot)] += w.b[static_cast<size_t>(t)] / 3.0f;
+            for (size_t t = 0; t < static_cast<size_t>(w.terms); ++t) {
+                common.accumulate(w.order[t], w.a[t] / 3.0f, w.b[t] / 3.0f);
             }
         }
         for (Waveform& w : voltage_wave_) {
-            for (int u = 0; u < common.terms; ++u) {
-                int slot = -1;
-                for (int t = 0; t < w.terms; ++t) {
-                    if (w.order[static_cast<size_t>(t)] == common.order[static_cast<size_t>(u)])
-                        slot = t;
-                }
-                if (slot < 0) {
-                    if (w.terms >= kMaxTerms) continue;
-                    slot = w.terms++;
-                    w.order[static_cast<size_t>(slot)] = common.order[static_cast<size_t>(u)];
-                }
-                w.a[static_cast<size_t>(slot)] -= common.a[static_cast<size_t>(u)];
-                w.b[static_cast<size_t>(slot)] -= common.b[static_cast<size_t>(u)];
+            for (size_t u = 0; u < static_cast<size_t>(common.terms); ++u) {
+                w.accumulate(common.order[u], -common.a[u], -common.b[u]);
             }
         }
     }
+}
+
+void PanelSimulator::Waveform::add_term(int h, double rms, double phase) {
+    if (terms >= kMaxTerms) return;
+    const auto i = static_cast<size_t>(terms++);
+    order[i] = h;
+    a[i] = static_cast<float>(kSqrt2 * rms * std::cos(phase));
+    b[i] = static_cast<float>(-kSqrt2 * rms * std::sin(phase));
+}
+
+void PanelSimulator::Waveform::accumulate(int h, float ca, float cb) {
+    size_t slot = 0;
+    while (slot < static_cast<size_t>(terms) && order[slot] != h)
+        ++slot;
+    if (slot == static_cast<size_t>(terms)) {
+        if (terms >= kMaxTerms) return;
+        order[static_cast<size_t>(terms++)] = h;
+    }
+    a[slot] += ca;
+    b[slot] += cb;
 }
 
 void PanelSimulator::rebuild_unit_waveform(ChannelLoad& l) {
@@ -233,16 +224,9 @@ void PanelSimulator::rebuild_unit_waveform(ChannelLoad& l) {
     const double pf = std::clamp(std::abs(l.pf), 0.0, 1.0);
     const double phi = std::acos(pf) * (l.pf < 0 ? -1.0 : 1.0);  // lagging: current behind voltage
     const double ia = voltage_angle * kDeg - phi;
-    auto add = [&](int order, double rms, double phase) {
-        if (w.terms >= kMaxTerms) return;
-        const auto i = static_cast<size_t>(w.terms++);
-        w.order[i] = order;
-        w.a[i] = static_cast<float>(kSqrt2 * rms * std::cos(phase));
-        w.b[i] = static_cast<float>(-kSqrt2 * rms * std::sin(phase));
-    };
-    add(1, i1, ia);
+    w.add_term(1, i1, ia);
     for (const Harmonic& h : l.spec.harmonics)
-        add(h.order, i1 * h.fraction, h.order * ia + h.phase_deg * kDeg);
+        w.add_term(h.order, i1 * h.fraction, h.order * ia + h.phase_deg * kDeg);
 }
 
 double PanelSimulator::envelope(ChannelLoad& l, double t, bool advance_walk, double dt) {

@@ -66,6 +66,10 @@ class PanelSimulator final : public SampleSource {
         std::array<int, kMaxTerms> order{};
         std::array<float, kMaxTerms> a{};
         std::array<float, kMaxTerms> b{};
+        // Adds sqrt(2) * rms * cos(order * theta + phase) to the waveform.
+        void add_term(int h, double rms, double phase);
+        // Adds a*cos + b*sin to the term of this order (creating it).
+        void accumulate(int h, float ca, float cb);
     };
 
     struct ChannelLoad {
