@@ -1,0 +1,160 @@
+#include "protocols/mstp/face.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/asio/write.hpp>
+#include <stdexcept>
+
+namespace openbcpm::mstp {
+
+namespace asio = boost::asio;
+
+MstpFace::MstpFace(asio::io_context& io, bacnet::VirtualRouter& router, MstpOptions options)
+    : io_(io), router_(router), options_(std::move(options)), port_(io), wake_(io), tick_(io) {}
+
+MstpFace::~MstpFace() {
+    stop();
+}
+
+void MstpFace::start() {
+    if (running_) return;
+    if (options_.device.empty()) throw std::runtime_error("MS/TP: no serial device configured");
+    if (options_.mac > kMaxMasterAddress)
+        throw std::runtime_error(fmt::format("MS/TP: MAC address {} is not 0..127", options_.mac));
+    if (options_.baud == 0) throw std::runtime_error("MS/TP: baud rate 0");
+    boost::system::error_code ec;
+    port_.open(options_.device, ec);
+    if (ec) {
+        throw std::runtime_error(
+            fmt::format("MS/TP: cannot open {}: {}", options_.device, ec.message()));
+    }
+    try {
+        set_mstp_line(port_.native_handle(), options_.baud);
+        if (options_.rs485_rts) set_rs485_rts(port_.native_handle());
+    } catch (const std::system_error& e) {
+        port_.close(ec);
+        throw std::runtime_error(fmt::format("MS/TP: {}: {}", options_.device, e.what()));
+    }
+    out_.clear();
+    writing_ = false;
+    reading_ = false;
+    NodeConfig c;
+    c.station = options_.mac;
+    c.max_master = options_.max_master;
+    c.max_info_frames = options_.max_info_frames;
+    c.baud = options_.baud;
+    c.timing = options_.timing;
+    c.max_queue = options_.max_queue;
+    c.discard_echo = options_.discard_echo;
+    link_ = std::make_unique<MstpLink>(c, [this](std::span<const uint8_t> o) { transmit(o); });
+    router_.attach(*link_);
+    running_ = true;
+    const auto now = Clock::now();
+    link_->node().start(now);
+    read_next();
+    schedule_tick();
+    // The announcements wait in the queue for our first token.
+    router_.start(now);
+    rearm();
+}
+
+void MstpFace::stop() {
+    if (!running_) return;
+    running_ = false;
+    router_.detach();
+    wake_.cancel();
+    tick_.cancel();
+    boost::system::error_code ec;
+    port_.cancel(ec);
+    port_.close(ec);
+    armed_at_ = Clock::time_point::max();
+}
+
+void MstpFace::set_max_master(uint8_t max_master) {
+    options_.max_master = max_master;
+    if (link_) link_->node().set_max_master(max_master);
+}
+
+void MstpFace::set_max_info_frames(uint8_t max_info_frames) {
+    options_.max_info_frames = max_info_frames;
+    if (link_) link_->node().set_max_info_frames(max_info_frames);
+}
+
+void MstpFace::read_next() {
+    if (!running_ || reading_) return;
+    reading_ = true;
+    port_.async_read_some(asio::buffer(buffer_), [this](boost::system::error_code ec, size_t n) {
+        // An aborted read may outlive the face: touch nothing then.
+        if (ec == asio::error::operation_aborted) return;
+        reading_ = false;
+        if (!running_) return;
+        if (ec) {
+            // The device went away (a pty whose other side closed, a USB
+            // adapter unplugged): the tick tries again.
+            ++read_errors_;
+            return;
+        }
+        link_->node().receive(std::span<const uint8_t>(buffer_.data(), n), Clock::now());
+        rearm();
+        read_next();
+    });
+}
+
+void MstpFace::rearm() {
+    if (!running_) return;
+    const auto due = link_->node().next_deadline();
+    if (due == armed_at_ || due == Clock::time_point::max()) return;
+    armed_at_ = due;
+    wake_.expires_at(due);
+    wake_.async_wait([this](boost::system::error_code ec) {
+        if (ec || !running_) return;
+        armed_at_ = Clock::time_point::max();
+        link_->node().poll(Clock::now());
+        rearm();
+    });
+}
+
+void MstpFace::schedule_tick() {
+    tick_.expires_after(options_.tick);
+    tick_.async_wait([this](boost::system::error_code ec) {
+        if (ec || !running_) return;
+        const auto now = Clock::now();
+        if (options_.on_tick) options_.on_tick(now);
+        router_.tick(now);
+        if (!reading_) read_next();
+        link_->node().poll(Clock::now());
+        rearm();
+        schedule_tick();
+    });
+}
+
+void MstpFace::transmit(std::span<const uint8_t> octets) {
+    out_.emplace_back(octets.begin(), octets.end());
+    if (!writing_) write_next();
+}
+
+void MstpFace::write_next() {
+    if (out_.empty() || !running_) {
+        writing_ = false;
+        return;
+    }
+    writing_ = true;
+    asio::async_write(port_, asio::buffer(out_.front()),
+                      [this](boost::system::error_code ec, size_t) {
+                          if (ec == asio::error::operation_aborted || !running_) return;
+                          if (ec) ++write_errors_;  // the frame is lost, as on a noisy line
+                          out_.pop_front();
+                          write_next();
+                      });
+}
+
+MstpOptions mstp_options_from_settings(const GatewaySettings& g) {
+    MstpOptions o;
+    o.device = g.serial_device;
+    o.baud = static_cast<uint32_t>(g.upstream_baud);
+    o.mac = static_cast<uint8_t>(g.mstp_mac_addr);
+    o.max_master = static_cast<uint8_t>(g.mstp_max_master);
+    return o;
+}
+
+}  // namespace openbcpm::mstp
