@@ -28,7 +28,14 @@ Faces::Faces(boost::asio::io_context& io, Device& device) : io_(io), device_(dev
     (void)modbus_tcp;
     (void)modbus_rtu;
 #endif
+    // --- BACnet/IP face (src/protocols/bacnet) ---
+#ifdef OPENBCPM_FACE_BACNET
+    std::unique_ptr<Face> make_bacnet_ip_face(boost::asio::io_context&, Device&);  // protocols/bacnet/meter_face.hpp
+    if (bacnet_ip) faces_.push_back(make_bacnet_ip_face(io_, device_));
+#else
     (void)bacnet_ip;
+#endif
+    // --- end BACnet/IP face ---
     (void)mstp;
     (void)snmp;
     (void)web;

@@ -103,6 +103,7 @@ std::vector<PropertyInfo> PointDatabase::property_list(ObjectId id) const {
             out.push_back({P::RelinquishDefault, true});
         }
         out.push_back({P::Description, false});
+        if (a->point.reliability) out.push_back({P::Reliability, false});
         out.push_back({P::CovIncrement, false});
         if (a->point.min_value) out.push_back({P::MinPresValue, false});
         if (a->point.max_value) out.push_back({P::MaxPresValue, false});
@@ -125,7 +126,9 @@ std::vector<PropertyInfo> PointDatabase::property_list(ObjectId id) const {
 
 BitString PointDatabase::status_flags(const Analog& a) const {
     // in-alarm, fault, overridden, out-of-service
-    return BitString{a.state != EventState::Normal, a.state == EventState::Fault, false, false};
+    const bool fault =
+        a.state == EventState::Fault || (a.point.reliability && a.point.reliability() != 0);
+    return BitString{a.state != EventState::Normal, fault, false, false};
 }
 
 ReadOutcome PointDatabase::read(ObjectId id, PropertyId p) const {
@@ -159,6 +162,8 @@ ReadOutcome PointDatabase::read(ObjectId id, PropertyId p) const {
                 return PropertyData::scalar(Enumerated{static_cast<uint32_t>(a->state)});
             case P::OutOfService:
                 return PropertyData::scalar(false);
+            case P::Reliability:
+                return PropertyData::scalar(Enumerated{pt.reliability()});
             case P::Units:
                 return PropertyData::scalar(Enumerated{pt.units});
             case P::CovIncrement:
@@ -184,9 +189,11 @@ ReadOutcome PointDatabase::read(ObjectId id, PropertyId p) const {
             case P::NotificationClass:
                 return PropertyData::scalar(uint64_t{rep->notification_class});
             case P::HighLimit:
-                return PropertyData::scalar(rep->high_limit);
+                return PropertyData::scalar(rep->meter_high_limit ? rep->meter_high_limit()
+                                                                  : rep->high_limit);
             case P::LowLimit:
-                return PropertyData::scalar(rep->low_limit);
+                return PropertyData::scalar(rep->meter_low_limit ? rep->meter_low_limit()
+                                                                 : rep->low_limit);
             case P::Deadband:
                 return PropertyData::scalar(rep->deadband);
             case P::LimitEnable:
@@ -253,7 +260,10 @@ WriteOutcome PointDatabase::write(ObjectId id, const PropertyValue& v) {
         return errors::kUnknownProperty;
     }
     if (Analog* a = analog(id)) return write_analog(*a, v);
-    return write_nc(*nc(id), v);
+    NotificationClassDef& n = *nc(id);
+    const WriteOutcome r = write_nc(n, v);
+    if (!r) class_changed(n);
+    return r;
 }
 
 WriteOutcome PointDatabase::write_analog(Analog& a, const PropertyValue& v) {
@@ -270,6 +280,7 @@ WriteOutcome PointDatabase::write_analog(Analog& a, const PropertyValue& v) {
     switch (v.ref.property) {
         case P::PresentValue: {
             if (pt.type == ObjectType::AnalogInput || !pt.write) return errors::kWriteAccessDenied;
+            if (pt.writable && !pt.writable()) return errors::kWriteAccessDenied;
             if (pt.type == ObjectType::AnalogOutput) {
                 // Commandable: the slot of the priority (16 when absent), then
                 // the highest priority in force drives the output.
@@ -313,6 +324,20 @@ WriteOutcome PointDatabase::write_analog(Analog& a, const PropertyValue& v) {
     }
     if (!pt.reporting) return errors::kWriteAccessDenied;
     EventReporting& rep = *a.point.reporting;
+    // The meter's own event engine decides these objects' states: the
+    // algorithm's parameters are not ours to change.
+    if (!rep.intrinsic) {
+        switch (v.ref.property) {
+            case P::HighLimit:
+            case P::LowLimit:
+            case P::Deadband:
+            case P::LimitEnable:
+            case P::TimeDelay:
+                return errors::kWriteAccessDenied;
+            default:
+                break;
+        }
+    }
     switch (v.ref.property) {
         case P::HighLimit:
         case P::LowLimit:
@@ -424,6 +449,7 @@ WriteOutcome PointDatabase::add_list_element(ObjectId id, const PropertyReferenc
             n->recipients.push_back(std::move(d));
         }
     }
+    class_changed(*n);
     return std::nullopt;
 }
 
@@ -446,6 +472,7 @@ WriteOutcome PointDatabase::remove_list_element(ObjectId id, const PropertyRefer
     }
     for (const auto& d : *list)
         std::erase(n->recipients, d);
+    class_changed(*n);
     return std::nullopt;
 }
 
@@ -512,7 +539,7 @@ std::optional<NotificationClassInfo> PointDatabase::notification_class(uint32_t 
 }
 
 void PointDatabase::transition(Analog& a, EventState to, const TimeStamp& stamp,
-                               std::optional<std::string> message) {
+                               EventDetail detail) {
     const EventReporting& rep = *a.point.reporting;
     const EventState from = a.state;
     a.state = to;
@@ -530,13 +557,19 @@ void PointDatabase::transition(Analog& a, EventState to, const TimeStamp& stamp,
     r.notify_type = rep.notify_type;
     r.from_state = from;
     r.to_state = to;
-    r.message = std::move(message);
+    r.message = std::move(detail.message);
     OutOfRangeValues v;
-    v.exceeding_value = a.point.value ? a.point.value() : 0.0F;
+    v.exceeding_value = detail.exceeding_value.value_or(a.point.value ? a.point.value() : 0.0F);
     v.status_flags = status_flags(a);
     v.deadband = rep.deadband;
     const EventState limit_state = to == EventState::Normal ? from : to;
-    v.exceeded_limit = limit_state == EventState::LowLimit ? rep.low_limit : rep.high_limit;
+    if (detail.exceeded_limit) {
+        v.exceeded_limit = *detail.exceeded_limit;
+    } else if (limit_state == EventState::LowLimit) {
+        v.exceeded_limit = rep.meter_low_limit ? rep.meter_low_limit() : rep.low_limit;
+    } else {
+        v.exceeded_limit = rep.meter_high_limit ? rep.meter_high_limit() : rep.high_limit;
+    }
     r.values = v;
     report(r);
 }
@@ -581,16 +614,23 @@ void PointDatabase::evaluate(std::chrono::steady_clock::time_point now, const Ti
             a->pending_since = now;
         }
         if (now - a->pending_since >= std::chrono::seconds(rep.time_delay))
-            transition(*a, target, stamp, {});
+            transition(*a, target, stamp, EventDetail{});
     }
 }
 
 bool PointDatabase::set_event_state(ObjectId id, EventState state, const TimeStamp& stamp,
                                     std::optional<std::string> message) {
+    EventDetail detail;
+    detail.message = std::move(message);
+    return set_event_state(id, state, stamp, std::move(detail));
+}
+
+bool PointDatabase::set_event_state(ObjectId id, EventState state, const TimeStamp& stamp,
+                                    EventDetail detail) {
     Analog* a = analog(id);
     if (!a || !a->point.reporting) return false;
     if (a->state == state) return true;
-    transition(*a, state, stamp, std::move(message));
+    transition(*a, state, stamp, std::move(detail));
     return true;
 }
 

@@ -28,6 +28,16 @@ struct EventReporting {
     NotifyType notify_type = NotifyType::Alarm;
     uint32_t time_delay = 0;  // seconds
     bool intrinsic = true;    // false: the meter drives Event_State via set_event_state()
+    // Objects the meter drives (intrinsic = false) show the meter's own
+    // limits here; their limit properties are then read-only.
+    std::function<float()> meter_high_limit, meter_low_limit;
+};
+
+// What the meter knows about an event it decided (set_event_state).
+struct EventDetail {
+    std::optional<float> exceeding_value;  // default: Present_Value now
+    std::optional<float> exceeded_limit;   // default: High_Limit / Low_Limit
+    std::optional<std::string> message;
 };
 
 struct AnalogPoint {
@@ -44,6 +54,13 @@ struct AnalogPoint {
     std::optional<float> min_value, max_value;  // Min/Max_Pres_Value, checked before write()
     float relinquish_default = 0.0F;            // Analog Output
     std::optional<EventReporting> reporting;
+    // Reliability (BACnetReliability; 0 = no-fault-detected), evaluated on
+    // read; a fault sets the fault bit of Status_Flags. Null: the property
+    // is absent and the object is always reliable.
+    std::function<uint32_t()> reliability;
+    // Whether Present_Value may be written now (else write-access-denied,
+    // e.g. the RTC while RTC_Control gives it to Modbus). Null: always.
+    std::function<bool()> writable;
 };
 
 struct NotificationClassDef {
@@ -79,7 +96,14 @@ class PointDatabase : public ObjectDatabase {
     // Drives the event state of an object whose events the meter decides.
     bool set_event_state(ObjectId id, EventState state, const TimeStamp& stamp,
                          std::optional<std::string> message = {});
+    bool set_event_state(ObjectId id, EventState state, const TimeStamp& stamp, EventDetail detail);
     EventState event_state(ObjectId id) const;
+
+    // Called after a Notification Class changed (Priority, Ack_Required,
+    // Recipient_List written or listed elements added/removed), e.g. to
+    // persist its recipients.
+    using ClassListener = std::function<void(const NotificationClassDef&)>;
+    void set_class_listener(ClassListener l) { class_listener_ = std::move(l); }
 
   private:
     struct Analog {
@@ -97,14 +121,17 @@ class PointDatabase : public ObjectDatabase {
     NotificationClassDef* nc(ObjectId id);
     const NotificationClassDef* nc(ObjectId id) const;
     BitString status_flags(const Analog& a) const;
-    void transition(Analog& a, EventState to, const TimeStamp& stamp,
-                    std::optional<std::string> message);
+    void transition(Analog& a, EventState to, const TimeStamp& stamp, EventDetail detail);
+    void class_changed(const NotificationClassDef& n) const {
+        if (class_listener_) class_listener_(n);
+    }
     WriteOutcome write_analog(Analog& a, const PropertyValue& v);
     WriteOutcome write_nc(NotificationClassDef& n, const PropertyValue& v);
 
     std::vector<ObjectId> order_;
     std::map<ObjectId, Analog> analogs_;
     std::map<ObjectId, NotificationClassDef> classes_;
+    ClassListener class_listener_;
 };
 
 }  // namespace openbcpm::bacnet

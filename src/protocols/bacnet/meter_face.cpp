@@ -1,0 +1,44 @@
+#include "protocols/bacnet/meter_face.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace openbcpm::bacnet {
+
+MeterBacnetIpFace::MeterBacnetIpFace(boost::asio::io_context& io, Device& device)
+    : io_(io), device_(device), node_(device) {}
+
+MeterBacnetIpFace::~MeterBacnetIpFace() {
+    stop();
+}
+
+void MeterBacnetIpFace::start() {
+    if (!ip_) {
+        // bdt.ini is read here, not at construction: a bad file fails the start.
+        BacnetIpOptions options =
+            ip_options_from_settings(device_.settings().gateway, device_.state_dir());
+        ip_ = std::make_unique<BacnetIpFace>(io_, node_.router(), std::move(options));
+    }
+    ip_->start();
+    const RouterConfig& c = node_.config();
+    spdlog::info("BACnet/IP on {}:{}: router device {} '{}', network {}",
+                 device_.settings().gateway.ip_address, ip_->local_port(), c.router.instance,
+                 c.router.name, c.virtual_network);
+}
+
+// The socket's cancelled handlers still run after stop(): the BacnetIpFace
+// stays until this face is destroyed.
+void MeterBacnetIpFace::stop() {
+    if (ip_) ip_->stop();
+}
+
+std::unique_ptr<Face> make_meter_bacnet_ip_face(boost::asio::io_context& io, Device& device) {
+    return std::make_unique<MeterBacnetIpFace>(io, device);
+}
+
+}  // namespace openbcpm::bacnet
+
+namespace openbcpm {
+std::unique_ptr<Face> make_bacnet_ip_face(boost::asio::io_context& io, Device& device) {
+    return bacnet::make_meter_bacnet_ip_face(io, device);
+}
+}  // namespace openbcpm

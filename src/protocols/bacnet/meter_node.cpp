@@ -1,0 +1,608 @@
+#include "protocols/bacnet/meter_node.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <ctime>
+
+#include "app/snapshot_json.hpp"
+#include "points/modbus_map.hpp"
+
+namespace openbcpm::bacnet {
+
+namespace {
+
+// BACnetReliability configuration-error: the meter's configuration does not
+// give this value now (a logical circuit or 2/3-phase meter not formed).
+constexpr uint32_t kConfigurationError = 10;
+
+// A REAL written to an object whose register holds an integer: it must be
+// one (within float precision) once unscaled.
+std::optional<int64_t> integral(float x, double scale) {
+    const double raw = static_cast<double>(x) / scale;
+    const double n = std::round(raw);
+    if (!std::isfinite(raw) || std::fabs(raw - n) > 1e-3 * std::max(1.0, std::fabs(n)))
+        return std::nullopt;
+    return static_cast<int64_t>(n);
+}
+
+uint64_t channel_bit(int c) {
+    return uint64_t{1} << (c - 1);
+}
+
+uint64_t group_mask(const PanelReadings& p, points::GroupKind kind, int number) {
+    const GroupReadings* g = points::group_of(p, kind, number);
+    uint64_t mask = 0;
+    if (!g) return mask;
+    for (int i = 0; i < g->members; ++i)
+        mask |= channel_bit(g->channel[static_cast<size_t>(i)]);
+    return mask;
+}
+
+bool allowed_reset(points::ResetScope scope, int64_t code) {
+    using namespace points::reset_codes;
+    if (scope == points::ResetScope::Global) {
+        return code == kNewSubinterval || code == kResetDemand || code == kClearLatches ||
+               code == kClearEnergy || code == kClearMaxima || code == kClearMaxDemand;
+    }
+    return code == kClearEnergy || code == kClearMaxima;
+}
+
+ResetOp reset_op(int64_t code) {
+    using namespace points::reset_codes;
+    switch (code) {
+        case kNewSubinterval:
+            return ResetOp::NewSubinterval;
+        case kResetDemand:
+            return ResetOp::ResetDemand;
+        case kClearLatches:
+            return ResetOp::ClearLatches;
+        case kClearEnergy:
+            return ResetOp::ClearEnergy;
+        case kClearMaxima:
+            return ResetOp::ClearMaxima;
+        default:
+            return ResetOp::ClearMaxDemand;
+    }
+}
+
+// The same command the Modbus face gives for a write of `code` to the
+// point's register.
+std::optional<ResetCommand> reset_command(const points::Point& p, int panel, int64_t code,
+                                          const PanelReadings& readings) {
+    ResetCommand cmd;
+    cmd.panel = panel;
+    cmd.op = reset_op(code);
+    switch (p.reset_scope) {
+        case points::ResetScope::Global:
+            cmd.channels = ResetCommand::kAllChannels;
+            break;
+        case points::ResetScope::Aux:
+            cmd.channels = channel_bit(43) | channel_bit(44) | channel_bit(45) | channel_bit(46);
+            break;
+        case points::ResetScope::Channel:
+            cmd.channels = channel_bit(p.reset_index);
+            break;
+        case points::ResetScope::TwoPhase:
+            cmd.channels = group_mask(readings, points::GroupKind::TwoPhase, p.reset_index);
+            break;
+        case points::ResetScope::ThreePhase:
+            cmd.channels = group_mask(readings, points::GroupKind::ThreePhase, p.reset_index);
+            break;
+        case points::ResetScope::Logical:
+            cmd.channels = group_mask(readings, points::GroupKind::Logical, p.reset_index);
+            break;
+    }
+    if (!cmd.channels) return std::nullopt;
+    return cmd;
+}
+
+std::string hex(std::span<const uint8_t> bytes) {
+    std::string out;
+    for (uint8_t b : bytes)
+        out += fmt::format("{:02x}", b);
+    return out;
+}
+
+std::optional<std::vector<uint8_t>> unhex(const std::string& text) {
+    if (text.size() % 2) return std::nullopt;
+    std::vector<uint8_t> out;
+    for (size_t i = 0; i < text.size(); i += 2) {
+        unsigned v = 0;
+        for (size_t j = i; j < i + 2; ++j) {
+            const char c = text[j];
+            v <<= 4;
+            if (c >= '0' && c <= '9')
+                v |= static_cast<unsigned>(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                v |= static_cast<unsigned>(c - 'a' + 10);
+            else
+                return std::nullopt;
+        }
+        out.push_back(static_cast<uint8_t>(v));
+    }
+    return out;
+}
+
+std::vector<Destination> load_recipients(Store* store, size_t device, uint32_t nc) {
+    if (!store) return {};
+    const auto text = store->load_text(recipients_key(device, nc));
+    if (!text) return {};
+    const auto bytes = unhex(*text);
+    std::vector<Destination> out;
+    if (!bytes) return out;
+    try {
+        Reader r(*bytes);
+        while (!r.at_end())
+            out.push_back(decode_destination(r));
+    } catch (const DecodeError&) {
+        spdlog::warn("BACnet: stored recipients of NC{} (device {}) unreadable; ignored", nc,
+                     device);
+        return {};
+    }
+    return out;
+}
+
+// The present value of a point for a panel, in the object's scale.
+points::Value value_of(Device& device, const points::Point& p, int panel) {
+    const points::Context ctx{device.snapshot(), device.settings(), panel,
+                              device.power_up_counter(panel)};
+    return points::point_value(p, ctx);
+}
+
+}  // namespace
+
+std::string identity_key(size_t device, const char* what) {
+    return fmt::format("bacnet.device.{}.{}", device, what);
+}
+
+std::string recipients_key(size_t device, uint32_t notification_class) {
+    return fmt::format("bacnet.device.{}.nc.{}.recipients", device, notification_class);
+}
+
+std::array<DeviceIdentityOverride, 1 + kMaxPanels> load_identity_overrides(Store* store) {
+    std::array<DeviceIdentityOverride, 1 + kMaxPanels> out{};
+    if (!store) return out;
+    for (size_t d = 0; d < out.size(); ++d) {
+        if (const auto text = store->load_text(identity_key(d, "instance"))) {
+            try {
+                const unsigned long v = std::stoul(*text);
+                if (v < kMaxInstance) out[d].instance = static_cast<uint32_t>(v);
+            } catch (const std::exception&) {
+                spdlog::warn("BACnet: stored device instance '{}' unreadable; ignored", *text);
+            }
+        }
+        if (auto name = store->load_text(identity_key(d, "name")); name && !name->empty())
+            out[d].name = std::move(*name);
+    }
+    return out;
+}
+
+DateTime rtc_date_time(int64_t unix_seconds) {
+    const std::time_t t = unix_seconds;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    DateTime dt;
+    dt.date.year = static_cast<uint8_t>(tm.tm_year);
+    dt.date.month = static_cast<uint8_t>(tm.tm_mon + 1);
+    dt.date.day = static_cast<uint8_t>(tm.tm_mday);
+    dt.date.weekday = static_cast<uint8_t>(tm.tm_wday == 0 ? 7 : tm.tm_wday);  // 1 = Monday
+    dt.time.hour = static_cast<uint8_t>(tm.tm_hour);
+    dt.time.minute = static_cast<uint8_t>(tm.tm_min);
+    dt.time.second = static_cast<uint8_t>(tm.tm_sec);
+    dt.time.hundredths = 0;
+    return dt;
+}
+
+std::optional<int64_t> rtc_seconds(const DateTime& dt) {
+    const Date& d = dt.date;
+    const Time& t = dt.time;
+    if (d.year == 0xFF || d.month < 1 || d.month > 12 || d.day < 1 || d.day > 31 || t.hour > 23 ||
+        t.minute > 59 || t.second > 59) {
+        return std::nullopt;
+    }
+    std::tm tm{};
+    tm.tm_year = d.year;
+    tm.tm_mon = d.month - 1;
+    tm.tm_mday = d.day;
+    tm.tm_hour = t.hour;
+    tm.tm_min = t.minute;
+    tm.tm_sec = t.second;
+    std::tm want = tm;
+    const std::time_t s = timegm(&tm);
+    if (tm.tm_mday != want.tm_mday || tm.tm_mon != want.tm_mon) return std::nullopt;  // 31 Feb
+    return static_cast<int64_t>(s);
+}
+
+// ---------------------------------------------------------------------------
+// Over-threshold events -> Event_State of the channel's current input (or of
+// the L-L voltage input). The state follows the latched bits of the channel:
+// high-high or high latched = high-limit, low, low-low or OFF = low-limit,
+// none = normal. Non-latching events are not reported (they come and go with
+// the load; COV covers them).
+
+struct MeterNode::Events {
+    Device& device;
+    std::vector<PointDatabase*> panels;                // index panel - 1
+    std::array<std::optional<ObjectId>, 50> object{};  // by event channel
+    std::array<std::array<uint16_t, 50>, kMaxPanels> latched{};
+
+    explicit Events(Device& d) : device(d) {}
+
+    static EventState state_of(int channel, uint16_t bits) {
+        if (channel > kVoltageEventChannelBase) {
+            if (bits & event_bits::kVoltageHighLatching) return EventState::HighLimit;
+            if (bits & event_bits::kVoltageLowLatching) return EventState::LowLimit;
+            return EventState::Normal;
+        }
+        if (bits & (event_bits::kHighHigh | event_bits::kHigh)) return EventState::HighLimit;
+        if (bits & (event_bits::kLow | event_bits::kLowLow | event_bits::kOff))
+            return EventState::LowLimit;
+        return EventState::Normal;
+    }
+
+    TimeStamp stamp(int64_t rtc) {
+        const DateTime dt = rtc_date_time(rtc != 0 ? rtc : device.snapshot().rtc);
+        TimeStamp t;
+        t.kind = TimeStamp::Kind::DateTime;
+        t.date = dt.date;
+        t.time = dt.time;
+        return t;
+    }
+
+    void apply(int panel, int channel, const TimeStamp& stamp, EventDetail detail) {
+        if (panel < 1 || static_cast<size_t>(panel) > panels.size()) return;
+        if (channel < 1 || channel >= static_cast<int>(object.size())) return;
+        const auto& id = object[static_cast<size_t>(channel)];
+        if (!id) return;
+        const uint16_t bits = latched[static_cast<size_t>(panel - 1)][static_cast<size_t>(channel)];
+        panels[static_cast<size_t>(panel - 1)]->set_event_state(*id, state_of(channel, bits), stamp,
+                                                                std::move(detail));
+    }
+
+    // The latched bits are NV: the meter comes up in the states it had. Set
+    // before any datalink is attached, so they are not notified again, but
+    // they wait for an acknowledgement like any to-offnormal transition.
+    void initialise() {
+        const MeterSnapshot& snap = device.snapshot();
+        for (size_t p = 0; p < panels.size(); ++p) {
+            const PanelEvents& ev = snap.panel[p].events;
+            for (int c = 1; c <= kChannelsPerPanel; ++c)
+                latched[p][static_cast<size_t>(c)] =
+                    ev.status[static_cast<size_t>(c - 1)] & event_bits::kLatchingMask;
+            for (int i = 0; i < 3; ++i)
+                latched[p][static_cast<size_t>(kVoltageEventChannelBase + 1 + i)] =
+                    ev.voltage_status[static_cast<size_t>(i)] &
+                    (event_bits::kVoltageHighLatching | event_bits::kVoltageLowLatching);
+            for (int c = 1; c < static_cast<int>(object.size()); ++c) {
+                if (latched[p][static_cast<size_t>(c)])
+                    apply(static_cast<int>(p + 1), c, stamp(snap.rtc),
+                          EventDetail{{}, {}, std::string("latched before this power-up")});
+            }
+        }
+    }
+
+    void on_event(const EventRecord& r) {
+        if (r.panel < 1 || r.panel > panels.size() || r.channel < 1 || r.channel >= object.size())
+            return;
+        uint16_t& bits = latched[static_cast<size_t>(r.panel - 1)][r.channel];
+        EventDetail detail;
+        switch (r.kind) {
+            case EventKind::Latched:
+                bits |= r.bit;
+                detail.exceeding_value = static_cast<float>(r.value);
+                detail.exceeded_limit = static_cast<float>(r.threshold);
+                detail.message = event_bit_name(r.channel, r.bit) + " latched";
+                break;
+            case EventKind::LatchCleared:
+                bits = static_cast<uint16_t>(bits & ~r.bit);
+                detail.message = event_bit_name(r.channel, r.bit) + " cleared";
+                break;
+            case EventKind::NonLatchingOn:
+            case EventKind::NonLatchingOff:
+                return;
+        }
+        apply(r.panel, r.channel, stamp(r.rtc), std::move(detail));
+    }
+};
+
+// ---------------------------------------------------------------------------
+
+MeterNode::MeterNode(Device& device) : device_(device), events_(std::make_shared<Events>(device)) {
+    const Settings& s = device_.settings();
+    config_ = router_config_from_settings(s, load_identity_overrides(device_.store()));
+    config_.password = s.gateway.bacnet_password;
+    build_databases();
+    config_.router.database = databases_[0].get();
+    for (size_t p = 0; p < config_.panels.size(); ++p)
+        config_.panels[p].database = databases_[p + 1].get();
+
+    RouterHooks hooks;
+    hooks.identity_changed = [this](size_t d, uint32_t instance, const std::string& name) {
+        persist_identity(d, instance, name);
+    };
+    hooks.time_synchronized = [this](const DateTime& when, bool utc) {
+        const auto t = rtc_seconds(when);
+        if (!t) {
+            spdlog::warn("BACnet: time synchronisation with an unspecified date or time ignored");
+            return;
+        }
+        // The meter's clock has no zone: local time and UTC set it alike.
+        if (device_.set_rtc(*t, RtcSource::Bacnet)) {
+            spdlog::info("BACnet: {}time synchronisation set the RTC", utc ? "UTC " : "");
+        } else {
+            spdlog::info("BACnet: time synchronisation ignored (RTC_Control gives Modbus the RTC)");
+        }
+    };
+    hooks.max_master_changed = [this](uint8_t m) {
+        const WriteResult r = device_.write_setting("gateway.mstp_max_master", int64_t{m});
+        if (!r.ok()) spdlog::warn("BACnet: Max_Master {} not stored: {}", m, r.message);
+        if (max_master_listener_) max_master_listener_(m);
+    };
+    hooks.reinitialize = [this](ReinitializedState state) {
+        spdlog::info("BACnet: ReinitializeDevice ({})",
+                     state == ReinitializedState::Coldstart ? "coldstart" : "warmstart");
+        return device_.request_restart();
+    };
+    hooks.local_time = [this] { return rtc_date_time(device_.snapshot().rtc); };
+    router_ = std::make_unique<VirtualRouter>(config_, hooks);
+
+    // Events: the engine sinks are installed by the router; now the states.
+    for (size_t p = 1; p < databases_.size(); ++p)
+        events_->panels.push_back(databases_[p].get());
+    for (const MeterObject* o : panel_objects(s.model)) {
+        if (o->event_channel > 0 && o->event_channel < static_cast<int>(events_->object.size()))
+            events_->object[static_cast<size_t>(o->event_channel)] = ObjectId(o->type, o->instance);
+    }
+    events_->initialise();
+    std::weak_ptr<Events> weak = events_;
+    // The Device outlives the faces but may still poll after they are gone.
+    device_.on_event([weak](const EventRecord& r) {
+        if (auto e = weak.lock()) e->on_event(r);
+    });
+}
+
+MeterNode::~MeterNode() = default;
+
+void MeterNode::build_databases() {
+    Device& dev = device_;
+    const Settings& s = dev.settings();
+
+    // The router device: AV1 and AV2, gateway settings taking effect at restart.
+    {
+        std::vector<AnalogPoint> points;
+        for (const MeterObject& o : router_object_table()) {
+            const SettingDef* def = find_setting(o.setting_key);
+            AnalogPoint a;
+            a.type = o.type;
+            a.instance = o.instance;
+            a.name = o.name;
+            a.description = o.description;
+            a.units = o.units;
+            a.cov_increment = o.cov_increment;
+            a.min_value = o.min_value;
+            a.max_value = o.max_value;
+            a.value = [&dev, def] {
+                return static_cast<float>(std::get<int64_t>(def->get(dev.settings())));
+            };
+            a.write = [&dev, def](float x) {
+                const auto n = integral(x, 1.0);
+                return n && dev.write_setting(*def, *n).ok();
+            };
+            points.push_back(std::move(a));
+        }
+        databases_.push_back(std::make_unique<PointDatabase>(std::move(points),
+                                                             std::vector<NotificationClassDef>{}));
+    }
+
+    const auto objects = panel_objects(s.model);
+    for (int panel = 1; panel <= s.model.panels; ++panel) {
+        std::vector<AnalogPoint> points;
+        points.reserve(objects.size());
+        for (const MeterObject* o : objects) {
+            const points::Point& pt = *o->point;
+            AnalogPoint a;
+            a.type = o->type;
+            a.instance = o->instance;
+            a.name = o->name;
+            a.description = o->description;
+            a.units = o->units;
+            a.cov_increment = o->cov_increment;
+            a.min_value = o->min_value;
+            a.max_value = o->max_value;
+            a.relinquish_default = o->relinquish_default;
+            const double scale = o->scale;
+            switch (o->action) {
+                case MeterAction::None:
+                    a.value = [&dev, &pt, panel] {
+                        const auto v = value_of(dev, pt, panel);
+                        return v.valid ? static_cast<float>(v.value) : 0.0F;
+                    };
+                    a.reliability = [&dev, &pt, panel] {
+                        return value_of(dev, pt, panel).valid ? 0u : kConfigurationError;
+                    };
+                    break;
+                case MeterAction::Setting: {
+                    const SettingDef* def = find_setting(points::setting_key(pt, panel));
+                    a.value = [&dev, def, scale] {
+                        return static_cast<float>(
+                            static_cast<double>(std::get<int64_t>(def->get(dev.settings()))) *
+                            scale);
+                    };
+                    // The same validation as every other face: refused = unchanged.
+                    a.write = [&dev, def, scale](float x) {
+                        const auto n = integral(x, scale);
+                        return n && dev.write_setting(*def, *n).ok();
+                    };
+                    break;
+                }
+                case MeterAction::LatchClear: {
+                    const bool voltage = pt.ref.q == points::Q::EvVoltageStatus;
+                    const int channel =
+                        voltage ? kVoltageEventChannelBase + 1 + pt.ref.index : pt.ref.index;
+                    const uint16_t mask =
+                        voltage ? static_cast<uint16_t>(event_bits::kVoltageHighLatching |
+                                                        event_bits::kVoltageLowLatching)
+                                : event_bits::kLatchingMask;
+                    a.value = [&dev, &pt, panel] {
+                        return static_cast<float>(value_of(dev, pt, panel).value);
+                    };
+                    // As on Modbus: a 0 written to a latched bit clears it; the
+                    // rest of the word is status and ignores the write.
+                    a.write = [&dev, panel, channel, mask](float x) {
+                        const auto n = integral(x, 1.0);
+                        if (!n) return false;
+                        const auto clear = static_cast<uint16_t>(~*n & mask);
+                        if (clear) dev.clear_latches(LatchClearCommand{panel, channel, clear});
+                        return true;
+                    };
+                    break;
+                }
+                case MeterAction::PowerUpCounter:
+                    a.value = [&dev, panel] {
+                        return static_cast<float>(dev.power_up_counter(panel));
+                    };
+                    a.write = [&dev, panel](float x) {
+                        const auto n = integral(x, 1.0);
+                        if (!n) return false;
+                        dev.set_power_up_counter(panel, static_cast<int>(*n));
+                        return true;
+                    };
+                    break;
+                case MeterAction::Rtc: {
+                    const int field = pt.ref.index % 6;
+                    a.value = [&dev, &pt, panel] {
+                        return static_cast<float>(value_of(dev, pt, panel).value);
+                    };
+                    // RTC_Control 0 gives BACnet the clock (time synchronisation and these).
+                    a.writable = [&dev] { return dev.settings().gateway.rtc_control == 0; };
+                    a.write = [&dev, field](float x) {
+                        const auto n = integral(x, 1.0);
+                        if (!n) return false;
+                        DateTime dt = rtc_date_time(dev.snapshot().rtc);
+                        const auto v = static_cast<uint8_t>(*n - (field == 0 ? 1900 : 0));
+                        switch (field) {
+                            case 0:
+                                dt.date.year = v;
+                                break;
+                            case 1:
+                                dt.date.month = v;
+                                break;
+                            case 2:
+                                dt.date.day = v;
+                                break;
+                            case 3:
+                                dt.time.hour = v;
+                                break;
+                            case 4:
+                                dt.time.minute = v;
+                                break;
+                            default:
+                                dt.time.second = v;
+                                break;
+                        }
+                        const auto t = rtc_seconds(dt);
+                        return t && dev.set_rtc(*t, RtcSource::Bacnet);
+                    };
+                    break;
+                }
+                case MeterAction::Reset: {
+                    // A commandable output: the value in force is the last
+                    // command; each write that leaves a code in force runs it.
+                    auto last = std::make_shared<float>(o->relinquish_default);
+                    a.value = [last] { return *last; };
+                    a.write = [&dev, &pt, panel, last](float x) {
+                        const auto n = integral(x, 1.0);
+                        if (!n) return false;
+                        if (*n != 0) {
+                            if (!allowed_reset(pt.reset_scope, *n)) return false;
+                            const auto& readings =
+                                dev.snapshot().panel[static_cast<size_t>(panel - 1)];
+                            if (const auto cmd = reset_command(pt, panel, *n, readings))
+                                dev.reset(*cmd);
+                        }
+                        *last = static_cast<float>(*n);
+                        return true;
+                    };
+                    break;
+                }
+            }
+            if (o->notification_class != 0) {
+                EventReporting rep;
+                rep.notification_class = o->notification_class;
+                rep.intrinsic = false;
+                const int c = o->event_channel;
+                if (c > kVoltageEventChannelBase) {
+                    rep.meter_high_limit = [&dev, panel] {
+                        return static_cast<float>(
+                            dev.settings().panel(panel).over_voltage_threshold / 10.0);
+                    };
+                    rep.meter_low_limit = [&dev, panel] {
+                        return static_cast<float>(
+                            dev.settings().panel(panel).under_voltage_threshold / 10.0);
+                    };
+                } else {
+                    // The high and low latching thresholds, per mille of the breaker size.
+                    rep.meter_high_limit = [&dev, panel, c] {
+                        const PanelSettings& ps = dev.settings().panel(panel);
+                        return static_cast<float>(ps.breaker_size[static_cast<size_t>(c - 1)] *
+                                                  ps.h_threshold / 1000.0);
+                    };
+                    rep.meter_low_limit = [&dev, panel, c] {
+                        const PanelSettings& ps = dev.settings().panel(panel);
+                        return static_cast<float>(ps.breaker_size[static_cast<size_t>(c - 1)] *
+                                                  ps.l_threshold / 1000.0);
+                    };
+                }
+                a.reporting = rep;
+            }
+            points.push_back(std::move(a));
+        }
+        std::vector<NotificationClassDef> classes;
+        for (const MeterClass& c : panel_classes()) {
+            NotificationClassDef n;
+            n.instance = c.instance;
+            n.name = c.name;
+            n.description = c.description;
+            n.priority = {100, 100, 200};
+            n.ack_required =
+                BitString{true, false, false};  // to-offnormal needs an acknowledgement
+            n.recipients = load_recipients(dev.store(), static_cast<size_t>(panel), c.instance);
+            classes.push_back(std::move(n));
+        }
+        auto db = std::make_unique<PointDatabase>(std::move(points), std::move(classes));
+        db->set_class_listener([this, panel](const NotificationClassDef& n) {
+            persist_recipients(static_cast<size_t>(panel), n);
+        });
+        databases_.push_back(std::move(db));
+    }
+}
+
+void MeterNode::persist_identity(size_t d, uint32_t instance, const std::string& name) {
+    DeviceConfig& c = d == 0 ? config_.router : config_.panels.at(d - 1);
+    Store* store = device_.store();
+    // Only what was written stops following the offset.
+    if (instance != c.instance) {
+        c.instance = instance;
+        if (store) store->save_text(identity_key(d, "instance"), std::to_string(instance));
+    }
+    if (name != c.name) {
+        c.name = name;
+        if (store) store->save_text(identity_key(d, "name"), name);
+    }
+    spdlog::info("BACnet: device {} is now {} '{}'", d, instance, name);
+}
+
+void MeterNode::persist_recipients(size_t device, const NotificationClassDef& nc) {
+    Store* store = device_.store();
+    if (!store) return;
+    std::vector<Element> all;
+    for (const Destination& d : nc.recipients) {
+        for (auto& e : destination_elements(d))
+            all.push_back(std::move(e));
+    }
+    store->save_text(recipients_key(device, nc.instance), hex(encode_elements(all)));
+}
+
+}  // namespace openbcpm::bacnet

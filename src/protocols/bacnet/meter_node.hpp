@@ -1,0 +1,75 @@
+// The meter as a BACnet node: the object databases of the router and panel
+// devices built from the point catalogue (meter_objects.hpp) on a Device,
+// the VirtualRouter with its identities (persisted once written over
+// BACnet), and the hooks that carry BACnet's services to the meter: time
+// synchronisation, Max_Master, ReinitializeDevice, and the over-threshold
+// events that drive the Event_State of the channels' current inputs.
+// Datalink-independent: the BACnet/IP face (meter_face.hpp) and the MS/TP
+// face attach their datalink to router().
+// Lives on the Device's event loop thread.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "app/device.hpp"
+#include "protocols/bacnet/face.hpp"
+#include "protocols/bacnet/meter_objects.hpp"
+#include "protocols/bacnet/point_database.hpp"
+#include "protocols/bacnet/router.hpp"
+
+namespace openbcpm::bacnet {
+
+// Store keys (Store::save_text) of what BACnet writes persistently:
+// "bacnet.device.<d>.instance", "bacnet.device.<d>.name" (d = 0 router,
+// 1.. panels) and "bacnet.device.<d>.nc.<n>.recipients" (hex of the encoded
+// BACnetDestinations of Notification Class n).
+std::string identity_key(size_t device, const char* what);
+std::string recipients_key(size_t device, uint32_t notification_class);
+
+// The identities written over BACnet that a store holds.
+std::array<DeviceIdentityOverride, 1 + kMaxPanels> load_identity_overrides(Store* store);
+
+// The meter's RTC (seconds since 1970) as a BACnet date and time, and back
+// (nullopt when a field is unspecified or out of range).
+DateTime rtc_date_time(int64_t unix_seconds);
+std::optional<int64_t> rtc_seconds(const DateTime& dt);
+
+class MeterNode {
+  public:
+    explicit MeterNode(Device& device);
+    ~MeterNode();
+    MeterNode(const MeterNode&) = delete;
+    MeterNode& operator=(const MeterNode&) = delete;
+
+    VirtualRouter& router() { return *router_; }
+    const RouterConfig& config() const { return config_; }
+    // Device 0 is the router, 1.. the panels.
+    PointDatabase& database(size_t device) { return *databases_.at(device); }
+    size_t device_count() const { return databases_.size(); }
+
+    // Also told when the router's Max_Master is written (the MS/TP face
+    // follows it); the setting is written either way.
+    void set_max_master_listener(std::function<void(uint8_t)> f) {
+        max_master_listener_ = std::move(f);
+    }
+
+  private:
+    struct Events;  // the over-threshold event listener's state
+
+    void build_databases();
+    void persist_identity(size_t device, uint32_t instance, const std::string& name);
+    void persist_recipients(size_t device, const NotificationClassDef& nc);
+
+    Device& device_;
+    RouterConfig config_;
+    std::vector<std::unique_ptr<PointDatabase>> databases_;
+    std::unique_ptr<VirtualRouter> router_;
+    std::shared_ptr<Events> events_;
+    std::function<void(uint8_t)> max_master_listener_;
+};
+
+}  // namespace openbcpm::bacnet
