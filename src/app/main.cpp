@@ -10,6 +10,9 @@
 #ifdef OPENBCPM_FACE_POINTS
 #include "points/export.hpp"
 #endif
+#ifdef OPENBCPM_FACE_BACNET
+#include "protocols/bacnet/ede.hpp"  // export ede
+#endif
 #include "config/config.hpp"
 
 using namespace openbcpm;
@@ -85,10 +88,29 @@ int run_main(int argc, char** argv) {
     CLI::App* exp = app.add_subcommand("export", "Export a view of the point catalogue");
     exp->add_option("what", export_what, "pointmap")
         ->required()
-        ->check(CLI::IsMember({"pointmap"}));
+        ->check(CLI::IsMember({"pointmap"
+#ifdef OPENBCPM_FACE_BACNET
+                               , "ede"
+#endif
+        }));
     exp->add_option("--format", export_format, "pointmap format: csv | json")
         ->check(CLI::IsMember({"csv", "json"}));
     exp->add_option("-o,--out", export_out, "Output file (default: standard output)");
+#endif
+#ifdef OPENBCPM_FACE_BACNET
+    // --- BACnet: `export ede [-o DIR] [-c CONFIG] [-s STATE_DIR]` writes the EDE files ---
+    std::string ede_config, ede_state;
+    exp->add_option("-c,--config", ede_config, "ede: the meter's configuration (default: embedded)")
+        ->check(CLI::ExistingFile);
+    exp->add_option("-s,--state-dir", ede_state, "ede: the meter's state directory");
+    exp->callback([&] {
+        if (export_what != "ede") return;
+        const std::filesystem::path dir = export_out.empty() ? "." : export_out;
+        for (const auto& file : bacnet::export_ede(dir, ede_config, ede_state))
+            std::cout << file.string() << "\n";
+        throw CLI::Success();  // done: app.exit() returns 0
+    });
+    // --- end BACnet ---
 #endif
 
     try {

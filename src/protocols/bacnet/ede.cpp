@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
+#include <cmath>
 #include <ctime>
 #include <fstream>
 #include <set>
@@ -29,8 +30,10 @@ std::string field(std::string s) {
     return s;
 }
 
+// Whole numbers in full (4194057, not 4.19406e+06), others to float precision.
 std::string number(double v) {
-    return fmt::format("{:g}", v);
+    if (std::fabs(v) < 1e15 && v == std::round(v)) return fmt::format("{}", std::llround(v));
+    return fmt::format("{:.7g}", v);
 }
 
 // A line of the data file padded to all its columns.
@@ -288,8 +291,8 @@ std::string with_range(const Numbered& first, int pos, long last) {
 
 std::string limits(const MeterObject& o) {
     if (!o.min_value) return "";
-    return fmt::format("{:g} … {:g}", static_cast<double>(*o.min_value),
-                       static_cast<double>(*o.max_value));
+    return number(static_cast<double>(*o.min_value)) + " … " +
+           number(static_cast<double>(*o.max_value));
 }
 
 std::string action_name(const MeterObject& o) {
@@ -388,9 +391,9 @@ std::string objects_markdown() {
         }
         std::string events;
         if (first.notification_class) events = fmt::format("NC{}", first.notification_class);
-        out += fmt::format("| {} | {} | {} | {} | {} | {} | {:g} | {} |\n", objects, name,
+        out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", objects, name,
                            units_name(first.units), regs, action_name(first), limits(first),
-                           static_cast<double>(first.cov_increment), events);
+                           number(static_cast<double>(first.cov_increment)), events);
         i = j;
     }
     out +=
