@@ -6,6 +6,9 @@
 #include "protocols/modbus/rtu_face.hpp"
 #include "protocols/modbus/tcp_face.hpp"
 #endif
+#ifdef OPENBCPM_FACE_SNMP
+#include "protocols/snmp/meter_face.hpp"  // the SNMP face block below
+#endif
 
 namespace openbcpm {
 
@@ -37,7 +40,13 @@ Faces::Faces(boost::asio::io_context& io, Device& device) : io_(io), device_(dev
 #endif
     // --- end BACnet/IP face ---
     (void)mstp;
+    // --- SNMP face (src/protocols/snmp) ---
+#ifdef OPENBCPM_FACE_SNMP
+    if (snmp) faces_.push_back(snmp::make_meter_snmp_face(io_, device_));
+#else
     (void)snmp;
+#endif
+    // --- end SNMP face ---
     (void)web;
     // --- web face (src/web) ---
 #ifdef OPENBCPM_FACE_WEB

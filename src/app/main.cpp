@@ -13,6 +13,9 @@
 #ifdef OPENBCPM_FACE_BACNET
 #include "protocols/bacnet/ede.hpp"  // export ede
 #endif
+#ifdef OPENBCPM_FACE_SNMP
+#include "protocols/snmp/meter_mib.hpp"  // export mib
+#endif
 #include "config/config.hpp"
 
 using namespace openbcpm;
@@ -92,6 +95,9 @@ int run_main(int argc, char** argv) {
 #ifdef OPENBCPM_FACE_BACNET
                                , "ede"
 #endif
+#ifdef OPENBCPM_FACE_SNMP
+                               , "mib"
+#endif
         }));
     exp->add_option("--format", export_format, "pointmap format: csv | json")
         ->check(CLI::IsMember({"csv", "json"}));
@@ -134,6 +140,21 @@ int run_main(int argc, char** argv) {
         }
         if (*events) return events_command(ev);
         if (*factory) return factory_reset_command(reset_dir, reset_all);
+#ifdef OPENBCPM_FACE_SNMP
+        // --- SNMP: `export mib [-o FILE]` writes the product MIB module (SMIv2) ---
+        if (*exp && export_what == "mib") {
+            const std::string text = snmp::meter::MeterMib::instance().module_text();
+            if (export_out.empty()) {
+                std::cout << text;
+            } else {
+                std::ofstream out(export_out);
+                out << text;
+                if (!out) throw std::runtime_error("cannot write " + export_out);
+            }
+            return 0;
+        }
+        // --- end SNMP ---
+#endif
 #ifdef OPENBCPM_FACE_POINTS
         if (*exp) {
             const std::string text = export_format == "json"

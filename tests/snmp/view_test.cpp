@@ -60,9 +60,43 @@ TEST(SnmpObjectView, RejectsObjectsOutsideItsSubtreesOrNested) {
     v.add_scalar(Oid{1, 3, 6, 1, 3, 1}, Syntax{}, get);
     EXPECT_THROW(v.add_scalar(Oid{1, 3, 6, 1, 3, 1, 1}, Syntax{}, get), std::invalid_argument);
     EXPECT_THROW(v.add_scalar(Oid{1, 3, 6, 1, 3}, Syntax{}, get), std::invalid_argument);
-    ObjectView::Object writable{
-        Oid{1, 3, 6, 1, 3, 2}, Syntax{}, Access::ReadWrite, {Oid{0}}, get, {}, {}, {}};
-    EXPECT_THROW(v.add(writable), std::invalid_argument);  // no commit
+    ObjectView::Object no_get{
+        Oid{1, 3, 6, 1, 3, 2}, Syntax{}, Access::ReadOnly, {Oid{0}}, {}, {}, {}, {}};
+    EXPECT_THROW(v.add(no_get), std::invalid_argument);
+}
+
+TEST(SnmpObjectView, AWritableObjectWithoutCommitFailsItsCommitAndUndoesTheOthers) {
+    ObjectView v({Oid{1, 3, 6, 1, 3}});
+    int32_t kept = 1;
+    ObjectView::Object committed{Oid{1, 3, 6, 1, 3, 1},
+                                 Syntax::integer(0, 100),
+                                 Access::ReadWrite,
+                                 {Oid{0}},
+                                 [&](const Oid&) -> std::optional<Value> { return Value(kept); },
+                                 {},
+                                 [&](const Oid&, const Value& x) {
+                                     kept = std::get<int32_t>(x);
+                                     return true;
+                                 },
+                                 {}};
+    v.add(committed);
+    // Left to a subclass's commit(); the base view cannot apply it.
+    v.add({Oid{1, 3, 6, 1, 3, 2},
+           Syntax::integer(0, 100),
+           Access::ReadWrite,
+           {Oid{0}},
+           [](const Oid&) -> std::optional<Value> { return Value(int32_t{0}); },
+           {},
+           {},
+           {}});
+    const VarBind a{Oid{1, 3, 6, 1, 3, 1, 0}, int32_t{7}};
+    const VarBind b{Oid{1, 3, 6, 1, 3, 2, 0}, int32_t{8}};
+    const SetItem items[] = {{1, &a}, {2, &b}};
+    EXPECT_TRUE(v.test(items).ok());
+    const SetError e = v.commit(items);
+    EXPECT_EQ(e.status, ErrorStatus::CommitFailed);
+    EXPECT_EQ(e.index, 2u);
+    EXPECT_EQ(kept, 1);
 }
 
 TEST(SnmpObjectView, GetTellsNoSuchObjectFromNoSuchInstance) {

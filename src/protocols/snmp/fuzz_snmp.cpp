@@ -4,7 +4,9 @@
 // well-formed Response to the request within the agent's size limit.
 #include <cstdlib>
 
+#include "fixed_model.hpp"
 #include "protocols/snmp/agent.hpp"
+#include "protocols/snmp/meter_view.hpp"
 #include "test_mib.hpp"
 
 namespace {
@@ -27,10 +29,15 @@ void round_trip(const Decoded& d) {
 }
 
 // Agents built once; every input starts from the same state (Sets and
-// counters are put back), so that a finding replays alike.
+// counters are put back), so that a finding replays alike. Beside the test
+// MIB they serve the product MIB over two seconds of the embedded default
+// meter (84 channels, two panels).
 struct Fixture {
     testmib::TestMib mib{20, true, 300};
     const std::vector<testmib::Row> rows = mib.rows;
+    openbcpm::snmp::testing::FixedModel model{openbcpm::default_config(), 2.0};
+    std::shared_ptr<openbcpm::snmp::meter::MeterView> meter =
+        std::make_shared<openbcpm::snmp::meter::MeterView>(model);
     std::unique_ptr<Agent> roomy = make(kMaxUdpPayload);
     // At the 484 octets every entity must accept (RFC 3417): tooBig and GetBulk truncation.
     std::unique_ptr<Agent> tight = make(484);
@@ -41,10 +48,12 @@ struct Fixture {
         config.set_serial_no = 7;
         config.max_message_size = max_message_size;
         config.system.descr = "fuzz";
-        return std::make_unique<Agent>(config, std::vector<std::shared_ptr<MibView>>{mib.view()});
+        return std::make_unique<Agent>(config,
+                                       std::vector<std::shared_ptr<MibView>>{mib.view(), meter});
     }
 
     void reset(Agent& agent) {
+        model.put_back();
         mib.rows = rows;
         mib.locked = 0, mib.guarded = 10, mib.fragile = 10, mib.scarce = 10, mib.mode = 1,
         mib.stubborn = 10;

@@ -60,9 +60,9 @@ void ObjectView::add(Object object) {
                      [&](const Oid& s) { return object.oid.starts_with(s); })) {
         throw std::invalid_argument("SNMP object " + object.oid.to_string() + " outside its view");
     }
-    if (!object.get || (object.access == Access::ReadWrite && !object.commit)) {
+    if (!object.get) {
         throw std::invalid_argument("SNMP object " + object.oid.to_string() +
-                                    " lacks a get or commit function");
+                                    " lacks a get function");
     }
     for (const Object& o : objects_) {
         if (o.oid.starts_with(object.oid) || object.oid.starts_with(o.oid)) {
@@ -168,7 +168,7 @@ SetError ObjectView::commit(std::span<const SetItem> items) {
     for (const SetItem& item : items) {
         const Located at = locate(item.binding->name);
         auto previous = at.index ? at.object->get(*at.index) : std::nullopt;
-        if (!previous || !at.object->commit(*at.index, item.binding->value)) {
+        if (!previous || !at.object->commit || !at.object->commit(*at.index, item.binding->value)) {
             const bool undone = roll_back(applied);
             return {undone ? ErrorStatus::CommitFailed : ErrorStatus::UndoFailed, item.index};
         }

@@ -72,15 +72,16 @@ class ObjectView : public MibView {
         std::vector<Oid> instances;  // index parts ({0} for a scalar)
         Getter get;
         Tester test;        // optional
-        Committer commit;   // required for ReadWrite
+        Committer commit;   // ReadWrite: applies one value, unless a subclass overrides commit()
         Committer restore;  // puts back a value read before a commit; defaults to commit
     };
 
     explicit ObjectView(std::vector<Oid> subtrees) : subtrees_(std::move(subtrees)) {}
 
     // Throws std::invalid_argument when the object lies outside the view's
-    // subtrees, contains or is contained in another object, or is writable
-    // without a commit function.
+    // subtrees, contains or is contained in another object, or has no get
+    // function. A writable object without a commit function fails its
+    // commits (commitFailed) unless a subclass commits the bindings itself.
     void add(Object object);
     void add_scalar(const Oid& oid, Syntax syntax, Getter get) {
         add(Object{oid, std::move(syntax), Access::ReadOnly, {Oid{0}}, std::move(get), {}, {}, {}});

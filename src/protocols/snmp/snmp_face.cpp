@@ -46,6 +46,7 @@ AgentConfig agent_config(const Device& device, const SnmpFaceOptions& options) {
 
 SnmpFace::SnmpFace(boost::asio::io_context& io, Device& device, SnmpFaceOptions options)
     : device_(device),
+      before_request_(options.before_request),
       agent_(std::make_unique<Agent>(agent_config(device, options), options.views)),
       socket_(io) {
     agent_->on_authentication_failure = [this] { notify(oids::kAuthenticationFailure); };
@@ -87,6 +88,7 @@ void SnmpFace::receive() {
             if (ec == boost::asio::error::operation_aborted || !socket_.is_open()) return;
             if (!ec) {
                 refresh_communities();
+                if (before_request_) before_request_();
                 auto response = agent_->handle(std::span<const uint8_t>(buffer_.data(), n));
                 if (response) send(std::move(*response), sender_);
             }

@@ -6,6 +6,7 @@
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -22,6 +23,9 @@ struct SnmpFaceOptions {
     // serves the meter's subtree, a row names that subtree.
     std::vector<SysOrEntry> capabilities;
     size_t max_message_size = kMaxUdpPayload;
+    // Called before each request is handled (the product MIB takes the
+    // newest snapshot there, so that one request sees one metering window).
+    std::function<void()> before_request;
 };
 
 class SnmpFace final : public Face {
@@ -49,6 +53,7 @@ class SnmpFace final : public Face {
     void refresh_communities();
 
     Device& device_;
+    std::function<void()> before_request_;
     std::unique_ptr<Agent> agent_;
     boost::asio::ip::udp::socket socket_;
     boost::asio::ip::udp::endpoint sender_;

@@ -1,0 +1,40 @@
+// The meter's SNMP face as the application runs it: the SNMPv2c agent with
+// the SNMPv2-MIB and the product MIB (OPENBCPM-BCPME-MIB), coldStart at start
+// and a notification for every change of over-threshold event state.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <memory>
+
+#include "app/device.hpp"
+#include "app/faces.hpp"
+#include "protocols/snmp/meter_view.hpp"
+
+namespace openbcpm::snmp {
+
+// The Device as the product MIB's model.
+class DeviceModel final : public meter::MeterModel {
+  public:
+    explicit DeviceModel(Device& device) : device_(device) {}
+    const Settings& settings() const override { return device_.settings(); }
+    const MeterSnapshot& snapshot() override { return device_.snapshot(); }
+    int power_up_counter(int panel) const override { return device_.power_up_counter(panel); }
+    WriteResult write_settings(const SettingsBatch& batch) override {
+        return device_.write_settings(batch);
+    }
+    void reset(const ResetCommand& command) override { device_.reset(command); }
+    void clear_latches(const LatchClearCommand& command) override {
+        device_.clear_latches(command);
+    }
+    void set_power_up_counter(int panel, int value) override {
+        device_.set_power_up_counter(panel, value);
+    }
+
+  private:
+    Device& device_;
+};
+
+// The face Faces runs when SNMP is on (Protocol_Mode 3, or [faces] snmp).
+std::unique_ptr<openbcpm::Face> make_meter_snmp_face(boost::asio::io_context& io, Device& device);
+
+}  // namespace openbcpm::snmp
