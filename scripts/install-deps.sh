@@ -33,9 +33,10 @@ if [ -z "${OPENBCPM_SKIP_APT:-}" ]; then
 fi
 
 # npm packages: the web GUI's front-end libraries (uPlot), Playwright for the
-# browser tests, and the BACnet test client.
+# browser tests, the BACnet test client, and the SMIv2 base modules that the
+# SNMP tests load the exported MIB with (tests/snmp).
 if [ -z "${OPENBCPM_SKIP_NPM:-}" ]; then
-  for dir in web tests/bacnet tests/web; do
+  for dir in web tests/bacnet tests/web tests/snmp; do
     if [ -f "$here/$dir/package-lock.json" ]; then
       (cd "$here/$dir" && npm ci --no-audit --no-fund --loglevel=error)
     fi
