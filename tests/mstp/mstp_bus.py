@@ -1,0 +1,138 @@
+"""A simulated RS-485 segment joining pseudo-terminals: every octet a node
+writes reaches every other node, after the time it takes on a wire at the
+baud rate (10 bits an octet). The bus sees everything: it keeps a trace of
+every frame with the time its first octet went on the wire and its last
+came off, counts overlapping transmissions (collisions, delivered garbled
+as on a real segment), and can write a pcap capture for Wireshark.
+
+Runs on an asyncio loop; each port is a pty whose slave side a node opens
+as its serial device (its path is Port.path)."""
+
+import os
+import tty
+
+from mstp_wire import PcapWriter, Receiver
+
+
+class Port:
+    def __init__(self, name):
+        self.name = name
+        self.master_fd, self.slave_fd = os.openpty()
+        # Keep our copy of the slave open: the master side then never reads
+        # EIO while a node closes and reopens its device.
+        tty.setraw(self.slave_fd)
+        self.path = os.ttyname(self.slave_fd)
+        os.set_blocking(self.master_fd, False)
+        self.tx_free = 0.0          # when this node's last octet is off the wire
+        self.sniffer = Receiver(None)
+        self.raw = bytearray()
+        self.frame_start = 0.0
+        self.overflows = 0
+
+    def close(self):
+        os.close(self.master_fd)
+        os.close(self.slave_fd)
+
+
+class TraceEntry:
+    __slots__ = ("port", "frame", "error", "start", "end", "octets")
+
+    def __init__(self, port, frame, error, start, end, octets):
+        self.port, self.frame, self.error = port, frame, error
+        self.start, self.end, self.octets = start, end, octets
+
+    def __repr__(self):
+        what = repr(self.frame) if self.frame else "invalid (%s)" % self.error
+        return "%.6f..%.6f %-6s %s" % (self.start, self.end, self.port, what)
+
+
+class Bus:
+    def __init__(self, loop, names, baud=38400, pcap_path=None):
+        self.loop = loop
+        self.baud = baud
+        self.octet_time = 10.0 / baud
+        self.ports = {n: Port(n) for n in names}
+        self.trace = []
+        self.collisions = 0
+        self.collision_log = []  # (time, port, the port it overlapped)
+        self.pcap = PcapWriter(pcap_path) if pcap_path else None
+        self._busy = []  # (start, end, port name) of recent transmissions
+
+    def start(self):
+        for p in self.ports.values():
+            self.loop.add_reader(p.master_fd, self._readable, p)
+
+    def stop(self):
+        for p in self.ports.values():
+            self.loop.remove_reader(p.master_fd)
+            p.close()
+        if self.pcap:
+            self.pcap.close()
+
+    def path(self, name):
+        return self.ports[name].path
+
+    def inject(self, name, octets):
+        """Octets put on the line as if the node at `name` sent them."""
+        self._transmit(self.ports[name], bytes(octets), self.loop.time())
+
+    def frames(self, since=0.0, port=None):
+        return [e for e in self.trace
+                if e.frame is not None and e.start >= since and (port is None or e.port == port)]
+
+    def _readable(self, port):
+        try:
+            data = os.read(port.master_fd, 4096)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            return
+        if data:
+            self._transmit(port, data, self.loop.time())
+
+    def _transmit(self, port, data, now):
+        start = max(now, port.tx_free)
+        end = start + len(data) * self.octet_time
+        port.tx_free = end
+        self._busy = [b for b in self._busy if b[1] > now - 1.0]
+        overlap = [b for b in self._busy if b[2] != port.name and b[0] < end and start < b[1]]
+        if overlap:
+            # Two drivers on at once: what the others hear is garbage.
+            self.collisions += 1
+            self.collision_log.append((start, port.name, overlap[0][2]))
+            data = bytes(o ^ 0xA5 for o in data)
+        self._busy.append((start, end, port.name))
+        for k, o in enumerate(data):
+            off = start + (k + 1) * self.octet_time  # this octet's stop bit
+            if port.sniffer.state == "idle" and o == 0x55:
+                port.frame_start = off - self.octet_time
+                port.raw = bytearray()
+            if port.sniffer.state == "preamble" and o == 0xFF:
+                port.raw = bytearray(b"\x55")
+            port.raw.append(o)
+            ev = port.sniffer.feed(o)
+            if ev is None:
+                continue
+            kind, x = ev
+            frame = x if kind == "valid" else None
+            entry = TraceEntry(port.name, frame, None if frame else x, port.frame_start, off,
+                               bytes(port.raw))
+            self.trace.append(entry)
+            if self.pcap and frame is not None:
+                self.pcap.write(entry.start, entry.octets)
+        # Others hear the octets as they come off the wire, in slices of
+        # about 2 ms (a receiver that only heard a long frame at its end would
+        # think the line silent meanwhile and time out).
+        step = max(1, int(0.002 / self.octet_time))
+        for k in range(0, len(data), step):
+            piece = data[k:k + step]
+            self.loop.call_at(start + (k + len(piece)) * self.octet_time, self._deliver, port, piece)
+
+    def _deliver(self, sender, data):
+        for p in self.ports.values():
+            if p is sender:
+                continue
+            try:
+                os.write(p.master_fd, data)
+            except (BlockingIOError, OSError):
+                p.overflows += 1  # nobody reads that port: the octets are lost
