@@ -1,0 +1,553 @@
+// Integration tests of the meter's BACnet/IP face: the REAL binary
+// (`openbcpm run --config FILE --state-dir DIR`, path in OPENBCPM_BINARY)
+// on 127.0.0.1, driven by an independent client (@bacnet-js/client), raw
+// UDP sockets for what the client cannot send (Who-Is-Router-To-Network,
+// Who-Has, BVLL of a BBMD peer) and mbpoll for the Modbus side.
+// Ports 47921..47935. The meter runs a scenario: channel 7 of panel 1 steps
+// from 5 A to 9 A at 14 s (COV, under every threshold), channel 3 goes to 80 % of its breaker
+// from 16 s to 21 s (high and high-high latch: an event).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const Bacnet = require('@bacnet-js/client').default;
+const { ObjectType, PropertyIdentifier: P, ApplicationTag: T } = require('@bacnet-js/client');
+const asn1 = require('@bacnet-js/client/dist/lib/asn1.js');
+
+const BINARY = process.env.OPENBCPM_BINARY ?? path.resolve('../../build-bacnet2/openbcpm');
+const HOST = '127.0.0.1';
+const BACNET_PORT = 47921, CLIENT_PORT = 47923, PEER_PORT = 47924, FD_PORT = 47925, RAW_PORT = 47926;
+const MODBUS_PORT = 47931;
+const OFFSET = 50000;
+let NET = 50;
+const meterAddress = `${HOST}:${BACNET_PORT}`;
+const router = { address: meterAddress };
+const panel = (mac) => ({ address: meterAddress, net: NET, adr: [mac] });
+
+// Instances from docs/bacnet-objects.md.
+const AI_CH3_CURRENT = 419, AI_CH7_CURRENT = 423, AV_CH3_EVENT_STATUS = 111;
+const AV_CT_CH5 = 8, AV_USER_DEFINED = 164, AV_HH_THRESHOLD = 102;
+
+const CONFIG = `
+[device]
+channels = 84
+[gateway]
+protocol_mode = 2
+[network]
+ip_address = "${HOST}"
+netmask = "255.255.255.0"
+[faces]
+web = false
+snmp = false
+[modbus]
+tcp_port = ${MODBUS_PORT}
+[bacnet]
+ip_port = ${BACNET_PORT}
+password = "secret"
+bbmd_enable = true
+[panel.1]
+on_time = 1
+h_delay = 1
+hh_delay = 1
+[storage]
+checkpoint_ms = 200
+[simulation]
+speed = 1.0
+current_noise = 0.0
+[[simulation.load]]
+panel = 1
+channel = 3
+amps = 10.0
+[[simulation.load]]
+panel = 1
+channel = 7
+amps = 5.0
+[[simulation.event]]
+at = 14.0
+action = "set-load"
+panel = 1
+channel = 7
+amps = 9.0
+[[simulation.event]]
+at = 16.0
+action = "ramp"
+panel = 1
+channel = 3
+amps = 16.0
+duration = 0.3
+[[simulation.event]]
+at = 21.0
+action = "ramp"
+panel = 1
+channel = 3
+amps = 10.0
+duration = 0.3
+`;
+
+// The client cannot encode a BACnetDestination (a context-tagged choice
+// inside): the test hands it ready octets as a 'raw' value.
+const encodeApplicationData = asn1.bacappEncodeApplicationData;
+asn1.bacappEncodeApplicationData = (buffer, value) => {
+    if (value.type !== 'raw') return encodeApplicationData(buffer, value);
+    for (const b of value.value) buffer.buffer[buffer.offset++] = b;
+};
+// BACnetDestination: all days, all day, recipient address (network 0, the
+// client's B/IP MAC), process 77, unconfirmed, all transitions.
+function destinationOctets(port) {
+    const mac = [127, 0, 0, 1, port >> 8, port & 0xff];
+    return [0x82, 0x01, 0xfe, 0xb4, 0, 0, 0, 0, 0xb4, 23, 59, 59, 99,
+        0x1e, 0x21, 0x00, 0x65, 0x06, ...mac, 0x1f,
+        0x21, 77, 0x10, 0x82, 0x05, 0xe0];
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+class Meter {
+    constructor(dir) {
+        this.dir = dir;
+        this.lines = [];
+    }
+    start() {
+        this.lines = [];
+        const log = fs.openSync(path.join(this.dir, 'meter.log'), 'a');
+        this.proc = spawn(BINARY, ['run', '--config', path.join(this.dir, 'meter.toml'),
+            '--state-dir', path.join(this.dir, 'state')], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let partial = '';
+        const take = (chunk) => {
+            fs.writeSync(log, chunk);
+            partial += chunk;
+            const parts = partial.split('\n');
+            partial = parts.pop();
+            this.lines.push(...parts);
+        };
+        this.proc.stdout.setEncoding('utf8').on('data', take);
+        this.proc.stderr.setEncoding('utf8').on('data', take);
+        this.proc.on('exit', () => fs.closeSync(log));
+    }
+    count(pred) { return this.lines.filter(pred).length; }
+    async waitFor(pred, ms = 10000, times = 1) {
+        const end = Date.now() + ms;
+        while (Date.now() < end) {
+            if (this.count(pred) >= times) return;
+            if (this.proc.exitCode !== null) throw new Error(`meter exited: ${this.lines.slice(-5).join(' | ')}`);
+            await sleep(20);
+        }
+        throw new Error(`meter did not log the expected line; last: ${this.lines.slice(-5).join(' | ')}`);
+    }
+    async ready(times = 1) { await this.waitFor((l) => l.includes('bacnet-ip started'), 10000, times); }
+    async stop() {
+        if (!this.proc || this.proc.exitCode !== null) return;
+        this.proc.kill('SIGTERM');
+        await once(this.proc, 'exit');
+    }
+}
+
+function waitEvent(emitter, name, pred = () => true, ms = 5000) {
+    return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => { emitter.off(name, on); reject(new Error(`timeout waiting for ${name}`)); }, ms);
+        const on = (content) => {
+            if (!pred(content)) return;
+            clearTimeout(timer);
+            emitter.off(name, on);
+            resolve(content);
+        };
+        emitter.on(name, on);
+    });
+}
+
+const value = (result) => result.values[0].value;
+const prop = (obj, id) => obj.values.find((p) => p.id === id)?.value;
+
+// Registers over Modbus TCP with mbpoll (register N = PDU address N - 1).
+function modbusRead(register, count = 1, unit = 1) {
+    const out = execFileSync('mbpoll', ['-m', 'tcp', '-a', String(unit), '-r', String(register),
+        '-c', String(count), '-t', '4', '-1', '-p', String(MODBUS_PORT), HOST], { encoding: 'utf8' });
+    return [...out.matchAll(/^\[(\d+)\]:\s+(-?\d+)/gm)].map((m) => Number(m[2]));
+}
+
+// Raw BVLL/NPDU for what the client cannot send, and their answers.
+const bvll = (fn, npdu) => Buffer.from([0x81, fn, (npdu.length + 4) >> 8, (npdu.length + 4) & 0xff, ...npdu]);
+function parseBvll(msg) {
+    const fn = msg[1];
+    const off = fn === 0x04 ? 10 : 4;
+    return { fn, npdu: msg.subarray(off) };
+}
+function parseNpdu(b) {
+    const control = b[1];
+    let i = 2;
+    const h = { network: (control & 0x80) !== 0 };
+    if (control & 0x20) { h.dnet = b.readUInt16BE(i); i += 3 + b[i + 2]; }
+    if (control & 0x08) { h.snet = b.readUInt16BE(i); h.sadr = [...b.subarray(i + 3, i + 3 + b[i + 2])]; i += 3 + b[i + 2]; }
+    if (control & 0x20) i += 1;
+    h.body = b.subarray(i);
+    return h;
+}
+class RawSocket {
+    constructor(port) { this.port = port; this.received = []; }
+    async open() {
+        this.socket = dgram.createSocket('udp4');
+        this.socket.on('message', (msg) => this.received.push(msg));
+        await new Promise((r) => this.socket.bind(this.port, HOST, r));
+    }
+    send(bytes) { this.socket.send(bytes, BACNET_PORT, HOST); }
+    async waitFor(pred, what, ms = 3000) {
+        const end = Date.now() + ms;
+        while (Date.now() < end) {
+            const hit = this.received.find(pred);
+            if (hit) return hit;
+            await sleep(20);
+        }
+        throw new Error(`no ${what}`);
+    }
+    close() { this.socket?.close(); }
+}
+
+let meter, client, tmp;
+
+before(async () => {
+    assert.ok(fs.existsSync(BINARY), `the meter binary: ${BINARY}`);
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'openbcpm-bacnet-meter-'));
+    fs.mkdirSync(path.join(tmp, 'state'));
+    fs.writeFileSync(path.join(tmp, 'meter.toml'), CONFIG);
+    // The BDT: this meter and a peer BBMD (the test's raw socket).
+    fs.writeFileSync(path.join(tmp, 'state', 'bdt.ini'),
+        `// Bdt.ini\n${HOST},${BACNET_PORT},255.255.255.255\n${HOST},${PEER_PORT},255.255.255.255\n`);
+    meter = new Meter(tmp);
+    meter.start();
+    await meter.ready();
+    client = new Bacnet({ port: CLIENT_PORT, interface: HOST, broadcastAddress: HOST, apduTimeout: 2000 });
+    client.on('error', () => {});
+    await sleep(100);
+});
+
+after(async () => {
+    client?.close();
+    await meter?.stop();
+    if (process.env.BACNET_KEEP_LOGS) console.log(`meter log kept in ${tmp}`);
+    else fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+async function discover() {
+    const seen = new Map();
+    const on = (c) => seen.set(c.payload.deviceId, c.header.sender);
+    client.on('iAm', on);
+    client.whoIs({ address: meterAddress, net: 0xffff });
+    await sleep(600);
+    client.off('iAm', on);
+    return seen;
+}
+
+test('discovery: Who-Is, Who-Is-Router-To-Network and Who-Has reach all three devices', async () => {
+    const seen = await discover();
+    assert.deepEqual([...seen.keys()].sort(), [OFFSET, OFFSET + 1, OFFSET + 2]);
+    assert.equal(seen.get(OFFSET).net, undefined, 'the router device is on our network');
+    assert.equal(seen.get(OFFSET + 1).net, 50);
+    assert.deepEqual(seen.get(OFFSET + 1).adr, [1]);
+    assert.deepEqual(seen.get(OFFSET + 2).adr, [2]);
+    const ranged = waitEvent(client, 'iAm');
+    client.whoIs({ address: meterAddress, net: 50 }, { lowLimit: OFFSET + 2, highLimit: OFFSET + 2 });
+    assert.equal((await ranged).payload.deviceId, OFFSET + 2);
+
+    const peer = new RawSocket(PEER_PORT);
+    const raw = new RawSocket(RAW_PORT);
+    await peer.open();
+    await raw.open();
+    try {
+        // Who-Is-Router-To-Network: I-Am-Router-To-Network(50), broadcast (to the BDT peer).
+        peer.send(bvll(0x0a, [0x01, 0x80, 0x00]));
+        await peer.waitFor((m) => {
+            const { npdu } = parseBvll(m);
+            const n = parseNpdu(npdu);
+            return n.network && n.body[0] === 0x01 && n.body.readUInt16BE(1) === 50;
+        }, 'I-Am-Router-To-Network(50)');
+        // Who-Has by name (global): both panels have "Channel 3 current".
+        const name = Buffer.from('Channel 3 current', 'utf8');
+        raw.send(bvll(0x0a, [0x01, 0x20, 0xff, 0xff, 0x00, 0xff, 0x10, 0x07, 0x3d, name.length + 1, 0x00, ...name]));
+        const iHaveFrom = async (instance, objectType, objectInstance) => raw.waitFor((m) => {
+            const n = parseNpdu(parseBvll(m).npdu);
+            if (n.network || n.body[0] !== 0x10 || n.body[1] !== 0x01) return false;
+            const dev = n.body.readUInt32BE(3) & 0x3fffff;
+            const obj = n.body.readUInt32BE(8);
+            return dev === instance && obj >>> 22 === objectType && (obj & 0x3fffff) === objectInstance;
+        }, `I-Have from ${instance}`);
+        const p1 = await iHaveFrom(OFFSET + 1, 0, AI_CH3_CURRENT);
+        assert.equal(parseNpdu(parseBvll(p1).npdu).snet, 50);
+        await iHaveFrom(OFFSET + 2, 0, AI_CH3_CURRENT);
+        // Who-Has by identifier: the router's own device object.
+        const id = ((8 << 22) | OFFSET) >>> 0;
+        raw.send(bvll(0x0a, [0x01, 0x20, 0xff, 0xff, 0x00, 0xff, 0x10, 0x07, 0x2c,
+            id >>> 24, (id >> 16) & 0xff, (id >> 8) & 0xff, id & 0xff]));
+        await iHaveFrom(OFFSET, 8, OFFSET);
+    } finally {
+        peer.close();
+        raw.close();
+    }
+});
+
+test('ReadProperty and ReadPropertyMultiple of every object type', async () => {
+    const dev1 = { type: ObjectType.DEVICE, instance: OFFSET + 1 };
+    assert.equal(value(await client.readProperty(panel(1), dev1, P.OBJECT_NAME)), 'BCPME_1');
+    assert.equal(value(await client.readProperty(panel(1), dev1, P.VENDOR_IDENTIFIER)), 335);
+    assert.equal(value(await client.readProperty(panel(1), dev1, P.MODEL_NAME)), 'BCPME84');
+    assert.equal(value(await client.readProperty(router, { type: ObjectType.DEVICE, instance: OFFSET }, P.OBJECT_NAME)),
+        'BCPME_Gateway');
+    // The whole Object_List (segmented: thousands of objects).
+    const count = value(await client.readProperty(panel(1), dev1, P.OBJECT_LIST, { arrayIndex: 0 }));
+    assert.ok(count > 3600, `objects: ${count}`);
+    const list = await client.readProperty(panel(1), dev1, P.OBJECT_LIST);
+    assert.equal(list.values.length, count);
+    const has = (type, instance) => list.values.some((v) => v.value.type === type && v.value.instance === instance);
+    assert.ok(has(ObjectType.ANALOG_VALUE, 164) && has(ObjectType.ANALOG_OUTPUT, 2) &&
+        has(ObjectType.NOTIFICATION_CLASS, 1) && has(ObjectType.ANALOG_INPUT, AI_CH3_CURRENT));
+
+    // Analog Input: ALL properties.
+    const ai = await client.readPropertyMultiple(panel(1), [
+        { objectId: { type: ObjectType.ANALOG_INPUT, instance: AI_CH3_CURRENT }, properties: [{ id: P.ALL }] },
+    ]);
+    const aip = ai.values[0];
+    assert.equal(prop(aip, P.OBJECT_NAME)[0].value, 'Channel 3 current');
+    assert.equal(prop(aip, P.UNITS)[0].value, 3);  // amperes
+    assert.ok(Math.abs(prop(aip, P.PRESENT_VALUE)[0].value - 10) < 0.5);
+    assert.equal(prop(aip, P.EVENT_STATE)[0].value, 0);
+    assert.equal(prop(aip, P.OUT_OF_SERVICE)[0].value, false);
+    assert.equal(prop(aip, P.RELIABILITY)[0].value, 0);
+    assert.equal(prop(aip, P.COV_INCREMENT)[0].value, 0.5);
+    assert.equal(prop(aip, P.NOTIFICATION_CLASS)[0].value, 1);
+    assert.equal(prop(aip, P.HIGH_LIMIT)[0].value, 12);  // 60 % of the 20 A breaker
+    // Analog Value, Analog Output, Notification Class and the router's AVs in one request.
+    const many = await client.readPropertyMultiple(panel(1), [
+        { objectId: { type: ObjectType.ANALOG_VALUE, instance: AV_USER_DEFINED },
+            properties: [{ id: P.PRESENT_VALUE }, { id: P.OBJECT_NAME }, { id: P.MAX_PRES_VALUE }] },
+        { objectId: { type: ObjectType.ANALOG_VALUE, instance: AV_HH_THRESHOLD },
+            properties: [{ id: P.PRESENT_VALUE }, { id: P.UNITS }] },
+        { objectId: { type: ObjectType.ANALOG_OUTPUT, instance: 2 }, properties: [{ id: P.ALL }] },
+        { objectId: { type: ObjectType.NOTIFICATION_CLASS, instance: 1 }, properties: [{ id: P.ALL }] },
+    ]);
+    assert.equal(prop(many.values[0], P.PRESENT_VALUE)[0].value, 0);
+    assert.equal(prop(many.values[0], P.OBJECT_NAME)[0].value, 'User defined settings (62017)');
+    assert.equal(prop(many.values[0], P.MAX_PRES_VALUE)[0].value, 15);
+    assert.equal(prop(many.values[1], P.PRESENT_VALUE)[0].value, 70);
+    assert.equal(prop(many.values[1], P.UNITS)[0].value, 98);  // percent
+    assert.equal(prop(many.values[2], P.OBJECT_NAME)[0].value, 'Global reset');
+    assert.equal(prop(many.values[2], P.PRIORITY_ARRAY).length, 16);
+    assert.equal(prop(many.values[2], P.RELINQUISH_DEFAULT)[0].value, 0);
+    assert.deepEqual(prop(many.values[3], P.PRIORITY).map((v) => v.value), [100, 100, 200]);
+    const avs = await client.readPropertyMultiple(router, [
+        { objectId: { type: ObjectType.ANALOG_VALUE, instance: 1 }, properties: [{ id: P.PRESENT_VALUE }] },
+        { objectId: { type: ObjectType.ANALOG_VALUE, instance: 2 }, properties: [{ id: P.PRESENT_VALUE }] },
+    ]);
+    assert.equal(prop(avs.values[0], P.PRESENT_VALUE)[0].value, OFFSET);
+    assert.equal(prop(avs.values[1], P.PRESENT_VALUE)[0].value, 50);
+    await assert.rejects(client.readProperty(panel(1), { type: ObjectType.ANALOG_INPUT, instance: 99999 }, P.PRESENT_VALUE),
+        /Class:1 - Code:31/);  // object, unknown-object
+});
+
+test('WriteProperty: good values reach the meter (and Modbus), bad ones change nothing', async () => {
+    const av = (instance) => ({ type: ObjectType.ANALOG_VALUE, instance });
+    const real = (v) => [{ type: T.REAL, value: v }];
+    // AV164 is register 62017.
+    await client.writeProperty(panel(1), av(AV_USER_DEFINED), P.PRESENT_VALUE, real(1), {});
+    assert.deepEqual(modbusRead(62017), [1]);
+    assert.deepEqual(modbusRead(62017, 1, 2), [0], 'panel 2 is its own device');
+    await client.writeProperty(panel(1), av(AV_USER_DEFINED), P.PRESENT_VALUE, real(0), {});
+    assert.deepEqual(modbusRead(62017), [0]);
+    // CT size of channel 5 (register 77).
+    await client.writeProperty(panel(1), av(AV_CT_CH5), P.PRESENT_VALUE, real(50), {});
+    assert.deepEqual(modbusRead(77), [50]);
+    await assert.rejects(client.writeProperty(panel(1), av(AV_CT_CH5), P.PRESENT_VALUE, real(40000), {}),
+        /Class:2 - Code:37/);  // property, value-out-of-range
+    await assert.rejects(client.writeProperty(panel(1), av(AV_CT_CH5), P.PRESENT_VALUE, real(12.5), {}),
+        /Class:2 - Code:37/);
+    await assert.rejects(client.writeProperty(panel(1), av(AV_CT_CH5), P.PRESENT_VALUE,
+        [{ type: T.CHARACTER_STRING, value: '60' }], {}), /Class:2 - Code:9/);  // invalid-data-type
+    assert.deepEqual(modbusRead(77), [50], 'refused writes change nothing');
+    assert.equal(value(await client.readProperty(panel(1), av(AV_CT_CH5), P.PRESENT_VALUE)), 50);
+    await client.writeProperty(panel(1), av(AV_CT_CH5), P.PRESENT_VALUE, real(100), {});
+    // Thresholds in percent, register in 0.1 %.
+    await client.writePropertyMultiple(panel(1), [
+        { objectId: av(AV_HH_THRESHOLD), values: [{ property: { id: P.PRESENT_VALUE, index: 0xffffffff }, value: real(72.5), priority: 16 }] },
+    ]);
+    assert.deepEqual(modbusRead(171), [725]);
+    await client.writeProperty(panel(1), av(AV_HH_THRESHOLD), P.PRESENT_VALUE, real(70), {});
+    // Inputs are read-only; a reset register takes only its codes.
+    await assert.rejects(client.writeProperty(panel(1), { type: ObjectType.ANALOG_INPUT, instance: 1 }, P.PRESENT_VALUE,
+        real(1), {}), /Class:2 - Code:40/);  // write-access-denied
+    await assert.rejects(client.writeProperty(panel(1), { type: ObjectType.ANALOG_OUTPUT, instance: 2 }, P.PRESENT_VALUE,
+        real(12345), { priority: 8 }), /Class:2 - Code:37/);
+    // The router's Max_Master.
+    await client.writeProperty(router, { type: ObjectType.DEVICE, instance: OFFSET }, P.MAX_MASTER,
+        [{ type: T.UNSIGNED_INTEGER, value: 100 }], {});
+    assert.equal(value(await client.readProperty(router, { type: ObjectType.DEVICE, instance: OFFSET }, P.MAX_MASTER)), 100);
+});
+
+test('time synchronisation moves the RTC (read back over Modbus 3251..3257 and BACnet)', async () => {
+    client.timeSyncUTC({ address: meterAddress, net: 0xffff }, new Date(Date.UTC(2031, 4, 6, 7, 8, 9)));
+    await meter.waitFor((l) => l.includes('time synchronisation set the RTC'));
+    await sleep(300);
+    const rtc = modbusRead(3251, 7);
+    assert.deepEqual(rtc.slice(0, 5), [2031, 5, 6, 7, 8]);
+    assert.ok(rtc[5] >= 9 && rtc[5] <= 13, `seconds ${rtc[5]}`);
+    assert.equal(rtc[6], 1, 'RTC set');
+    const date = value(await client.readProperty(panel(2), { type: ObjectType.DEVICE, instance: OFFSET + 2 }, P.LOCAL_DATE));
+    assert.equal(date.getFullYear(), 2031);
+    // The RTC AVs (AV257.. = 3251..) read the same clock.
+    assert.equal(value(await client.readProperty(panel(1), { type: ObjectType.ANALOG_VALUE, instance: 257 }, P.PRESENT_VALUE)), 2031);
+});
+
+test('DeviceCommunicationControl: password, disable, the other devices go on, enable', async () => {
+    const dev = { type: ObjectType.DEVICE, instance: OFFSET + 1 };
+    await assert.rejects(client.deviceCommunicationControl(panel(1), 0, 1, { password: 'wrong' }), /Class:4 - Code:26/);
+    await client.deviceCommunicationControl(panel(1), 5, 1, { password: 'secret' });
+    await assert.rejects(client.readProperty(panel(1), dev, P.OBJECT_NAME), /ERR_TIMEOUT/);
+    assert.equal(value(await client.readProperty(panel(2), { type: ObjectType.DEVICE, instance: OFFSET + 2 }, P.OBJECT_NAME)),
+        'BCPME_2');
+    await client.deviceCommunicationControl(panel(1), 0, 0, { password: 'secret' });
+    assert.equal(value(await client.readProperty(panel(1), dev, P.OBJECT_NAME)), 'BCPME_1');
+});
+
+test('COV: notifications when the simulated load of channel 7 steps to 9 A', { timeout: 30000 }, async () => {
+    const ai7 = { type: ObjectType.ANALOG_INPUT, instance: AI_CH7_CURRENT };
+    const pv = (c) => c.payload.values.find((v) => v.property.id === P.PRESENT_VALUE).value[0].value;
+    const first = waitEvent(client, 'covNotifyUnconfirmed', (c) => c.payload.subscriberProcessId === 21);
+    await client.subscribeCov(panel(1), ai7, 21, false, false, 120);
+    const initial = await first;
+    assert.equal(initial.payload.initiatingDeviceId.instance, OFFSET + 1);
+    assert.equal(initial.header.sender.net, 50);
+    assert.ok(Math.abs(pv(initial) - 5) < 0.5, `initial ${pv(initial)}`);
+    const step = await waitEvent(client, 'covNotifyUnconfirmed',
+        (c) => c.payload.subscriberProcessId === 21 && pv(c) > 8.5, 25000);
+    assert.ok(pv(step) < 9.5);
+    const subs = await client.readProperty(panel(1), { type: ObjectType.DEVICE, instance: OFFSET + 1 }, P.ACTIVE_COV_SUBSCRIPTIONS);
+    assert.equal(subs.values.length, 1);
+    await client.subscribeCov(panel(1), ai7, 21, true, false, 0);
+});
+
+test('events: channel 3 over its thresholds notifies, is acknowledged, and a clear returns it to normal',
+    { timeout: 40000 }, async () => {
+        const nc1 = { type: ObjectType.NOTIFICATION_CLASS, instance: 1 };
+        const ai3 = { type: ObjectType.ANALOG_INPUT, instance: AI_CH3_CURRENT };
+        await client.addListElement(panel(1), nc1, { id: P.RECIPIENT_LIST, index: 0xffffffff },
+            [{ type: 'raw', value: destinationOctets(CLIENT_PORT) }]);
+        const e = await waitEvent(client, 'eventNotify', (c) => c.payload.toState === 3, 30000);  // high-limit
+        assert.equal(e.payload.processId, 77);
+        assert.equal(e.payload.initiatingObjectId.instance, OFFSET + 1);
+        assert.equal(e.payload.eventObjectId.type, ObjectType.ANALOG_INPUT);
+        assert.equal(e.payload.eventObjectId.instance, AI_CH3_CURRENT);
+        assert.equal(e.payload.ackRequired, true);
+        assert.equal(e.payload.fromState, 0);
+        assert.match(e.payload.messageText ?? '', /latched/);
+        assert.equal(value(await client.readProperty(panel(1), ai3, P.EVENT_STATE)), 3);
+        const flags = value(await client.readProperty(panel(1), ai3, P.STATUS_FLAGS));
+        assert.equal(flags.value[0] & 1, 1, 'in alarm');
+        const info = await client.getEventInformation(panel(1));
+        assert.ok(info.some((i) => i.objectId.instance === AI_CH3_CURRENT));
+        const ackNote = waitEvent(client, 'eventNotify', (c) => c.payload.notifyType === 2);
+        await client.acknowledgeAlarm(panel(1), ai3, 3, 'integration test', e.payload.timeStamp, { type: 2, value: new Date() });
+        await ackNote;
+        const acked = await client.readProperty(panel(1), ai3, P.ACKED_TRANSITIONS);
+        assert.deepEqual(value(acked), { bitsUsed: 3, value: [7] });
+        // The latches hold after the current is back (21 s); then a 0 written
+        // to the channel's event status clears them: to-normal.
+        const end = Date.now() + 15000;
+        while (value(await client.readProperty(panel(1), ai3, P.PRESENT_VALUE)) > 11 && Date.now() < end) await sleep(200);
+        assert.equal(value(await client.readProperty(panel(1), ai3, P.EVENT_STATE)), 3, 'latched');
+        const normal = waitEvent(client, 'eventNotify', (c) => c.payload.toState === 0, 5000);
+        await client.writeProperty(panel(1), { type: ObjectType.ANALOG_VALUE, instance: AV_CH3_EVENT_STATUS },
+            P.PRESENT_VALUE, [{ type: T.REAL, value: 0 }], {});
+        await normal;
+        assert.equal(modbusRead(180)[0] & 0x1f, 0, 'latches cleared (register 180)');
+        assert.equal(value(await client.readProperty(panel(1), ai3, P.EVENT_STATE)), 0);
+    });
+
+test('BBMD: foreign device registration and forwarding between the meter and a peer', async () => {
+    const peer = new RawSocket(PEER_PORT);
+    await peer.open();
+    const fd = new Bacnet({ port: FD_PORT, interface: HOST, broadcastAddress: HOST, apduTimeout: 1500 });
+    fd.on('error', () => {});
+    try {
+        await sleep(100);
+        await fd.registerForeignDevice({ address: meterAddress }, 60);
+        // Read-BDT from the peer: the two entries of bdt.ini.
+        peer.send(Buffer.from([0x81, 0x02, 0x00, 0x04]));
+        const bdt = await peer.waitFor((m) => m[1] === 0x03, 'Read-BDT-Ack');
+        assert.equal(bdt.length, 4 + 2 * 10);
+        // The foreign device's Distribute-Broadcast-To-Network (a local Who-Is):
+        // forwarded to the peer; the router device's I-Am comes back to the
+        // foreign device and is forwarded to the peer.
+        const iam = waitEvent(fd, 'iAm', (c) => c.payload.deviceId === OFFSET);
+        fd.whoIsThroughBBMD({ address: meterAddress });
+        const fwd = await peer.waitFor((m) => m[1] === 0x04 && m[m.length - 1] === 0x08 && m[m.length - 2] === 0x10,
+            'the forwarded Who-Is');
+        assert.deepEqual([...fwd.subarray(4, 10)], [127, 0, 0, 1, FD_PORT >> 8, FD_PORT & 0xff]);
+        await iam;
+        await peer.waitFor((m) => m[1] === 0x04 && m.readUInt16BE(8) === BACNET_PORT && m.includes(0xc4),
+            'an I-Am forwarded to the peer');
+        // A Forwarded-NPDU from the peer (a global Who-Is from a station
+        // behind it) reaches all three devices and the foreign device; their
+        // I-Ams reach the foreign device.
+        const whoIsAtFd = waitEvent(fd, 'whoIs');
+        const iams = new Set();
+        const onIam = (c) => iams.add(c.payload.deviceId);
+        fd.on('iAm', onIam);
+        peer.send(Buffer.from([0x81, 0x04, 0x00, 0x12, 10, 9, 8, 7, 0xba, 0xc0, 0x01, 0x20, 0xff, 0xff, 0x00, 0xff, 0x10, 0x08]));
+        await whoIsAtFd;
+        await sleep(500);
+        fd.off('iAm', onIam);
+        assert.deepEqual([...iams].sort(), [OFFSET, OFFSET + 1, OFFSET + 2]);
+    } finally {
+        fd.close();
+        peer.close();
+    }
+});
+
+test('identities and AV2 written over BACnet persist across ReinitializeDevice and a process restart',
+    { timeout: 60000 }, async () => {
+        await client.writeProperty(panel(1), { type: ObjectType.DEVICE, instance: OFFSET + 1 }, P.OBJECT_IDENTIFIER,
+            [{ type: T.OBJECTIDENTIFIER, value: { type: ObjectType.DEVICE, instance: 50101 } }], {});
+        await client.writeProperty(router, { type: ObjectType.DEVICE, instance: OFFSET }, P.OBJECT_NAME,
+            [{ type: T.CHARACTER_STRING, value: 'Row_C_Gateway' }], {});
+        await client.writeProperty(router, { type: ObjectType.ANALOG_VALUE, instance: 2 }, P.PRESENT_VALUE,
+            [{ type: T.REAL, value: 77 }], {});
+        await assert.rejects(client.writeProperty(router, { type: ObjectType.ANALOG_VALUE, instance: 2 }, P.PRESENT_VALUE,
+            [{ type: T.REAL, value: 70000 }], {}), /Class:2 - Code:37/);
+        // Still the old network until a restart.
+        assert.equal(value(await client.readProperty(panel(1), { type: ObjectType.DEVICE, instance: 50101 }, P.OBJECT_NAME)),
+            'BCPME_1');
+
+        const check = async (what) => {
+            NET = 77;
+            const seen = await discover();
+            assert.deepEqual([...seen.keys()].sort((a, b) => a - b), [OFFSET, OFFSET + 2, 50101], what);
+            assert.equal(seen.get(50101).net, 77, what);
+            assert.deepEqual(seen.get(50101).adr, [1]);
+            assert.equal(value(await client.readProperty(router, { type: ObjectType.DEVICE, instance: OFFSET }, P.OBJECT_NAME)),
+                'Row_C_Gateway', what);
+            assert.equal(value(await client.readProperty(panel(1), { type: ObjectType.DEVICE, instance: 50101 }, P.OBJECT_NAME)),
+                'BCPME_1', what);
+            // The recipient added in the event test is kept too.
+            const recipients = await client.readProperty(panel(1), { type: ObjectType.NOTIFICATION_CLASS, instance: 1 },
+                P.RECIPIENT_LIST);
+            // One BACnetDestination: days, from, to, recipient, process 77, confirmed, transitions.
+            assert.equal(recipients.values.length, 7, what);
+            assert.ok(recipients.values.some((v) => v.type === T.UNSIGNED_INTEGER && v.value === 77), what);
+        };
+
+        // ReinitializeDevice (password): the meter restarts in process.
+        await assert.rejects(client.reinitializeDevice(router, 1, { password: 'nope' }), /Class:4 - Code:26/);
+        await client.reinitializeDevice(router, 1, { password: 'secret' });
+        await meter.waitFor((l) => l.includes('system restart'));
+        await meter.ready(2);
+        await check('after ReinitializeDevice');
+
+        await meter.stop();
+        meter.start();
+        await meter.ready();
+        await check('after a process restart');
+    });
