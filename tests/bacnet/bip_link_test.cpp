@@ -173,3 +173,19 @@ TEST_F(BipLinkTest, ForeignDeviceTableWithGraceReadAndDelete) {
     link.receive(client, encode_delete_fdt_entry(foreign), now + 93s);
     EXPECT_EQ(result_of(out.back()), 0x0050);
 }
+
+TEST_F(BipLinkTest, TheForeignDeviceTableHoldsAtMost128) {
+    enable();
+    for (int i = 0; i < 128; ++i) {
+        const BipAddress fd{{192, 168, 10, static_cast<uint8_t>(i)}, 47808};
+        link.receive(fd, encode_register_foreign_device(60), now);
+        EXPECT_EQ(result_of(out.back()), 0x0000);
+    }
+    const BipAddress late{{192, 168, 11, 1}, 47808};
+    link.receive(late, encode_register_foreign_device(60), now);
+    EXPECT_EQ(result_of(out.back()), 0x0030);  // Register-Foreign-Device NAK
+    EXPECT_EQ(link.fdt().size(), 128u);
+    // A registered device still renews.
+    link.receive(BipAddress{{192, 168, 10, 5}, 47808}, encode_register_foreign_device(120), now);
+    EXPECT_EQ(result_of(out.back()), 0x0000);
+}

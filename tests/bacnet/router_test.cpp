@@ -629,6 +629,18 @@ TEST_F(RouterTest, ConfirmedCovNotificationsAreRetriedUntilAcknowledged) {
     EXPECT_EQ(router->active_transactions(), 0u);
 }
 
+TEST_F(RouterTest, AtMost64ConfirmedRequestsWaitForTheirReplies) {
+    // 70 confirmed subscriptions whose subscriber never answers: the initial
+    // notifications beyond 64 outstanding ones are not sent.
+    for (uint32_t process = 1; process <= 70; ++process)
+        ask(1, ConfirmedService::SubscribeCov, encode_subscribe_cov({process, kAi1, true, 0}));
+    EXPECT_EQ(router->cov_subscriptions(1), 70u);
+    EXPECT_EQ(router->active_transactions(), 64u);
+    for (int i = 0; i < 20; ++i)
+        advance(1000ms);  // retries exhausted: all dropped
+    EXPECT_EQ(router->active_transactions(), 0u);
+}
+
 TEST_F(RouterTest, DeviceCommunicationControl) {
     const auto dcc = [&](uint8_t mac, DeviceCommunicationControlRequest r) {
         return ask(mac, ConfirmedService::DeviceCommunicationControl,

@@ -109,9 +109,12 @@ void BipLink::receive(const BipAddress& from, std::span<const uint8_t> datagram,
             const auto expires = now + std::chrono::seconds(m->ttl) + kForeignDeviceGrace;
             auto it = std::find_if(fdt_.begin(), fdt_.end(),
                                    [&](const ForeignDevice& f) { return f.address == from; });
-            if (it == fdt_.end())
+            if (it == fdt_.end()) {
+                // A full table refuses newcomers; registered devices renew.
+                if (fdt_.size() >= kMaxForeignDevices)
+                    return nak(from, BvlcResult::RegisterForeignDeviceNak);
                 fdt_.push_back(ForeignDevice{from, m->ttl, expires});
-            else
+            } else
                 *it = ForeignDevice{from, m->ttl, expires};
             send(from, encode_bvlc_result(BvlcResult::Success));
             return;

@@ -13,7 +13,7 @@ namespace asio = boost::asio;
 using asio::ip::udp;
 
 BacnetIpFace::BacnetIpFace(asio::io_context& io, VirtualRouter& router, BacnetIpOptions options)
-    : io_(io), router_(router), options_(std::move(options)), socket_(io), timer_(io) {}
+    : router_(router), options_(std::move(options)), socket_(io), timer_(io) {}
 
 BacnetIpFace::~BacnetIpFace() {
     stop();

@@ -50,7 +50,6 @@ class BacnetIpFace : public Face {
     void receive_next();
     void schedule_tick();
 
-    boost::asio::io_context& io_;
     VirtualRouter& router_;
     BacnetIpOptions options_;
     boost::asio::ip::udp::socket socket_;

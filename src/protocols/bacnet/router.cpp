@@ -582,6 +582,13 @@ void VirtualRouter::handle_reply(const Apdu& a, const Peer& from) {
 void VirtualRouter::send_confirmed(size_t d, const Peer& to, uint8_t service,
                                    std::span<const uint8_t> data) {
     if (!link_) return;
+    // Recipients that do not answer must not make us keep an unbounded
+    // queue: beyond kMaxPending outstanding requests, the notification goes
+    // unsent (its subscriber gets the next one).
+    if (pending_.size() >= kMaxPending) {
+        ++stats_.dropped;
+        return;
+    }
     uint8_t id = next_invoke_id_;
     for (int guard = 0; guard < 256; ++guard) {
         id = next_invoke_id_++;
