@@ -774,12 +774,27 @@ TEST_F(RouterTest, EventNotificationsAcknowledgementAndEventInformation) {
     EXPECT_EQ(r.app_enum(), static_cast<uint32_t>(ErrorCode::ListElementNotFound));
     r.close(0);
     EXPECT_EQ(r.ctx_unsigned(1), 1u);
-    // Device lists cannot be changed.
+    // Device lists cannot be changed (ChangeList-Error: write-access-denied, or
+    // unknown-property for one the device does not have).
+    const auto change_list_error = [](const Decoded& x) {
+        EXPECT_TRUE(x.apdu && x.apdu->type == PduType::Error);
+        if (!x.apdu || x.apdu->type != PduType::Error) return ErrorPair{};
+        Reader er(x.apdu->data);
+        er.open(0);
+        const auto c = static_cast<ErrorClass>(er.app_enum());
+        const auto code = static_cast<ErrorCode>(er.app_enum());
+        return ErrorPair{c, code};
+    };
     d = ask(1, ConfirmedService::AddListElement,
             encode_list_element({ObjectId(ObjectType::Device, 50001),
                                  {PropertyId::ObjectList, kNoIndex},
                                  {Element::app(kAi1)}}));
-    EXPECT_EQ(d.apdu->type, PduType::Error);
+    EXPECT_EQ(change_list_error(d), errors::kWriteAccessDenied);
+    d = ask(1, ConfirmedService::RemoveListElement,
+            encode_list_element({ObjectId(ObjectType::Device, 50001),
+                                 {PropertyId::HighLimit, kNoIndex},
+                                 {Element::app(kAi1)}}));
+    EXPECT_EQ(change_list_error(d), errors::kUnknownProperty);
 }
 
 TEST_F(RouterTest, EventRecipientsByDeviceAreFoundWithWhoIs) {

@@ -980,9 +980,9 @@ VirtualRouter::Response VirtualRouter::list_element(size_t d, std::span<const ui
         e = errors::kUnknownObject;
     } else if (object.object_type() == ObjectType::Device) {
         // Device lists (Object_List, Device_Address_Binding, ...) are not writable.
-        e = device_properties(d).end() !=
-                    std::find_if(device_properties(d).begin(), device_properties(d).end(),
-                                 [&](const PropertyInfo& p) { return p.id == req.ref.property; })
+        const auto props = device_properties(d);
+        e = std::any_of(props.begin(), props.end(),
+                        [&](const PropertyInfo& p) { return p.id == req.ref.property; })
                 ? errors::kWriteAccessDenied
                 : errors::kUnknownProperty;
     } else if (add) {
