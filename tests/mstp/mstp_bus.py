@@ -24,6 +24,7 @@ class Port:
         self.path = os.ttyname(self.slave_fd)
         os.set_blocking(self.master_fd, False)
         self.tx_free = 0.0          # when this node's last octet is off the wire
+        self.tx_last = 0.0          # end of the last chunk this node sent
         self.sniffer = Receiver(None)
         self.raw = bytearray()
         self.frame_start = 0.0
@@ -51,6 +52,10 @@ class Bus:
         self.loop = loop
         self.baud = baud
         self.octet_time = 10.0 / baud
+        # A gap inside a frame: senders write whole frames, so a pause longer
+        # than the shortest T_frame_abort (60 bit times; 1 ms for the pty's
+        # own jitter) ends the frame for the bus's sniffer.
+        self.frame_gap = max(60.0 / baud, 0.001)
         self.ports = {n: Port(n) for n in names}
         self.trace = []
         self.collisions = 0
@@ -73,8 +78,9 @@ class Bus:
         return self.ports[name].path
 
     def inject(self, name, octets):
-        """Octets put on the line as if the node at `name` sent them."""
-        self._transmit(self.ports[name], bytes(octets), self.loop.time())
+        """Octets put on the line as if the node at `name` sent them; returns
+        when they start and end on the wire."""
+        return self._transmit(self.ports[name], bytes(octets), self.loop.time())
 
     def frames(self, since=0.0, port=None):
         return [e for e in self.trace
@@ -102,6 +108,10 @@ class Bus:
             self.collision_log.append((start, port.name, overlap[0][2]))
             data = bytes(o ^ 0xA5 for o in data)
         self._busy.append((start, end, port.name))
+        if port.sniffer.in_frame() and start - port.tx_last > self.frame_gap:
+            # What stopped midway is no frame.
+            port.sniffer.timeout()
+        port.tx_last = end
         for k, o in enumerate(data):
             off = start + (k + 1) * self.octet_time  # this octet's stop bit
             if port.sniffer.state == "idle" and o == 0x55:
@@ -120,13 +130,18 @@ class Bus:
             self.trace.append(entry)
             if self.pcap and frame is not None:
                 self.pcap.write(entry.start, entry.octets)
-        # Others hear the octets as they come off the wire, in slices of
-        # about 2 ms (a receiver that only heard a long frame at its end would
-        # think the line silent meanwhile and time out).
+        # Others hear the octets as they come off the wire: the first on its
+        # own (it ends a silence), the rest in slices of about 2 ms (a
+        # receiver that only heard a long frame at its end would think the
+        # line silent meanwhile and time out).
         step = max(1, int(0.002 / self.octet_time))
-        for k in range(0, len(data), step):
-            piece = data[k:k + step]
-            self.loop.call_at(start + (k + len(piece)) * self.octet_time, self._deliver, port, piece)
+        k = 0
+        while k < len(data):
+            n = 1 if k == 0 else step
+            piece = data[k:k + n]
+            k += len(piece)
+            self.loop.call_at(start + k * self.octet_time, self._deliver, port, piece)
+        return start, end
 
     def _deliver(self, sender, data):
         for p in self.ports.values():

@@ -195,6 +195,11 @@ class Master:
         self._timer = None
         if self.fd is None:
             return
+        # Octets already waiting came before the timeout: take them first
+        # (after a stall the timer and the input are ready together).
+        self._readable()
+        if self.fd is None:
+            return
         now = self.loop.time()
         self._frame_abort(now)
         self._run(now)
@@ -436,6 +441,7 @@ class Client:
         self.network_messages = []    # (frame, npdu)
         self.notifications = []       # dicts with 'confirmed', 'source', 'snet', 'sadr'
         self.ack_notifications = True
+        self.retries = 0              # confirmed requests sent again
         self._changed = asyncio.Event()
 
     def _on_data(self, frame):
@@ -474,16 +480,24 @@ class Client:
                 fut.set_result((a, n, frame))
         self._changed.set()
 
-    async def request(self, mac, service, data, dnet=None, dadr=b"", timeout=5.0):
+    async def request(self, mac, service, data, dnet=None, dadr=b"", timeout=3.0, retries=2):
+        """A confirmed request, sent again after `timeout` (APDU_Timeout) up
+        to `retries` times with the same invoke ID, as clause 5.4 has it."""
         self.invoke_id = (self.invoke_id + 1) % 256
         invoke = self.invoke_id
         fut = self.loop.create_future()
         self.pending[invoke] = fut
         pdu = bn.npdu(bn.confirmed(invoke, service, data), dnet=dnet, dadr=dadr,
                       expecting_reply=True)
-        self.master.enqueue(DATA_EXPECTING_REPLY, mac, pdu)
         try:
-            return await asyncio.wait_for(fut, timeout)
+            for attempt in range(retries + 1):
+                self.master.enqueue(DATA_EXPECTING_REPLY, mac, pdu)
+                try:
+                    return await asyncio.wait_for(asyncio.shield(fut), timeout)
+                except asyncio.TimeoutError:
+                    self.retries += 1
+                    if attempt == retries:
+                        raise
         finally:
             self.pending.pop(invoke, None)
 

@@ -1,6 +1,7 @@
 #include "protocols/mstp/face.hpp"
 
 #include <fmt/format.h>
+#include <sys/ioctl.h>
 
 #include <boost/asio/write.hpp>
 #include <stdexcept>
@@ -109,9 +110,18 @@ void MstpFace::rearm() {
     wake_.async_wait([this](boost::system::error_code ec) {
         if (ec || !running_) return;
         armed_at_ = Clock::time_point::max();
+        // Octets already in the driver arrived before this timeout: the
+        // pending read delivers them first, and re-arms (after a stall of
+        // the process both are ready at once, in no set order).
+        if (octets_waiting()) return;
         link_->node().poll(Clock::now());
         rearm();
     });
+}
+
+bool MstpFace::octets_waiting() {
+    int n = 0;
+    return reading_ && ::ioctl(port_.native_handle(), FIONREAD, &n) == 0 && n > 0;
 }
 
 void MstpFace::schedule_tick() {
@@ -122,7 +132,6 @@ void MstpFace::schedule_tick() {
         if (options_.on_tick) options_.on_tick(now);
         router_.tick(now);
         if (!reading_) read_next();
-        link_->node().poll(Clock::now());
         rearm();
         schedule_tick();
     });

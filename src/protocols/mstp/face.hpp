@@ -63,6 +63,7 @@ class MstpFace : public Face {
   private:
     void read_next();
     void rearm();
+    bool octets_waiting();
     void schedule_tick();
     void transmit(std::span<const uint8_t> octets);
     void write_next();
