@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # The SNMP benchmark: Get and GetBulk requests per second and full walks,
-# against our test agent (SNMPv2-MIB + a test table) and against net-snmp's
-# snmpd serving its own system group, in the same run on 127.0.0.1.
+# against the real meter (openbcpm run: the SNMPv2-MIB and the product MIB of
+# an 84-channel, two-panel BCPME), our test agent (SNMPv2-MIB + a test table)
+# and net-snmp's snmpd serving its own system group, in the same run on
+# 127.0.0.1.
 # Usage: bench/snmp/run.sh BUILD_DIR [rows]   (BUILD_DIR built with -DOPENBCPM_BENCH=ON, Release)
 set -uo pipefail
 build=${1:?usage: $0 BUILD_DIR [rows]}
 rows=${2:-5000}
 agent_bin="$build/src/protocols/snmp/snmp_test_agent"
 load="$build/bench/snmp/snmp_load"
-for f in "$agent_bin" "$load"; do [ -x "$f" ] || { echo "missing $f"; exit 1; }; done
+meter_bin="$build/openbcpm"
+for f in "$agent_bin" "$load" "$meter_bin"; do [ -x "$f" ] || { echo "missing $f"; exit 1; }; done
 
 work=$(mktemp -d)
 pids=()
@@ -29,6 +32,27 @@ pids+=($!)
 ours=""
 for _ in $(seq 50); do ours=$(awk '/^port /{print $2}' "$work/agent.log"); [ -n "$ours" ] && break; sleep 0.1; done
 [ -n "$ours" ] || { echo "test agent did not start"; exit 1; }
+
+# The meter: SNMP only (Protocol_Mode 3, no Modbus, no web), simulating in real time.
+meter=$(free_port)
+cat >"$work/meter.toml" <<CONF
+[device]
+channels = 84
+[gateway]
+protocol_mode = 3
+[faces]
+modbus_tcp = false
+web = false
+[snmp]
+port = $meter
+notif_ip = "0.0.0.0"
+CONF
+"$meter_bin" run --config "$work/meter.toml" --state-dir "$work/meter-state" >"$work/meter.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do
+    snmpget -v2c -c public -t 0.2 -r 0 "udp:127.0.0.1:$meter" .1.3.6.1.2.1.1.1.0 >/dev/null 2>&1 && break
+    sleep 0.1
+done
 
 # net-snmp's snmpd: "public" sees the system group, "all" everything it serves.
 theirs=$(free_port)
@@ -52,7 +76,13 @@ done
 echo "# $(date -u +%F) $(uname -m), $(nproc) cores; $(snmpd -v | grep -o 'version: *[0-9.]*' | head -1 | tr -s ' ')"
 echo "# test agent: SNMPv2-MIB + test table of $rows rows; 3 s per figure; load tool on the same host"
 run() { "$load" "$@" || echo "(errors in the run above)"; }
-for target in "openbcpm:$ours" "net-snmp snmpd:$theirs"; do
+branch=1.3.6.1.4.1.3833.1.30.1.1.4.1  # p1BranchTable
+run --label "meter sysDescr, 1 in flight" --port "$meter" --op get --oid 1.3.6.1.2.1.1.1.0 --window 1
+run --label "meter sysDescr, 8 in flight" --port "$meter" --op get --oid 1.3.6.1.2.1.1.1.0
+run --label "meter p1BranchCurrent.5, 1" --port "$meter" --op get --oid "$branch.1.2.5" --window 1
+run --label "meter p1BranchCurrent.5, 8" --port "$meter" --op get --oid "$branch.1.2.5"
+run --label "meter p1BranchTable, 8" --port "$meter" --op bulk --oid "$branch" --repetitions 10
+for target in "test agent:$ours" "net-snmp snmpd:$theirs"; do
     name=${target%%:*}
     port=${target##*:}
     run --label "$name, 1 in flight" --port "$port" --op get --oid 1.3.6.1.2.1.1.1.0 --window 1
@@ -60,12 +90,21 @@ for target in "openbcpm:$ours" "net-snmp snmpd:$theirs"; do
     run --label "$name, 8 in flight" --port "$port" --op bulk --oid 1.3.6.1.2.1.1 --repetitions 10
 done
 echo "# full walks"
-run --label "openbcpm (GetNext)" --port "$ours" --op walk --oid 1 --repetitions 0
-run --label "openbcpm (GetBulk 50)" --port "$ours" --op walk --oid 1 --repetitions 50
-run --label "openbcpm (GetBulk 1000)" --port "$ours" --op walk --oid 1 --repetitions 1000
+run --label "meter (GetNext)" --port "$meter" --op walk --oid 1 --repetitions 0
+run --label "meter (GetBulk 50)" --port "$meter" --op walk --oid 1 --repetitions 50
+run --label "meter (GetBulk 1000)" --port "$meter" --op walk --oid 1 --repetitions 1000
+run --label "test agent (GetNext)" --port "$ours" --op walk --oid 1 --repetitions 0
+run --label "test agent (GetBulk 50)" --port "$ours" --op walk --oid 1 --repetitions 50
+run --label "test agent (GetBulk 1000)" --port "$ours" --op walk --oid 1 --repetitions 1000
 run --label "snmpd all (GetNext)" --port "$theirs" --community all --op walk --oid 1 --repetitions 0
 run --label "snmpd all (GetBulk 50)" --port "$theirs" --community all --op walk --oid 1 --repetitions 50
 start=$(date +%s.%N)
 n=$(snmpbulkwalk -v2c -c public -Cr50 "udp:127.0.0.1:$ours" .1 2>/dev/null | wc -l)
 printf '%-28s walk  %8d lines    in %8.3f s (net-snmp snmpbulkwalk -Cr50 against openbcpm, incl. its endOfMibView line)\n' "snmpbulkwalk" "$n" \
     "$(echo "$(date +%s.%N) - $start" | bc)"
+for op in snmpwalk "snmpbulkwalk -Cr50"; do
+    start=$(date +%s.%N)
+    n=$($op -v2c -c public "udp:127.0.0.1:$meter" .1 2>/dev/null | wc -l)
+    printf '%-28s walk  %8d lines    in %8.3f s (net-snmp %s of the meter, incl. its endOfMibView line)\n' "${op%% *}" "$n" \
+        "$(echo "$(date +%s.%N) - $start" | bc)" "$op"
+done

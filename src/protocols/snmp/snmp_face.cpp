@@ -46,7 +46,7 @@ AgentConfig agent_config(const Device& device, const SnmpFaceOptions& options) {
 
 SnmpFace::SnmpFace(boost::asio::io_context& io, Device& device, SnmpFaceOptions options)
     : device_(device),
-      before_request_(options.before_request),
+      before_request_(std::move(options.before_request)),
       agent_(std::make_unique<Agent>(agent_config(device, options), options.views)),
       socket_(io) {
     agent_->on_authentication_failure = [this] { notify(oids::kAuthenticationFailure); };
