@@ -550,4 +550,17 @@ test('identities and AV2 written over BACnet persist across ReinitializeDevice a
         meter.start();
         await meter.ready();
         await check('after a process restart');
+
+        // The EDE export of this meter (its config and state) has the written identities.
+        const ede = path.join(tmp, 'ede');
+        const files = execFileSync(BINARY, ['export', 'ede', '-o', ede, '-c', path.join(tmp, 'meter.toml'),
+            '-s', path.join(tmp, 'state')], { encoding: 'utf8' }).trim().split('\n');
+        assert.equal(files.length, 4);
+        const rows = fs.readFileSync(path.join(ede, 'BCPME84_EDE.csv'), 'utf8').split('\n');
+        assert.ok(rows.includes('VERSION_OF_LAYOUT;2.3;;;;;;;;;;;;;;;'));
+        const av164 = rows.find((r) => r.startsWith('BCPME_1_AV164;'));
+        assert.ok(av164, 'AV164 of panel 1');
+        assert.equal(av164.split(';')[1], '50101');
+        assert.equal(av164.split(';')[15], 'Modbus 62017');
+        assert.ok(rows.some((r) => r.startsWith('Row_C_Gateway;50000;Row_C_Gateway;8;50000;')));
     });

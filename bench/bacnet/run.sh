@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# BACnet/IP benchmark against the real meter binary: ReadProperty and
+# ReadPropertyMultiple to panel 1 through the virtual router, with 1, 4 and
+# 16 clients. Build with -DCMAKE_BUILD_TYPE=Release and OPENBCPM_BENCH (or
+# OPENBCPM_BACNET_BENCH) on. Usage: bench/bacnet/run.sh [build-dir] [seconds]
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+build="${1:-$here/build}"
+seconds="${2:-5}"
+work="$(mktemp -d)"
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+cat > "$work/meter.toml" <<TOML
+[device]
+channels = 84
+[gateway]
+protocol_mode = 2
+[faces]
+web = false
+modbus_tcp = false
+snmp = false
+[bacnet]
+ip_port = 47951
+TOML
+"$build/openbcpm" run --config "$work/meter.toml" --state-dir "$work/state" > "$work/meter.log" 2>&1 &
+sleep 1.5
+load="$(find "$build" -name bacnet_load -type f -executable | head -1)"
+for kind in rp rpm10 rpm-all20; do
+  for clients in 1 4 16; do
+    "$load" 47951 "$clients" "$seconds" "$kind"
+  done
+done
