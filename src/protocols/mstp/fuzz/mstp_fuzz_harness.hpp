@@ -65,7 +65,7 @@ class Harness {
             i += n;
         }
         // Let the timers run out: reply, usage, no-token, the slots.
-        for (int k = 0; k < 40; ++k) {
+        for (int k = 0; k < 16; ++k) {
             now_ = std::max(now_ + std::chrono::milliseconds(1), link.node().next_deadline());
             link.node().poll(now_);
         }
