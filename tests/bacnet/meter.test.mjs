@@ -142,10 +142,15 @@ class Meter {
         throw new Error(`meter did not log the expected line; last: ${this.lines.slice(-5).join(' | ')}`);
     }
     async ready(times = 1) { await this.waitFor((l) => l.includes('bacnet-ip started'), 10000, times); }
+    // Stops the meter as an operator would; it must exit cleanly (a
+    // sanitizer report at exit would not).
     async stop() {
-        if (!this.proc || this.proc.exitCode !== null) return;
-        this.proc.kill('SIGTERM');
-        await once(this.proc, 'exit');
+        if (!this.proc) return;
+        if (this.proc.exitCode === null && this.proc.signalCode === null) {
+            this.proc.kill('SIGTERM');
+            await once(this.proc, 'exit');
+        }
+        assert.equal(this.proc.exitCode, 0, `meter exit: ${this.proc.exitCode ?? this.proc.signalCode}; ${this.lines.slice(-3).join(' | ')}`);
     }
 }
 
