@@ -41,7 +41,9 @@ void say(const std::string& line) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
     MstpOptions options;
     options.baud = 38400;
     std::string password;
@@ -156,4 +158,15 @@ int main(int argc, char** argv) {
         rs.npdus_in, rs.npdus_out, rs.dropped, rs.notifications, face.write_errors(),
         face.read_errors()));
     return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s\n", e.what());
+        return 1;
+    }
 }

@@ -14,7 +14,7 @@ MstpFace::MstpFace(asio::io_context& io, bacnet::VirtualRouter& router, MstpOpti
     : io_(io), router_(router), options_(std::move(options)), port_(io), wake_(io), tick_(io) {}
 
 MstpFace::~MstpFace() {
-    stop();
+    close();
 }
 
 void MstpFace::start() {
@@ -60,11 +60,19 @@ void MstpFace::start() {
 }
 
 void MstpFace::stop() {
+    close();
+}
+
+void MstpFace::close() noexcept {
     if (!running_) return;
     running_ = false;
     router_.detach();
-    wake_.cancel();
-    tick_.cancel();
+    try {
+        wake_.cancel();
+        tick_.cancel();
+    } catch (const boost::system::system_error&) {
+        // A timer that cannot be cancelled fires into !running_ and stops.
+    }
     boost::system::error_code ec;
     port_.cancel(ec);
     port_.close(ec);

@@ -40,7 +40,7 @@ struct MstpOptions {
     std::function<void(Clock::time_point)> on_tick;
 };
 
-class MstpFace : public Face {
+class MstpFace final : public Face {
   public:
     MstpFace(boost::asio::io_context& io, bacnet::VirtualRouter& router, MstpOptions options);
     ~MstpFace() override;
@@ -61,6 +61,7 @@ class MstpFace : public Face {
     uint64_t read_errors() const { return read_errors_; }
 
   private:
+    void close() noexcept;
     void read_next();
     void rearm();
     bool octets_waiting();
