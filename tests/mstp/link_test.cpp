@@ -148,7 +148,7 @@ TEST(MstpLink, AnnouncesTheRouterAndItsDevicesAtTheFirstToken) {
         const auto a = apdu_of(data[i], &hdr);
         ASSERT_TRUE(a);
         const IAm iam = decode_i_am(a->data);
-        EXPECT_EQ(iam.max_apdu, openbcpm::mstp::kMaxApdu);
+        EXPECT_EQ(iam.max_apdu, kMstpMaxApdu);
         sources[iam.device.instance] = hdr.source;
     }
     EXPECT_EQ(sources.at(50000), std::nullopt);

@@ -14,7 +14,7 @@ namespace openbcpm::mstp {
 
 // Largest APDU over MS/TP without the COBS-encoded extended frames (clause
 // 9.3: 501 data octets = 480 APDU + the largest NPCI).
-inline constexpr size_t kMaxApdu = 480;
+inline constexpr size_t kMstpMaxApdu = 480;
 
 class MstpLink : public bacnet::Datalink {
   public:
@@ -26,7 +26,7 @@ class MstpLink : public bacnet::Datalink {
 
     // `to` is empty (broadcast, MAC 255) or one octet; anything else is dropped.
     void send_npdu(std::span<const uint8_t> npdu, const bacnet::LinkAddress& to) override;
-    size_t max_apdu() const override { return kMaxApdu; }
+    size_t max_apdu() const override { return kMstpMaxApdu; }
 
     MasterNode& node() { return node_; }
     const MasterNode& node() const { return node_; }
