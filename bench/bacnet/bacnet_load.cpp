@@ -139,6 +139,7 @@ int main(int argc, char** argv) {
     std::vector<std::vector<double>> latencies(static_cast<size_t>(clients));
     std::vector<size_t> failures(static_cast<size_t>(clients)), bytes(static_cast<size_t>(clients));
     std::vector<std::thread> threads;
+    threads.reserve(static_cast<size_t>(clients));
     for (int c = 0; c < clients; ++c) {
         threads.emplace_back([&, c] {
             Client client(port);

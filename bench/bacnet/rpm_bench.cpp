@@ -104,7 +104,7 @@ void run(benchmark::State& state, ConfirmedService service, const std::vector<ui
     Client client;
     std::vector<double> micros;
     size_t bytes = 0;
-    for (auto _ : state) {
+    for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores)
         const auto t0 = std::chrono::steady_clock::now();
         bytes += client.request(service, request);
         micros.push_back(

@@ -65,7 +65,7 @@ class RouterTest : public ::testing::Test {
             identity_calls.push_back({d, instance, name});
         };
         hooks.time_synchronized = [this](const DateTime& dt, bool utc) {
-            syncs.push_back({dt, utc});
+            syncs.emplace_back(dt, utc);
         };
         hooks.max_master_changed = [this](uint8_t m) { max_master = m; };
         hooks.reinitialize = [this](ReinitializedState s) {
@@ -331,7 +331,7 @@ TEST_F(RouterTest, DeviceObjectProperties) {
 }
 
 TEST_F(RouterTest, ReadPropertyMultipleAllRequiredOptional) {
-    const auto rpm = [&](std::vector<ReadAccessSpec> specs) {
+    const auto rpm = [&](const std::vector<ReadAccessSpec>& specs) {
         const auto d =
             ask(1, ConfirmedService::ReadPropertyMultiple, encode_read_property_multiple(specs));
         EXPECT_TRUE(d.apdu && d.apdu->type == PduType::ComplexAck);
@@ -642,7 +642,7 @@ TEST_F(RouterTest, AtMost64ConfirmedRequestsWaitForTheirReplies) {
 }
 
 TEST_F(RouterTest, DeviceCommunicationControl) {
-    const auto dcc = [&](uint8_t mac, DeviceCommunicationControlRequest r) {
+    const auto dcc = [&](uint8_t mac, const DeviceCommunicationControlRequest& r) {
         return ask(mac, ConfirmedService::DeviceCommunicationControl,
                    encode_device_communication_control(r));
     };

@@ -37,7 +37,7 @@ void say(const std::string& line) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int serve(int argc, char** argv) {
     BacnetIpOptions options;
     options.address = "127.0.0.1";
     options.port = 47901;
@@ -127,4 +127,13 @@ int main(int argc, char** argv) {
         s.npdus_in, s.npdus_out, s.dropped, s.rejects, s.aborts, s.segmented_responses,
         s.notifications));
     return 0;
+}
+
+int main(int argc, char** argv) {
+    try {
+        return serve(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bacnet_test_server: %s\n", e.what());
+        return 1;
+    }
 }

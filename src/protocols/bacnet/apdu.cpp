@@ -108,8 +108,8 @@ size_t max_apdu_from_code(uint8_t code) {
 
 uint8_t max_apdu_to_code(size_t length) {
     uint8_t code = 0;
-    for (uint8_t i = 0; i < kMaxApdu.size(); ++i) {
-        if (kMaxApdu[i] <= length) code = i;
+    for (size_t i = 0; i < kMaxApdu.size(); ++i) {
+        if (kMaxApdu[i] <= length) code = static_cast<uint8_t>(i);
     }
     return code;
 }

@@ -16,7 +16,7 @@ BacnetIpFace::BacnetIpFace(asio::io_context& io, VirtualRouter& router, BacnetIp
     : router_(router), options_(std::move(options)), socket_(io), timer_(io) {}
 
 BacnetIpFace::~BacnetIpFace() {
-    stop();
+    close();
 }
 
 void BacnetIpFace::start() {
@@ -54,10 +54,18 @@ void BacnetIpFace::start() {
 }
 
 void BacnetIpFace::stop() {
+    close();
+}
+
+void BacnetIpFace::close() noexcept {
     if (!running_) return;
     running_ = false;
     router_.detach();
-    timer_.cancel();
+    try {
+        timer_.cancel();
+    } catch (const boost::system::system_error&) {
+        // Nothing was waiting that could still fire into a stopped face.
+    }
     boost::system::error_code ec;
     socket_.close(ec);
 }

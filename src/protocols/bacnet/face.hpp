@@ -47,6 +47,7 @@ class BacnetIpFace : public Face {
     BipLink* link() { return link_.get(); }
 
   private:
+    void close() noexcept;  // stop() without virtual dispatch (the destructor's)
     void receive_next();
     void schedule_tick();
 

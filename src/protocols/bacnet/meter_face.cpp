@@ -7,9 +7,8 @@ namespace openbcpm::bacnet {
 MeterBacnetIpFace::MeterBacnetIpFace(boost::asio::io_context& io, Device& device)
     : io_(io), device_(device), node_(device) {}
 
-MeterBacnetIpFace::~MeterBacnetIpFace() {
-    stop();
-}
+// ip_ (destroyed first) stops its socket and detaches the router.
+MeterBacnetIpFace::~MeterBacnetIpFace() = default;
 
 void MeterBacnetIpFace::start() {
     if (!ip_) {

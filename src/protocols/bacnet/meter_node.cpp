@@ -272,7 +272,7 @@ struct MeterNode::Events {
                 latched[p][static_cast<size_t>(c)] =
                     ev.status[static_cast<size_t>(c - 1)] & event_bits::kLatchingMask;
             for (int i = 0; i < 3; ++i)
-                latched[p][static_cast<size_t>(kVoltageEventChannelBase + 1 + i)] =
+                latched[p][size_t{kVoltageEventChannelBase} + 1 + static_cast<size_t>(i)] =
                     ev.voltage_status[static_cast<size_t>(i)] &
                     (event_bits::kVoltageHighLatching | event_bits::kVoltageLowLatching);
             for (int c = 1; c < static_cast<int>(object.size()); ++c) {

@@ -75,14 +75,11 @@ MeterObject analog_input(const Point& p, uint32_t instance) {
 }
 
 double register_scale(const Point& p) {
-    int exponent = p.integer.fixed_scale;
-    if (p.integer.scale_reg != 0) {
-        const auto* s = points::ModbusMap::instance().slot(p.integer.scale_reg, false);
-        if (!s || s->point->ref.q != Q::ScaleFixed)
-            throw std::logic_error("setting " + p.id + " has a variable scale");
-        exponent = s->point->ref.fixed_scale;
-    }
-    return std::pow(10.0, exponent);
+    if (p.integer.scale_reg == 0) return std::pow(10.0, static_cast<double>(p.integer.fixed_scale));
+    const auto* s = points::ModbusMap::instance().slot(p.integer.scale_reg, false);
+    if (!s || s->point->ref.q != Q::ScaleFixed)
+        throw std::logic_error("setting " + p.id + " has a variable scale");
+    return std::pow(10.0, static_cast<double>(s->point->ref.fixed_scale));
 }
 
 MeterObject analog_value(const Point& p, uint32_t instance) {

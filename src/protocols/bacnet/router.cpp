@@ -220,7 +220,7 @@ void VirtualRouter::handle_network_message(const Npdu& n, const Peer& from) {
 }
 
 void VirtualRouter::send_network_message(const Peer& to, const NetworkMessageBody& m,
-                                         std::optional<NetAddress> dnet) {
+                                         const std::optional<NetAddress>& dnet) {
     if (!link_) return;
     NpduHeader h;
     h.network_message = true;
@@ -833,7 +833,7 @@ VirtualRouter::Response VirtualRouter::subscribe_cov(size_t d, std::span<const u
     it->last.reset();
     // The initial notification follows the acknowledgement (clause 13.14.2).
     const auto key = std::tuple{from, req.process_id, req.object};
-    after_response_.push_back([this, d, key] {
+    after_response_.emplace_back([this, d, key] {
         auto& subs = devices_[d].subscriptions;
         for (auto& s : subs) {
             if (std::tuple{s.peer, s.process_id, s.object} != key) continue;
@@ -925,7 +925,7 @@ VirtualRouter::Response VirtualRouter::reinitialize_device(size_t d,
     }
     const auto state = static_cast<ReinitializedState>(req.state);
     // The restart happens after the acknowledgement went out.
-    after_response_.push_back([this, state] { hooks_.reinitialize(state); });
+    after_response_.emplace_back([this, state] { hooks_.reinitialize(state); });
     return Response::simple();
 }
 
@@ -941,7 +941,7 @@ VirtualRouter::Response VirtualRouter::acknowledge_alarm(size_t d, std::span<con
     if (const auto* e = std::get_if<ErrorPair>(&outcome)) return Response::error_of(*e);
     EventReport report = std::get<EventReport>(outcome);
     report.notify_type = NotifyType::AckNotification;
-    after_response_.push_back([this, d, report] { on_event_report(d, report); });
+    after_response_.emplace_back([this, d, report] { on_event_report(d, report); });
     return Response::simple();
 }
 

@@ -167,7 +167,7 @@ class VirtualRouter {
 
     void handle_network_message(const Npdu& n, const Peer& from);
     void send_network_message(const Peer& to, const NetworkMessageBody& m,
-                              std::optional<NetAddress> dnet = {});
+                              const std::optional<NetAddress>& dnet = {});
     void deliver_apdu(std::span<const size_t> targets, std::span<const uint8_t> apdu,
                       const Peer& from, bool link_broadcast, bool network_broadcast);
     void handle_confirmed(size_t d, const Apdu& a, const Peer& from);

@@ -497,9 +497,7 @@ std::string to_string(const Primitive& v) {
                 return "null";
             else if constexpr (std::is_same_v<T, bool>)
                 return x ? "true" : "false";
-            else if constexpr (std::is_same_v<T, uint64_t> || std::is_same_v<T, int64_t>)
-                return fmt::format("{}", x);
-            else if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>)
+            else if constexpr (std::is_arithmetic_v<T>)  // the integers, REAL and Double
                 return fmt::format("{}", x);
             else if constexpr (std::is_same_v<T, OctetString>)
                 return fmt::format("octets[{}]", x.size());

@@ -33,6 +33,7 @@ struct ObjectId {
     static ObjectId unpack(uint32_t v) {
         return {static_cast<uint16_t>(v >> 22), v & kMaxInstance};
     }
+    // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads the defaulted <=>
     auto operator<=>(const ObjectId&) const = default;
 };
 // Date and Time: 0xFF in a field means "unspecified".
