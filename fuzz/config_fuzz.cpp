@@ -8,7 +8,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     try {
-        openbcpm::parse_config(std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.toml");
+        openbcpm::parse_config(std::string_view(reinterpret_cast<const char*>(data), size),
+                               "fuzz.toml");
     } catch (const openbcpm::ConfigError&) {
     }
     return 0;

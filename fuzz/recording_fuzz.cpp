@@ -10,7 +10,8 @@
 #include "sources/replay.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    static const std::string path = "/tmp/openbcpm-fuzz-recording-" + std::to_string(getpid()) + ".obr";
+    static const std::string path =
+        "/tmp/openbcpm-fuzz-recording-" + std::to_string(getpid()) + ".obr";
     std::FILE* f = std::fopen(path.c_str(), "wb");
     if (!f) return 0;
     std::fwrite(data, 1, size, f);

@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
     const int port = argc > 1 ? std::atoi(argv[1]) : 1503;
     modbus_t* ctx = modbus_new_tcp("127.0.0.1", port);
     modbus_mapping_t* map = modbus_mapping_new(0, 0, 10000, 10000);
-    for (int i = 0; i < 10000; ++i) map->tab_registers[i] = static_cast<uint16_t>(i);
+    for (int i = 0; i < 10000; ++i)
+        map->tab_registers[i] = static_cast<uint16_t>(i);
     const int listener = modbus_tcp_listen(ctx, 128);
     if (listener < 0) {
         std::perror("listen");

@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
     const int clients = std::atoi(argv[2]);
     const double seconds = std::atof(argv[3]);
     const int unit = argc > 4 ? std::atoi(argv[4]) : 1;
-    const int address = argc > 5 ? std::atoi(argv[5]) : 1999;  // registers 2000..2124: channel floats
+    const int address =
+        argc > 5 ? std::atoi(argv[5]) : 1999;  // registers 2000..2124: channel floats
     std::vector<std::vector<double>> latencies(static_cast<size_t>(clients));
     std::atomic<int> errors{0};
     std::atomic<bool> go{false};
@@ -36,25 +37,34 @@ int main(int argc, char** argv) {
                 return;
             }
             uint16_t regs[125];
-            while (!go.load()) std::this_thread::yield();
-            const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+            while (!go.load())
+                std::this_thread::yield();
+            const auto end =
+                std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
             auto& lat = latencies[static_cast<size_t>(c)];
             while (std::chrono::steady_clock::now() < end) {
                 const auto t0 = std::chrono::steady_clock::now();
                 if (modbus_read_registers(ctx, address, 125, regs) != 125) ++errors;
-                lat.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+                lat.push_back(
+                    std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
+                        .count());
             }
             modbus_close(ctx);
             modbus_free(ctx);
         });
     }
     go = true;
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
     std::vector<double> all;
-    for (const auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+    for (const auto& l : latencies)
+        all.insert(all.end(), l.begin(), l.end());
     std::sort(all.begin(), all.end());
     auto pct = [&](double p) {
-        return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * static_cast<double>(all.size())))];
+        return all.empty()
+                   ? 0.0
+                   : all[std::min(all.size() - 1,
+                                  static_cast<size_t>(p * static_cast<double>(all.size())))];
     };
     std::printf("clients %d: %.0f req/s, p50 %.0f us, p99 %.0f us, errors %d\n", clients,
                 static_cast<double>(all.size()) / seconds, pct(0.50), pct(0.99), errors.load());

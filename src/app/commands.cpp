@@ -135,7 +135,8 @@ int record_command(const CommonOptions& common, const RecordOptions& options) {
     }
     writer.finish();
     const uint64_t samples = blocks * uint64_t{kBlockSamples};
-    std::printf("recorded %.1f s (%llu samples per input) to %s\n", static_cast<double>(samples) / kSampleRate,
+    std::printf("recorded %.1f s (%llu samples per input) to %s\n",
+                static_cast<double>(samples) / kSampleRate,
                 static_cast<unsigned long long>(samples), options.out.c_str());
     return 0;
 }

@@ -41,7 +41,8 @@ Faces::Faces(boost::asio::io_context& io, Device& device) : io_(io), device_(dev
         if (wanted) spdlog::warn("{} is not built into this binary", face);
     };
 #ifdef OPENBCPM_FACE_MODBUS
-    if (modbus_tcp) faces_.push_back(std::make_unique<modbus::TcpFace>(io_, device_, device_.config().modbus));
+    if (modbus_tcp)
+        faces_.push_back(std::make_unique<modbus::TcpFace>(io_, device_, device_.config().modbus));
     if (modbus_rtu) faces_.push_back(std::make_unique<modbus::RtuFace>(io_, device_));
 #else
     unavailable(modbus_tcp || modbus_rtu, "Modbus");
@@ -68,7 +69,9 @@ Faces::Faces(boost::asio::io_context& io, Device& device) : io_(io), device_(dev
 #endif
 }
 
-Faces::~Faces() { stop(); }
+Faces::~Faces() {
+    stop();
+}
 
 void Faces::start() {
     for (auto& f : faces_) {
@@ -78,7 +81,8 @@ void Faces::start() {
 }
 
 void Faces::stop() {
-    for (auto it = faces_.rbegin(); it != faces_.rend(); ++it) (*it)->stop();
+    for (auto it = faces_.rbegin(); it != faces_.rend(); ++it)
+        (*it)->stop();
 }
 
 }  // namespace openbcpm

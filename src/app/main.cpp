@@ -93,10 +93,12 @@ int run_main(int argc, char** argv) {
         ->required()
         ->check(CLI::IsMember({"pointmap"
 #ifdef OPENBCPM_FACE_BACNET
-                               , "ede"
+                               ,
+                               "ede"
 #endif
 #ifdef OPENBCPM_FACE_SNMP
-                               , "mib"
+                               ,
+                               "mib"
 #endif
         }));
     exp->add_option("--format", export_format, "pointmap format: csv | json")

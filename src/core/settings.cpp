@@ -408,9 +408,9 @@ std::vector<SettingDef> build_defs() {
     }
     {
         // BACnet character strings of DCC passwords are at most 20 characters.
-        SettingDef d = gateway_string("bacnet_password", &GatewaySettings::bacnet_password, 20,
-                                      "BACnet DeviceCommunicationControl/ReinitializeDevice password (empty = none)",
-                                      false);
+        SettingDef d = gateway_string(
+            "bacnet_password", &GatewaySettings::bacnet_password, 20,
+            "BACnet DeviceCommunicationControl/ReinitializeDevice password (empty = none)", false);
         d.check = printable_check;
         defs.push_back(std::move(d));
     }

@@ -68,8 +68,7 @@ MeteringConfig metering_config(const Settings& s) {
         pc.configuration = ps.configuration;
         for (int c = 1; c <= kChannelsPerPanel; ++c) {
             const auto i = static_cast<size_t>(c - 1);
-            pc.phase[i] =
-                c == kNeutralAuxChannel ? -1 : static_cast<int>(effective_phase(ps, c));
+            pc.phase[i] = c == kNeutralAuxChannel ? -1 : static_cast<int>(effective_phase(ps, c));
             pc.logical_circuit[i] = static_cast<uint8_t>(ps.logical_circuit[i]);
             pc.events.breaker_size[i] = ps.breaker_size[i];
         }

@@ -17,7 +17,7 @@ namespace openbcpm {
 // What the meter needs of the settings, as plain data (settings own strings).
 struct PanelMeteringConfig {
     StripConfiguration configuration = StripConfiguration::TopFeed;
-    std::array<int, kChannelsPerPanel> phase{};  // voltage input, -1 none
+    std::array<int, kChannelsPerPanel> phase{};                // voltage input, -1 none
     std::array<uint8_t, kChannelsPerPanel> logical_circuit{};  // 0 none
     int subintervals = 1;
     int subinterval_seconds = 900;  // 0 = sync to comms

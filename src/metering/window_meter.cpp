@@ -14,7 +14,9 @@ constexpr double kMinVoltage = 10.0;  // V RMS: below this a phase is absent
 constexpr size_t kLanes = 8;
 
 // Widening for accumulation, spelled out (the build warns on implicit float promotion).
-inline double dbl(float f) { return static_cast<double>(f); }
+inline double dbl(float f) {
+    return static_cast<double>(f);
+}
 
 // Products accumulated for a current channel over a run of samples.
 struct CurrentSums {
@@ -128,7 +130,8 @@ WindowMeter::WindowMeter(double nominal_frequency)
 }
 
 void WindowMeter::set_channel_phase(int panel, int channel, int voltage_input) {
-    phase_of_.at(static_cast<size_t>(panel - 1)).at(static_cast<size_t>(channel - 1)) = voltage_input;
+    phase_of_.at(static_cast<size_t>(panel - 1)).at(static_cast<size_t>(channel - 1)) =
+        voltage_input;
 }
 
 void WindowMeter::push(const SampleBlock& block) {
