@@ -374,6 +374,16 @@ bool Device::sim_speed(double speed) {
     return true;
 }
 
+Device::Subscription Device::subscribe(EventListener listener) {
+    const uint64_t id = next_listener_++;
+    listeners_.emplace_back(id, std::move(listener));
+    return Subscription(this, id);
+}
+
+void Device::unsubscribe(uint64_t id) {
+    std::erase_if(listeners_, [id](const auto& l) { return l.first == id; });
+}
+
 void Device::poll() {
     event_batch_.clear();
     EventRecord r;
@@ -392,8 +402,8 @@ void Device::poll() {
             }
         }
         for (const EventRecord& e : event_batch_) {
-            for (const auto& l : listeners_)
-                l(e);
+            for (const auto& [id, listener] : listeners_)
+                listener(e);
         }
     }
     const auto now = std::chrono::steady_clock::now();

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "config/config.hpp"
@@ -98,9 +99,36 @@ class Device {
     bool sim_speed(double speed);
     double speed() const { return speed_.load(); }
 
-    // Event changes, delivered on the event loop thread by poll().
+    // Event changes, delivered on the event loop thread by poll(), for as long as
+    // the returned subscription lives (a face keeps it as a member).
     using EventListener = std::function<void(const EventRecord&)>;
-    void on_event(EventListener listener) { listeners_.push_back(std::move(listener)); }
+    class Subscription {
+      public:
+        Subscription() = default;
+        Subscription(Device* device, uint64_t id) : device_(device), id_(id) {}
+        Subscription(Subscription&& o) noexcept
+            : device_(std::exchange(o.device_, nullptr)), id_(o.id_) {}
+        Subscription& operator=(Subscription&& o) noexcept {
+            if (this != &o) {
+                reset();
+                device_ = std::exchange(o.device_, nullptr);
+                id_ = o.id_;
+            }
+            return *this;
+        }
+        Subscription(const Subscription&) = delete;
+        Subscription& operator=(const Subscription&) = delete;
+        ~Subscription() { reset(); }
+        void reset() {
+            if (device_) device_->unsubscribe(id_);
+            device_ = nullptr;
+        }
+
+      private:
+        Device* device_ = nullptr;
+        uint64_t id_ = 0;
+    };
+    [[nodiscard]] Subscription subscribe(EventListener listener);
     // Moves events to storage and listeners; checkpoints when due. Call often.
     void poll();
     // Writes energy/maxima/NV counters now.
@@ -149,7 +177,9 @@ class Device {
     std::chrono::steady_clock::time_point last_checkpoint_{};
     std::chrono::steady_clock::time_point started_{};
 
-    std::vector<EventListener> listeners_;
+    void unsubscribe(uint64_t id);
+    std::vector<std::pair<uint64_t, EventListener>> listeners_;
+    uint64_t next_listener_ = 1;
     std::function<void()> restart_handler_;
     std::vector<EventRecord> event_batch_;
     std::array<int, kMaxPanels> power_up_{};

@@ -284,10 +284,10 @@ std::vector<SettingDef> build_defs() {
                                  0, 32767, "Undervoltage event timer (s)"));
         defs.push_back(panel_int(panel, "over_voltage_threshold",
                                  &PanelSettings::over_voltage_threshold, 0, 32767,
-                                 "Overvoltage threshold, L-L (V, 0 = off)"));
+                                 "Overvoltage threshold, L-L (0.1 V, 0 = off)"));
         defs.push_back(panel_int(panel, "under_voltage_threshold",
                                  &PanelSettings::under_voltage_threshold, 0, 32767,
-                                 "Undervoltage threshold, L-L (V, 0 = off)"));
+                                 "Undervoltage threshold, L-L (0.1 V, 0 = off)"));
         defs.push_back(panel_int(panel, "voltage_hysteresis", &PanelSettings::voltage_hysteresis, 0,
                                  1000, "Voltage event hysteresis (0.1 % of setpoint)"));
         {

@@ -282,8 +282,7 @@ WebServer::WebServer(boost::asio::io_context& io, Device& device, WebOptions opt
       throttle_(options_.lockout),
       audit_(device.store()),
       acceptor_(io),
-      stream_timer_(io),
-      alive_(std::make_shared<bool>(true)) {
+      stream_timer_(io) {
     if (device.store()) metrics_token_hash_ = device.store()->load_text("web.metrics_token");
     if (const auto& pw = users_.initial_password()) {
         // The meter's barcode label: shown once, and kept where the operator can find it.
@@ -302,16 +301,11 @@ WebServer::WebServer(boost::asio::io_context& io, Device& device, WebOptions opt
         }
         std::cout << std::endl;
     }
-    // Events go to the stream; the listener cannot be removed, so it checks that we still exist.
-    std::weak_ptr<bool> alive = alive_;
-    device_.on_event([alive, this](const EventRecord& r) {
-        if (auto a = alive.lock(); a && *a) on_event(r);
-    });
+    // Events go to the stream for as long as this server lives.
+    events_ = device_.subscribe([this](const EventRecord& r) { on_event(r); });
 }
 
-WebServer::~WebServer() {
-    *alive_ = false;
-}
+WebServer::~WebServer() = default;
 
 void WebServer::start() {
     const std::string address = options_.address.value_or(device_.settings().gateway.ip_address);
@@ -332,7 +326,7 @@ void WebServer::start() {
 void WebServer::stop() {
     if (stopped_) return;
     stopped_ = true;
-    *alive_ = false;
+    events_.reset();
     error_code ec;
     acceptor_.close(ec);
     stream_timer_.cancel();

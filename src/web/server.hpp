@@ -170,7 +170,7 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     bool stream_timer_running_ = false;
     std::vector<std::weak_ptr<Closable>> connections_;
     std::vector<std::weak_ptr<StreamClient>> stream_clients_;
-    std::shared_ptr<bool> alive_;  // the Device's event listener outlives us: it checks this
+    Device::Subscription events_;  // last: released first, before what on_event uses
     uint16_t port_ = 0;
     bool stopped_ = false;
 };

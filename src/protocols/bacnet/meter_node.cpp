@@ -356,11 +356,8 @@ MeterNode::MeterNode(Device& device) : device_(device), events_(std::make_shared
             events_->object[static_cast<size_t>(o->event_channel)] = ObjectId(o->type, o->instance);
     }
     events_->initialise();
-    std::weak_ptr<Events> weak = events_;
-    // The Device outlives the faces but may still poll after they are gone.
-    device_.on_event([weak](const EventRecord& r) {
-        if (auto e = weak.lock()) e->on_event(r);
-    });
+    subscription_ =
+        device_.subscribe([events = events_.get()](const EventRecord& r) { events->on_event(r); });
 }
 
 MeterNode::~MeterNode() = default;

@@ -69,6 +69,7 @@ class MeterNode {
     std::vector<std::unique_ptr<PointDatabase>> databases_;
     std::unique_ptr<VirtualRouter> router_;
     std::shared_ptr<Events> events_;
+    Device::Subscription subscription_;  // after events_: released before it
     std::function<void(uint8_t)> max_master_listener_;
 };
 

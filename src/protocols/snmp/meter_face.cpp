@@ -19,11 +19,8 @@ class MeterSnmpFace final : public openbcpm::Face {
              "The BCPME branch circuit power meter MIB (" + std::string(meter::kModuleName) + ")"}};
         options.before_request = [view = view_.get()] { view->refresh(); };
         face_ = std::make_unique<SnmpFace>(io, device, std::move(options));
-        // Events come from Device::poll on the event loop; the face may be gone
-        // by then (a System Restart rebuilds the faces).
-        device.on_event([alive = std::weak_ptr<bool>(alive_), this](const EventRecord& e) {
-            if (alive.lock()) notify(e);
-        });
+        // Events come from Device::poll on the event loop, while this face lives.
+        events_ = device.subscribe([this](const EventRecord& e) { notify(e); });
     }
     ~MeterSnmpFace() override { stop(); }
 
@@ -54,7 +51,7 @@ class MeterSnmpFace final : public openbcpm::Face {
     DeviceModel model_;
     std::shared_ptr<meter::MeterView> view_;
     std::unique_ptr<SnmpFace> face_;
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    Device::Subscription events_;  // last: released before the rest
 };
 
 }  // namespace
