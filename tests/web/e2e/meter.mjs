@@ -36,7 +36,9 @@ export async function startMeter({ faces = {}, extraConfig = '' } = {}) {
   const modbusPort = await freePort();
   let config = execFileSync(binary, ['config', '--default'], { encoding: 'utf8' });
   config = config.replace(/\[web\]\nport = \d+/, `[web]\nport = ${port}`)
-    .replace(/\[modbus\]\ntcp_port = \d+/, `[modbus]\ntcp_port = ${modbusPort}`);
+    .replace(/\[modbus\]\ntcp_port = \d+/, `[modbus]\ntcp_port = ${modbusPort}`)
+    // The default's own [faces] block gives way to the switches below.
+    .replace(/\[faces\]\n(?:[a-z_]+ = (?:true|false)\n)*/, '');
   const switches = { modbus_tcp: false, modbus_rtu: false, bacnet_ip: false, bacnet_mstp: false, snmp: false,
     web: true, ...faces };
   config += '\n[faces]\n' + Object.entries(switches).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n' + extraConfig;
