@@ -6,6 +6,8 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "points/reset.hpp"
+
 namespace openbcpm::points {
 
 namespace {
@@ -30,15 +32,6 @@ std::array<char, 128> location_bytes(const std::string& s) {
     std::array<char, 128> b{};
     std::copy_n(s.begin(), std::min<size_t>(s.size(), b.size()), b.begin());
     return b;
-}
-
-bool allowed_reset(ResetScope scope, int code) {
-    using namespace reset_codes;
-    if (scope == ResetScope::Global) {
-        return code == kNewSubinterval || code == kResetDemand || code == kClearLatches ||
-               code == kClearEnergy || code == kClearMaxima || code == kClearMaxDemand;
-    }
-    return code == kClearEnergy || code == kClearMaxima;
 }
 
 }  // namespace
@@ -230,7 +223,7 @@ ModbusException ModbusMap::plan(const Context& ctx, uint32_t reg, std::span<cons
                 break;
             }
             case WriteKind::Reset:
-                if (!allowed_reset(p.reset_scope, v)) return ModbusException::IllegalDataValue;
+                if (!reset_code_allowed(p.reset_scope, v)) return ModbusException::IllegalDataValue;
                 break;
             case WriteKind::LatchClear: {
                 const uint16_t mask =

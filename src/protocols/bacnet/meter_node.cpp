@@ -8,6 +8,7 @@
 
 #include "app/snapshot_json.hpp"
 #include "points/modbus_map.hpp"
+#include "points/reset.hpp"
 
 namespace openbcpm::bacnet {
 
@@ -25,77 +26,6 @@ std::optional<int64_t> integral(float x, double scale) {
     if (!std::isfinite(raw) || std::fabs(raw - n) > 1e-3 * std::max(1.0, std::fabs(n)))
         return std::nullopt;
     return static_cast<int64_t>(n);
-}
-
-uint64_t channel_bit(int c) {
-    return uint64_t{1} << (c - 1);
-}
-
-uint64_t group_mask(const PanelReadings& p, points::GroupKind kind, int number) {
-    const GroupReadings* g = points::group_of(p, kind, number);
-    uint64_t mask = 0;
-    if (!g) return mask;
-    for (int i = 0; i < g->members; ++i)
-        mask |= channel_bit(g->channel[static_cast<size_t>(i)]);
-    return mask;
-}
-
-bool allowed_reset(points::ResetScope scope, int64_t code) {
-    using namespace points::reset_codes;
-    if (scope == points::ResetScope::Global) {
-        return code == kNewSubinterval || code == kResetDemand || code == kClearLatches ||
-               code == kClearEnergy || code == kClearMaxima || code == kClearMaxDemand;
-    }
-    return code == kClearEnergy || code == kClearMaxima;
-}
-
-ResetOp reset_op(int64_t code) {
-    using namespace points::reset_codes;
-    switch (code) {
-        case kNewSubinterval:
-            return ResetOp::NewSubinterval;
-        case kResetDemand:
-            return ResetOp::ResetDemand;
-        case kClearLatches:
-            return ResetOp::ClearLatches;
-        case kClearEnergy:
-            return ResetOp::ClearEnergy;
-        case kClearMaxima:
-            return ResetOp::ClearMaxima;
-        default:
-            return ResetOp::ClearMaxDemand;
-    }
-}
-
-// The same command the Modbus face gives for a write of `code` to the
-// point's register.
-std::optional<ResetCommand> reset_command(const points::Point& p, int panel, int64_t code,
-                                          const PanelReadings& readings) {
-    ResetCommand cmd;
-    cmd.panel = panel;
-    cmd.op = reset_op(code);
-    switch (p.reset_scope) {
-        case points::ResetScope::Global:
-            cmd.channels = ResetCommand::kAllChannels;
-            break;
-        case points::ResetScope::Aux:
-            cmd.channels = channel_bit(43) | channel_bit(44) | channel_bit(45) | channel_bit(46);
-            break;
-        case points::ResetScope::Channel:
-            cmd.channels = channel_bit(p.reset_index);
-            break;
-        case points::ResetScope::TwoPhase:
-            cmd.channels = group_mask(readings, points::GroupKind::TwoPhase, p.reset_index);
-            break;
-        case points::ResetScope::ThreePhase:
-            cmd.channels = group_mask(readings, points::GroupKind::ThreePhase, p.reset_index);
-            break;
-        case points::ResetScope::Logical:
-            cmd.channels = group_mask(readings, points::GroupKind::Logical, p.reset_index);
-            break;
-    }
-    if (!cmd.channels) return std::nullopt;
-    return cmd;
 }
 
 std::string hex(std::span<const uint8_t> bytes) {
@@ -513,10 +443,10 @@ void MeterNode::build_databases() {
                         const auto n = integral(x, 1.0);
                         if (!n) return false;
                         if (*n != 0) {
-                            if (!allowed_reset(pt.reset_scope, *n)) return false;
+                            if (!points::reset_code_allowed(pt.reset_scope, *n)) return false;
                             const auto& readings =
                                 dev.snapshot().panel[static_cast<size_t>(panel - 1)];
-                            if (const auto cmd = reset_command(pt, panel, *n, readings))
+                            if (const auto cmd = points::reset_command(pt, panel, *n, readings))
                                 dev.reset(*cmd);
                         }
                         *last = static_cast<float>(*n);

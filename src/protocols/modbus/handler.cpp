@@ -3,43 +3,9 @@
 #include <cstdio>
 
 #include "points/modbus_map.hpp"
+#include "points/reset.hpp"
 
 namespace openbcpm::modbus {
-
-namespace {
-
-uint64_t channel_bit(int c) {
-    return uint64_t{1} << (c - 1);
-}
-
-uint64_t group_mask(const PanelReadings& p, points::GroupKind kind, int number) {
-    const GroupReadings* g = points::group_of(p, kind, number);
-    uint64_t mask = 0;
-    if (!g) return mask;
-    for (int i = 0; i < g->members; ++i)
-        mask |= channel_bit(g->channel[static_cast<size_t>(i)]);
-    return mask;
-}
-
-ResetOp op_of(int code) {
-    using namespace points::reset_codes;
-    switch (code) {
-        case kNewSubinterval:
-            return ResetOp::NewSubinterval;
-        case kResetDemand:
-            return ResetOp::ResetDemand;
-        case kClearLatches:
-            return ResetOp::ClearLatches;
-        case kClearEnergy:
-            return ResetOp::ClearEnergy;
-        case kClearMaxima:
-            return ResetOp::ClearMaxima;
-        default:
-            return ResetOp::ClearMaxDemand;
-    }
-}
-
-}  // namespace
 
 int Handler::panel_of(uint8_t unit) const {
     const Settings& s = device_.settings();
@@ -159,34 +125,9 @@ uint8_t Handler::write(int panel, uint16_t address, std::span<const uint16_t> va
             case points::WriteKind::Rtc:
                 if (!device_.set_rtc(a.value, RtcSource::Modbus)) return ex::kServerDeviceFailure;
                 break;
-            case points::WriteKind::Reset: {
-                ResetCommand cmd;
-                cmd.panel = panel;
-                cmd.op = op_of(static_cast<int>(a.value));
-                switch (p.reset_scope) {
-                    case points::ResetScope::Global:
-                        cmd.channels = ResetCommand::kAllChannels;
-                        break;
-                    case points::ResetScope::Aux:
-                        cmd.channels =
-                            channel_bit(43) | channel_bit(44) | channel_bit(45) | channel_bit(46);
-                        break;
-                    case points::ResetScope::Channel:
-                        cmd.channels = channel_bit(p.reset_index);
-                        break;
-                    case points::ResetScope::TwoPhase:
-                        cmd.channels = group_mask(pr, points::GroupKind::TwoPhase, p.reset_index);
-                        break;
-                    case points::ResetScope::ThreePhase:
-                        cmd.channels = group_mask(pr, points::GroupKind::ThreePhase, p.reset_index);
-                        break;
-                    case points::ResetScope::Logical:
-                        cmd.channels = group_mask(pr, points::GroupKind::Logical, p.reset_index);
-                        break;
-                }
-                if (cmd.channels) device_.reset(cmd);
+            case points::WriteKind::Reset:
+                if (auto cmd = points::reset_command(p, panel, a.value, pr)) device_.reset(*cmd);
                 break;
-            }
         }
     }
     return 0;

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "points/modbus_map.hpp"
+#include "points/reset.hpp"
 
 namespace openbcpm::snmp::meter {
 
@@ -34,28 +35,6 @@ Syntax syntax_of(const MibObject& o) {
         }
     }
     return Syntax{};
-}
-
-uint64_t channel_bit(int c) {
-    return uint64_t{1} << (c - 1);
-}
-
-ResetOp op_of(int32_t code) {
-    using namespace points::reset_codes;
-    switch (code) {
-        case kNewSubinterval:
-            return ResetOp::NewSubinterval;
-        case kResetDemand:
-            return ResetOp::ResetDemand;
-        case kClearLatches:
-            return ResetOp::ClearLatches;
-        case kClearEnergy:
-            return ResetOp::ClearEnergy;
-        case kClearMaxima:
-            return ResetOp::ClearMaxima;
-        default:
-            return ResetOp::ClearMaxDemand;
-    }
 }
 
 ErrorStatus status_of(WriteError e) {
@@ -197,7 +176,6 @@ SetError MeterView::commit(std::span<const SetItem> items) {
     }
     // Settings first (as the Modbus face does), then the commands.
     std::reverse(last_.settings.begin(), last_.settings.end());  // undo newest first
-    const PanelReadings* readings = nullptr;
     for (const SetItem& item : items) {
         const Target t = target(item.binding->name);
         const int panel = t.object->panel;
@@ -223,33 +201,9 @@ SetError MeterView::commit(std::span<const SetItem> items) {
                 break;
             }
             case WriteAs::Reset: {
-                ResetCommand cmd;
-                cmd.panel = panel;
-                cmd.op = op_of(v);
-                switch (t.point->reset_scope) {
-                    case points::ResetScope::Global:
-                        cmd.channels = ResetCommand::kAllChannels;
-                        break;
-                    case points::ResetScope::Aux:
-                        cmd.channels = 0;
-                        for (int c = kFirstAuxChannel; c <= kChannelsPerPanel; ++c)
-                            cmd.channels |= channel_bit(c);
-                        break;
-                    case points::ResetScope::Channel:
-                        cmd.channels = channel_bit(t.point->reset_index);
-                        break;
-                    default: {
-                        // A flex circuit: its present members.
-                        if (!readings) readings = &snapshot_.panel[static_cast<size_t>(panel - 1)];
-                        const GroupReadings* g = points::group_of(
-                            *readings, points::GroupKind::Logical, t.point->reset_index);
-                        cmd.channels = 0;
-                        for (int m = 0; g && m < g->members; ++m)
-                            cmd.channels |= channel_bit(g->channel[static_cast<size_t>(m)]);
-                        break;
-                    }
-                }
-                if (cmd.channels) model_.reset(cmd);
+                const auto cmd = points::reset_command(
+                    *t.point, panel, v, snapshot_.panel[static_cast<size_t>(panel - 1)]);
+                if (cmd) model_.reset(*cmd);
                 last_.irreversible = true;
                 break;
             }
