@@ -114,6 +114,35 @@ Segments ring_segments(uint64_t first, size_t count, size_t ring) {
     return seg;
 }
 
+// V1's frequency from its rising zero crossings over samples [n0, n1] of the
+// ring: coarse (a few mHz of jitter), but free of the phase method's ambiguity.
+// The phase advance between window centres only tells the frequency modulo
+// 1/(window spacing), 5 Hz at 60 Hz: without this a step from 60 to 50 Hz
+// would read as 60. A crossing counts only after the signal has been below
+// -hysteresis, so noise at zero does not add crossings. 0 when fewer than
+// three crossings.
+double crossing_frequency(const float* v, uint64_t n0, uint64_t n1, size_t ring,
+                          double hysteresis) {
+    bool armed = false;
+    int crossings = 0;
+    double first = 0.0, last = 0.0;
+    float prev = v[static_cast<size_t>(n0 % ring)];
+    for (uint64_t n = n0 + 1; n <= n1; ++n) {
+        const float x = v[static_cast<size_t>(n % ring)];
+        if (dbl(x) < -hysteresis) armed = true;
+        if (armed && prev < 0.0f && x >= 0.0f) {
+            const double t = static_cast<double>(n - 1) + dbl(prev) / (dbl(prev) - dbl(x));
+            if (crossings == 0) first = t;
+            last = t;
+            ++crossings;
+            armed = false;
+        }
+        prev = x;
+    }
+    if (crossings < 3 || last <= first) return 0.0;
+    return (crossings - 1) * kSampleRate / (last - first);
+}
+
 }  // namespace
 
 WindowMeter::WindowMeter(double nominal_frequency)
@@ -278,7 +307,9 @@ void WindowMeter::close_window() {
     if (out.voltage_present[0]) {
         if (have_prev_phase_) {
             const double d = centre - prev_centre_;
-            const double expected = kTwoPi * f_est_ * d / kSampleRate;
+            const double coarse =
+                crossing_frequency(v_[0].data(), n0, n1, kRing, 0.1 * out.voltage[0]);
+            const double expected = kTwoPi * (coarse > 0.0 ? coarse : f_est_) * d / kSampleRate;
             const double turns = std::round((expected - (phase_at_centre - prev_phase_)) / kTwoPi);
             const double advance = phase_at_centre - prev_phase_ + kTwoPi * turns;
             const double f = advance * kSampleRate / (kTwoPi * d);

@@ -233,6 +233,28 @@ TEST(Accuracy, FiftyMilliampFloorReadsZero) {
     EXPECT_EQ(last.panel[0].channel[8].current, 0.0);  // idle channel: only the CT's noise floor
 }
 
+// Steps by whole multiples of 5 Hz advance V1's phase by whole turns between
+// 60 Hz windows (0.2 s apart): the phase method alone would not see them.
+TEST(Accuracy, FrequencyStepsByWholeTurnsBetweenWindowsAreFollowed) {
+    for (const double to : {50.0, 55.0, 65.0, 45.0}) {
+        SimulationConfig sc = supply(60.0, 60.0, 120.0);
+        add_load(sc, {1, 10.0, 1.0});
+        ScenarioEvent e;
+        e.at = 1.0;
+        e.action = ScenarioAction::SetFrequency;
+        e.frequency = to;
+        sc.events.push_back(e);
+        Settings settings;
+        MeterSnapshot last;
+        run(sc, settings, 2.5, [&](const MeterSnapshot& s) { last = s; });
+        ASSERT_TRUE(last.voltage.frequency_valid) << to;
+        EXPECT_NEAR(last.voltage.frequency, to, 0.01) << to;
+        EXPECT_NEAR(last.voltage.ln[0], 120.0 * thd_factor(kVoltageHarmonics), 0.2) << to;
+        EXPECT_NEAR(last.panel[0].channel[0].current, 10.0 * thd_factor(kCurrentHarmonics), 0.05)
+            << to;
+    }
+}
+
 TEST(Accuracy, RelativePhaseAnglesAreAgainstTheChannelsOwnPhase) {
     SimulationConfig sc = supply(60.0, 60.0, 120.0);
     add_load(sc, {3, 10.0, 0.5});  // phase B, 60 degrees lagging
