@@ -313,59 +313,44 @@ void Device::set_power_up_counter(int panel, int value) {
     if (store_) store_->save_counter(power_up_key(panel), value);
 }
 
-bool Device::sim_set_load(int panel, int channel, double amps, std::optional<double> pf) {
+bool Device::send_to_simulator(const MeterCommand& command) {
     if (!simulator_) return false;
-    MeterCommand cmd;
-    cmd.kind = MeterCommand::Kind::SimSetLoad;
-    cmd.panel = panel;
-    cmd.channel = channel;
-    cmd.amps = amps;
-    cmd.pf = pf;
-    send(cmd);
+    send(command);
     return true;
+}
+
+bool Device::sim_set_load(int panel, int channel, double amps, std::optional<double> pf) {
+    return send_to_simulator({.kind = MeterCommand::Kind::SimSetLoad,
+                              .panel = panel,
+                              .channel = channel,
+                              .amps = amps,
+                              .pf = pf});
 }
 
 bool Device::sim_trip(int panel, int channel, bool tripped) {
-    if (!simulator_) return false;
-    MeterCommand cmd;
-    cmd.kind = MeterCommand::Kind::SimTrip;
-    cmd.panel = panel;
-    cmd.channel = channel;
-    cmd.value = tripped ? 1.0 : 0.0;
-    send(cmd);
-    return true;
+    return send_to_simulator({.kind = MeterCommand::Kind::SimTrip,
+                              .panel = panel,
+                              .channel = channel,
+                              .value = tripped ? 1.0 : 0.0});
 }
 
 bool Device::sim_ramp(int panel, int channel, double amps, double seconds) {
-    if (!simulator_) return false;
-    MeterCommand cmd;
-    cmd.kind = MeterCommand::Kind::SimRamp;
-    cmd.panel = panel;
-    cmd.channel = channel;
-    cmd.amps = amps;
-    cmd.seconds = seconds;
-    send(cmd);
-    return true;
+    return send_to_simulator({.kind = MeterCommand::Kind::SimRamp,
+                              .panel = panel,
+                              .channel = channel,
+                              .amps = amps,
+                              .seconds = seconds});
 }
 
 bool Device::sim_voltage(int phase_mask, double magnitude, double seconds) {
-    if (!simulator_) return false;
-    MeterCommand cmd;
-    cmd.kind = MeterCommand::Kind::SimVoltage;
-    cmd.phase_mask = phase_mask;
-    cmd.value = magnitude;
-    cmd.seconds = seconds;
-    send(cmd);
-    return true;
+    return send_to_simulator({.kind = MeterCommand::Kind::SimVoltage,
+                              .seconds = seconds,
+                              .value = magnitude,
+                              .phase_mask = phase_mask});
 }
 
 bool Device::sim_frequency(double hz) {
-    if (!simulator_) return false;
-    MeterCommand cmd;
-    cmd.kind = MeterCommand::Kind::SimFrequency;
-    cmd.value = hz;
-    send(cmd);
-    return true;
+    return send_to_simulator({.kind = MeterCommand::Kind::SimFrequency, .value = hz});
 }
 
 bool Device::sim_speed(double speed) {

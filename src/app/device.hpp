@@ -48,7 +48,7 @@ struct MeterCommand {
     int panel = 1;
     int channel = 1;
     double amps = 0.0;
-    std::optional<double> pf;
+    std::optional<double> pf{};
     double seconds = 0.0;
     double value = 0.0;  // magnitude, frequency, speed, CT size
     int phase_mask = 0b111;
@@ -159,6 +159,7 @@ class Device {
   private:
     void acquisition_loop();
     void send(const MeterCommand& command);
+    bool send_to_simulator(const MeterCommand& command);  // false with no simulator
     void apply_command(const MeterCommand& command);
 
     Config config_;
