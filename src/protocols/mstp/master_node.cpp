@@ -120,7 +120,10 @@ void MasterNode::receive(std::span<const uint8_t> octets, Clock::time_point now)
     if (state_ == State::Initialize) return;
     now_ = std::max(now_, now);
     flush_held();
-    check_frame_abort();
+    // No T_frame_abort check here: `now` is when the read completed, not when
+    // the octets arrived. After a stall of the process they may have waited in
+    // the driver past the abort time although the line had no gap; a real gap
+    // is found by poll() at the abort deadline, while no octet is waiting.
     if (received_invalid_) run();
     for (uint8_t o : octets) {
         if (!echo_.empty()) {
