@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
     std::atomic<int> errors{0};
     std::atomic<bool> go{false};
     std::vector<std::thread> threads;
+    threads.reserve(static_cast<size_t>(clients));
     for (int c = 0; c < clients; ++c) {
         threads.emplace_back([&, c] {
             modbus_t* ctx = modbus_new_tcp("127.0.0.1", port);

@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <map>
 
 #include "protocols/snmp/message.hpp"
@@ -208,9 +209,7 @@ class Load {
     std::vector<double> latencies_;
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     Options o;
     CLI::App app{"SNMPv2c load generator"};
     app.add_option("--host", o.host);
@@ -226,4 +225,15 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     if (o.label.empty()) o.label = o.host + ":" + std::to_string(o.port);
     return Load(o).run();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "snmp_load: %s\n", e.what());
+        return 1;
+    }
 }

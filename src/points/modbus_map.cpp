@@ -66,7 +66,7 @@ uint16_t encode_word(const Point& p, bool floating, int word, const Context& ctx
         const SettingDef* def = setting_def(p, ctx.panel);
         const std::string text = def ? to_string(def->get(ctx.settings)) : std::string();
         const auto bytes = location_bytes(text);
-        const auto i = static_cast<size_t>(2 * word);
+        const size_t i = 2 * static_cast<size_t>(word);
         return static_cast<uint16_t>(static_cast<unsigned char>(bytes[i]) << 8 |
                                      static_cast<unsigned char>(bytes[i + 1]));
     }

@@ -263,7 +263,7 @@ Value evaluate(const Ref& ref, const Context& ctx) {
         case Q::ModbusAddress:
             return ok(ctx.settings.gateway.modbus_address + ctx.panel - 1);
         case Q::Baudrate:
-            return ok(ctx.settings.gateway.upstream_baud / 100);
+            return ok(ctx.settings.gateway.upstream_baud / 100.0);  // 9600 -> 96, 76800 -> 768
         case Q::Running:
             return ok(1);
         case Q::ScaleCurrent:

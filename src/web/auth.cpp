@@ -284,7 +284,7 @@ std::string SessionTable::create(const std::string& user, Session** out) {
         }
         sessions_.erase(oldest);
     }
-    const std::string token = random_hex(32);
+    std::string token = random_hex(32);
     Session s{sha256_hex(token), user, random_hex(32), now, now};
     auto [it, _] = sessions_.insert_or_assign(s.id, std::move(s));
     if (out) *out = &it->second;

@@ -245,7 +245,7 @@ std::shared_ptr<boost::asio::ssl::context> make_server_context(const Certificate
 // --- SecurityState ---
 
 SecurityState::SecurityState(Store* store, std::filesystem::path dir,
-                             std::vector<std::string> hosts)
+                             const std::vector<std::string>& hosts)
     : store_(store), dir_(std::move(dir)) {
     if (store_) {
         if (auto m = store_->load_text(kModeKey)) {

@@ -59,7 +59,7 @@ std::shared_ptr<boost::asio::ssl::context> make_server_context(const Certificate
 // state directory everything is kept in memory only.
 class SecurityState {
   public:
-    SecurityState(Store* store, std::filesystem::path dir, std::vector<std::string> hosts);
+    SecurityState(Store* store, std::filesystem::path dir, const std::vector<std::string>& hosts);
     SecurityMode mode() const { return mode_; }
     bool configured() const { return mode_ != SecurityMode::Unconfigured; }
     // Plain HTTP requests are redirected to HTTPS in the two HTTPS modes.

@@ -8,7 +8,7 @@ WebFace::WebFace(boost::asio::io_context& io, Device& device, WebOptions options
     : server_(std::make_shared<web::WebServer>(io, device, std::move(options))) {}
 
 WebFace::~WebFace() {
-    stop();
+    server_->stop();  // what stop() does, without a virtual call in the destructor
 }
 
 std::string WebFace::name() const {

@@ -275,6 +275,7 @@ TEST(ModbusTcp, ManyMastersAtOnceAndFreshValues) {
     wait_for_metering();
     std::atomic<int> ok{0}, failed{0};
     std::vector<std::thread> masters;
+    masters.reserve(16);
     for (int m = 0; m < 16; ++m) {
         masters.emplace_back([&, m] {
             Client c(port, 1 + m % 2);

@@ -30,7 +30,7 @@ class SnmpFaceTest : public ::testing::Test {
         face_ = std::make_unique<SnmpFace>(io_, *device_, options);
         client_.open(udp::v4());
     }
-    ~SnmpFaceTest() override {
+    void TearDown() override {
         face_->stop();
         io_.restart();
         io_.poll();

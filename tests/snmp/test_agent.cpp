@@ -5,12 +5,15 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
+#include <exception>
 
 #include "config/config.hpp"
 #include "protocols/snmp/snmp_face.hpp"
 #include "test_mib.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
     using namespace openbcpm;
     CLI::App app{"openbcpm SNMP test agent"};
     std::string address = "127.0.0.1";
@@ -60,4 +63,15 @@ int main(int argc, char** argv) {
     });
     io.run();
     return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "snmp_test_agent: %s\n", e.what());
+        return 1;
+    }
 }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/write.hpp>
+#include <cmath>
 
 namespace openbcpm::modbus {
 
@@ -11,14 +12,19 @@ namespace asio = boost::asio;
 std::chrono::microseconds frame_silence(int baud, Parity parity) {
     if (baud > 19200) return std::chrono::microseconds(1750);
     const int bits = 1 + 8 + (parity == Parity::None ? 0 : 1) + 1;  // start, data, parity, stop
-    return std::chrono::microseconds(static_cast<int64_t>(3.5 * bits * 1e6 / baud + 0.5));
+    return std::chrono::microseconds(std::llround(3.5 * bits * 1e6 / baud));
 }
 
 RtuFace::RtuFace(asio::io_context& io, Device& device)
     : device_(device), handler_(device), port_(io), silence_(io) {}
 
 RtuFace::~RtuFace() {
-    stop();
+    // Not the virtual stop(); and nothing may escape a destructor: closing
+    // what is left is best effort.
+    try {
+        shut();
+    } catch (...) {
+    }
 }
 
 std::string RtuFace::name() const {
@@ -42,6 +48,10 @@ void RtuFace::start() {
 }
 
 void RtuFace::stop() {
+    shut();
+}
+
+void RtuFace::shut() {
     running_ = false;
     boost::system::error_code ec;
     silence_.cancel();

@@ -35,6 +35,7 @@ class RtuFace final : public Face {
     const RtuStats& stats() const { return stats_; }
 
   private:
+    void shut();  // stop(), callable from the destructor
     void read();
     void on_silence();
     void send(std::vector<uint8_t> adu);

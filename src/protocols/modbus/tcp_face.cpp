@@ -98,7 +98,12 @@ TcpFace::TcpFace(asio::io_context& io, Device& device, const ModbusConfig& confi
     : device_(device), config_(config), handler_(device), acceptor_(io) {}
 
 TcpFace::~TcpFace() {
-    stop();
+    // Not the virtual stop(); and nothing may escape a destructor: closing
+    // what is left is best effort.
+    try {
+        shut();
+    } catch (...) {
+    }
 }
 
 std::string TcpFace::name() const {
@@ -120,6 +125,10 @@ void TcpFace::start() {
 }
 
 void TcpFace::stop() {
+    shut();
+}
+
+void TcpFace::shut() {
     running_ = false;
     boost::system::error_code ec;
     acceptor_.close(ec);

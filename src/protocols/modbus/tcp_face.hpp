@@ -27,6 +27,7 @@ class TcpFace final : public Face {
     class Session;
 
   private:
+    void shut();  // stop(), callable from the destructor
     void accept();
     void closed(const std::shared_ptr<Session>& session);
 

@@ -38,7 +38,7 @@ std::optional<std::span<const uint8_t>> Reader::next(uint8_t expected) {
 std::optional<int32_t> decode_integer32(std::span<const uint8_t> c) {
     if (c.empty() || c.size() > 4) return std::nullopt;
     // Sign-extend from the first octet, then shift the rest in.
-    int64_t v = static_cast<int8_t>(c[0]);
+    int64_t v = c[0] < 0x80 ? int64_t{c[0]} : int64_t{c[0]} - 256;
     for (size_t i = 1; i < c.size(); ++i)
         v = v * 256 + c[i];
     return static_cast<int32_t>(v);

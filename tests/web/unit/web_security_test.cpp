@@ -94,7 +94,8 @@ class WebSecurity : public ::testing::Test {
 
     // One request on a fresh connection.
     Reply request(bool tls, http::verb method, const std::string& target,
-                  const std::string& body = {}, std::map<std::string, std::string> headers = {}) {
+                  const std::string& body = {},
+                  const std::map<std::string, std::string>& headers = {}) {
         boost::asio::io_context io;
         tcp::resolver resolver(io);
         http::request<http::string_body> req{method, target, 11};
