@@ -7,7 +7,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seconds="${1:-600}"
 shift || true
 CC=clang CXX=clang++ cmake -S "$here" -B "$here/build-fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DOPENBCPM_FUZZ=ON -DOPENBCPM_TESTS=OFF -DOPENBCPM_BENCH=OFF >/dev/null
+  -DOPENBCPM_FUZZ=ON -DOPENBCPM_TESTS=OFF -DOPENBCPM_BENCH=OFF -UOPENBCPM_FACES >/dev/null  # every face
 cmake --build "$here/build-fuzz"
 mapfile -t all < <(find "$here/build-fuzz" -type f -executable -name 'fuzz_*' | sort)
 for bin in "${all[@]}"; do

@@ -11,7 +11,7 @@ namespace openbcpm::mstp {
 namespace asio = boost::asio;
 
 MstpFace::MstpFace(asio::io_context& io, bacnet::VirtualRouter& router, MstpOptions options)
-    : io_(io), router_(router), options_(std::move(options)), port_(io), wake_(io), tick_(io) {}
+    : router_(router), options_(std::move(options)), port_(io), wake_(io), tick_(io) {}
 
 MstpFace::~MstpFace() {
     close();

@@ -69,7 +69,6 @@ class MstpFace final : public Face {
     void transmit(std::span<const uint8_t> octets);
     void write_next();
 
-    boost::asio::io_context& io_;
     bacnet::VirtualRouter& router_;
     MstpOptions options_;
     boost::asio::serial_port port_;
