@@ -6,36 +6,15 @@
 #include <fmt/format.h>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <cstdio>
-#include <ctime>
 #include <string>
 
 #include "protocols/bacnet/face.hpp"
 #include "test_database.hpp"
+#include "test_server_support.hpp"
 
 using namespace openbcpm::bacnet;
-
-namespace {
-
-DateTime local_now() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    localtime_r(&t, &tm);
-    const uint8_t weekday = static_cast<uint8_t>(tm.tm_wday == 0 ? 7 : tm.tm_wday);
-    return DateTime{Date{static_cast<uint8_t>(tm.tm_year), static_cast<uint8_t>(tm.tm_mon + 1),
-                         static_cast<uint8_t>(tm.tm_mday), weekday},
-                    Time{static_cast<uint8_t>(tm.tm_hour), static_cast<uint8_t>(tm.tm_min),
-                         static_cast<uint8_t>(tm.tm_sec), 0}};
-}
-
-void say(const std::string& line) {
-    std::fputs((line + "\n").c_str(), stdout);
-    std::fflush(stdout);
-}
-
-}  // namespace
+using testbed::say;
 
 static int serve(int argc, char** argv) {
     BacnetIpOptions options;
@@ -77,27 +56,9 @@ static int serve(int argc, char** argv) {
     auto node = testbed::make_test_node(inputs);
     RouterConfig config = node->config;
     config.password = password;
-    RouterHooks hooks;
-    hooks.local_time = local_now;
-    hooks.time_synchronized = [](const DateTime& dt, bool utc) {
-        say(fmt::format("TIMESYNC {} {:04}-{:02}-{:02} {:02}:{:02}:{:02}", utc ? "utc" : "local",
-                        1900 + dt.date.year, dt.date.month, dt.date.day, dt.time.hour,
-                        dt.time.minute, dt.time.second));
-    };
-    hooks.identity_changed = [](size_t d, uint32_t instance, const std::string& name) {
-        say(fmt::format("IDENTITY {} {} {}", d, instance, name));
-    };
-    hooks.reinitialize = [](ReinitializedState s) {
-        say(fmt::format("REINIT {}", static_cast<int>(s)));
-        return true;
-    };
+    RouterHooks hooks = testbed::announcing_hooks();
     VirtualRouter router(config, hooks);
-    options.on_tick = [&node](Clock::time_point now) {
-        const DateTime dt = local_now();
-        const TimeStamp stamp{TimeStamp::Kind::DateTime, dt.time, 0, dt.date};
-        for (auto& db : node->panel_db)
-            db->evaluate(now, stamp);
-    };
+    options.on_tick = testbed::evaluate_panels(*node);
     BacnetIpFace face(io, router, options);
     try {
         face.start();
@@ -107,20 +68,7 @@ static int serve(int argc, char** argv) {
     }
     say(fmt::format("READY {}", face.local_port()));
 
-    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    boost::asio::steady_timer deadline(io, std::chrono::seconds(lifetime));
-    const auto shutdown = [&] {
-        face.stop();
-        signals.cancel();
-        deadline.cancel();
-    };
-    signals.async_wait([&](boost::system::error_code ec, int) {
-        if (!ec) shutdown();
-    });
-    deadline.async_wait([&](boost::system::error_code ec) {
-        if (!ec) shutdown();
-    });
-    io.run();
+    testbed::run_until_stopped(io, lifetime, [&] { face.stop(); });
     const auto& s = router.stats();
     say(fmt::format(
         "STOPPED in={} out={} dropped={} rejects={} aborts={} segmented={} notifications={}",
