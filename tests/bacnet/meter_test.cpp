@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "../temp_dir.hpp"
 #include "app/device.hpp"
 #include "config/config.hpp"
 #include "points/modbus_map.hpp"
@@ -27,14 +28,7 @@ using Bytes = std::vector<uint8_t>;
 
 namespace {
 
-struct TempDir {
-    TempDir() {
-        char tmpl[] = "/tmp/openbcpm-bacnet-XXXXXX";
-        path = mkdtemp(tmpl);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-    std::filesystem::path path;
-};
+using test::TempDir;
 
 const MeterObject* find(ObjectType type, uint32_t instance) {
     for (const auto& o : panel_object_table()) {

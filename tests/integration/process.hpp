@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "../temp_dir.hpp"
+
 extern char** environ;
 
 namespace openbcpm::test {
@@ -27,15 +29,6 @@ inline std::string binary() {
     const char* b = std::getenv("OPENBCPM_BINARY");
     return b ? b : "./openbcpm";
 }
-
-struct TempDir {
-    TempDir() {
-        char tmpl[] = "/tmp/openbcpm-it-XXXXXX";
-        path = mkdtemp(tmpl);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-    std::filesystem::path path;
-};
 
 // A child process; killed (SIGKILL) on destruction if still running.
 class Process {

@@ -2,24 +2,14 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include "../temp_dir.hpp"
 #include "config/config.hpp"
 #include "storage/store.hpp"
 
 using namespace openbcpm;
 
 namespace {
-class TempDir {
-  public:
-    TempDir() {
-        char tmpl[] = "/tmp/openbcpm-test-XXXXXX";
-        path_ = mkdtemp(tmpl);
-    }
-    ~TempDir() { std::filesystem::remove_all(path_); }
-    const std::filesystem::path& path() const { return path_; }
-
-  private:
-    std::filesystem::path path_;
-};
+using test::TempDir;
 
 Config config_with(const std::string& text) {
     return parse_config(text, "t.toml");
@@ -29,7 +19,7 @@ Config config_with(const std::string& text) {
 TEST(Store, SettingsMergeLastEditWins) {
     TempDir dir;
     {
-        Store store(dir.path());
+        Store store(dir.path);
         // First start: the file's values seed the store.
         const Config c = config_with("[panel.1]\nlocation = \"From file\"\nhh_threshold = 650\n");
         Settings s = merge_settings(store, c.settings, c.explicit_settings, nullptr);
@@ -42,7 +32,7 @@ TEST(Store, SettingsMergeLastEditWins) {
             persist_setting(&store, s, *find_setting("panel.1.h_threshold"), int64_t{550}).ok());
     }
     {
-        Store store(dir.path());
+        Store store(dir.path);
         // Same file again: the edits win.
         const Config c = config_with("[panel.1]\nlocation = \"From file\"\nhh_threshold = 650\n");
         Settings s = merge_settings(store, c.settings, c.explicit_settings, nullptr);
@@ -51,7 +41,7 @@ TEST(Store, SettingsMergeLastEditWins) {
         EXPECT_EQ(s.panel(1).hh_threshold, 650);
     }
     {
-        Store store(dir.path());
+        Store store(dir.path);
         // The file changed the location since: the file wins now.
         const Config c = config_with("[panel.1]\nlocation = \"New file\"\nhh_threshold = 650\n");
         Settings s = merge_settings(store, c.settings, c.explicit_settings, nullptr);
@@ -59,7 +49,7 @@ TEST(Store, SettingsMergeLastEditWins) {
         EXPECT_EQ(s.panel(1).h_threshold, 550);
     }
     {
-        Store store(dir.path());
+        Store store(dir.path);
         // The file no longer sets hh_threshold, which nobody edited: back to factory.
         const Config c = config_with("[panel.1]\nlocation = \"New file\"\n");
         Settings s = merge_settings(store, c.settings, c.explicit_settings, nullptr);
@@ -74,18 +64,18 @@ TEST(Store, SettingsMergeLastEditWins) {
 TEST(Store, CorruptStoredSettingIsIgnoredWithAWarning) {
     TempDir dir;
     {
-        Store store(dir.path());
+        Store store(dir.path);
         store.save_setting("panel.1.hh_threshold", int64_t{5000}, std::nullopt);  // out of range
         store.save_setting("panel.1.location", std::string("ok"), std::nullopt);
     }
     {
         sqlite3* db = nullptr;
-        ASSERT_EQ(sqlite3_open((dir.path() / "openbcpm.db").c_str(), &db), SQLITE_OK);
+        ASSERT_EQ(sqlite3_open((dir.path / "openbcpm.db").c_str(), &db), SQLITE_OK);
         sqlite3_exec(db, "INSERT INTO settings VALUES('panel.1.h_threshold', 'abc', NULL)", nullptr,
                      nullptr, nullptr);
         sqlite3_close(db);
     }
-    Store store(dir.path());
+    Store store(dir.path);
     std::vector<std::string> warnings;
     Settings s = merge_settings(store, Settings{}, {}, &warnings);
     EXPECT_EQ(s.panel(1).hh_threshold, 700);
@@ -106,14 +96,14 @@ TEST(Store, CheckpointRoundTripsEveryNonVolatileValue) {
     a.panel[0].events.global_counter[3] = 17;
     a.panel[1].events.recent_latching_channel = 44;
     {
-        Store store(dir.path());
+        Store store(dir.path);
         MeterSnapshot empty;
         EXPECT_FALSE(store.load_meter_state(empty));
         store.checkpoint(a);
         a.panel[0].channel[4].kwh = 12.5;
         store.checkpoint(a);
     }
-    Store store(dir.path());
+    Store store(dir.path);
     MeterSnapshot b;
     ASSERT_TRUE(store.load_meter_state(b));
     EXPECT_DOUBLE_EQ(b.panel[0].channel[4].kwh, 12.5);
@@ -128,7 +118,7 @@ TEST(Store, CheckpointRoundTripsEveryNonVolatileValue) {
 
 TEST(Store, EventHistoryIsBounded) {
     TempDir dir;
-    Store store(dir.path());
+    Store store(dir.path);
     std::vector<EventRecord> records(25);
     for (size_t i = 0; i < records.size(); ++i) {
         records[i].channel = static_cast<uint8_t>(i + 1);
@@ -145,7 +135,7 @@ TEST(Store, EventHistoryIsBounded) {
 
 TEST(Store, CountersTextsAndFactoryReset) {
     TempDir dir;
-    Store store(dir.path());
+    Store store(dir.path);
     EXPECT_FALSE(store.load_counter("p1.power_up"));
     store.save_counter("p1.power_up", 3);
     EXPECT_EQ(store.load_counter("p1.power_up"), 3);

@@ -4,20 +4,14 @@
 
 #include <filesystem>
 
+#include "../../temp_dir.hpp"
 #include "storage/store.hpp"
 
 using namespace openbcpm;
 using namespace openbcpm::web;
 
 namespace {
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() {
-        path = std::filesystem::temp_directory_path() / ("openbcpm-web-auth-" + random_hex(6));
-        std::filesystem::create_directories(path);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
+using test::TempDir;
 }  // namespace
 
 TEST(Passwords, Argon2idHashVerifies) {
