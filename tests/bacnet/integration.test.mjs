@@ -10,11 +10,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { sleep, waitEvent, value, destinationOctets } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const Bacnet = require('@bacnet-js/client').default;
 const { ObjectType, PropertyIdentifier: P, ApplicationTag: T } = require('@bacnet-js/client');
-const asn1 = require('@bacnet-js/client/dist/lib/asn1.js');
 
 const SERVER = process.env.BACNET_TEST_SERVER ?? path.resolve('../../build-bacnet/src/protocols/bacnet/bacnet_test_server');
 const HOST = '127.0.0.1';
@@ -23,22 +23,6 @@ const BBMD_PORT = 47911, PEER_PORT = 47912, FD_PORT = 47913;
 const router = { address: `${HOST}:${MAIN_PORT}` };
 const panel = (mac) => ({ address: `${HOST}:${MAIN_PORT}`, net: 50, adr: [mac] });
 const OFFSET = 50000;
-
-// The client cannot encode a BACnetDestination (it has a context-tagged
-// choice inside); let the test hand it ready octets as a 'raw' value.
-const encodeApplicationData = asn1.bacappEncodeApplicationData;
-asn1.bacappEncodeApplicationData = (buffer, value) => {
-    if (value.type !== 'raw') return encodeApplicationData(buffer, value);
-    for (const b of value.value) buffer.buffer[buffer.offset++] = b;
-};
-// BACnetDestination: all days, 00:00 to 23:59:59.99, recipient address
-// (network 0, B/IP MAC of the client), process 77, unconfirmed, all transitions.
-function destinationOctets(port) {
-    const mac = [127, 0, 0, 1, port >> 8, port & 0xff];
-    return [0x82, 0x01, 0xfe, 0xb4, 0, 0, 0, 0, 0xb4, 23, 59, 59, 99,
-        0x1e, 0x21, 0x00, 0x65, 0x06, ...mac, 0x1f,
-        0x21, 77, 0x10, 0x82, 0x05, 0xe0];
-}
 
 class Server {
     constructor(args) {
@@ -69,23 +53,6 @@ class Server {
         await once(this.proc, 'exit');
     }
 }
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function waitEvent(emitter, name, pred = () => true, ms = 5000) {
-    return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => { emitter.off(name, on); reject(new Error(`timeout waiting for ${name}`)); }, ms);
-        const on = (content) => {
-            if (!pred(content)) return;
-            clearTimeout(timer);
-            emitter.off(name, on);
-            resolve(content);
-        };
-        emitter.on(name, on);
-    });
-}
-
-const value = (result) => result.values[0].value;
 
 let main, client, tmp;
 

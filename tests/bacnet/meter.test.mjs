@@ -15,11 +15,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { sleep, waitEvent, value, destinationOctets } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const Bacnet = require('@bacnet-js/client').default;
 const { ObjectType, PropertyIdentifier: P, ApplicationTag: T } = require('@bacnet-js/client');
-const asn1 = require('@bacnet-js/client/dist/lib/asn1.js');
 
 const BINARY = process.env.OPENBCPM_BINARY ?? path.resolve('../../build-bacnet2/openbcpm');
 const HOST = '127.0.0.1';
@@ -91,24 +91,6 @@ amps = 10.0
 duration = 0.3
 `;
 
-// The client cannot encode a BACnetDestination (a context-tagged choice
-// inside): the test hands it ready octets as a 'raw' value.
-const encodeApplicationData = asn1.bacappEncodeApplicationData;
-asn1.bacappEncodeApplicationData = (buffer, value) => {
-    if (value.type !== 'raw') return encodeApplicationData(buffer, value);
-    for (const b of value.value) buffer.buffer[buffer.offset++] = b;
-};
-// BACnetDestination: all days, all day, recipient address (network 0, the
-// client's B/IP MAC), process 77, unconfirmed, all transitions.
-function destinationOctets(port) {
-    const mac = [127, 0, 0, 1, port >> 8, port & 0xff];
-    return [0x82, 0x01, 0xfe, 0xb4, 0, 0, 0, 0, 0xb4, 23, 59, 59, 99,
-        0x1e, 0x21, 0x00, 0x65, 0x06, ...mac, 0x1f,
-        0x21, 77, 0x10, 0x82, 0x05, 0xe0];
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 class Meter {
     constructor(dir) {
         this.dir = dir;
@@ -154,20 +136,6 @@ class Meter {
     }
 }
 
-function waitEvent(emitter, name, pred = () => true, ms = 5000) {
-    return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => { emitter.off(name, on); reject(new Error(`timeout waiting for ${name}`)); }, ms);
-        const on = (content) => {
-            if (!pred(content)) return;
-            clearTimeout(timer);
-            emitter.off(name, on);
-            resolve(content);
-        };
-        emitter.on(name, on);
-    });
-}
-
-const value = (result) => result.values[0].value;
 const prop = (obj, id) => obj.values.find((p) => p.id === id)?.value;
 
 // Registers over Modbus TCP with mbpoll (register N = PDU address N - 1).
