@@ -4,14 +4,8 @@
 // (segments acknowledged window by window). Prints requests per second and
 // the latency percentiles.
 // Usage: bacnet_load PORT CLIENTS SECONDS KIND   (KIND: rp | rpm10 | rpm-all20)
-#include <sys/socket.h>
-#include <sys/time.h>
-
 #include <algorithm>
-#include <array>
 #include <atomic>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/udp.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -19,14 +13,10 @@
 #include <thread>
 #include <vector>
 
-#include "protocols/bacnet/apdu.hpp"
-#include "protocols/bacnet/bvll.hpp"
-#include "protocols/bacnet/npdu.hpp"
 #include "protocols/bacnet/services.hpp"
+#include "router_client.hpp"
 
 using namespace openbcpm::bacnet;
-namespace asio = boost::asio;
-using asio::ip::udp;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -64,65 +54,6 @@ Request request_of(const std::string& kind) {
     return {ConfirmedService::ReadPropertyMultiple, encode_read_property_multiple(specs)};
 }
 
-class Client {
-  public:
-    explicit Client(uint16_t port)
-        : socket_(io_, udp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0)),
-          target_(asio::ip::make_address_v4("127.0.0.1"), port) {
-        socket_.set_option(asio::socket_base::receive_buffer_size(1 << 20));
-        // Blocking receives that give up after a second (a lost datagram).
-        timeval tv{1, 0};
-        ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    }
-
-    // One request; false when no complete answer came within a second.
-    bool request(const Request& r, size_t& bytes) {
-        ConfirmedHeader h;
-        h.invoke_id = ++invoke_;
-        h.service = static_cast<uint8_t>(r.service);
-        h.segmented_response_accepted = true;
-        h.max_segments_code = 7;  // more than 64
-        h.max_apdu_code = 5;      // 1476
-        send(encode_confirmed_request(h, r.data));
-        const auto deadline = Clock::now() + std::chrono::seconds(1);
-        while (Clock::now() < deadline) {
-            boost::system::error_code ec;
-            const size_t n = socket_.receive(asio::buffer(buf_), 0, ec);
-            if (ec) return false;
-            const auto m = decode_bvll(std::span<const uint8_t>(buf_.data(), n));
-            if (!m) continue;
-            const auto np = decode_npdu(m->npdu);
-            if (!np || np->header.network_message) continue;
-            const auto a = decode_apdu(np->payload);
-            if (!a || a->invoke_id != h.invoke_id) continue;
-            bytes += a->data.size();
-            if (a->type != PduType::ComplexAck) return a->type == PduType::SimpleAck;
-            if (!a->segmented) return true;
-            // The first segment comes alone; then acknowledge the end of
-            // each window and the last segment.
-            const uint8_t window = std::max<uint8_t>(a->window_size, 1);
-            if (!a->more_follows || a->sequence_number % window == 0)
-                send(encode_segment_ack(false, false, h.invoke_id, a->sequence_number, window));
-            if (!a->more_follows) return true;
-        }
-        return false;
-    }
-
-  private:
-    void send(const std::vector<uint8_t>& apdu) {
-        NpduHeader nh;
-        nh.expecting_reply = true;
-        nh.destination = NetAddress{50, {1}};
-        const auto d = encode_bvll_npdu(BvlcFunction::OriginalUnicastNpdu, encode_npdu(nh, apdu));
-        socket_.send_to(asio::buffer(d), target_);
-    }
-    asio::io_context io_;
-    udp::socket socket_;
-    udp::endpoint target_;
-    std::array<uint8_t, 1600> buf_{};
-    uint8_t invoke_ = 0;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -142,14 +73,14 @@ int main(int argc, char** argv) {
     threads.reserve(static_cast<size_t>(clients));
     for (int c = 0; c < clients; ++c) {
         threads.emplace_back([&, c] {
-            Client client(port);
+            bench::RouterClient client(port);
             auto& lat = latencies[static_cast<size_t>(c)];
             lat.reserve(1 << 20);
             while (!go.load())
                 std::this_thread::yield();
             while (!stop.load()) {
                 const auto t0 = Clock::now();
-                if (client.request(req, bytes[static_cast<size_t>(c)]))
+                if (client.request(req.service, req.data, bytes[static_cast<size_t>(c)]))
                     lat.push_back(
                         std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
                 else

@@ -5,19 +5,16 @@
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/udp.hpp>
 #include <chrono>
 #include <thread>
 
-#include "protocols/bacnet/apdu.hpp"
-#include "protocols/bacnet/bvll.hpp"
 #include "protocols/bacnet/face.hpp"
 #include "protocols/bacnet/services.hpp"
+#include "router_client.hpp"
 #include "test_database.hpp"
 
 using namespace openbcpm::bacnet;
 namespace asio = boost::asio;
-using asio::ip::udp;
 
 namespace {
 
@@ -49,64 +46,16 @@ Server& server() {
     return s;
 }
 
-class Client {
-  public:
-    Client() : socket_(io_, udp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0)) {
-        target_ = udp::endpoint(asio::ip::make_address_v4("127.0.0.1"), server().port);
-    }
-    // One confirmed request to panel 1; returns the complete ack data
-    // (segments reassembled and acknowledged window by window).
-    size_t request(ConfirmedService s, const std::vector<uint8_t>& data) {
-        ConfirmedHeader h;
-        h.invoke_id = ++invoke_;
-        h.service = static_cast<uint8_t>(s);
-        h.max_segments_code = 7;
-        h.max_apdu_code = 5;
-        send(encode_confirmed_request(h, data));
-        size_t total = 0;
-        for (;;) {
-            const size_t n = socket_.receive(asio::buffer(buf_));
-            const auto m = decode_bvll(std::span<const uint8_t>(buf_.data(), n));
-            if (!m) continue;
-            const auto np = decode_npdu(m->npdu);
-            if (!np || np->header.network_message) continue;
-            const auto a = decode_apdu(np->payload);
-            if (!a || a->invoke_id != h.invoke_id) continue;
-            total += a->data.size();
-            if (a->type != PduType::ComplexAck || !a->segmented) return total;
-            // Acknowledge the first segment (it comes alone), the last of each
-            // window after it, and the final one.
-            const uint8_t window = std::max<uint8_t>(a->window_size, 1);
-            const bool window_end = a->sequence_number % window == 0;
-            if (!a->more_follows || window_end) {
-                send(encode_segment_ack(false, false, h.invoke_id, a->sequence_number, window));
-            }
-            if (!a->more_follows) return total;
-        }
-    }
-
-  private:
-    void send(const std::vector<uint8_t>& apdu) {
-        NpduHeader nh;
-        nh.expecting_reply = true;
-        nh.destination = NetAddress{50, {1}};
-        const auto d = encode_bvll_npdu(BvlcFunction::OriginalUnicastNpdu, encode_npdu(nh, apdu));
-        socket_.send_to(asio::buffer(d), target_);
-    }
-    asio::io_context io_;
-    udp::socket socket_;
-    udp::endpoint target_;
-    std::array<uint8_t, 1600> buf_{};
-    uint8_t invoke_ = 0;
-};
-
 void run(benchmark::State& state, ConfirmedService service, const std::vector<uint8_t>& request) {
-    Client client;
+    bench::RouterClient client(server().port);
     std::vector<double> micros;
     size_t bytes = 0;
     for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores)
         const auto t0 = std::chrono::steady_clock::now();
-        bytes += client.request(service, request);
+        if (!client.request(service, request, bytes)) {
+            state.SkipWithError("no complete answer within a second");
+            break;
+        }
         micros.push_back(
             std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
                 .count());
