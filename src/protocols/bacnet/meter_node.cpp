@@ -28,6 +28,35 @@ std::optional<int64_t> integral(float x, double scale) {
     return static_cast<int64_t>(n);
 }
 
+// An object's description as the catalogue gives it; value and write come after.
+AnalogPoint analog_point_of(const MeterObject& o) {
+    AnalogPoint a;
+    a.type = o.type;
+    a.instance = o.instance;
+    a.name = o.name;
+    a.description = o.description;
+    a.units = o.units;
+    a.cov_increment = o.cov_increment;
+    a.min_value = o.min_value;
+    a.max_value = o.max_value;
+    a.relinquish_default = o.relinquish_default;
+    return a;
+}
+
+// A setting seen through `scale` (engineering units per register count); a
+// write goes through the same validation as every other face: refused =
+// unchanged.
+void bind_setting(AnalogPoint& a, Device& dev, const SettingDef* def, double scale) {
+    a.value = [&dev, def, scale] {
+        return static_cast<float>(static_cast<double>(std::get<int64_t>(def->get(dev.settings()))) *
+                                  scale);
+    };
+    a.write = [&dev, def, scale](float x) {
+        const auto n = integral(x, scale);
+        return n && dev.write_setting(*def, *n).ok();
+    };
+}
+
 std::string hex(std::span<const uint8_t> bytes) {
     std::string out;
     for (uint8_t b : bytes)
@@ -300,23 +329,8 @@ void MeterNode::build_databases() {
     {
         std::vector<AnalogPoint> points;
         for (const MeterObject& o : router_object_table()) {
-            const SettingDef* def = find_setting(o.setting_key);
-            AnalogPoint a;
-            a.type = o.type;
-            a.instance = o.instance;
-            a.name = o.name;
-            a.description = o.description;
-            a.units = o.units;
-            a.cov_increment = o.cov_increment;
-            a.min_value = o.min_value;
-            a.max_value = o.max_value;
-            a.value = [&dev, def] {
-                return static_cast<float>(std::get<int64_t>(def->get(dev.settings())));
-            };
-            a.write = [&dev, def](float x) {
-                const auto n = integral(x, 1.0);
-                return n && dev.write_setting(*def, *n).ok();
-            };
+            AnalogPoint a = analog_point_of(o);
+            bind_setting(a, dev, find_setting(o.setting_key), 1.0);
             points.push_back(std::move(a));
         }
         databases_.push_back(std::make_unique<PointDatabase>(std::move(points),
@@ -329,16 +343,7 @@ void MeterNode::build_databases() {
         points.reserve(objects.size());
         for (const MeterObject* o : objects) {
             const points::Point& pt = *o->point;
-            AnalogPoint a;
-            a.type = o->type;
-            a.instance = o->instance;
-            a.name = o->name;
-            a.description = o->description;
-            a.units = o->units;
-            a.cov_increment = o->cov_increment;
-            a.min_value = o->min_value;
-            a.max_value = o->max_value;
-            a.relinquish_default = o->relinquish_default;
+            AnalogPoint a = analog_point_of(*o);
             const double scale = o->scale;
             switch (o->action) {
                 case MeterAction::None:
@@ -350,20 +355,9 @@ void MeterNode::build_databases() {
                         return value_of(dev, pt, panel).valid ? 0u : kConfigurationError;
                     };
                     break;
-                case MeterAction::Setting: {
-                    const SettingDef* def = find_setting(points::setting_key(pt, panel));
-                    a.value = [&dev, def, scale] {
-                        return static_cast<float>(
-                            static_cast<double>(std::get<int64_t>(def->get(dev.settings()))) *
-                            scale);
-                    };
-                    // The same validation as every other face: refused = unchanged.
-                    a.write = [&dev, def, scale](float x) {
-                        const auto n = integral(x, scale);
-                        return n && dev.write_setting(*def, *n).ok();
-                    };
+                case MeterAction::Setting:
+                    bind_setting(a, dev, find_setting(points::setting_key(pt, panel)), scale);
                     break;
-                }
                 case MeterAction::LatchClear: {
                     const bool voltage = pt.ref.q == points::Q::EvVoltageStatus;
                     const int channel =
