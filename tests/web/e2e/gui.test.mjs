@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startMeter, launchBrowser, screenshotDir } from './meter.mjs';
+import { startMeter, launchBrowser, screenshotDir, removeScreenshots } from './meter.mjs';
 
 let meter;
 let browser;
@@ -65,6 +65,7 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   if (meter) await meter.stop();
+  removeScreenshots();
 });
 
 test('first start: the initial password is printed once and written to the state directory', () => {

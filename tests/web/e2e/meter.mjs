@@ -92,7 +92,11 @@ export async function launchBrowser() {
 }
 
 // Screenshots go to docs/screenshots when OPENBCPM_SCREENSHOTS=1 (to refresh the
-// committed ones), else to a temporary directory.
-export const screenshotDir = process.env.OPENBCPM_SCREENSHOTS === '1'
+// committed ones), else to a temporary directory that removeScreenshots() takes away.
+const keepScreenshots = process.env.OPENBCPM_SCREENSHOTS === '1';
+export const screenshotDir = keepScreenshots
   ? path.join(root, 'docs', 'screenshots')
   : fs.mkdtempSync(path.join(os.tmpdir(), 'openbcpm-shots-'));
+export function removeScreenshots() {
+  if (!keepScreenshots) fs.rmSync(screenshotDir, { recursive: true, force: true });
+}
