@@ -35,6 +35,17 @@ class Port:
         os.close(self.slave_fd)
 
 
+class Transmission:
+    """One sender's octets: when they are on the wire, and when the relay
+    actually handed the first and last of them to the other nodes (later
+    than on the wire when the relay's own loop runs late)."""
+    __slots__ = ("start", "end", "handed_first", "handed_last")
+
+    def __init__(self, start, end):
+        self.start, self.end = start, end
+        self.handed_first = self.handed_last = None
+
+
 class TraceEntry:
     __slots__ = ("port", "frame", "error", "start", "end", "octets")
 
@@ -79,7 +90,7 @@ class Bus:
 
     def inject(self, name, octets):
         """Octets put on the line as if the node at `name` sent them; returns
-        when they start and end on the wire."""
+        their Transmission."""
         return self._transmit(self.ports[name], bytes(octets), self.loop.time())
 
     def frames(self, since=0.0, port=None):
@@ -135,15 +146,20 @@ class Bus:
         # receiver that only heard a long frame at its end would think the
         # line silent meanwhile and time out).
         step = max(1, int(0.002 / self.octet_time))
+        sent = Transmission(start, end)
         k = 0
         while k < len(data):
             n = 1 if k == 0 else step
             piece = data[k:k + n]
             k += len(piece)
-            self.loop.call_at(start + k * self.octet_time, self._deliver, port, piece)
-        return start, end
+            self.loop.call_at(start + k * self.octet_time, self._deliver, port, piece, sent)
+        return sent
 
-    def _deliver(self, sender, data):
+    def _deliver(self, sender, data, sent):
+        now = self.loop.time()
+        if sent.handed_first is None:
+            sent.handed_first = now
+        sent.handed_last = now
         for p in self.ports.values():
             if p is sender:
                 continue
