@@ -4,11 +4,7 @@
 # 16 clients. Build with -DCMAKE_BUILD_TYPE=Release and OPENBCPM_BENCH (or
 # OPENBCPM_BACNET_BENCH) on. Usage: bench/bacnet/run.sh [build-dir] [seconds]
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-build="${1:-$here/build}"
-seconds="${2:-5}"
-work="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/../meter_run.sh"
 cat > "$work/meter.toml" <<TOML
 [device]
 channels = 84
@@ -21,7 +17,7 @@ snmp = false
 [bacnet]
 ip_port = 47951
 TOML
-"$build/openbcpm" run --config "$work/meter.toml" --state-dir "$work/state" > "$work/meter.log" 2>&1 &
+start_meter
 sleep 1.5
 load="$(find "$build" -name bacnet_load -type f -executable | head -1)"
 for kind in rp rpm10 rpm-all20; do

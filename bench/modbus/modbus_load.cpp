@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
                    : all[std::min(all.size() - 1,
                                   static_cast<size_t>(p * static_cast<double>(all.size())))];
     };
-    std::printf("clients %d: %.0f req/s, p50 %.0f us, p99 %.0f us, errors %d\n", clients,
-                static_cast<double>(all.size()) / seconds, pct(0.50), pct(0.99), errors.load());
+    std::printf("clients %d: %.0f req/s, p50 %.0f us, p99 %.0f us, max %.0f us, errors %d\n",
+                clients, static_cast<double>(all.size()) / seconds, pct(0.50), pct(0.99),
+                all.empty() ? 0.0 : all.back(), errors.load());
     return errors.load() == 0 ? 0 : 1;
 }

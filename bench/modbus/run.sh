@@ -3,11 +3,7 @@
 # same run, with 1, 16 and 64 concurrent masters reading 125 registers.
 # Usage: bench/modbus/run.sh [build-dir] [seconds]
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-build="${1:-$here/build}"
-seconds="${2:-5}"
-work="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/../meter_run.sh"
 cat > "$work/meter.toml" <<TOML
 [device]
 channels = 84
@@ -17,7 +13,7 @@ web = false
 tcp_port = 15020
 max_connections = 128
 TOML
-"$build/openbcpm" run --config "$work/meter.toml" --state-dir "$work/state" > "$work/meter.log" 2>&1 &
+start_meter
 "$build/bench/modbus/libmodbus_server" 15021 &
 sleep 1.5
 for clients in 1 16 64; do

@@ -23,6 +23,20 @@ namespace openbcpm::web {
 // Argon2id, encoded with its parameters and salt ("$argon2id$v=19$m=...").
 std::string hash_password(std::string_view password);
 bool verify_password(const std::string& encoded, std::string_view password);
+// Argon2id costs tens of milliseconds, too long for the event loop: the web
+// server hands this work to its hashing thread. Pure, safe on any thread.
+struct PasswordWork {
+    std::string encoded;       // the stored hash; empty for an unknown user
+    std::string password;      // verified against it
+    std::string new_password;  // hashed when verified; empty for none
+};
+struct PasswordVerdict {
+    bool verified = false;
+    std::string new_hash;  // set when new_password was given and verified
+};
+// An unknown user (empty `encoded`) costs a verification too, so timing does
+// not tell which names exist.
+PasswordVerdict run_password_work(const PasswordWork& work);
 // The strength rule; nullopt when the password is acceptable.
 std::optional<std::string> password_problem(std::string_view password, std::string_view user);
 // A fresh random password in the style of the meter's barcode label
@@ -76,6 +90,8 @@ class UserStore {
     const User* find(std::string_view name) const;
     bool check(std::string_view name, std::string_view password) const;
     void set_password(std::string_view name, std::string_view password);
+    // As set_password, with the hash already made (off the loop).
+    void set_hash(std::string_view name, std::string encoded);
     // Set only when this start created the admin account.
     const std::optional<std::string>& initial_password() const { return initial_password_; }
 

@@ -106,11 +106,12 @@ struct WebServer::Context {
     const Connection& connection;
     Target target;
     Session* session = nullptr;
-    std::string token;                       // the session cookie
-    bool bearer = false;                     // authenticated by the metrics/API read token
-    std::optional<Fields> form;              // parsed form fields, when the body is a form
-    std::optional<std::vector<Part>> parts;  // parsed multipart parts
-    std::optional<nlohmann::json> json;      // parsed JSON object body
+    std::string token;                         // the session cookie
+    bool bearer = false;                       // authenticated by the metrics/API read token
+    std::optional<Fields> form;                // parsed form fields, when the body is a form
+    std::optional<std::vector<Part>> parts;    // parsed multipart parts
+    std::optional<nlohmann::json> json;        // parsed JSON object body
+    const PasswordVerdict* verdict = nullptr;  // the password work this request asked for, done
     std::string user() const { return session ? session->user : std::string(); }
 };
 
@@ -238,7 +239,7 @@ Reply WebServer::respond(Context& c, http::status status, const nlohmann::json& 
     r.keep_alive(c.request.keep_alive());
     r.body() = body.dump();
     r.prepare_payload();
-    return {std::move(r), {}};
+    return {std::move(r), {}, {}};
 }
 
 Reply WebServer::error(Context& c, http::status status, const std::string& message) {
@@ -253,7 +254,13 @@ Reply WebServer::redirect(Context& c, const std::string& location, http::status 
     r.keep_alive(c.request.keep_alive());
     r.body() = "Redirecting to " + location + "\n";
     r.prepare_payload();
-    return {std::move(r), {}};
+    return {std::move(r), {}, {}};
+}
+
+Reply WebServer::ask_password_work(PasswordWork work) {
+    Reply r;
+    r.password_work = std::move(work);
+    return r;
 }
 
 Reply WebServer::asset(Context& c, std::string_view path) {
@@ -273,18 +280,20 @@ Reply WebServer::asset(Context& c, std::string_view path) {
     r.set(http::field::cache_control, is_static ? "no-cache" : "no-store");
     r.keep_alive(c.request.keep_alive());
     r.prepare_payload();
-    return {std::move(r), {}};
+    return {std::move(r), {}, {}};
 }
 
 void WebServer::audit(Context& c, std::string action, std::string detail) {
     audit_.add(c.user(), c.connection.client, std::move(action), std::move(detail));
 }
 
-Reply WebServer::handle(Request& request, const Connection& connection) {
-    ++requests_;
+Reply WebServer::handle(Request& request, const Connection& connection,
+                        const PasswordVerdict* verdict) {
+    if (!verdict) ++requests_;
     auto target = parse_target(sv(request.target()));
-    Context c{request, connection, target ? std::move(*target) : Target{}, nullptr, {}, false, {},
-              {},      {}};
+    Context c{
+        request, connection, target ? std::move(*target) : Target{}, nullptr, {}, false, {}, {},
+        {},      verdict};
     Reply reply = [&]() -> Reply {
         if (!target) return error(c, http::status::bad_request, "malformed request target");
         // The two HTTPS modes move plain HTTP over to TLS on the same port.
@@ -462,7 +471,11 @@ Reply WebServer::api_login(Context& c) {
         r.response.set(http::field::retry_after, std::to_string(left));
         return r;
     }
-    if (!users_.check(user, password)) {
+    if (!c.verdict) {
+        const User* known = users_.find(user);
+        return ask_password_work(PasswordWork{known ? known->hash : std::string(), password, {}});
+    }
+    if (!c.verdict->verified) {
         ++logins_failed_;
         const bool locked = throttle_.fail(user, now);
         audit_.add(user, c.connection.client, "login failed", locked ? "account locked" : "");
@@ -527,18 +540,26 @@ Reply WebServer::api_password(Context& c) {
     const int64_t now = unix_now();
     if (throttle_.locked_for(user, now))
         return error(c, http::status::too_many_requests, "too many failed attempts");
-    if (!users_.check(user, current)) {
+    // The new password's problems, told only once the current one is verified.
+    std::optional<std::string> problem;
+    if (password != confirm)
+        problem = "the two new passwords differ";
+    else if (auto why = password_problem(password, user))
+        problem = std::move(why);
+    else if (password == current)
+        problem = "the new password must differ from the old";
+    if (!c.verdict) {
+        const User* u = users_.find(user);
+        return ask_password_work(
+            PasswordWork{u ? u->hash : std::string(), current, problem ? std::string() : password});
+    }
+    if (!c.verdict->verified) {
         throttle_.fail(user, now);
         audit(c, "password change refused", "wrong current password");
         return error(c, http::status::forbidden, "the current password is wrong");
     }
-    if (password != confirm)
-        return error(c, http::status::bad_request, "the two new passwords differ");
-    if (auto why = password_problem(password, user))
-        return error(c, http::status::bad_request, *why);
-    if (password == current)
-        return error(c, http::status::bad_request, "the new password must differ from the old");
-    users_.set_password(user, password);
+    if (problem) return error(c, http::status::bad_request, *problem);
+    users_.set_hash(user, c.verdict->new_hash);
     sessions_.remove_user(user, c.token);  // other sessions of this user end
     audit(c, "password changed", "");
     return respond(c, http::status::ok, {{"ok", true}, {"message", "The password was changed."}});
@@ -751,7 +772,7 @@ Reply WebServer::api_file_get(Context& c) {
     r.body() = read_file(dir / "bdt.ini");
     r.keep_alive(c.request.keep_alive());
     r.prepare_payload();
-    return {std::move(r), {}};
+    return {std::move(r), {}, {}};
 }
 
 Reply WebServer::api_file_set(Context& c) {
@@ -1127,7 +1148,7 @@ Reply WebServer::metrics(Context& c) {
     r.body() = m.str();
     r.keep_alive(c.request.keep_alive());
     r.prepare_payload();
-    return {std::move(r), {}};
+    return {std::move(r), {}, {}};
 }
 
 }  // namespace openbcpm::web

@@ -169,7 +169,7 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
             r.body() = R"({"error":"the request is too large"})";
             r.keep_alive(false);
             r.prepare_payload();
-            return write(Reply{std::move(r), {}});
+            return write(Reply{std::move(r), {}, {}});
         }
         if (ec) return;
         if (server_->stopped()) return;
@@ -177,7 +177,7 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
         if (websocket::is_upgrade(request)) {
             if (auto refusal = server_->authorize_stream(request, connection_)) {
                 refusal->keep_alive(false);
-                return write(Reply{std::move(*refusal), {}});
+                return write(Reply{std::move(*refusal), {}, {}});
             }
             beast::get_lowest_layer(stream_).expires_never();
             auto stream = std::make_shared<StreamSession<Stream>>(std::move(stream_), server_);
@@ -185,7 +185,19 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
             stream->run(std::move(request));
             return;
         }
-        write(server_->handle(request, connection_));
+        answer(std::make_shared<Request>(std::move(request)), nullptr);
+    }
+
+    void answer(const std::shared_ptr<Request>& request, const PasswordVerdict* verdict) {
+        Reply reply = server_->handle(*request, connection_, verdict);
+        if (reply.password_work && !verdict) {
+            auto self = this->shared_from_this();
+            server_->hash_off_loop(
+                std::move(*reply.password_work),
+                [self, request](const PasswordVerdict& v) { self->answer(request, &v); });
+            return;
+        }
+        write(std::move(reply));
     }
 
     void write(Reply reply) {
@@ -318,6 +330,7 @@ void WebServer::start() {
     acceptor_.listen(boost::asio::socket_base::max_listen_connections);
     port_ = acceptor_.local_endpoint().port();
     stopped_ = false;
+    hashing_.emplace(1);
     spdlog::info("web: listening on {}:{} (security {})", address, port_,
                  to_string(security_.mode()));
     do_accept();
@@ -339,6 +352,28 @@ void WebServer::stop() {
     connections_.clear();
     stream_clients_.clear();
     sessions_.save();  // last-seen times
+    if (hashing_) {
+        // The hash in progress ends (its verdict finds the server stopped);
+        // queued ones are dropped with their connections, closed above.
+        hashing_->stop();
+        hashing_->join();
+        hashing_.reset();
+    }
+}
+
+void WebServer::hash_off_loop(PasswordWork work, std::function<void(PasswordVerdict)> done) {
+    if (!hashing_) return;
+    auto finish = [self = shared_from_this(), done = std::move(done)](PasswordVerdict v) {
+        if (!self->stopped()) done(std::move(v));
+    };
+    boost::asio::post(
+        *hashing_, [work = std::move(work), finish = std::move(finish), &io = io_]() mutable {
+            PasswordVerdict v = run_password_work(work);
+            // The server (inside `finish`) is released on the loop, never here.
+            boost::asio::post(io, [finish = std::move(finish), v = std::move(v)]() mutable {
+                finish(std::move(v));
+            });
+        });
 }
 
 void WebServer::track(const std::shared_ptr<Closable>& c) {

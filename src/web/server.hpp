@@ -1,12 +1,15 @@
 // Inside the web face: the server core shared by every connection. The
 // network side (server.cpp) reads requests and writes replies; the request
 // side (routes.cpp) turns a request into a reply. Both run on the Device's
-// event loop thread only, so nothing here is locked.
+// event loop thread only, so nothing here is locked. The one exception is
+// password hashing: it runs on the server's hashing thread over copies
+// (PasswordWork), and its verdict comes back to the loop.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/http.hpp>
 #include <functional>
 #include <memory>
@@ -44,6 +47,10 @@ struct Connection {
 struct Reply {
     Response response;
     std::function<void()> after_write;  // runs once the reply is on the wire (System Restart)
+    // Set instead of an answer when the handler needs a password verified or
+    // hashed: the connection runs it off the loop, then handles the request
+    // again with the verdict.
+    std::optional<PasswordWork> password_work;
 };
 
 // Anything the server must be able to close on stop().
@@ -77,8 +84,13 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     void track(const std::shared_ptr<Closable>& c);
     bool accepting_more() const;
 
-    // The request side (routes.cpp).
-    Reply handle(Request& request, const Connection& connection);
+    // The request side (routes.cpp). `verdict` is the outcome of the
+    // password_work an earlier handling of the same request asked for.
+    Reply handle(Request& request, const Connection& connection,
+                 const PasswordVerdict* verdict = nullptr);
+    // Runs the work on the hashing thread; `done` then runs on the loop,
+    // unless the server has stopped meanwhile.
+    void hash_off_loop(PasswordWork work, std::function<void(PasswordVerdict)> done);
     // A WebSocket upgrade of /api/stream: nullopt when allowed, else the refusal.
     std::optional<Response> authorize_stream(const Request& request, const Connection& connection);
     void add_stream_client(const std::shared_ptr<StreamClient>& client);
@@ -109,6 +121,7 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     Reply redirect(Context& c, const std::string& location,
                    http::status status = http::status::found);
     Reply asset(Context& c, std::string_view path);
+    static Reply ask_password_work(PasswordWork work);
     void secure_headers(Response& r, const Connection& connection) const;
     std::string host_of(const Request& request) const;
     bool same_origin(const Request& request, const Connection& connection) const;
@@ -173,6 +186,9 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     Device::Subscription events_;  // last: released first, before what on_event uses
     uint16_t port_ = 0;
     bool stopped_ = false;
+    // One thread: logins queue behind each other instead of taking a core
+    // each (and 19 MiB each) when many arrive at once.
+    std::optional<boost::asio::thread_pool> hashing_;
 };
 
 }  // namespace openbcpm::web
