@@ -638,6 +638,7 @@ class Probe(unittest.TestCase):
         h = self.h
         results = {}
         since = h.now()
+        collisions = h.bus.collisions
         for gap_ms in (5, 10, 15, 20, 25, 27, 33, 35, 40, 50, 60):
             got = self.take_token(since)
             self.assertIsNotNone(got, "no token for the probe")
@@ -657,6 +658,9 @@ class Probe(unittest.TestCase):
             since = h.now()
             # Hand the token back; the meter passes it to 5 again.
             self.inject(encode(TOKEN, 4, 5))
+        # The probe only speaks after the meter's frame has ended: a collision
+        # would garble the partial frame and make the trial meaningless.
+        self.assertEqual(h.bus.collisions, collisions, h.bus.collision_log)
         TIMING["frame_abort_trial"] = {"%d ms" % g: {"answered": a, "gap_on_line_ms": lg}
                                        for g, (a, lg) in results.items()}
         answered = [lg for a, lg in results.values() if a and lg is not None]

@@ -89,9 +89,12 @@ class Bus:
         return self.ports[name].path
 
     def inject(self, name, octets):
-        """Octets put on the line as if the node at `name` sent them; returns
-        their Transmission."""
-        return self._transmit(self.ports[name], bytes(octets), self.loop.time())
+        """Octets put on the line as if the node at `name` sent them, as a node
+        would: not before it has heard the end of what others are sending and
+        T_turnaround (40 bit times) after it. Returns their Transmission."""
+        heard_until = max((b[1] for b in self._busy if b[2] != name), default=0.0)
+        start = max(self.loop.time(), heard_until + 40.0 / self.baud)
+        return self._transmit(self.ports[name], bytes(octets), start)
 
     def frames(self, since=0.0, port=None):
         # From the end: the tests poll this on the relay's own loop, and a
