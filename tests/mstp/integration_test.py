@@ -651,8 +651,8 @@ class Probe(unittest.TestCase):
                                      and f.data == bytes([gap_ms]), 0.3)
             # The gap as the meter's port was given it: sleeping may take
             # longer than asked, and the relay may hand octets over later
-            # than their time on the wire (its loop stalled by the test's
-            # own thread), which widens a gap the wire did not have.
+            # than their time on the wire (when its loop runs late), which
+            # widens a gap the wire did not have.
             line_gap = self.h.call(lambda: whole.handed_first - partial.handed_last)
             results[gap_ms] = (answer is not None, round(line_gap * 1000, 3))
             since = h.now()
