@@ -62,8 +62,9 @@ std::optional<nlohmann::json> parse_json_object(std::string_view body);
 
 // A request body decoded by its Content-Type, as the server does before any
 // handler sees it.
-// NOLINTNEXTLINE(bugprone-exception-escape): json's default constructor, reported as a
-// throwing call in the implicit constructors; it allocates nothing for null.
+// clang-tidy reports json's default constructor as a throwing call in the
+// implicit constructors; it allocates nothing for null.
+// NOLINTNEXTLINE(bugprone-exception-escape)
 struct DecodedBody {
     enum class Kind { Empty, Form, Multipart, Json, Unsupported, Malformed };
     Kind kind = Kind::Empty;
