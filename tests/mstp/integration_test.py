@@ -141,7 +141,9 @@ class Harness:
                     ready.set()
             ready.set()
 
-        threading.Thread(target=reader, args=(self.meter, self.meter_lines), daemon=True).start()
+        self.meter_reader = threading.Thread(target=reader, args=(self.meter, self.meter_lines),
+                                             daemon=True)
+        self.meter_reader.start()
         if not ready.wait(10) or not any(l.startswith("READY") for l in self.meter_lines):
             raise RuntimeError("the MS/TP server did not start: %s" % self.meter_lines)
 
@@ -156,8 +158,10 @@ class Harness:
             except subprocess.TimeoutExpired:
                 self.meter.kill()
                 self.meter.wait()
+        # The reader has the last lines (STOPPED) once it sees the end.
+        self.meter_reader.join(5)
+        self.meter.stdout.close()
         self.meter = None
-        time.sleep(0.1)
         for line in self.meter_lines:
             if line.startswith("STOPPED"):
                 return {k: int(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
