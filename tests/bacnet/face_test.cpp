@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../temp_dir.hpp"
 #include "protocols/bacnet/services.hpp"
 #include "test_database.hpp"
 
@@ -85,8 +86,8 @@ TEST(BacnetFace, SettingsGiveIdentitiesAndBdt) {
     EXPECT_EQ(c.panels[1].name, "East panel");
     EXPECT_EQ(c.panels[1].instance, 27004u);
 
-    const auto dir = std::filesystem::temp_directory_path() / "openbcpm_bacnet_face_test";
-    std::filesystem::create_directories(dir);
+    const openbcpm::test::TempDir scratch;
+    const auto& dir = scratch.path;
     std::ofstream(dir / "bdt.ini") << "// Bdt.ini\n127.0.0.1,47808,255.255.255.255\n";
     s.gateway.bbmd_enable = true;
     const auto o = ip_options_from_settings(s.gateway, dir);
@@ -94,5 +95,4 @@ TEST(BacnetFace, SettingsGiveIdentitiesAndBdt) {
     ASSERT_EQ(o.bdt.size(), 1u);
     std::ofstream(dir / "bdt.ini") << "127.0.0.1 ,47808,255.255.255.255\n";
     EXPECT_THROW((void)ip_options_from_settings(s.gateway, dir), std::runtime_error);
-    std::filesystem::remove_all(dir);
 }

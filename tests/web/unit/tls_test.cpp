@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "../../temp_dir.hpp"
 #include "storage/store.hpp"
 #include "web/auth.hpp"
 
@@ -68,8 +69,8 @@ TEST(Tls, ValidationRefusesWithAClearMessage) {
 }
 
 TEST(Tls, SecurityStatePersistsModeAndCertificates) {
-    const auto dir = std::filesystem::temp_directory_path() / ("openbcpm-web-tls-" + random_hex(6));
-    std::filesystem::create_directories(dir);
+    const test::TempDir scratch;
+    const auto& dir = scratch.path;
     {
         Store store(dir);
         SecurityState s(&store, dir / "web", {"127.0.0.1"});
@@ -96,5 +97,4 @@ TEST(Tls, SecurityStatePersistsModeAndCertificates) {
         s.use_http();
         EXPECT_FALSE(s.https_required());
     }
-    std::filesystem::remove_all(dir);
 }

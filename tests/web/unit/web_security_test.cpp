@@ -17,6 +17,7 @@
 #include <fstream>
 #include <thread>
 
+#include "../../temp_dir.hpp"
 #include "app/device.hpp"
 #include "config/config.hpp"
 #include "web/auth.hpp"
@@ -60,9 +61,8 @@ class WebSecurity : public ::testing::Test {
     void TearDown() override { stop(); }
 
     void start(WebOptions options) {
-        dir_ = std::filesystem::temp_directory_path() / ("openbcpm-web-sec-" + web::random_hex(6));
-        std::filesystem::create_directories(dir_);
-        device_ = std::make_unique<Device>(default_config(), dir_);
+        dir_.emplace();
+        device_ = std::make_unique<Device>(default_config(), dir_->path);
         options.address = "127.0.0.1";
         options.port = 0;
         if (options.lockout.max_failures == web::LockoutPolicy{}.max_failures)
@@ -82,11 +82,11 @@ class WebSecurity : public ::testing::Test {
         thread_.join();
         face_.reset();
         device_.reset();
-        std::filesystem::remove_all(dir_);
+        dir_.reset();
     }
 
     std::string read_initial_password() {
-        std::ifstream in(dir_ / "initial-admin-password");
+        std::ifstream in(dir_->path / "initial-admin-password");
         std::string pw;
         std::getline(in, pw);
         return pw;
@@ -172,7 +172,7 @@ class WebSecurity : public ::testing::Test {
             {{"Content-Type", "multipart/form-data; boundary=b0undary"}, {"X-CSRF-Token", csrf_}});
     }
 
-    std::filesystem::path dir_;
+    std::optional<test::TempDir> dir_;
     boost::asio::io_context io_;
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
     std::unique_ptr<Device> device_;
@@ -417,14 +417,14 @@ TEST_F(WebSecurity, FileTransferValidatesAndStoresBdtIni) {
     Reply bad = upload("/api/files/general",
                        multipart({{"file", "bdt.ini", "10.0.0.1, 47808,255.255.255.255\n"}}));
     EXPECT_EQ(bad.status, 400u);
-    EXPECT_FALSE(std::filesystem::exists(dir_ / "bdt.ini"));
+    EXPECT_FALSE(std::filesystem::exists(dir_->path / "bdt.ini"));
     Reply wrong_name = upload("/api/files/general", multipart({{"file", "firmware.bin", "x"}}));
     EXPECT_EQ(wrong_name.status, 400u);
     const std::string text = "// Bdt.ini\n127.0.0.1,47808,255.255.255.255\n";
     Reply good = upload("/api/files/general", multipart({{"file", "bdt.ini", text}}));
     EXPECT_EQ(good.status, 200u) << good.body;
     EXPECT_EQ(good.json()["message"], "The file was updated successfully.");
-    std::ifstream in(dir_ / "bdt.ini");
+    std::ifstream in(dir_->path / "bdt.ini");
     std::string stored((std::istreambuf_iterator<char>(in)), {});
     EXPECT_EQ(stored, text);
     EXPECT_EQ(request(true, http::verb::get, "/api/files/bdt.ini").body, text);
