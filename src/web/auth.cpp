@@ -221,15 +221,6 @@ PasswordVerdict run_password_work(const PasswordWork& work) {
     return verdict;
 }
 
-bool UserStore::check(std::string_view name, std::string_view password) const {
-    const User* u = find(name);
-    return run_password_work({u ? u->hash : std::string(), std::string(password), {}}).verified;
-}
-
-void UserStore::set_password(std::string_view name, std::string_view password) {
-    set_hash(name, hash_password(password));
-}
-
 void UserStore::set_hash(std::string_view name, std::string encoded) {
     auto it = users_.find(name);
     if (it == users_.end()) throw std::invalid_argument("no such user");

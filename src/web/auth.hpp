@@ -88,9 +88,7 @@ class UserStore {
     // password, which it returns once through initial_password().
     explicit UserStore(Store* store);
     const User* find(std::string_view name) const;
-    bool check(std::string_view name, std::string_view password) const;
-    void set_password(std::string_view name, std::string_view password);
-    // As set_password, with the hash already made (off the loop).
+    // A new password, hashed already (off the loop: run_password_work).
     void set_hash(std::string_view name, std::string encoded);
     // Set only when this start created the admin account.
     const std::optional<std::string>& initial_password() const { return initial_password_; }
