@@ -1,8 +1,11 @@
 // openbcpm: a software BCPME branch circuit power meter.
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 
@@ -21,6 +24,17 @@
 using namespace openbcpm;
 
 namespace {
+
+// Every connection of every face is a descriptor: the soft limit (often 1024)
+// goes up to the hard one so that the faces' own caps, not EMFILE, decide.
+void raise_descriptor_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
+        spdlog::warn("cannot raise the open file limit: {}", std::strerror(errno));
+}
+
 int run_main(int argc, char** argv) {
     CLI::App app{
         "openbcpm - a software BCPME panelboard monitoring system (branch circuit power meter)"};
@@ -128,7 +142,10 @@ int run_main(int argc, char** argv) {
     }
 
     try {
-        if (*run) return run_command(common);
+        if (*run) {
+            raise_descriptor_limit();
+            return run_command(common);
+        }
         if (*simulate) return simulate_command(common, sim);
         if (*record) return record_command(common, rec);
         if (*config) {
