@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "app/connection_stats.hpp"
 #include "config/config.hpp"
 #include "core/spsc_queue.hpp"
 #include "core/triple_buffer.hpp"
@@ -154,6 +155,8 @@ class Device {
     }
     uint64_t events_dropped() const { return events_dropped_.load(); }
     double lag_seconds() const { return lag_.load(); }
+    // The stream faces' connection counters (event loop thread).
+    ConnectionStats& connection_stats() { return connection_stats_; }
     std::chrono::steady_clock::time_point started() const { return started_; }
 
   private:
@@ -190,6 +193,7 @@ class Device {
     std::atomic<double> speed_{1.0};
     std::atomic<double> lag_{0.0};
     std::atomic<uint64_t> events_dropped_{0};
+    ConnectionStats connection_stats_;
 };
 
 }  // namespace openbcpm
