@@ -53,6 +53,7 @@ class Process {
         }
     }
     bool started() const { return pid_ > 0; }
+    pid_t pid() const { return pid_; }
     void signal(int sig) { kill(pid_, sig); }
     // Waits for exit; returns the exit status (or 128 + signal).
     int wait() {
