@@ -28,6 +28,7 @@ Device::Device(const Config& config, const std::optional<std::filesystem::path>&
     : config_(config), settings_(config.settings), block_(std::make_unique<SampleBlock>()) {
     if (state_dir) {
         store_ = std::make_unique<Store>(*state_dir);
+        recovery_ = store_->recovery();
         std::vector<std::string> warnings;
         settings_ = merge_settings(*store_, config_.settings, config_.explicit_settings, &warnings);
         for (const auto& w : warnings)
@@ -36,9 +37,11 @@ Device::Device(const Config& config, const std::optional<std::filesystem::path>&
             const int64_t previous = store_->load_counter(power_up_key(p)).value_or(0);
             // Rolls over to 1 like the meter's other counters.
             const int64_t now = previous >= 32767 ? 1 : previous + 1;
-            store_->save_counter(power_up_key(p), now);
             power_up_[static_cast<size_t>(p - 1)] = static_cast<int>(now);
+            // A start on a failing disk still counts; the count is stored when it recovers.
+            power_up_unsaved_[static_cast<size_t>(p - 1)] = true;
         }
+        retry_power_up();
     }
     speed_.store(config_.simulation.speed);
     if (config_.source.kind == "replay") {
@@ -61,6 +64,7 @@ Device::Device(const Config& config, const std::optional<std::filesystem::path>&
     published_.publish();
     started_ = std::chrono::steady_clock::now();
     last_checkpoint_ = started_;
+    last_backup_ = started_;
 }
 
 Device::~Device() {
@@ -79,12 +83,19 @@ void Device::stop() {
     published_.write_slot() = meter_->snapshot();
     published_.publish();
     poll();
-    if (store_) {
+    if (store_ && !stopped_) {
+        stopped_ = true;
+        retry_power_up();
         try {
             store_->checkpoint(meter_->snapshot());
         } catch (const StoreError& e) {
             spdlog::error("final checkpoint failed: {}", e.what());
         }
+        if (!pending_events_.empty())
+            spdlog::error("{} events could not be recorded in the history (storage failing)",
+                          pending_events_.size());
+        // The last-good copy at a clean stop, when the state just written is good.
+        if (!store_->health().failing) store_->backup();
     }
 }
 
@@ -237,27 +248,21 @@ void Device::send(const MeterCommand& command) {
 
 const MeterSnapshot& Device::snapshot() {
     published_.fetch();
-    return published_.read_slot();
+    MeterSnapshot& s = published_.read_slot();
+    // Device Health carries what the metering thread cannot know: whether the
+    // non-volatile store takes writes (bit 9, reserved in the map).
+    const bool failing = store_ && store_->health().failing;
+    for (PanelReadings& p : s.panel) {
+        if (failing)
+            p.health |= health_bits::kStorageFailing;
+        else
+            p.health &= static_cast<uint16_t>(~health_bits::kStorageFailing);
+    }
+    return s;
 }
 
 WriteResult Device::write_setting(const SettingDef& def, const SettingValue& value) {
-    WriteResult r = persist_setting(store_.get(), settings_, def, value);
-    if (!r.ok()) return r;
-    if (def.panel != 0) {
-        MeterCommand cmd;
-        cmd.kind = MeterCommand::Kind::Configure;
-        cmd.config = metering_config(settings_);
-        send(cmd);
-        if (def.key.find(".ct_size.") != std::string::npos) {
-            MeterCommand ct;
-            ct.kind = MeterCommand::Kind::SimCtSize;
-            ct.panel = def.panel;
-            ct.channel = def.channel;
-            ct.value = static_cast<double>(std::get<int64_t>(value));
-            send(ct);
-        }
-    }
-    return r;
+    return write_settings({{&def, value}});
 }
 
 WriteResult Device::write_setting(std::string_view key, const SettingValue& value) {
@@ -268,14 +273,44 @@ WriteResult Device::write_setting(std::string_view key, const SettingValue& valu
 
 WriteResult Device::write_settings(
     const std::vector<std::pair<const SettingDef*, SettingValue>>& batch) {
+    // 1. Validate once, in request order, on a copy.
     Settings trial = settings_;
     for (const auto& [def, value] : batch) {
         WriteResult r = openbcpm::write_setting(trial, *def, value);
         if (!r.ok()) return r;
     }
+    // 2. Persist the NV values in one transaction; a refusal changes nothing.
+    if (store_) {
+        std::vector<std::pair<std::string, SettingValue>> nv;
+        for (const auto& [def, value] : batch) {
+            if (def->nv) nv.emplace_back(def->key, value);
+        }
+        try {
+            store_->update_settings(nv);
+        } catch (const StoreError& e) {
+            return {WriteError::StorageFailed,
+                    std::string("not stored, nothing changed: ") + e.what()};
+        }
+    }
+    // 3. Apply, then tell metering (and the simulator's CTs) what changed.
+    settings_ = std::move(trial);
+    bool metering = false;
     for (const auto& [def, value] : batch) {
-        WriteResult r = write_setting(*def, value);
-        if (!r.ok()) return r;  // cannot happen: the trial accepted the same sequence
+        metering = metering || def->panel != 0;
+        if (def->panel != 0 && def->key.find(".ct_size.") != std::string::npos) {
+            MeterCommand ct;
+            ct.kind = MeterCommand::Kind::SimCtSize;
+            ct.panel = def->panel;
+            ct.channel = def->channel;
+            ct.value = static_cast<double>(std::get<int64_t>(value));
+            send(ct);
+        }
+    }
+    if (metering) {
+        MeterCommand cmd;
+        cmd.kind = MeterCommand::Kind::Configure;
+        cmd.config = metering_config(settings_);
+        send(cmd);
     }
     return {};
 }
@@ -308,9 +343,39 @@ int Device::power_up_counter(int panel) const {
     return power_up_.at(static_cast<size_t>(panel - 1));
 }
 
-void Device::set_power_up_counter(int panel, int value) {
+WriteResult Device::set_power_up_counter(int panel, int value) {
+    if (store_) {
+        try {
+            store_->save_counter(power_up_key(panel), value);
+        } catch (const StoreError& e) {
+            return {WriteError::StorageFailed,
+                    std::string("not stored, nothing changed: ") + e.what()};
+        }
+    }
     power_up_.at(static_cast<size_t>(panel - 1)) = value;
-    if (store_) store_->save_counter(power_up_key(panel), value);
+    power_up_unsaved_.at(static_cast<size_t>(panel - 1)) = false;
+    return {};
+}
+
+void Device::retry_power_up() {
+    if (!store_) return;
+    for (size_t i = 0; i < power_up_unsaved_.size(); ++i) {
+        if (!power_up_unsaved_[i]) continue;
+        try {
+            store_->save_counter(power_up_key(static_cast<int>(i + 1)), power_up_[i]);
+            power_up_unsaved_[i] = false;
+        } catch (const StoreError&) {
+            return;  // noted in the store's health; tried again at the next poll
+        }
+    }
+}
+
+void Device::maybe_backup() {
+    if (!store_ || store_->health().failing) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_backup_ < std::chrono::minutes(config_.storage.backup_minutes)) return;
+    last_backup_ = now;
+    store_->backup();
 }
 
 bool Device::send_to_simulator(const MeterCommand& command) {
@@ -374,26 +439,42 @@ void Device::poll() {
     EventRecord r;
     while (events_.pop(r))
         event_batch_.push_back(r);
-    if (!event_batch_.empty()) {
-        if (store_) {
-            try {
-                const auto wall = std::chrono::duration_cast<std::chrono::seconds>(
-                                      std::chrono::system_clock::now().time_since_epoch())
-                                      .count();
-                store_->append_events(event_batch_.data(), event_batch_.size(), wall,
-                                      static_cast<size_t>(config_.storage.event_history));
-            } catch (const StoreError& e) {
-                spdlog::error("event history: {}", e.what());
-            }
-        }
-        for (const EventRecord& e : event_batch_) {
-            for (const auto& [id, listener] : listeners_)
-                listener(e);
-        }
+    // Listeners hear of events at once; the history records them when it can.
+    for (const EventRecord& e : event_batch_) {
+        for (const auto& [id, listener] : listeners_)
+            listener(e);
+    }
+    if (store_) {
+        pending_events_.insert(pending_events_.end(), event_batch_.begin(), event_batch_.end());
+        record_events();
+        retry_power_up();
     }
     const auto now = std::chrono::steady_clock::now();
     if (now - last_checkpoint_ >= std::chrono::milliseconds(config_.storage.checkpoint_ms))
         checkpoint();
+    maybe_backup();
+}
+
+void Device::record_events() {
+    if (pending_events_.empty()) return;
+    // While storage fails the oldest waiting events give way: the history is
+    // bounded to event_history rows anyway.
+    const auto keep = static_cast<size_t>(config_.storage.event_history);
+    if (pending_events_.size() > keep) {
+        const size_t drop = pending_events_.size() - keep;
+        events_unrecorded_ += drop;
+        pending_events_.erase(pending_events_.begin(),
+                              pending_events_.begin() + static_cast<std::ptrdiff_t>(drop));
+    }
+    try {
+        const auto wall = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+        store_->append_events(pending_events_.data(), pending_events_.size(), wall, keep);
+        pending_events_.clear();
+    } catch (const StoreError&) {
+        // Noted in the store's health (logged once); tried again at the next poll.
+    }
 }
 
 void Device::checkpoint() {
@@ -404,8 +485,8 @@ void Device::checkpoint() {
     try {
         store_->checkpoint(s);
         checkpointed_sequence_ = s.sequence;
-    } catch (const StoreError& e) {
-        spdlog::error("checkpoint failed: {}", e.what());
+    } catch (const StoreError&) {
+        // Noted in the store's health (logged once); the next period tries again.
     }
 }
 

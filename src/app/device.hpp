@@ -77,10 +77,13 @@ class Device {
     const Config& config() const { return config_; }
     // The newest snapshot (refreshes from the acquisition thread).
     const MeterSnapshot& snapshot();
-    // Validates, applies, persists; pushes metering changes to the meter.
+    // Validates, persists, applies; pushes metering changes to the meter.
     WriteResult write_setting(const SettingDef& def, const SettingValue& value);
     WriteResult write_setting(std::string_view key, const SettingValue& value);
-    // Validates a whole batch first; applies all or nothing.
+    // Validates the whole batch once on a copy of the settings, stores its NV
+    // values in one transaction, then applies the copy: all or nothing. A
+    // batch that cannot be stored is refused (WriteError::StorageFailed) and
+    // changes nothing.
     WriteResult write_settings(
         const std::vector<std::pair<const SettingDef*, SettingValue>>& batch);
     void reset(const ResetCommand& command);
@@ -88,7 +91,8 @@ class Device {
     // Sets the RTC when `source` has write access (RTC_Control); false otherwise.
     bool set_rtc(int64_t unix_seconds, RtcSource source);
     int power_up_counter(int panel) const;
-    void set_power_up_counter(int panel, int value);
+    // Stored first, then applied (StorageFailed: unchanged).
+    WriteResult set_power_up_counter(int panel, int value);
 
     // Simulator control (no effect on a replay source; returns false then).
     bool simulating() const { return simulator_ != nullptr; }
@@ -149,6 +153,13 @@ class Device {
     }
 
     Store* store() { return store_.get(); }
+    // Storage as the faces report it: whether writes reach the disk, and what
+    // opening the store found (a restore). Both empty without a state directory.
+    StoreHealth storage_health() const { return store_ ? store_->health() : StoreHealth{}; }
+    const StoreRecovery& storage_recovery() const { return recovery_; }
+    // Events recorded while storage failed that wait for it, and those dropped.
+    size_t events_pending() const { return pending_events_.size(); }
+    uint64_t events_unrecorded() const { return events_unrecorded_; }
     // Where face files live (bdt.ini, certificates); empty without a state directory.
     std::filesystem::path state_dir() const {
         return store_ ? store_->dir() : std::filesystem::path();
@@ -161,6 +172,9 @@ class Device {
 
   private:
     void acquisition_loop();
+    void record_events();
+    void retry_power_up();
+    void maybe_backup();
     void send(const MeterCommand& command);
     bool send_to_simulator(const MeterCommand& command);  // false with no simulator
     void apply_command(const MeterCommand& command);
@@ -186,7 +200,14 @@ class Device {
     uint64_t next_listener_ = 1;
     std::function<void()> restart_handler_;
     std::vector<EventRecord> event_batch_;
+    // Events waiting for storage to come back (bounded: the history's size).
+    std::vector<EventRecord> pending_events_;
+    uint64_t events_unrecorded_ = 0;
+    std::chrono::steady_clock::time_point last_backup_{};
+    bool stopped_ = false;  // the final checkpoint and backup are done
+    StoreRecovery recovery_;
     std::array<int, kMaxPanels> power_up_{};
+    std::array<bool, kMaxPanels> power_up_unsaved_{};
 
     std::thread thread_;
     std::atomic<bool> running_{false};

@@ -613,6 +613,10 @@ class Parser {
             *slot = boolean(v, key);
         }
     }
+            } else if (k == "backup_minutes") {
+                const int64_t n = integer(v, key);
+                if (n < 1 || n > 1440) fail(&v, key, "must be 1 to 1440 (minutes)");
+                cfg.storage.backup_minutes = static_cast<int>(n);
 
     Config parse(std::string_view text) const {
         toml::table root;

@@ -127,7 +127,16 @@ struct SettingDef {
 const std::vector<SettingDef>& setting_defs();
 const SettingDef* find_setting(std::string_view key);
 
-enum class WriteError : uint8_t { None, UnknownKey, WrongType, OutOfRange, Inconsistent };
+// StorageFailed: valid, but it could not be made non-volatile, so nothing
+// changed (each face answers with its own "try later" error).
+enum class WriteError : uint8_t {
+    None,
+    UnknownKey,
+    WrongType,
+    OutOfRange,
+    Inconsistent,
+    StorageFailed
+};
 struct WriteResult {
     WriteError error = WriteError::None;
     std::string message;

@@ -31,6 +31,8 @@ class TripleBuffer {
         return true;
     }
     const T& read_slot() const { return (*slots_)[read_]; }
+    // The reader owns its slot until the next fetch(), and may amend it.
+    T& read_slot() { return (*slots_)[read_]; }
 
   private:
     static constexpr uint8_t kIndex = 0x3;

@@ -61,6 +61,8 @@ inline constexpr uint16_t kClippingB = 1u << 3;
 inline constexpr uint16_t kClippingC = 1u << 4;
 inline constexpr uint16_t kCurrentClipping = 1u << 5;
 inline constexpr uint16_t kStripConnectionError = 1u << 8;
+// openbcpm: the non-volatile store refuses writes (reserved bit in the map).
+inline constexpr uint16_t kStorageFailing = 1u << 9;
 inline constexpr uint16_t kBranchPowerModelA = 1u << 15;
 }  // namespace health_bits
 

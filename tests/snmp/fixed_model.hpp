@@ -41,8 +41,9 @@ class FixedModel final : public meter::MeterModel {
     }
     void reset(const ResetCommand& command) override { resets.push_back(command); }
     void clear_latches(const LatchClearCommand& command) override { clears.push_back(command); }
-    void set_power_up_counter(int panel, int value) override {
+    WriteResult set_power_up_counter(int panel, int value) override {
         power_up_[static_cast<size_t>(panel - 1)] = value;
+        return {};
     }
 
     // Back to the state it was built with.

@@ -71,8 +71,10 @@ TEST(Store, CorruptStoredSettingIsIgnoredWithAWarning) {
     {
         sqlite3* db = nullptr;
         ASSERT_EQ(sqlite3_open((dir.path / "openbcpm.db").c_str(), &db), SQLITE_OK);
-        sqlite3_exec(db, "INSERT INTO settings VALUES('panel.1.h_threshold', 'abc', NULL)", nullptr,
-                     nullptr, nullptr);
+        sqlite3_exec(db,
+                     "INSERT INTO settings(key, value, config_seed) VALUES('panel.1.h_threshold', "
+                     "'abc', NULL)",
+                     nullptr, nullptr, nullptr);
         sqlite3_close(db);
     }
     Store store(dir.path);

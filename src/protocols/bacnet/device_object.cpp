@@ -234,6 +234,8 @@ WriteOutcome VirtualRouter::device_write(size_t d, const PropertyValue& v) {
                     return ErrorPair{ErrorClass::Property, ErrorCode::DuplicateObjectId};
                 }
             }
+            if (hooks_.persist_identity && !hooks_.persist_identity(d, id->instance, dev.name))
+                return errors::kNotStored;
             dev.instance = id->instance;
             break;
         }
@@ -243,6 +245,8 @@ WriteOutcome VirtualRouter::device_write(size_t d, const PropertyValue& v) {
             if (name->charset != 0)
                 return ErrorPair{ErrorClass::Property, ErrorCode::CharacterSetNotSupported};
             if (name->text.empty() || name->text.size() > 64) return errors::kValueOutOfRange;
+            if (hooks_.persist_identity && !hooks_.persist_identity(d, dev.instance, name->text))
+                return errors::kNotStored;
             dev.name = name->text;
             break;
         }
@@ -250,6 +254,8 @@ WriteOutcome VirtualRouter::device_write(size_t d, const PropertyValue& v) {
             const auto* m = e.as<uint64_t>();
             if (!m) return errors::kInvalidDataType;
             if (*m < 1 || *m > 127) return errors::kValueOutOfRange;
+            if (hooks_.persist_max_master && !hooks_.persist_max_master(static_cast<uint8_t>(*m)))
+                return errors::kNotStored;
             config_.max_master = static_cast<uint8_t>(*m);
             if (hooks_.max_master_changed) hooks_.max_master_changed(config_.max_master);
             return std::nullopt;

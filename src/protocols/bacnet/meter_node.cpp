@@ -43,6 +43,12 @@ AnalogPoint analog_point_of(const MeterObject& o) {
     return a;
 }
 
+// A refused write that could not be stored answers resources, not out-of-range.
+WriteVerdict verdict_of(const WriteResult& r) {
+    if (r.error == WriteError::StorageFailed) return WriteVerdict::not_stored();
+    return r.ok();
+}
+
 // A setting seen through `scale` (engineering units per register count); a
 // write goes through the same validation as every other face: refused =
 // unchanged.
@@ -51,9 +57,10 @@ void bind_setting(AnalogPoint& a, Device& dev, const SettingDef* def, double sca
         return static_cast<float>(static_cast<double>(std::get<int64_t>(def->get(dev.settings()))) *
                                   scale);
     };
-    a.write = [&dev, def, scale](float x) {
+    a.write = [&dev, def, scale](float x) -> WriteVerdict {
         const auto n = integral(x, scale);
-        return n && dev.write_setting(*def, *n).ok();
+        if (!n) return false;
+        return verdict_of(dev.write_setting(*def, *n));
     };
 }
 
@@ -278,8 +285,14 @@ MeterNode::MeterNode(Device& device) : device_(device), events_(std::make_shared
         config_.panels[p].database = databases_[p + 1].get();
 
     RouterHooks hooks;
+    hooks.persist_identity = [this](size_t d, uint32_t instance, const std::string& name) {
+        return persist_identity(d, instance, name);
+    };
     hooks.identity_changed = [this](size_t d, uint32_t instance, const std::string& name) {
-        persist_identity(d, instance, name);
+        DeviceConfig& c = d == 0 ? config_.router : config_.panels.at(d - 1);
+        c.instance = instance;
+        c.name = name;
+        spdlog::info("BACnet: device {} is now {} '{}'", d, instance, name);
     };
     hooks.time_synchronized = [this](const DateTime& when, bool utc) {
         const auto t = rtc_seconds(when);
@@ -294,9 +307,12 @@ MeterNode::MeterNode(Device& device) : device_(device), events_(std::make_shared
             spdlog::info("BACnet: time synchronisation ignored (RTC_Control gives Modbus the RTC)");
         }
     };
-    hooks.max_master_changed = [this](uint8_t m) {
+    hooks.persist_max_master = [this](uint8_t m) {
         const WriteResult r = device_.write_setting("gateway.mstp_max_master", int64_t{m});
         if (!r.ok()) spdlog::warn("BACnet: Max_Master {} not stored: {}", m, r.message);
+        return r.error != WriteError::StorageFailed;
+    };
+    hooks.max_master_changed = [this](uint8_t m) {
         if (max_master_listener_) max_master_listener_(m);
     };
     hooks.reinitialize = [this](ReinitializedState state) {
@@ -384,11 +400,10 @@ void MeterNode::build_databases() {
                     a.value = [&dev, panel] {
                         return static_cast<float>(dev.power_up_counter(panel));
                     };
-                    a.write = [&dev, panel](float x) {
+                    a.write = [&dev, panel](float x) -> WriteVerdict {
                         const auto n = integral(x, 1.0);
                         if (!n) return false;
-                        dev.set_power_up_counter(panel, static_cast<int>(*n));
-                        return true;
+                        return verdict_of(dev.set_power_up_counter(panel, static_cast<int>(*n)));
                     };
                     break;
                 case MeterAction::Rtc: {
@@ -494,36 +509,44 @@ void MeterNode::build_databases() {
         }
         auto db = std::make_unique<PointDatabase>(std::move(points), std::move(classes));
         db->set_class_listener([this, panel](const NotificationClassDef& n) {
-            persist_recipients(static_cast<size_t>(panel), n);
+            return persist_recipients(static_cast<size_t>(panel), n);
         });
         databases_.push_back(std::move(db));
     }
 }
 
-void MeterNode::persist_identity(size_t d, uint32_t instance, const std::string& name) {
-    DeviceConfig& c = d == 0 ? config_.router : config_.panels.at(d - 1);
+bool MeterNode::persist_identity(size_t d, uint32_t instance, const std::string& name) {
+    const DeviceConfig& c = d == 0 ? config_.router : config_.panels.at(d - 1);
     Store* store = device_.store();
+    if (!store) return true;
     // Only what was written stops following the offset.
-    if (instance != c.instance) {
-        c.instance = instance;
-        if (store) store->save_text(identity_key(d, "instance"), std::to_string(instance));
+    try {
+        if (instance != c.instance)
+            store->save_text(identity_key(d, "instance"), std::to_string(instance));
+        if (name != c.name) store->save_text(identity_key(d, "name"), name);
+    } catch (const StoreError& e) {
+        spdlog::warn("BACnet: device {} identity not stored, nothing changed: {}", d, e.what());
+        return false;
     }
-    if (name != c.name) {
-        c.name = name;
-        if (store) store->save_text(identity_key(d, "name"), name);
-    }
-    spdlog::info("BACnet: device {} is now {} '{}'", d, instance, name);
+    return true;
 }
 
-void MeterNode::persist_recipients(size_t device, const NotificationClassDef& nc) {
+bool MeterNode::persist_recipients(size_t device, const NotificationClassDef& nc) {
     Store* store = device_.store();
-    if (!store) return;
+    if (!store) return true;
     std::vector<Element> all;
     for (const Destination& d : nc.recipients) {
         for (auto& e : destination_elements(d))
             all.push_back(std::move(e));
     }
-    store->save_text(recipients_key(device, nc.instance), hex(encode_elements(all)));
+    try {
+        store->save_text(recipients_key(device, nc.instance), hex(encode_elements(all)));
+    } catch (const StoreError& e) {
+        spdlog::warn("BACnet: recipients of NC{} not stored, nothing changed: {}", nc.instance,
+                     e.what());
+        return false;
+    }
+    return true;
 }
 
 }  // namespace openbcpm::bacnet

@@ -61,8 +61,9 @@ class MeterNode {
     struct Events;  // the over-threshold event listener's state
 
     void build_databases();
-    void persist_identity(size_t device, uint32_t instance, const std::string& name);
-    void persist_recipients(size_t device, const NotificationClassDef& nc);
+    // Stored before they take effect; false: storage failed, the write is refused.
+    bool persist_identity(size_t device, uint32_t instance, const std::string& name);
+    bool persist_recipients(size_t device, const NotificationClassDef& nc);
 
     Device& device_;
     RouterConfig config_;

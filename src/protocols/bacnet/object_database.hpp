@@ -146,6 +146,8 @@ inline constexpr ErrorPair kUnknownProperty{ErrorClass::Property, ErrorCode::Unk
 inline constexpr ErrorPair kWriteAccessDenied{ErrorClass::Property, ErrorCode::WriteAccessDenied};
 inline constexpr ErrorPair kValueOutOfRange{ErrorClass::Property, ErrorCode::ValueOutOfRange};
 inline constexpr ErrorPair kInvalidDataType{ErrorClass::Property, ErrorCode::InvalidDataType};
+// A valid write the meter could not make non-volatile (its storage fails): nothing changed.
+inline constexpr ErrorPair kNotStored{ErrorClass::Resources, ErrorCode::NoSpaceToWriteProperty};
 inline constexpr ErrorPair kNotAnArray{ErrorClass::Property, ErrorCode::PropertyIsNotAnArray};
 inline constexpr ErrorPair kNotAList{ErrorClass::Services, ErrorCode::PropertyIsNotAList};
 inline constexpr ErrorPair kInvalidArrayIndex{ErrorClass::Property, ErrorCode::InvalidArrayIndex};

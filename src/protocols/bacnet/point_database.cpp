@@ -7,6 +7,19 @@ namespace openbcpm::bacnet {
 
 namespace {
 
+// The error a refused Present_Value write answers with (none when done).
+WriteOutcome refusal(const WriteVerdict& v) {
+    switch (v.kind) {
+        case WriteVerdict::Kind::Done:
+            return std::nullopt;
+        case WriteVerdict::Kind::OutOfRange:
+            return errors::kValueOutOfRange;
+        case WriteVerdict::Kind::NotStored:
+            return errors::kNotStored;
+    }
+    return errors::kValueOutOfRange;
+}
+
 using P = PropertyId;
 
 size_t transition_index(EventState to) {
@@ -261,9 +274,12 @@ WriteOutcome PointDatabase::write(ObjectId id, const PropertyValue& v) {
     }
     if (Analog* a = analog(id)) return write_analog(*a, v);
     NotificationClassDef& n = *nc(id);
-    const WriteOutcome r = write_nc(n, v);
-    if (!r) class_changed(n);
-    return r;
+    NotificationClassDef next = n;
+    const WriteOutcome r = write_nc(next, v);
+    if (r) return r;
+    if (!class_changing(next)) return errors::kNotStored;
+    n = std::move(next);
+    return std::nullopt;
 }
 
 WriteOutcome PointDatabase::write_analog(Analog& a, const PropertyValue& v) {
@@ -303,14 +319,14 @@ WriteOutcome PointDatabase::write_analog(Analog& a, const PropertyValue& v) {
                         break;
                     }
                 }
-                if (!pt.write(effective)) return errors::kValueOutOfRange;
+                if (WriteOutcome e = refusal(pt.write(effective))) return e;
                 a.priority_array = next;
                 return std::nullopt;
             }
             const auto x = real_of(v);
             if (!x) return errors::kInvalidDataType;
-            if (!in_range(*x) || !pt.write(*x)) return errors::kValueOutOfRange;
-            return std::nullopt;
+            if (!in_range(*x)) return errors::kValueOutOfRange;
+            return refusal(pt.write(*x));
         }
         case P::CovIncrement: {
             const auto x = real_of(v);
@@ -444,12 +460,14 @@ WriteOutcome PointDatabase::add_list_element(ObjectId id, const PropertyReferenc
     auto list = destinations_of(elements, failed);
     if (!list) return errors::kInvalidDataType;
     // All or nothing; an element already present is not added twice.
+    NotificationClassDef next = *n;
     for (auto& d : *list) {
-        if (std::find(n->recipients.begin(), n->recipients.end(), d) == n->recipients.end()) {
-            n->recipients.push_back(std::move(d));
+        if (std::find(next.recipients.begin(), next.recipients.end(), d) == next.recipients.end()) {
+            next.recipients.push_back(std::move(d));
         }
     }
-    class_changed(*n);
+    if (!class_changing(next)) return errors::kNotStored;
+    *n = std::move(next);
     return std::nullopt;
 }
 
@@ -470,9 +488,11 @@ WriteOutcome PointDatabase::remove_list_element(ObjectId id, const PropertyRefer
             return ErrorPair{ErrorClass::Services, ErrorCode::ListElementNotFound};
         }
     }
+    NotificationClassDef next = *n;
     for (const auto& d : *list)
-        std::erase(n->recipients, d);
-    class_changed(*n);
+        std::erase(next.recipients, d);
+    if (!class_changing(next)) return errors::kNotStored;
+    *n = std::move(next);
     return std::nullopt;
 }
 

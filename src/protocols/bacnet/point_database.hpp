@@ -40,6 +40,20 @@ struct EventDetail {
     std::optional<std::string> message;
 };
 
+// What a Present_Value write did: taken, refused as out of range, or refused
+// because it could not be stored; both refusals change nothing.
+struct WriteVerdict {
+    enum class Kind : uint8_t { Done, OutOfRange, NotStored };
+    Kind kind = Kind::Done;
+    // true = done, false = out of range, as the simple writers say it.
+    WriteVerdict(bool done) : kind(done ? Kind::Done : Kind::OutOfRange) {}  // NOLINT
+    static WriteVerdict not_stored() {
+        WriteVerdict v(false);
+        v.kind = Kind::NotStored;
+        return v;
+    }
+};
+
 struct AnalogPoint {
     ObjectType type = ObjectType::AnalogInput;  // AnalogInput, AnalogOutput or AnalogValue
     uint32_t instance = 0;
@@ -48,8 +62,8 @@ struct AnalogPoint {
     uint32_t units = units::kNoUnits;
     std::function<float()> value;  // Present_Value as the meter has it now
     // Applies a Present_Value write; false refuses it (value-out-of-range,
-    // nothing changed). Null: Present_Value is read-only.
-    std::function<bool(float)> write;
+    // nothing changed), not_stored() too (resources). Null: read-only.
+    std::function<WriteVerdict(float)> write;
     float cov_increment = 1.0F;                 // default; writable, volatile
     std::optional<float> min_value, max_value;  // Min/Max_Pres_Value, checked before write()
     float relinquish_default = 0.0F;            // Analog Output
@@ -99,10 +113,11 @@ class PointDatabase : public ObjectDatabase {
     bool set_event_state(ObjectId id, EventState state, const TimeStamp& stamp, EventDetail detail);
     EventState event_state(ObjectId id) const;
 
-    // Called after a Notification Class changed (Priority, Ack_Required,
-    // Recipient_List written or listed elements added/removed), e.g. to
-    // persist its recipients.
-    using ClassListener = std::function<void(const NotificationClassDef&)>;
+    // Called with a Notification Class as a write (Priority, Ack_Required,
+    // Recipient_List written, listed elements added or removed) would leave
+    // it, before it does, e.g. to persist its recipients; false refuses the
+    // write (error class resources) and changes nothing.
+    using ClassListener = std::function<bool(const NotificationClassDef&)>;
     void set_class_listener(ClassListener l) { class_listener_ = std::move(l); }
 
   private:
@@ -122,8 +137,8 @@ class PointDatabase : public ObjectDatabase {
     const NotificationClassDef* nc(ObjectId id) const;
     BitString status_flags(const Analog& a) const;
     void transition(Analog& a, EventState to, const TimeStamp& stamp, EventDetail detail);
-    void class_changed(const NotificationClassDef& n) const {
-        if (class_listener_) class_listener_(n);
+    bool class_changing(const NotificationClassDef& n) const {
+        return !class_listener_ || class_listener_(n);
     }
     WriteOutcome write_analog(Analog& a, const PropertyValue& v);
     WriteOutcome write_nc(NotificationClassDef& n, const PropertyValue& v);

@@ -70,6 +70,11 @@ struct RouterHooks {
     // Object_Identifier or Object_Name of a device was written (device 0 is
     // the router, 1.. the panels): persist them.
     std::function<void(size_t device, uint32_t instance, const std::string& name)> identity_changed;
+    // Called before such a write, or one of Max_Master (device 0, instance and
+    // name unchanged then), takes effect: store it; false refuses the write
+    // (error class resources) and nothing changes. Null: nothing to store.
+    std::function<bool(size_t device, uint32_t instance, const std::string& name)> persist_identity;
+    std::function<bool(uint8_t)> persist_max_master;
     // TimeSynchronization (utc = false) or UTCTimeSynchronization (utc = true).
     std::function<void(const DateTime& when, bool utc)> time_synchronized;
     std::function<void(uint8_t)> max_master_changed;

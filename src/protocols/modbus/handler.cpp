@@ -102,6 +102,7 @@ uint8_t Handler::write(int panel, uint16_t address, std::span<const uint16_t> va
         else
             batch.emplace_back(def, a.value);
     }
+    // A batch that could not be stored (StorageFailed) changed nothing: 04 too.
     if (!batch.empty() && !device_.write_settings(batch).ok()) return ex::kServerDeviceFailure;
 
     const PanelReadings& pr = snap.panel[static_cast<size_t>(panel - 1)];
@@ -120,7 +121,9 @@ uint8_t Handler::write(int panel, uint16_t address, std::span<const uint16_t> va
                 break;
             }
             case points::WriteKind::PowerUpCounter:
-                device_.set_power_up_counter(panel, static_cast<int>(a.value));
+                // Not stored = not changed: exception 04, as for a setting.
+                if (!device_.set_power_up_counter(panel, static_cast<int>(a.value)).ok())
+                    return ex::kServerDeviceFailure;
                 break;
             case points::WriteKind::Rtc:
                 if (!device_.set_rtc(a.value, RtcSource::Modbus)) return ex::kServerDeviceFailure;

@@ -26,8 +26,8 @@ class DeviceModel final : public meter::MeterModel {
     void clear_latches(const LatchClearCommand& command) override {
         device_.clear_latches(command);
     }
-    void set_power_up_counter(int panel, int value) override {
-        device_.set_power_up_counter(panel, value);
+    WriteResult set_power_up_counter(int panel, int value) override {
+        return device_.set_power_up_counter(panel, value);
     }
 
   private:

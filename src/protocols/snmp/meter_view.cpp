@@ -47,6 +47,8 @@ ErrorStatus status_of(WriteError e) {
             return ErrorStatus::WrongValue;
         case WriteError::Inconsistent:
             return ErrorStatus::InconsistentValue;
+        case WriteError::StorageFailed:
+            return ErrorStatus::CommitFailed;  // valid, but it could not be stored
         case WriteError::UnknownKey:
             break;
     }
@@ -207,10 +209,17 @@ SetError MeterView::commit(std::span<const SetItem> items) {
                 last_.irreversible = true;
                 break;
             }
-            case WriteAs::PowerUpCounter:
-                last_.power_up.emplace_back(panel, model_.power_up_counter(panel));
-                model_.set_power_up_counter(panel, v);
+            case WriteAs::PowerUpCounter: {
+                const int previous = model_.power_up_counter(panel);
+                if (!model_.set_power_up_counter(panel, v).ok()) {
+                    // Not stored, so not changed: put back what this request did.
+                    const bool undone = undo(items);
+                    return {undone ? ErrorStatus::CommitFailed : ErrorStatus::UndoFailed,
+                            item.index};
+                }
+                last_.power_up.emplace_back(panel, previous);
                 break;
+            }
         }
     }
     return {};
@@ -220,7 +229,7 @@ bool MeterView::undo(std::span<const SetItem>) {
     bool ok = !last_.irreversible;
     if (!last_.settings.empty()) ok = model_.write_settings(last_.settings).ok() && ok;
     for (auto it = last_.power_up.rbegin(); it != last_.power_up.rend(); ++it)
-        model_.set_power_up_counter(it->first, it->second);
+        ok = model_.set_power_up_counter(it->first, it->second).ok() && ok;
     last_ = {};
     return ok;
 }

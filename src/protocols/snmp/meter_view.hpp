@@ -29,7 +29,8 @@ class MeterModel {
     virtual WriteResult write_settings(const SettingsBatch& batch) = 0;
     virtual void reset(const ResetCommand& command) = 0;
     virtual void clear_latches(const LatchClearCommand& command) = 0;
-    virtual void set_power_up_counter(int panel, int value) = 0;
+    // Stored, then applied; StorageFailed changes nothing.
+    virtual WriteResult set_power_up_counter(int panel, int value) = 0;
 };
 
 class MeterView final : public ObjectView {
