@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "sources/simd.hpp"
+
 namespace openbcpm {
 
 namespace {
@@ -15,6 +17,91 @@ constexpr double kCurrentNoiseFloor = 0.005;
 // Inputs saturate at 120 % of their range (the strips' 120 A momentary rating on 100 A CTs).
 constexpr double kOverRange = 1.2;
 constexpr double kVoltageRange = 300.0;  // V L-N
+
+// The sample kernels: plain loops over a block the compiler vectorises.
+
+// out = a cos + b sin.
+OPENBCPM_SIMD_CLONES
+void set_term(float a, const float* __restrict c, float b, const float* __restrict s, size_t n,
+              float* __restrict out) {
+    for (size_t k = 0; k < n; ++k)
+        out[k] = a * c[k] + b * s[k];
+}
+
+// out += a cos + b sin.
+OPENBCPM_SIMD_CLONES
+void add_term(float a, const float* __restrict c, float b, const float* __restrict s, size_t n,
+              float* __restrict out) {
+    for (size_t k = 0; k < n; ++k)
+        out[k] += a * c[k] + b * s[k];
+}
+
+// The envelope goes from e0 at the first sample to e1 at the last, in a straight line.
+float slope_of(float e0, float e1, size_t n) {
+    return n > 1 ? (e1 - e0) / static_cast<float>(n - 1) : 0.0f;
+}
+
+// main += shape * envelope.
+OPENBCPM_SIMD_CLONES
+void draw(const float* __restrict shape, float e0, float e1, size_t n, float* __restrict main) {
+    const float slope = slope_of(e0, e1, n);
+    // An int index: there is no vector conversion from 64-bit integers to float.
+    for (int k = 0; k < static_cast<int>(n); ++k)
+        main[k] += shape[k] * (e0 + slope * static_cast<float>(k));
+}
+
+// A branch CT: shape * envelope into its main, then plus noise into out.
+OPENBCPM_SIMD_CLONES
+void branch_current(const float* __restrict shape, float e0, float e1, float* __restrict main,
+                    const float* __restrict noise, float sigma, size_t n, float* __restrict out) {
+    const float slope = slope_of(e0, e1, n);
+    for (int k = 0; k < static_cast<int>(n); ++k) {
+        const float x = shape[k] * (e0 + slope * static_cast<float>(k));
+        main[k] += x;
+        out[k] = x + sigma * noise[k];
+    }
+}
+
+// out = clean (or 0) + noise.
+OPENBCPM_SIMD_CLONES
+void add_noise(const float* __restrict clean, const float* __restrict noise, float sigma, size_t n,
+               float* __restrict out) {
+    if (clean) {
+        for (size_t k = 0; k < n; ++k)
+            out[k] = clean[k] + sigma * noise[k];
+    } else {
+        for (size_t k = 0; k < n; ++k)
+            out[k] = sigma * noise[k];
+    }
+}
+
+// Clamps out to +-limit, the input's range; true when a sample was outside.
+// The samples are looked at only when they could be outside: when the bound of
+// the clean signal (peak) plus the largest noise is near the limit.
+bool limit_reached(float* out, size_t n, float peak, float sigma, float limit) {
+    if (peak * 1.001f + sigma * NoiseGenerator::kBound < limit * 0.999f) return false;
+    bool over = false;
+    for (size_t k = 0; k < n; ++k) {
+        if (std::abs(out[k]) > limit) {
+            out[k] = std::copysign(limit, out[k]);
+            over = true;
+        }
+    }
+    return over;
+}
+
+OPENBCPM_SIMD_CLONES
+void sum3(const float* __restrict a, const float* __restrict b, const float* __restrict c, size_t n,
+          float* __restrict out) {
+    for (size_t k = 0; k < n; ++k)
+        out[k] = a[k] + b[k] + c[k];
+}
+
+// RMS noise of a CT reading `amps`: its relative noise and the floor, independent.
+double ct_noise(double relative, double amps) {
+    const double r = relative * amps;
+    return std::sqrt(r * r + kCurrentNoiseFloor * kCurrentNoiseFloor);
+}
 
 uint64_t rotl(uint64_t x, int k) {
     return (x << k) | (x >> (64 - k));
@@ -87,10 +174,11 @@ PanelSimulator::PanelSimulator(
       model_(model),
       ct_sizes_(ct_sizes),
       rng_(config.seed),
+      noise_(config.seed),
       frequency_(config.frequency) {
-    order_used_[1] = true;
+    basis_.use(1);
     for (const Harmonic& h : config_.voltage_harmonics)
-        order_used_[static_cast<size_t>(h.order)] = true;
+        basis_.use(h.order);
     for (int panel = 1; panel <= kMaxPanels; ++panel) {
         for (int c = 1; c <= kChannelsPerPanel; ++c) {
             ChannelLoad& l = loads_[static_cast<size_t>(panel - 1)][static_cast<size_t>(c - 1)];
@@ -115,7 +203,7 @@ PanelSimulator::PanelSimulator(
         if (spec.phase) l.phase = *spec.phase;
         if (spec.schedule.kind == ScheduleKind::Inrush) l.switched_on_at = spec.schedule.inrush_at;
         for (const Harmonic& h : spec.harmonics)
-            order_used_[static_cast<size_t>(h.order)] = true;
+            basis_.use(h.order);
         rebuild_unit_waveform(l);
     }
     events_ = config_.events;
@@ -177,6 +265,8 @@ void PanelSimulator::rebuild_voltage_waveforms() {
             }
         }
     }
+    for (size_t p = 0; p < 3; ++p)
+        voltage_peak_[p] = voltage_wave_[p].peak();
 }
 
 void PanelSimulator::Waveform::add_term(int h, double rms, double phase) {
@@ -185,6 +275,13 @@ void PanelSimulator::Waveform::add_term(int h, double rms, double phase) {
     order[i] = h;
     a[i] = static_cast<float>(kSqrt2 * rms * std::cos(phase));
     b[i] = static_cast<float>(-kSqrt2 * rms * std::sin(phase));
+}
+
+float PanelSimulator::Waveform::peak() const {
+    float sum = 0.0f;
+    for (size_t t = 0; t < static_cast<size_t>(terms); ++t)
+        sum += std::hypot(a[t], b[t]);
+    return sum;
 }
 
 void PanelSimulator::Waveform::accumulate(int h, float ca, float cb) {
@@ -199,9 +296,28 @@ void PanelSimulator::Waveform::accumulate(int h, float ca, float cb) {
     b[slot] += cb;
 }
 
+int PanelSimulator::take_shape(const Waveform& w) {
+    int free = -1;
+    for (size_t i = 0; i < kMaxShapes; ++i) {
+        if (shape_users_[i] > 0 && shapes_[i] == w) {
+            ++shape_users_[i];
+            return static_cast<int>(i);
+        }
+        if (shape_users_[i] == 0 && free < 0) free = static_cast<int>(i);
+    }
+    // There is always a free one: at most one shape per channel, plus the spare.
+    shapes_[static_cast<size_t>(free)] = w;
+    shape_peak_[static_cast<size_t>(free)] = w.peak();
+    shape_users_[static_cast<size_t>(free)] = 1;
+    return free;
+}
+
+void PanelSimulator::let_go_shape(int index) {
+    if (index >= 0) --shape_users_[static_cast<size_t>(index)];
+}
+
 void PanelSimulator::rebuild_unit_waveform(ChannelLoad& l) {
-    Waveform& w = l.unit;
-    w = Waveform{};
+    Waveform w;
     double harmonic_power = 0.0;
     for (const Harmonic& h : l.spec.harmonics)
         harmonic_power += h.fraction * h.fraction;
@@ -227,6 +343,9 @@ void PanelSimulator::rebuild_unit_waveform(ChannelLoad& l) {
     w.add_term(1, i1, ia);
     for (const Harmonic& h : l.spec.harmonics)
         w.add_term(h.order, i1 * h.fraction, h.order * ia + h.phase_deg * kDeg);
+    const int shape = take_shape(w);
+    let_go_shape(l.shape);
+    l.shape = shape;
 }
 
 double PanelSimulator::envelope(ChannelLoad& l, double t, bool advance_walk, double dt) {
@@ -316,49 +435,14 @@ void PanelSimulator::apply_due_events(double t) {
     if (changed) rebuild_voltage_waveforms();
 }
 
-void PanelSimulator::fill_basis(size_t count) {
-    const double step = kTwoPi * frequency_ / kSampleRate;
-    for (int h = 1; h <= kMaxOrder; ++h) {
-        if (!order_used_[static_cast<size_t>(h)]) continue;
-        // Rotate a unit phasor sample by sample, in double, from an exact start.
-        double c = std::cos(h * theta_);
-        double s = std::sin(h * theta_);
-        const double rc = std::cos(h * step);
-        const double rs = std::sin(h * step);
-        auto& bc = basis_cos_[static_cast<size_t>(h)];
-        auto& bs = basis_sin_[static_cast<size_t>(h)];
-        for (size_t k = 0; k < count; ++k) {
-            bc[k] = static_cast<float>(c);
-            bs[k] = static_cast<float>(s);
-            const double nc = c * rc - s * rs;
-            s = s * rc + c * rs;
-            c = nc;
-        }
+void PanelSimulator::render(const Waveform& w, size_t count, float* out) const {
+    if (w.terms == 0) {
+        std::fill(out, out + count, 0.0f);
+        return;
     }
-    theta_ = std::fmod(theta_ + step * static_cast<double>(count), kTwoPi);
-}
-
-void PanelSimulator::render(const Waveform& w, float env0, float env1, size_t count,
-                            float* out) const {
-    std::fill(out, out + count, 0.0f);
-    for (int t = 0; t < w.terms; ++t) {
-        const auto i = static_cast<size_t>(t);
-        const float a = w.a[i];
-        const float b = w.b[i];
-        const float* c = basis_cos_[static_cast<size_t>(w.order[i])].data();
-        const float* s = basis_sin_[static_cast<size_t>(w.order[i])].data();
-        for (size_t k = 0; k < count; ++k)
-            out[k] += a * c[k] + b * s[k];
-    }
-    if (env0 == env1 || count < 2) {
-        for (size_t k = 0; k < count; ++k)
-            out[k] *= env0;
-    } else {
-        // env0 at the first sample, env1 at the last.
-        const float slope = (env1 - env0) / static_cast<float>(count - 1);
-        for (size_t k = 0; k < count; ++k)
-            out[k] *= env0 + slope * static_cast<float>(k);
-    }
+    set_term(w.a[0], basis_.cos(w.order[0]), w.b[0], basis_.sin(w.order[0]), count, out);
+    for (size_t i = 1; i < static_cast<size_t>(w.terms); ++i)
+        add_term(w.a[i], basis_.cos(w.order[i]), w.b[i], basis_.sin(w.order[i]), count, out);
 }
 
 bool PanelSimulator::read(SampleBlock& block) {
@@ -369,97 +453,128 @@ bool PanelSimulator::read(SampleBlock& block) {
     // step on a block boundary lands whole on one side of it.
     const double t_last = t0 + static_cast<double>(n - 1) / kSampleRate;
     apply_due_events(t0);
-    fill_basis(n);
+    basis_.next_block(frequency_, n);
     block.start_time = t0;
     block.count = n;
     block.current_clipped = false;
 
     // Voltages.
-    const float vlimit = static_cast<float>(kOverRange * kVoltageRange * kSqrt2);
+    const auto vlimit = static_cast<float>(kOverRange * kVoltageRange * kSqrt2);
+    const auto vsigma = static_cast<float>(config_.voltage_ln * config_.voltage_noise);
     for (size_t p = 0; p < kVoltageInputs; ++p) {
         float* out = block.voltage[p].data();
-        render(voltage_wave_[p], 1.0f, 1.0f, n, out);
-        const double rms = config_.voltage_ln * config_.voltage_noise;
-        bool clipped = false;
-        for (size_t k = 0; k < n; ++k) {
-            if (rms > 0.0) out[k] += static_cast<float>(rms * rng_.gaussian());
-            if (std::abs(out[k]) > vlimit) {
-                out[k] = std::copysign(vlimit, out[k]);
-                clipped = true;
-            }
+        render(voltage_wave_[p], n, scratch_.data());
+        if (vsigma > 0.0f) {
+            noise_.fill(noise_block_.data(), n);
+            add_noise(scratch_.data(), noise_block_.data(), vsigma, n, out);
+        } else {
+            std::copy_n(scratch_.data(), n, out);
         }
-        block.voltage_clipped[p] = clipped;
+        block.voltage_clipped[p] =
+            limit_reached(out, n, voltage_peak_[p], std::max(vsigma, 0.0f), vlimit);
     }
 
+    // Envelopes of every load, and which shapes carry current in this block.
+    shape_needed_.fill(false);
     for (int panel = 1; panel <= kMaxPanels; ++panel) {
+        if (!model_.has_panel(panel)) continue;
         const auto pi = static_cast<size_t>(panel - 1);
-        auto& currents = block.current[pi];
-        if (!model_.has_panel(panel)) {
-            for (auto& ch : currents)
-                std::fill(ch.begin(), ch.begin() + static_cast<long>(n), 0.0f);
-            continue;
-        }
-        std::array<std::array<float, kBlockSamples>, 3> mains{};
-        std::array<double, 3> mains_rms{};
         for (int c = 1; c <= kChannelsPerPanel; ++c) {
-            const auto ci = static_cast<size_t>(c - 1);
-            ChannelLoad& l = loads_[pi][ci];
-            float* out = currents[ci].data();
+            ChannelLoad& l = loads_[pi][static_cast<size_t>(c - 1)];
             const bool exists = model_.has_channel(c) && c != kNeutralAuxChannel;
             if (!exists || !l.present) {
-                std::fill(out, out + n, 0.0f);
                 l.envelope_start = l.envelope_end = 0.0;
                 continue;
             }
             l.envelope_start = envelope(l, t0, false, 0.0);
             l.envelope_end = envelope(l, t_last, true, dt);
-            render(l.unit, static_cast<float>(l.envelope_start), static_cast<float>(l.envelope_end),
-                   n, out);
-            if (!is_aux_channel(c) || aux_phase(c)) {
-                auto& m = mains[static_cast<size_t>(l.phase)];
-                for (size_t k = 0; k < n; ++k)
-                    m[k] += out[k];
-                mains_rms[static_cast<size_t>(l.phase)] += l.envelope_end;
-            }
-        }
-        // Aux CTs on the mains see the sum of the currents of their phase; aux 4 sees
-        // the neutral, the sum of all three (none in a 3-wire delta).
-        for (size_t p = 0; p < 3; ++p) {
-            std::copy(mains[p].begin(), mains[p].begin() + static_cast<long>(n),
-                      currents[static_cast<size_t>(kFirstAuxChannel - 1) + p].begin());
-        }
-        float* neutral = currents[static_cast<size_t>(kNeutralAuxChannel - 1)].data();
-        for (size_t k = 0; k < n; ++k) {
-            neutral[k] = config_.wiring == Wiring::Delta3Wire
-                             ? 0.0f
-                             : mains[0][k] + mains[1][k] + mains[2][k];
-        }
-        // CT measurement noise and saturation.
-        for (int c = 1; c <= kChannelsPerPanel; ++c) {
-            if (!model_.has_channel(c)) continue;
-            const auto ci = static_cast<size_t>(c - 1);
-            const ChannelLoad& l = loads_[pi][ci];
-            float* out = currents[ci].data();
-            double level = l.envelope_end;
-            if (is_aux_channel(c)) {
-                level = c == kNeutralAuxChannel
-                            ? mains_rms[0] + mains_rms[1] + mains_rms[2]
-                            : mains_rms[static_cast<size_t>(c - kFirstAuxChannel)];
-            }
-            const double sigma = std::hypot(l.noise * level, kCurrentNoiseFloor);
-            const auto limit = static_cast<float>(kOverRange * kSqrt2 * ct_sizes_[pi][ci]);
-            for (size_t k = 0; k < n; ++k) {
-                float x = out[k] + static_cast<float>(sigma * rng_.gaussian());
-                if (std::abs(x) > limit) {
-                    x = std::copysign(limit, x);
-                    block.current_clipped = true;
-                }
-                out[k] = x;
+            if (l.envelope_start != 0.0 || l.envelope_end != 0.0) {
+                shape_needed_[static_cast<size_t>(l.shape)] = true;
             }
         }
     }
+    for (size_t i = 0; i < kMaxShapes; ++i) {
+        if (shape_needed_[i]) render(shapes_[i], n, shape_samples_[i].data());
+    }
+
+    for (int panel = 1; panel <= kMaxPanels; ++panel) {
+        const auto pi = static_cast<size_t>(panel - 1);
+        if (!model_.has_panel(panel)) {
+            for (auto& ch : block.current[pi])
+                std::fill(ch.begin(), ch.begin() + static_cast<long>(n), 0.0f);
+            continue;
+        }
+        currents(pi, n, block);
+    }
     sample_index_ += n;
     return true;
+}
+
+void PanelSimulator::currents(size_t pi, size_t n, SampleBlock& block) {
+    auto& out = block.current[pi];
+    for (auto& m : mains_)
+        std::fill(m.begin(), m.begin() + static_cast<long>(n), 0.0f);
+    std::array<double, 3> mains_rms{};
+    std::array<float, 3> mains_peak{};  // bounds of |mains_| over the block
+    bool clipped = false;
+    auto limit_of = [&](size_t ci) {
+        return static_cast<float>(kOverRange * kSqrt2 * ct_sizes_[pi][ci]);
+    };
+    // Branch channels (and loads on aux 1..3, which only add to their main).
+    for (int c = 1; c < kNeutralAuxChannel; ++c) {
+        const auto ci = static_cast<size_t>(c - 1);
+        const ChannelLoad& l = loads_[pi][ci];
+        const bool aux = is_aux_channel(c);
+        if (!model_.has_channel(c)) {
+            std::fill(out[ci].begin(), out[ci].begin() + static_cast<long>(n), 0.0f);
+            continue;
+        }
+        const bool drawing = l.present && (l.envelope_start != 0.0 || l.envelope_end != 0.0);
+        const auto ph = static_cast<size_t>(l.phase);
+        const auto e0 = static_cast<float>(l.envelope_start);
+        const auto e1 = static_cast<float>(l.envelope_end);
+        const float* shape =
+            drawing ? shape_samples_[static_cast<size_t>(l.shape)].data() : nullptr;
+        const float peak =
+            drawing ? std::max(e0, e1) * shape_peak_[static_cast<size_t>(l.shape)] : 0.0f;
+        if (drawing) {
+            mains_rms[ph] += l.envelope_end;
+            mains_peak[ph] += peak;
+        }
+        if (aux) {
+            if (drawing) draw(shape, e0, e1, n, mains_[ph].data());
+            continue;
+        }
+        const auto sigma = static_cast<float>(ct_noise(l.noise, l.envelope_end));
+        noise_.fill(noise_block_.data(), n);
+        if (drawing) {
+            branch_current(shape, e0, e1, mains_[ph].data(), noise_block_.data(), sigma, n,
+                           out[ci].data());
+        } else {
+            add_noise(nullptr, noise_block_.data(), sigma, n, out[ci].data());
+        }
+        clipped |= limit_reached(out[ci].data(), n, peak, sigma, limit_of(ci));
+    }
+    // Aux CTs on the mains see the sum of the currents of their phase; aux 4 sees
+    // the neutral, the sum of all three (none in a 3-wire delta).
+    for (size_t p = 0; p < 3; ++p) {
+        const size_t ci = static_cast<size_t>(kFirstAuxChannel - 1) + p;
+        const ChannelLoad& l = loads_[pi][ci];
+        const auto sigma = static_cast<float>(ct_noise(l.noise, mains_rms[p]));
+        noise_.fill(noise_block_.data(), n);
+        add_noise(mains_[p].data(), noise_block_.data(), sigma, n, out[ci].data());
+        clipped |= limit_reached(out[ci].data(), n, mains_peak[p], sigma, limit_of(ci));
+    }
+    const auto ni = static_cast<size_t>(kNeutralAuxChannel - 1);
+    const bool delta = config_.wiring == Wiring::Delta3Wire;
+    if (!delta) sum3(mains_[0].data(), mains_[1].data(), mains_[2].data(), n, scratch_.data());
+    const auto sigma = static_cast<float>(
+        ct_noise(loads_[pi][ni].noise, mains_rms[0] + mains_rms[1] + mains_rms[2]));
+    noise_.fill(noise_block_.data(), n);
+    add_noise(delta ? nullptr : scratch_.data(), noise_block_.data(), sigma, n, out[ni].data());
+    const float neutral_peak = delta ? 0.0f : mains_peak[0] + mains_peak[1] + mains_peak[2];
+    clipped |= limit_reached(out[ni].data(), n, neutral_peak, sigma, limit_of(ni));
+    block.current_clipped = block.current_clipped || clipped;
 }
 
 void PanelSimulator::set_load(int panel, int channel, double amps, std::optional<double> pf) {

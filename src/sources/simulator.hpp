@@ -1,6 +1,10 @@
 // The panel simulator: sampled voltage and current waveforms at 2560 Hz for a
 // whole BCPME, built from per-channel loads, a voltage supply and a scenario
 // timeline. Deterministic for a seed.
+//
+// Per block: one shared basis of harmonics (HarmonicBasis), one waveform per
+// distinct load shape (channels with the same shape share it), then per
+// channel its envelope, noise and saturation in one pass (docs/simulator.md).
 #pragma once
 
 #include <array>
@@ -8,6 +12,8 @@
 #include <optional>
 #include <vector>
 
+#include "sources/harmonic_basis.hpp"
+#include "sources/noise.hpp"
 #include "sources/sample_source.hpp"
 #include "sources/simulation_config.hpp"
 
@@ -57,8 +63,10 @@ class PanelSimulator final : public SampleSource {
     const SimulationConfig& config() const { return config_; }
 
   private:
-    static constexpr int kMaxOrder = 25;
     static constexpr int kMaxTerms = 8;
+    // Every channel of both panels with a shape of its own, and one spare for a
+    // change of shape (the new one is taken before the old one is let go).
+    static constexpr size_t kMaxShapes = kMaxPanels * kChannelsPerPanel + 1;
 
     // A signal as a sum of harmonics of the fundamental: sum a*cos(h t) + b*sin(h t).
     struct Waveform {
@@ -70,6 +78,9 @@ class PanelSimulator final : public SampleSource {
         void add_term(int h, double rms, double phase);
         // Adds a*cos + b*sin to the term of this order (creating it).
         void accumulate(int h, float ca, float cb);
+        // A bound of its absolute value: the sum of the terms' amplitudes.
+        float peak() const;
+        bool operator==(const Waveform&) const = default;
     };
 
     struct ChannelLoad {
@@ -80,35 +91,46 @@ class PanelSimulator final : public SampleSource {
         bool tripped = false;
         double walk = 1.0;  // random-walk multiplier
         double ramp_from = 0.0, ramp_to = 0.0, ramp_start = 0.0, ramp_end = -1.0;
-        double switched_on_at = 0.0;                      // for inrush
-        double noise = 0.0;                               // relative
-        Phase phase = Phase::A;                           // physical phase
-        Waveform unit;                                    // waveform for 1 A RMS total
+        double switched_on_at = 0.0;  // for inrush
+        double noise = 0.0;           // relative
+        Phase phase = Phase::A;       // physical phase
+        int shape = -1;               // index of its waveform for 1 A RMS total in shapes_
         double envelope_start = 0.0, envelope_end = 0.0;  // amps over the present block
     };
 
     void rebuild_voltage_waveforms();
     void rebuild_unit_waveform(ChannelLoad& load);
+    // The index of a shape equal to w (shared) or of a new one; let_go undoes it.
+    int take_shape(const Waveform& w);
+    void let_go_shape(int index);
     double envelope(ChannelLoad& load, double t, bool advance_walk, double dt);
     void apply_due_events(double t);
-    void fill_basis(size_t count);
-    void render(const Waveform& w, float env0, float env1, size_t count, float* out) const;
+    void render(const Waveform& w, size_t count, float* out) const;
+    void currents(size_t panel, size_t count, SampleBlock& block);
 
     SimulationConfig config_;
     ModelInfo model_;
     std::array<std::array<int, kChannelsPerPanel>, kMaxPanels> ct_sizes_{};
-    Rng rng_;
+    Rng rng_;  // random walks
+    NoiseGenerator noise_;
     uint64_t sample_index_ = 0;
-    double theta_ = 0.0;  // phase of the fundamental at the next sample, radians in [0, 2 pi)
     double frequency_ = 60.0;
     std::array<std::array<ChannelLoad, kChannelsPerPanel>, kMaxPanels> loads_{};
     std::array<Waveform, kVoltageInputs> voltage_wave_{};
+    std::array<float, kVoltageInputs> voltage_peak_{};  // Waveform::peak of each
     std::array<double, kVoltageInputs> voltage_mult_{1.0, 1.0, 1.0};
     std::array<double, kVoltageInputs> voltage_event_end_{-1.0, -1.0, -1.0};
-    std::array<bool, kMaxOrder + 1> order_used_{};
-    // basis_[h][k] = cos(h theta_k), sin(h theta_k) for the block being built.
-    std::array<std::array<float, kBlockSamples>, kMaxOrder + 1> basis_cos_{};
-    std::array<std::array<float, kBlockSamples>, kMaxOrder + 1> basis_sin_{};
+    HarmonicBasis basis_;
+    // Distinct load shapes, how many channels use each, and this block's samples
+    // of those some channel draws current through.
+    std::array<Waveform, kMaxShapes> shapes_{};
+    std::array<float, kMaxShapes> shape_peak_{};
+    std::array<int, kMaxShapes> shape_users_{};
+    std::array<bool, kMaxShapes> shape_needed_{};
+    alignas(64) std::array<std::array<float, kBlockSamples>, kMaxShapes> shape_samples_{};
+    alignas(64) std::array<std::array<float, kBlockSamples>, 3> mains_{};  // per phase, no noise
+    alignas(64) std::array<float, kBlockSamples> scratch_{};
+    alignas(64) std::array<float, kBlockSamples> noise_block_{};
     size_t next_event_ = 0;
     std::vector<ScenarioEvent> events_;
 };
