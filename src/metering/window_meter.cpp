@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numbers>
 
 namespace openbcpm {
@@ -11,78 +12,110 @@ namespace {
 constexpr double kTwoPi = 2.0 * std::numbers::pi;
 constexpr double kRad = 180.0 / std::numbers::pi;
 constexpr double kMinVoltage = 10.0;  // V RMS: below this a phase is absent
-constexpr size_t kLanes = 8;
 
 // Widening for accumulation, spelled out (the build warns on implicit float promotion).
 inline double dbl(float f) {
     return static_cast<double>(f);
 }
 
-// Products accumulated for a current channel over a run of samples.
-struct CurrentSums {
-    double ii = 0, iv = 0, ic = 0, is = 0;
-};
+// Eight floats as one value (GCC/clang vector extension): one AVX register, or two SSE ones.
+using F8 = float __attribute__((vector_size(32)));
+constexpr size_t kLanes = 8;
 
-// The hot loop: four dot products over one contiguous run. Separate lanes let
-// the compiler keep the additions in vector registers without reassociating.
 #if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
+// The products kernel is the meter's hot loop: an AVX2+FMA clone where the CPU has them.
+#define OPENBCPM_METER_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define OPENBCPM_METER_CLONES
 #endif
-CurrentSums
-current_kernel(const float* __restrict x, const float* __restrict v, const float* __restrict c,
-               const float* __restrict s, size_t n) {
-    float ii[kLanes] = {}, iv[kLanes] = {}, ic[kLanes] = {}, is[kLanes] = {};
+
+// The hot loop, over one contiguous run of an input: sum x^2, x*y, x*c, x*s.
+// Two sets of accumulators keep the adds of a vector unit busy.
+OPENBCPM_METER_CLONES
+void products(const float* __restrict x, const float* __restrict y, const float* __restrict c,
+              const float* __restrict s, size_t n, double* __restrict out) {
+    F8 xx0{}, xy0{}, xc0{}, xs0{}, xx1{}, xy1{}, xc1{}, xs1{};
+    // Loads through a reference: a vector returned by value would change the
+    // baseline clone's ABI (-Wpsabi).
+    auto load = [](F8& v, const float* p) { std::memcpy(&v, p, sizeof v); };
+    F8 a, b, t, u;
     size_t k = 0;
-    for (; k + kLanes <= n; k += kLanes) {
-        for (size_t l = 0; l < kLanes; ++l) {
-            const float xi = x[k + l];
-            ii[l] += xi * xi;
-            iv[l] += xi * v[k + l];
-            ic[l] += xi * c[k + l];
-            is[l] += xi * s[k + l];
-        }
+    for (; k + 2 * kLanes <= n; k += 2 * kLanes) {
+        load(a, x + k);
+        load(b, x + k + kLanes);
+        xx0 += a * a;
+        xx1 += b * b;
+        load(t, y + k);
+        load(u, y + k + kLanes);
+        xy0 += a * t;
+        xy1 += b * u;
+        load(t, c + k);
+        load(u, c + k + kLanes);
+        xc0 += a * t;
+        xc1 += b * u;
+        load(t, s + k);
+        load(u, s + k + kLanes);
+        xs0 += a * t;
+        xs1 += b * u;
     }
-    CurrentSums out;
-    for (; k < n; ++k) {
-        out.ii += dbl(x[k]) * dbl(x[k]);
-        out.iv += dbl(x[k]) * dbl(v[k]);
-        out.ic += dbl(x[k]) * dbl(c[k]);
-        out.is += dbl(x[k]) * dbl(s[k]);
+    if (k + kLanes <= n) {
+        load(a, x + k);
+        xx0 += a * a;
+        load(t, y + k);
+        xy0 += a * t;
+        load(t, c + k);
+        xc0 += a * t;
+        load(t, s + k);
+        xs0 += a * t;
+        k += kLanes;
     }
+    const F8 xx = xx0 + xx1, xy = xy0 + xy1, xc = xc0 + xc1, xs = xs0 + xs1;
+    double sxx = 0.0, sxy = 0.0, sxc = 0.0, sxs = 0.0;
     for (size_t l = 0; l < kLanes; ++l) {
-        out.ii += dbl(ii[l]);
-        out.iv += dbl(iv[l]);
-        out.ic += dbl(ic[l]);
-        out.is += dbl(is[l]);
+        sxx += dbl(xx[l]);
+        sxy += dbl(xy[l]);
+        sxc += dbl(xc[l]);
+        sxs += dbl(xs[l]);
     }
-    return out;
+    for (; k < n; ++k) {
+        sxx += dbl(x[k]) * dbl(x[k]);
+        sxy += dbl(x[k]) * dbl(y[k]);
+        sxc += dbl(x[k]) * dbl(c[k]);
+        sxs += dbl(x[k]) * dbl(s[k]);
+    }
+    out[0] += sxx;
+    out[1] += sxy;
+    out[2] += sxc;
+    out[3] += sxs;
 }
 
-// Same for a run without a voltage reference (aux 4, or a phase with no voltage).
-CurrentSums current_kernel_no_power(const float* __restrict x, const float* __restrict c,
-                                    const float* __restrict s, size_t n) {
-    float ii[kLanes] = {}, ic[kLanes] = {}, is[kLanes] = {};
-    size_t k = 0;
-    for (; k + kLanes <= n; k += kLanes) {
+// The reference phasor cos, sin of `step` * (k - k0 + offset) over k in [k0, k1):
+// rotated in double from an exact start, eight lanes at a time.
+void reference(double offset, double step, size_t k0, size_t k1, float* c, float* s) {
+    const double ar = std::cos(step), ai = std::sin(step);  // one sample's turn
+    double re[kLanes], im[kLanes];
+    re[0] = std::cos(step * offset);
+    im[0] = std::sin(step * offset);
+    for (size_t l = 1; l < kLanes; ++l) {
+        re[l] = re[l - 1] * ar - im[l - 1] * ai;
+        im[l] = re[l - 1] * ai + im[l - 1] * ar;
+    }
+    // Eight samples' turn: lane 7 times one more sample, over lane 0.
+    const double er = re[kLanes - 1] * ar - im[kLanes - 1] * ai;
+    const double ei = re[kLanes - 1] * ai + im[kLanes - 1] * ar;
+    const double tr = er * re[0] + ei * im[0], ti = ei * re[0] - er * im[0];
+    for (size_t k = k0; k < k1; k += kLanes) {
+        const size_t m = std::min(kLanes, k1 - k);
+        for (size_t l = 0; l < m; ++l) {
+            c[k + l] = static_cast<float>(re[l]);
+            s[k + l] = static_cast<float>(im[l]);
+        }
         for (size_t l = 0; l < kLanes; ++l) {
-            const float xi = x[k + l];
-            ii[l] += xi * xi;
-            ic[l] += xi * c[k + l];
-            is[l] += xi * s[k + l];
+            const double r = re[l] * tr - im[l] * ti;
+            im[l] = re[l] * ti + im[l] * tr;
+            re[l] = r;
         }
     }
-    CurrentSums out;
-    for (; k < n; ++k) {
-        out.ii += dbl(x[k]) * dbl(x[k]);
-        out.ic += dbl(x[k]) * dbl(c[k]);
-        out.is += dbl(x[k]) * dbl(s[k]);
-    }
-    for (size_t l = 0; l < kLanes; ++l) {
-        out.ii += dbl(ii[l]);
-        out.ic += dbl(ic[l]);
-        out.is += dbl(is[l]);
-    }
-    return out;
 }
 
 double wrap_degrees(double d) {
@@ -90,28 +123,6 @@ double wrap_degrees(double d) {
     if (d <= -180.0) d += 360.0;
     if (d > 180.0) d -= 360.0;
     return d;
-}
-
-// A run of ring positions as at most two contiguous pieces.
-struct Segments {
-    size_t start[2]{};
-    size_t count[2]{};
-    int pieces = 0;
-};
-
-Segments ring_segments(uint64_t first, size_t count, size_t ring) {
-    Segments seg;
-    const auto s = static_cast<size_t>(first % ring);
-    const size_t first_len = std::min(count, ring - s);
-    seg.start[0] = s;
-    seg.count[0] = first_len;
-    seg.pieces = 1;
-    if (first_len < count) {
-        seg.start[1] = 0;
-        seg.count[1] = count - first_len;
-        seg.pieces = 2;
-    }
-    return seg;
 }
 
 // V1's frequency from its rising zero crossings over samples [n0, n1] of the
@@ -147,38 +158,69 @@ double crossing_frequency(const float* v, uint64_t n0, uint64_t n1, size_t ring,
 
 WindowMeter::WindowMeter(double nominal_frequency)
     : nominal_(nominal_frequency), f_est_(nominal_frequency) {
-    for (auto& panel : phase_of_) {
-        for (size_t c = 0; c < panel.size(); ++c) {
-            const int ch = static_cast<int>(c) + 1;
-            panel[c] = ch == kNeutralAuxChannel ? -1
-                       : is_aux_channel(ch)
-                           ? ch - kFirstAuxChannel
-                           : static_cast<int>(default_phase(StripConfiguration::TopFeed, ch));
+    for (size_t p = 0; p < kVoltageInputs; ++p)
+        y_of_[p] = static_cast<int>((p + 1) % kVoltageInputs);
+    for (int panel = 1; panel <= kMaxPanels; ++panel) {
+        for (int ch = 1; ch <= kChannelsPerPanel; ++ch) {
+            set_channel_phase(panel, ch,
+                              ch == kNeutralAuxChannel ? -1
+                              : is_aux_channel(ch)     ? ch - kFirstAuxChannel
+                                                       : static_cast<int>(default_phase(
+                                                             StripConfiguration::TopFeed, ch)));
         }
     }
+    start_window(0.0);
 }
 
 void WindowMeter::set_channel_phase(int panel, int channel, int voltage_input) {
     phase_of_.at(static_cast<size_t>(panel - 1)).at(static_cast<size_t>(channel - 1)) =
         voltage_input;
+    const size_t i = kVoltageInputs + static_cast<size_t>(panel - 1) * kChannelsPerPanel +
+                     static_cast<size_t>(channel - 1);
+    // With no voltage to pair with, x*y is x^2 again: summed, never read.
+    y_of_[i] = voltage_input >= 0 && voltage_input < static_cast<int>(kVoltageInputs)
+                   ? voltage_input
+                   : static_cast<int>(i);
 }
 
-void WindowMeter::push(const SampleBlock& block) {
+const float* WindowMeter::samples(const SampleBlock& block, size_t input) const {
+    if (input < kVoltageInputs) return block.voltage[input].data();
+    const size_t c = input - kVoltageInputs;
+    return block.current[c / kChannelsPerPanel][c % kChannelsPerPanel].data();
+}
+
+void WindowMeter::start_window(double a) {
+    Window& w = w_;
+    w.a = a;
+    w.length = cycles() * kSampleRate / f_est_;
+    const double b = a + w.length;
+    w.n0 = static_cast<uint64_t>(std::ceil(a));
+    w.n1 = static_cast<uint64_t>(std::floor(b));
+    const double alpha = static_cast<double>(w.n0) - a;
+    const double beta = b - static_cast<double>(w.n1);
+    // Trapezoidal weights with linearly interpolated ends (see docs/metering.md):
+    // interior samples weigh 1; these four carry the fractional edges, as
+    // corrections to the 1 the plain run gives n0 and n1.
+    w.e_before = w.n0 >= 1 ? alpha * alpha / 2.0 : 0.0;
+    w.e_first = alpha * (2.0 - alpha) / 2.0 - 0.5;
+    w.e_last = beta * (2.0 - beta) / 2.0 - 0.5;
+    w.e_after = beta * beta / 2.0;
+    w.step = kTwoPi * f_est_ / kSampleRate;
+    w.start_edges_done = false;
+    fed_ = w.n0;
+    sums_.fill(Sums{});
+}
+
+void WindowMeter::begin_block(const SampleBlock& block) {
     if (written_ == 0) time_origin_ = block.start_time;
-    const Segments seg = ring_segments(written_, block.count, kRing);
-    size_t offset = 0;
-    for (int p = 0; p < seg.pieces; ++p) {
-        const size_t dst = seg.start[p];
-        const size_t n = seg.count[p];
-        for (size_t v = 0; v < kVoltageInputs; ++v) {
-            std::copy_n(block.voltage[v].data() + offset, n, v_[v].data() + dst);
-        }
-        for (size_t panel = 0; panel < kMaxPanels; ++panel) {
-            for (size_t c = 0; c < kChannelsPerPanel; ++c) {
-                std::copy_n(block.current[panel][c].data() + offset, n, i_[panel][c].data() + dst);
-            }
-        }
-        offset += n;
+    block_start_ = written_;
+    // V1 into its ring, for the zero crossings.
+    size_t done = 0;
+    while (done < block.count) {
+        const auto at = static_cast<size_t>((written_ + done) % kRing);
+        const size_t n = std::min(block.count - done, kRing - at);
+        std::copy_n(block.voltage[0].data() + done, n, v1_.data() + at);
+        done += n;
     }
     for (size_t v = 0; v < kVoltageInputs; ++v)
         pending_voltage_clip_[v] |= block.voltage_clipped[v];
@@ -186,109 +228,97 @@ void WindowMeter::push(const SampleBlock& block) {
     written_ += block.count;
 }
 
-bool WindowMeter::window_ready() const {
-    const double length = cycles() * kSampleRate / f_est_;
-    const double b = a_ + length;
+void WindowMeter::end_block(const SampleBlock& block) {
+    // Keep the last kTail samples of every input: the next window's first edge
+    // samples can lie just before the next block.
+    const size_t n = block.count;
+    for (size_t i = 0; i < kInputs; ++i) {
+        auto& t = tail_[i];
+        const float* x = samples(block, i);
+        if (n >= kTail) {
+            std::copy_n(x + n - kTail, kTail, t.begin());
+        } else {
+            std::copy(t.begin() + static_cast<long>(n), t.end(), t.begin());
+            std::copy_n(x, n, t.begin() + static_cast<long>(kTail - n));
+        }
+    }
+}
+
+void WindowMeter::add_sample(const SampleBlock& block, uint64_t n, double weight) {
+    if (weight == 0.0) return;
+    const double phase = w_.step * (static_cast<double>(n) - w_.a);
+    const double c = weight * std::cos(phase), s = weight * std::sin(phase);
+    std::array<float, kInputs> x{};
+    for (size_t i = 0; i < kInputs; ++i) {
+        x[i] = n >= block_start_ ? samples(block, i)[n - block_start_]
+                                 : tail_[i][static_cast<size_t>(n + kTail - block_start_)];
+    }
+    for (size_t i = 0; i < kInputs; ++i) {
+        const double xi = dbl(x[i]);
+        Sums& m = sums_[i];
+        m.xx += weight * xi * xi;
+        m.xy += weight * xi * dbl(x[static_cast<size_t>(y_of_[i])]);
+        m.xc += xi * c;
+        m.xs += xi * s;
+    }
+}
+
+void WindowMeter::add_run(const SampleBlock& block, uint64_t from, uint64_t to) {
+    // Samples of the previous block (only the first one or two of a window).
+    for (; from < to && from < block_start_; ++from)
+        add_sample(block, from, 1.0);
+    if (from >= to) return;
+    const auto k0 = static_cast<size_t>(from - block_start_);
+    const auto k1 = static_cast<size_t>(to - block_start_);
+    reference(static_cast<double>(from) - w_.a, w_.step, k0, k1, ref_cos_.data(), ref_sin_.data());
+    for (size_t i = 0; i < kInputs; ++i) {
+        Sums& m = sums_[i];
+        double out[4] = {m.xx, m.xy, m.xc, m.xs};
+        products(samples(block, i) + k0, samples(block, static_cast<size_t>(y_of_[i])) + k0,
+                 ref_cos_.data() + k0, ref_sin_.data() + k0, k1 - k0, out);
+        m = Sums{out[0], out[1], out[2], out[3]};
+    }
+}
+
+bool WindowMeter::integrate(const SampleBlock& block) {
+    const uint64_t end = written_;
+    if (!w_.start_edges_done && w_.n0 < end) {
+        if (w_.n0 >= 1) add_sample(block, w_.n0 - 1, w_.e_before);
+        add_sample(block, w_.n0, w_.e_first);
+        w_.start_edges_done = true;
+    }
+    const uint64_t plain_end = std::min(w_.n1 + 1, end);
+    if (fed_ < plain_end) {
+        add_run(block, fed_, plain_end);
+        fed_ = plain_end;
+    }
     // The closing correction needs the sample after the window's last one.
-    return std::floor(b) + 1.0 < static_cast<double>(written_);
+    if (w_.n1 + 1 >= end) return false;
+    add_sample(block, w_.n1, w_.e_last);
+    add_sample(block, w_.n1 + 1, w_.e_after);
+    close_window();
+    return true;
 }
 
 void WindowMeter::close_window() {
-    const double length = cycles() * kSampleRate / f_est_;
-    const double a = a_;
+    const double length = w_.length;
+    const double a = w_.a;
     const double b = a + length;
-    const auto n0 = static_cast<uint64_t>(std::ceil(a));
-    const auto n1 = static_cast<uint64_t>(std::floor(b));
-    const double alpha = static_cast<double>(n0) - a;
-    const double beta = b - static_cast<double>(n1);
-    // Trapezoidal weights with linearly interpolated ends (see docs/metering.md):
-    // interior samples weigh 1; these four carry the fractional edges.
-    const bool has_before = n0 >= 1;
-    const uint64_t before = has_before ? n0 - 1 : n0;
-    const double w_before = has_before ? alpha * alpha / 2.0 : 0.0;
-    const double w_first = 0.5 + alpha * (2.0 - alpha) / 2.0;
-    const double w_last = 0.5 + beta * (2.0 - beta) / 2.0;
-    const double w_after = beta * beta / 2.0;
-    const uint64_t after = n1 + 1;
+    const uint64_t n0 = w_.n0, n1 = w_.n1;
     const double W = length;  // the weights sum to b - a
-
-    // Reference phasor of the estimated fundamental, zero phase at the window start.
-    const double step = kTwoPi * f_est_ / kSampleRate;
-    {
-        const uint64_t first = before;
-        const size_t count = static_cast<size_t>(after - first + 1);
-        double c = std::cos(step * (static_cast<double>(first) - a));
-        double s = std::sin(step * (static_cast<double>(first) - a));
-        const double rc = std::cos(step), rs = std::sin(step);
-        for (size_t k = 0; k < count; ++k) {
-            const size_t r = static_cast<size_t>((first + k) % kRing);
-            ref_cos_[r] = static_cast<float>(c);
-            ref_sin_[r] = static_cast<float>(s);
-            const double nc = c * rc - s * rs;
-            s = s * rc + c * rs;
-            c = nc;
-        }
-    }
-    auto at = [](uint64_t n) { return static_cast<size_t>(n % kRing); };
-    const size_t r_before = at(before), r_first = at(n0), r_last = at(n1), r_after = at(after);
-    const Segments seg = ring_segments(n0, static_cast<size_t>(n1 - n0 + 1), kRing);
-    // Edge corrections: weight minus the 1 the plain sum already gave.
-    const double e_before = w_before, e_first = w_first - 1.0, e_last = w_last - 1.0,
-                 e_after = w_after;
-    auto edges = [&](auto&& g) {
-        return e_before * g(r_before) + e_first * g(r_first) + e_last * g(r_last) +
-               e_after * g(r_after);
-    };
 
     // Voltages.
     WindowResult& out = result_;
     out.start_time = time_origin_ + a / kSampleRate;
     out.duration = length / kSampleRate;
-    std::array<double, 3> vv{}, vc{}, vs{}, cross{};
+    std::array<double, kVoltageInputs> v_angle_rad{};
     for (size_t p = 0; p < kVoltageInputs; ++p) {
-        const float* v = v_[p].data();
-        const float* c = ref_cos_.data();
-        const float* s = ref_sin_.data();
-        for (int piece = 0; piece < seg.pieces; ++piece) {
-            const size_t o = seg.start[piece];
-            const CurrentSums sums = current_kernel(v + o, v + o, c + o, s + o, seg.count[piece]);
-            vv[p] += sums.ii;
-            vc[p] += sums.ic;
-            vs[p] += sums.is;
-        }
-        vv[p] += edges([&](size_t r) { return dbl(v[r]) * dbl(v[r]); });
-        vc[p] += edges([&](size_t r) { return dbl(v[r]) * dbl(c[r]); });
-        vs[p] += edges([&](size_t r) { return dbl(v[r]) * dbl(s[r]); });
-    }
-    for (size_t p = 0; p < kVoltageInputs; ++p) {
-        const size_t q = (p + 1) % kVoltageInputs;
-        const float* x = v_[p].data();
-        const float* y = v_[q].data();
-        for (int piece = 0; piece < seg.pieces; ++piece) {
-            const size_t o = seg.start[piece];
-            double acc = 0.0;
-            float lanes[kLanes] = {};
-            size_t k = 0;
-            const size_t n = seg.count[piece];
-            for (; k + kLanes <= n; k += kLanes) {
-                for (size_t l = 0; l < kLanes; ++l)
-                    lanes[l] += x[o + k + l] * y[o + k + l];
-            }
-            for (; k < n; ++k)
-                acc += dbl(x[o + k]) * dbl(y[o + k]);
-            for (float l : lanes)
-                acc += dbl(l);
-            cross[p] += acc;
-        }
-        cross[p] += edges([&](size_t r) { return dbl(x[r]) * dbl(y[r]); });
-    }
-    std::array<double, 3> v_angle_rad{};
-    for (size_t p = 0; p < kVoltageInputs; ++p) {
-        out.voltage[p] = std::sqrt(std::max(vv[p], 0.0) / W);
+        const Sums& m = sums_[p];
+        out.voltage[p] = std::sqrt(std::max(m.xx, 0.0) / W);
         out.voltage_present[p] = out.voltage[p] >= kMinVoltage;
-        v_angle_rad[p] = std::atan2(-vs[p], vc[p]);
+        v_angle_rad[p] = std::atan2(-m.xs, m.xc);
         const size_t q = (p + 1) % kVoltageInputs;
-        out.voltage_ll[p] = std::sqrt(std::max(vv[p] + vv[q] - 2.0 * cross[p], 0.0) / W);
+        out.voltage_ll[p] = std::sqrt(std::max(m.xx + sums_[q].xx - 2.0 * m.xy, 0.0) / W);
         out.voltage_clipped[p] = pending_voltage_clip_[p];
         pending_voltage_clip_[p] = false;
     }
@@ -308,7 +338,7 @@ void WindowMeter::close_window() {
         if (have_prev_phase_) {
             const double d = centre - prev_centre_;
             const double coarse =
-                crossing_frequency(v_[0].data(), n0, n1, kRing, 0.1 * out.voltage[0]);
+                crossing_frequency(v1_.data(), n0, n1, kRing, 0.1 * out.voltage[0]);
             const double expected = kTwoPi * (coarse > 0.0 ? coarse : f_est_) * d / kSampleRate;
             const double turns = std::round((expected - (phase_at_centre - prev_phase_)) / kTwoPi);
             const double advance = phase_at_centre - prev_phase_ + kTwoPi * turns;
@@ -331,49 +361,30 @@ void WindowMeter::close_window() {
     // Currents.
     for (size_t panel = 0; panel < kMaxPanels; ++panel) {
         for (size_t ch = 0; ch < kChannelsPerPanel; ++ch) {
-            const float* x = i_[panel][ch].data();
+            const Sums& m = sums_[kVoltageInputs + panel * kChannelsPerPanel + ch];
             const int ph = phase_of_[panel][ch];
             const bool power = ph >= 0 && out.voltage_present[static_cast<size_t>(ph)];
-            const float* v = power ? v_[static_cast<size_t>(ph)].data() : nullptr;
-            const float* c = ref_cos_.data();
-            const float* s = ref_sin_.data();
-            CurrentSums sums;
-            for (int piece = 0; piece < seg.pieces; ++piece) {
-                const size_t o = seg.start[piece];
-                const CurrentSums part =
-                    power ? current_kernel(x + o, v + o, c + o, s + o, seg.count[piece])
-                          : current_kernel_no_power(x + o, c + o, s + o, seg.count[piece]);
-                sums.ii += part.ii;
-                sums.iv += part.iv;
-                sums.ic += part.ic;
-                sums.is += part.is;
-            }
-            sums.ii += edges([&](size_t r) { return dbl(x[r]) * dbl(x[r]); });
-            sums.ic += edges([&](size_t r) { return dbl(x[r]) * dbl(c[r]); });
-            sums.is += edges([&](size_t r) { return dbl(x[r]) * dbl(s[r]); });
-            if (power) sums.iv += edges([&](size_t r) { return dbl(x[r]) * dbl(v[r]); });
-
             ChannelWindow& cw = out.channel[panel][ch];
-            const double irms = std::sqrt(std::max(sums.ii, 0.0) / W);
+            const double irms = std::sqrt(std::max(m.xx, 0.0) / W);
             if (irms <= kCurrentFloor) {
                 cw = ChannelWindow{};
                 continue;
             }
             cw.current = irms;
-            cw.power = power ? sums.iv / W : 0.0;
+            cw.power = power ? m.xy / W : 0.0;
             cw.apparent = power ? irms * out.voltage[static_cast<size_t>(ph)] : 0.0;
-            cw.angle = wrap_degrees((std::atan2(-sums.is, sums.ic) - v_angle_rad[0]) * kRad);
+            cw.angle = wrap_degrees((std::atan2(-m.xs, m.xc) - v_angle_rad[0]) * kRad);
             cw.has_angle = true;
         }
     }
 
     // Next window: start where this one ended, length from the measured frequency.
-    a_ = b;
     if (out.frequency_valid) {
         f_est_ = std::clamp(out.frequency, 40.0, 70.0);
     } else if (!out.voltage_present[0]) {
         f_est_ = nominal_;
     }
+    start_window(b);
 }
 
 }  // namespace openbcpm
