@@ -1,11 +1,14 @@
 #include "app/commands.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <functional>
@@ -18,6 +21,60 @@
 #include "sources/simulator.hpp"
 
 namespace openbcpm {
+
+namespace {
+
+// The event loop, with a safety net: every handler that writes storage turns a
+// failure into its face's error, but should a StoreError still escape one, the
+// meter logs it and goes on serving rather than ending.
+void run_loop(boost::asio::io_context& io) {
+    for (;;) {
+        try {
+            io.run();
+            return;
+        } catch (const StoreError& e) {
+            spdlog::error("storage error escaped a handler (the meter goes on): {}", e.what());
+        }
+    }
+}
+
+// Progress of a long command on stderr, only when stderr is a terminal and the
+// command has run for a second: "\rsimulate: 42% (1512 of 3600 s)".
+class Progress {
+  public:
+    Progress(std::string what, double total, std::string unit)
+        : what_(std::move(what)),
+          total_(total),
+          unit_(std::move(unit)),
+          tty_(::isatty(STDERR_FILENO) == 1),
+          start_(std::chrono::steady_clock::now()) {}
+    ~Progress() {
+        if (shown_) std::fprintf(stderr, "\r\033[K");
+    }
+    Progress(const Progress&) = delete;
+    Progress& operator=(const Progress&) = delete;
+    void update(double done) {
+        if (!tty_ || total_ <= 0.0) return;
+        const auto now = std::chrono::steady_clock::now();
+        if (now - start_ < std::chrono::seconds(1) || now - last_ < std::chrono::milliseconds(200))
+            return;
+        last_ = now;
+        shown_ = true;
+        std::fprintf(stderr, "\r%s: %3.0f%% (%.0f of %.0f %s)\033[K", what_.c_str(),
+                     100.0 * std::min(done / total_, 1.0), done, total_, unit_.c_str());
+        std::fflush(stderr);
+    }
+
+  private:
+    std::string what_;
+    double total_;
+    std::string unit_;
+    bool tty_;
+    bool shown_ = false;
+    std::chrono::steady_clock::time_point start_, last_{};
+};
+
+}  // namespace
 
 Config load_config(const CommonOptions& common) {
     return common.config_file.empty() ? default_config() : load_config_file(common.config_file);
@@ -70,7 +127,7 @@ int run_command(const CommonOptions& common) {
         faces->start();
         schedule_poll();
         io.restart();
-        io.run();
+        run_loop(io);
         faces->stop();
         poll_timer.cancel();
         // Let closed sockets and cancelled operations finish before the next round.
@@ -92,7 +149,10 @@ int simulate_command(const CommonOptions& common, const SimulateOptions& options
     std::optional<std::filesystem::path> state;
     if (!options.state_dir.empty()) state = options.state_dir;
     Device device(cfg, state);
-    device.run_inline(options.seconds);
+    {
+        Progress progress("simulate", options.seconds, "s metered");
+        device.run_inline(options.seconds, [&](double done) { progress.update(done); });
+    }
     const MeterSnapshot& snap = device.snapshot();
     if (options.json) {
         std::cout << snapshot_json(snap, device.settings()).dump(2) << "\n";
@@ -129,9 +189,11 @@ int record_command(const CommonOptions& common, const RecordOptions& options) {
     auto block = std::make_unique<SampleBlock>();
     const auto blocks =
         static_cast<uint64_t>(std::ceil(options.seconds * kSampleRate / kBlockSamples));
+    Progress progress("record", options.seconds, "s recorded");
     for (uint64_t b = 0; b < blocks; ++b) {
         sim.read(*block);
         writer.write(*block);
+        progress.update(static_cast<double>((b + 1) * uint64_t{kBlockSamples}) / kSampleRate);
     }
     writer.finish();
     const uint64_t samples = blocks * uint64_t{kBlockSamples};
@@ -146,7 +208,7 @@ int events_command(const EventsOptions& options) {
         std::fprintf(stderr, "openbcpm: no meter state in %s\n", options.state_dir.c_str());
         return 1;
     }
-    Store store(options.state_dir);
+    Store store(options.state_dir, Store::OnDamage::Refuse);  // a reader changes nothing
     auto events = store.load_events(options.limit);
     std::reverse(events.begin(), events.end());
     for (const StoredEvent& e : events) {
@@ -180,9 +242,16 @@ int events_command(const EventsOptions& options) {
 }
 
 int factory_reset_command(const std::string& state_dir, bool all) {
-    Store store(state_dir);
+    // --all works on a damaged database too: it is put aside and a new one made.
+    // Without --all the rest must survive, so a damaged database is restored
+    // from its backup first (or refused: exit 3).
+    Store store(state_dir, all ? Store::OnDamage::Discard : Store::OnDamage::Restore);
     store.clear_settings();
-    if (all) store.clear_all_but_settings();
+    if (all) {
+        store.clear_all_but_settings();
+        store.remove_backups();  // nothing of the old state may come back
+    }
+    if (!store.recovery().damage.empty()) std::printf("%s\n", store.recovery().note().c_str());
     std::printf("%s: factory settings restored%s\n", state_dir.c_str(),
                 all ? "; energy, maxima, counters, events and users cleared" : "");
     return 0;

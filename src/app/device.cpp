@@ -99,9 +99,12 @@ void Device::stop() {
     }
 }
 
-void Device::run_inline(double seconds) {
-    const double end = meter_->snapshot().time + seconds;
+void Device::run_inline(double seconds, const std::function<void(double)>& progress) {
+    const double start = meter_->snapshot().time;
+    const double end = start + seconds;
+    uint64_t blocks = 0;
     while (meter_->snapshot().time < end - 1e-9) {
+        if (progress && ++blocks % 64 == 0) progress(meter_->snapshot().time - start);
         if (!source_->read(*block_)) break;
         meter_->process(*block_, [&](const MeterSnapshot&) {
             EventEngine& engine = meter_->events();

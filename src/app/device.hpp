@@ -70,7 +70,8 @@ class Device {
     void stop();   // stops it and writes a final checkpoint
     // Meters `seconds` of source time on the calling thread as fast as it can
     // (for `simulate` and tests); the acquisition thread must not be running.
-    void run_inline(double seconds);
+    // `progress`, when given, hears the metered seconds done now and then.
+    void run_inline(double seconds, const std::function<void(double)>& progress = {});
 
     // --- The model, for the event loop thread ---
     const Settings& settings() const { return settings_; }

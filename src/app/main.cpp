@@ -20,6 +20,7 @@
 #include "protocols/snmp/meter_mib.hpp"  // export mib
 #endif
 #include "config/config.hpp"
+#include "storage/store.hpp"
 
 using namespace openbcpm;
 
@@ -43,9 +44,10 @@ int run_main(int argc, char** argv) {
 
     CommonOptions common;
     auto add_config = [&](CLI::App* sub) {
+        // Not CLI11's ExistingFile check (exit 105): a file that cannot be read
+        // is a refused configuration, exit 2 with its path and the reason.
         sub->add_option("-c,--config", common.config_file,
-                        "TOML configuration file (default: the embedded panel)")
-            ->check(CLI::ExistingFile);
+                        "TOML configuration file (default: the embedded panel)");
     };
     auto add_state = [&](CLI::App* sub, bool required) {
         auto* o = sub->add_option("-s,--state-dir", common.state_dir,
@@ -122,8 +124,8 @@ int run_main(int argc, char** argv) {
 #ifdef OPENBCPM_FACE_BACNET
     // --- BACnet: `export ede [-o DIR] [-c CONFIG] [-s STATE_DIR]` writes the EDE files ---
     std::string ede_config, ede_state;
-    exp->add_option("-c,--config", ede_config, "ede: the meter's configuration (default: embedded)")
-        ->check(CLI::ExistingFile);
+    exp->add_option("-c,--config", ede_config,
+                    "ede: the meter's configuration (default: embedded)");
     exp->add_option("-s,--state-dir", ede_state, "ede: the meter's state directory");
     exp->callback([&] {
         if (export_what != "ede") return;
@@ -136,12 +138,12 @@ int run_main(int argc, char** argv) {
 #endif
 
     try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        return app.exit(e);
-    }
-
-    try {
+        // `export ede` runs in its callback, inside parse: its refusals land below too.
+        try {
+            app.parse(argc, argv);
+        } catch (const CLI::ParseError& e) {
+            return app.exit(e);
+        }
         if (*run) {
             raise_descriptor_limit();
             return run_command(common);
@@ -190,6 +192,18 @@ int run_main(int argc, char** argv) {
     } catch (const ConfigError& e) {
         std::fprintf(stderr, "openbcpm: configuration refused: %s\n", e.what());
         return 2;
+    } catch (const StoreDamaged& e) {
+        // Damaged state is never taken silently, and nothing good was there to restore.
+        const std::string dir = e.file().parent_path().string();
+        std::fprintf(stderr,
+                     "openbcpm: %s\n"
+                     "openbcpm: the meter will not start on damaged state, and no good backup is "
+                     "beside it.\n"
+                     "openbcpm: to start afresh (settings, energy, maxima, counters, events and "
+                     "users back to factory; the damaged file is kept as %s.damaged):\n"
+                     "    openbcpm factory-reset --all --state-dir %s\n",
+                     e.what(), e.file().string().c_str(), dir.c_str());
+        return 3;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "openbcpm: %s\n", e.what());
         return 1;

@@ -3,6 +3,9 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -10,7 +13,7 @@
 namespace openbcpm {
 
 ConfigError::ConfigError(std::string file, int line, std::string key, std::string reason)
-    : std::runtime_error(file + ":" + std::to_string(line) + ": " +
+    : std::runtime_error(file + (line > 0 ? ":" + std::to_string(line) : std::string()) + ": " +
                          (key.empty() ? "" : key + ": ") + reason),
       file_(std::move(file)),
       line_(line),
@@ -585,6 +588,10 @@ class Parser {
                 const int64_t n = integer(v, key);
                 if (n < 10 || n > 1000000) fail(&v, key, "must be 10 to 1000000");
                 cfg.storage.event_history = static_cast<int>(n);
+            } else if (k == "backup_minutes") {
+                const int64_t n = integer(v, key);
+                if (n < 1 || n > 1440) fail(&v, key, "must be 1 to 1440 (minutes)");
+                cfg.storage.backup_minutes = static_cast<int>(n);
             } else {
                 fail(&v, key, "unknown key");
             }
@@ -613,10 +620,6 @@ class Parser {
             *slot = boolean(v, key);
         }
     }
-            } else if (k == "backup_minutes") {
-                const int64_t n = integer(v, key);
-                if (n < 1 || n > 1440) fail(&v, key, "must be 1 to 1440 (minutes)");
-                cfg.storage.backup_minutes = static_cast<int>(n);
 
     Config parse(std::string_view text) const {
         toml::table root;
@@ -676,10 +679,22 @@ Config parse_config(std::string_view text, const std::string& origin) {
 }
 
 Config load_config_file(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        throw ConfigError(path, 0, "", "cannot read the file: it is a directory");
+    errno = 0;
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw ConfigError(path, 0, "", "cannot open the file");
+    if (!in) {
+        const int why = errno;
+        throw ConfigError(
+            path, 0, "",
+            std::string("cannot open the file: ") + (why ? std::strerror(why) : "unknown reason"));
+    }
     std::ostringstream os;
     os << in.rdbuf();
+    if (in.bad())
+        throw ConfigError(path, 0, "",
+                          "cannot read the file: " + std::string(std::strerror(errno)));
     return parse_config(os.str(), path);
 }
 

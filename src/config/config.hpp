@@ -37,8 +37,8 @@ struct SourceConfig {
 struct StorageConfig {
     int checkpoint_ms = 1000;   // energy/maxima checkpoint period
     int event_history = 10000;  // events kept in the history
-};
     int backup_minutes = 5;     // last-good copy of the database, and at a clean stop
+};
 
 struct ModbusConfig {
     int max_connections = 64;

@@ -158,7 +158,13 @@ void AuditLog::add(std::string user, std::string client, std::string action, std
     if (entries_.size() > keep_)
         entries_.erase(entries_.begin(),
                        entries_.begin() + static_cast<long>(entries_.size() - keep_));
-    if (store_) store_->save_text(kAuditKey, to_json(keep_).dump());
+    if (!store_) return;
+    try {
+        store_->save_text(kAuditKey, to_json(keep_).dump());
+    } catch (const StoreError&) {
+        // The action is done; its entry stays in memory and is stored with the
+        // next one (the store's health reports the failure).
+    }
 }
 
 nlohmann::json AuditLog::to_json(size_t limit) const {
@@ -199,7 +205,12 @@ UserStore::UserStore(Store* store) : store_(store) {
         User admin{"admin", hash_password(pw), true, unix_now()};
         users_.emplace("admin", std::move(admin));
         initial_password_ = pw;
-        save();
+        try {
+            save();
+        } catch (const StoreError& e) {
+            // Usable now; a start with working storage makes a new one.
+            spdlog::error("web: the admin account could not be stored: {}", e.what());
+        }
     }
 }
 
@@ -224,10 +235,18 @@ PasswordVerdict run_password_work(const PasswordWork& work) {
 void UserStore::set_hash(std::string_view name, std::string encoded) {
     auto it = users_.find(name);
     if (it == users_.end()) throw std::invalid_argument("no such user");
-    it->second.hash = std::move(encoded);
-    it->second.initial = false;
-    it->second.changed = unix_now();
-    save();
+    User next = it->second;
+    next.hash = std::move(encoded);
+    next.initial = false;
+    next.changed = unix_now();
+    // Stored before it takes effect: a StoreError leaves the old password.
+    std::swap(it->second, next);
+    try {
+        save();
+    } catch (const StoreError&) {
+        std::swap(it->second, next);
+        throw;
+    }
 }
 
 void UserStore::save() {
@@ -334,7 +353,12 @@ void SessionTable::save() {
                      {"created", s.created},
                      {"last_seen", s.last_seen}});
     }
-    store_->save_text(kSessionsKey, j.dump());
+    try {
+        store_->save_text(kSessionsKey, j.dump());
+    } catch (const StoreError&) {
+        // Sessions live in memory; the store only carries them over a restart.
+        // They are stored with the next change (the store's health reports it).
+    }
 }
 
 // --- LoginThrottle ---

@@ -99,6 +99,13 @@ class Metrics {
     std::ostringstream out_;
 };
 
+// A refused setting: 503 when it was valid but could not be stored (the
+// storage fails; nothing changed, try later), else 400.
+http::status status_of(const WriteResult& r) {
+    return r.error == WriteError::StorageFailed ? http::status::service_unavailable
+                                                : http::status::bad_request;
+}
+
 }  // namespace
 
 struct WebServer::Context {
@@ -132,6 +139,7 @@ const std::vector<WebServer::Route>& WebServer::routes() {
             {V::get, "/api/security", false, false, &WebServer::api_security_get},
             {V::post, "/api/security", false, false, &WebServer::api_security_set},
             {V::get, "/api/audit", false, false, &WebServer::api_audit},
+            {V::get, "/api/storage", false, false, &WebServer::api_storage},
             {V::get, "/api/metrics-token", false, false, &WebServer::api_metrics_token},
             {V::post, "/api/metrics-token", false, false, &WebServer::api_metrics_token},
             {V::get, "/api/parameters", false, false, &WebServer::api_parameters_get},
@@ -392,6 +400,12 @@ Reply WebServer::handle(Request& request, const Connection& connection,
         }
         try {
             return (this->*(route->handler))(c);
+        } catch (const StoreError& e) {
+            // Handlers store before they change anything: nothing changed.
+            spdlog::warn("web: {} {}: {}", std::string(request.method_string()), c.target.path,
+                         e.what());
+            return error(c, http::status::service_unavailable,
+                         std::string("Storage is failing, nothing was changed: ") + e.what());
         } catch (const std::exception& e) {
             spdlog::error("web: {} {}: {}", std::string(request.method_string()), c.target.path,
                           e.what());
@@ -559,8 +573,9 @@ Reply WebServer::api_password(Context& c) {
         return error(c, http::status::forbidden, "the current password is wrong");
     }
     if (problem) return error(c, http::status::bad_request, *problem);
-    users_.set_hash(user, c.verdict->new_hash);
-    sessions_.remove_user(user, c.token);  // other sessions of this user end
+    users_.set_hash(user, c.verdict->new_hash);  // stored first: StoreError = 503, unchanged
+    sessions_.remove_user(user, c.token);        // other sessions of this user end
+    if (user == "admin") remove_initial_password();
     audit(c, "password changed", "");
     return respond(c, http::status::ok, {{"ok", true}, {"message", "The password was changed."}});
 }
@@ -631,14 +646,39 @@ Reply WebServer::api_audit(Context& c) {
     return respond(c, http::status::ok, {{"entries", audit_.to_json(limit)}});
 }
 
+Reply WebServer::api_storage(Context& c) {
+    const StoreHealth h = device_.storage_health();
+    nlohmann::json log = nlohmann::json::array();
+    if (Store* st = device_.store()) {
+        for (const LogEntry& e : st->load_log(50))
+            log.push_back({{"time", e.wall_time}, {"kind", e.kind}, {"text", e.text}});
+    }
+    const std::string note = device_.storage_recovery().note();
+    const nlohmann::json restored = note.empty() ? nlohmann::json(nullptr) : nlohmann::json(note);
+    const nlohmann::json since = h.failing ? nlohmann::json(h.since) : nlohmann::json(nullptr);
+    return respond(c, http::status::ok,
+                   {{"stored", device_.store() != nullptr},
+                    {"state", h.failing ? "failing" : "ok"},
+                    {"since", since},
+                    {"error", h.error},
+                    {"writes_refused", h.failed},
+                    {"events_waiting", device_.events_pending()},
+                    {"events_unrecorded", device_.events_unrecorded()},
+                    {"last_backup", h.last_backup},
+                    {"backup_error", h.backup_error},
+                    {"restored", restored},
+                    {"log", log}});
+}
+
 Reply WebServer::api_metrics_token(Context& c) {
     if (c.request.method() != http::verb::post) {
         return respond(c, http::status::ok, {{"configured", metrics_token_hash_.has_value()}});
     }
     if (!c.session) return error(c, http::status::unauthorized, "log in first");
     const std::string token = random_hex(24);
-    metrics_token_hash_ = sha256_hex(token);
-    if (Store* st = device_.store()) st->save_text("web.metrics_token", *metrics_token_hash_);
+    const std::string hash = sha256_hex(token);
+    if (Store* st = device_.store()) st->save_text("web.metrics_token", hash);  // stored first
+    metrics_token_hash_ = hash;
     audit(c, "read token created", "");
     return respond(c, http::status::ok, {{"token", token}});
 }
@@ -687,7 +727,7 @@ Reply WebServer::api_parameters_set(Context& c) {
     ParsedValue parsed = parse_display_value(*p, value);
     if (!parsed.value) return error(c, http::status::bad_request, parsed.error);
     const WriteResult result = device_.write_setting(p->setting_key, *parsed.value);
-    if (!result.ok()) return error(c, http::status::bad_request, result.message);
+    if (!result.ok()) return error(c, status_of(result), result.message);
     const bool restart = find_setting(p->setting_key)->restart_required;
     audit(c, "parameter", std::string(p->name) + " = " + display_value(*p, device_.settings()));
     return respond(c, http::status::ok,
@@ -734,7 +774,7 @@ Reply WebServer::api_network_set(Context& c) {
     }
     if (batch.empty()) return error(c, http::status::bad_request, "nothing to change");
     const WriteResult result = device_.write_settings(batch);
-    if (!result.ok()) return error(c, http::status::bad_request, result.message);
+    if (!result.ok()) return error(c, status_of(result), result.message);
     audit(c, "network settings", detail);
     return respond(
         c, http::status::ok,
@@ -952,7 +992,7 @@ Reply WebServer::api_settings_set(Context& c) {
         batch.emplace_back(def, std::move(*v));
     }
     const WriteResult result = device_.write_settings(batch);
-    if (!result.ok()) return error(c, http::status::bad_request, result.message);
+    if (!result.ok()) return error(c, status_of(result), result.message);
     audit(c, "settings", detail.size() > 300 ? detail.substr(0, 300) + "..." : detail);
     return respond(c, http::status::ok, {{"ok", true}, {"restart_required", restart}});
 }

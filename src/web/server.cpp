@@ -302,9 +302,11 @@ WebServer::WebServer(boost::asio::io_context& io, Device& device, WebOptions opt
         std::cout << "\nopenbcpm web: the initial password of user \"admin\" is: " << *pw << "\n";
         if (!dir.empty()) {
             const auto file = dir / "initial-admin-password";
-            {
-                std::ofstream out(file, std::ios::trunc);
-                out << *pw << "\n";
+            try {
+                write_private_file(file, *pw + "\n");  // 0600 from its creation
+                std::cout << "openbcpm web: (also written to " << file.string() << ")\n";
+            } catch (const std::exception& e) {
+                spdlog::error("web: {}", e.what());
             }
             std::filesystem::permissions(
                 file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
@@ -312,9 +314,19 @@ WebServer::WebServer(boost::asio::io_context& io, Device& device, WebOptions opt
             std::cout << "openbcpm web: (also written to " << file.string() << ")\n";
         }
         std::cout << std::endl;
+    } else if (const User* admin = users_.find("admin"); admin && !admin->initial) {
+        remove_initial_password();  // changed before this start
     }
     // Events go to the stream for as long as this server lives.
     events_ = device_.subscribe([this](const EventRecord& r) { on_event(r); });
+}
+
+void WebServer::remove_initial_password() {
+    const auto dir = device_.state_dir();
+    if (dir.empty()) return;
+    std::error_code ec;
+    if (std::filesystem::remove(dir / "initial-admin-password", ec))
+        spdlog::info("web: the admin password was changed; initial-admin-password removed");
 }
 
 WebServer::~WebServer() = default;

@@ -139,6 +139,9 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     Reply api_security_get(Context& c);
     Reply api_security_set(Context& c);
     Reply api_audit(Context& c);
+    Reply api_storage(Context& c);
+    // The label file goes once the admin password is no longer the initial one.
+    void remove_initial_password();
     Reply api_metrics_token(Context& c);
     // The guide's pages.
     Reply api_parameters_get(Context& c);

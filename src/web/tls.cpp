@@ -257,7 +257,12 @@ SecurityState::SecurityState(Store* store, std::filesystem::path dir,
         self_signed_ = std::move(*stored);
     } else {
         self_signed_ = generate_self_signed(hosts);
-        write_pair(self_signed_, "self-signed");
+        try {
+            write_pair(self_signed_, "self-signed");
+        } catch (const StoreError& e) {
+            // Served now; a start that can store it makes the one that is kept.
+            spdlog::error("web: self-signed certificate not stored: {}", e.what());
+        }
     }
     own_ = read_pair("own");
     if (mode_ == SecurityMode::HttpsOwnCertificate && !own_) {
@@ -277,14 +282,14 @@ void SecurityState::rebuild_context() {
 }
 
 void SecurityState::use_self_signed() {
+    save_mode(SecurityMode::HttpsSelfSigned);  // stored first: StoreError changes nothing
     mode_ = SecurityMode::HttpsSelfSigned;
-    save_mode();
     rebuild_context();
 }
 
 void SecurityState::use_http() {
+    save_mode(SecurityMode::Http);
     mode_ = SecurityMode::Http;
-    save_mode();
     rebuild_context();
 }
 
@@ -294,14 +299,14 @@ void SecurityState::use_own_certificate(std::string_view certificate_pem,
     CertificatePair pair = validate_certificate(certificate_pem, private_key_pem, passphrase);
     auto ctx = make_server_context(pair);
     write_pair(pair, "own");
+    save_mode(SecurityMode::HttpsOwnCertificate);
     own_ = std::move(pair);
     mode_ = SecurityMode::HttpsOwnCertificate;
-    save_mode();
     context_ = std::move(ctx);
 }
 
-void SecurityState::save_mode() {
-    if (store_) store_->save_text(kModeKey, std::string(to_string(mode_)));
+void SecurityState::save_mode(SecurityMode mode) {
+    if (store_) store_->save_text(kModeKey, std::string(to_string(mode)));
 }
 
 void SecurityState::write_pair(const CertificatePair& pair, const std::string& stem) {
@@ -310,19 +315,12 @@ void SecurityState::write_pair(const CertificatePair& pair, const std::string& s
     std::filesystem::permissions(dir_, std::filesystem::perms::owner_all,
                                  std::filesystem::perm_options::replace);
     auto write = [&](const std::string& name, const std::string& text, bool secret) {
-        const auto path = dir_ / name;
-        const auto tmp = dir_ / (name + ".tmp");
-        {
-            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-            if (secret) {
-                std::filesystem::permissions(
-                    tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                    std::filesystem::perm_options::replace);
-            }
-            out << text;
-            if (!out) throw std::runtime_error("cannot write " + tmp.string());
+        // The key is 0600 from its creation; the old file stays until the new one is whole.
+        try {
+            write_private_file(dir_ / name, text, secret ? 0600 : 0644);
+        } catch (const std::runtime_error& e) {
+            throw StoreError(e.what());  // a disk that takes no writes: 503, nothing changed
         }
-        std::filesystem::rename(tmp, path);  // the old file stays until the new one is whole
     };
     write(stem + "-cert.pem", pair.certificate_pem, false);
     write(stem + "-key.pem", pair.private_key_pem, true);

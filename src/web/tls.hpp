@@ -78,7 +78,7 @@ class SecurityState {
                              std::string_view passphrase);
 
   private:
-    void save_mode();
+    void save_mode(SecurityMode mode);
     void write_pair(const CertificatePair& pair, const std::string& stem);
     std::optional<CertificatePair> read_pair(const std::string& stem) const;
     void rebuild_context();

@@ -1,6 +1,12 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <optional>
 
 #include "../temp_dir.hpp"
 #include "config/config.hpp"
@@ -155,4 +161,311 @@ TEST(Store, CountersTextsAndFactoryReset) {
 
 TEST(Store, RefusesAnUnusableDirectory) {
     EXPECT_THROW(Store("/proc/openbcpm-cannot-exist"), StoreError);
+}
+
+// --- Integrity, backups, restore, file modes (docs/storage.md) ---
+
+namespace {
+
+namespace fs = std::filesystem;
+
+unsigned mode_of(const fs::path& p) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) return 07777;
+    return st.st_mode & 07777;
+}
+
+// Everything a store holds, read back, to tell a harmless flip from a wrong value.
+struct Contents {
+    std::map<std::string, std::string> settings;
+    std::vector<double> nv;
+    std::optional<int64_t> counter;
+    std::optional<std::string> users, small;
+    std::vector<std::string> events;
+    std::vector<std::string> log;
+    bool operator==(const Contents&) const = default;
+};
+
+MeterSnapshot sample_snapshot() {
+    MeterSnapshot s;
+    for (size_t p = 0; p < 2; ++p) {
+        for (size_t c = 0; c < 46; ++c) {
+            s.panel[p].channel[c].kwh = 0.00316 + static_cast<double>(c) * 1.25 + 1000.0 * p;
+            s.panel[p].channel[c].max_current = 3.0 + static_cast<double>(c);
+        }
+        s.panel[p].events.status[3] = event_bits::kHigh;
+    }
+    s.time = 1234.5;
+    return s;
+}
+
+Contents contents(Store& store) {
+    Contents c;
+    for (const auto& [k, v] : store.load_settings())
+        c.settings[k] = to_string(v.value) + "|" + v.config_seed.value_or("-");
+    MeterSnapshot s;
+    store.load_meter_state(s);
+    for (const auto& p : s.panel) {
+        for (const auto& ch : p.channel) {
+            c.nv.push_back(ch.kwh);
+            c.nv.push_back(ch.max_current);
+        }
+        c.nv.push_back(p.events.status[3]);
+    }
+    c.counter = store.load_counter("p1.power_up");
+    c.users = store.load_text("web.users");
+    c.small = store.load_text("bacnet.device.1.name");
+    for (const StoredEvent& e : store.load_events(1000))
+        c.events.push_back(std::to_string(e.id) + ":" + std::to_string(e.record.channel) + ":" +
+                           std::to_string(e.record.value));
+    for (const LogEntry& e : store.load_log(100))
+        c.log.push_back(e.kind + ":" + e.text);
+    return c;
+}
+
+// A store with a row in every table, big enough to span several pages
+// (meter_nv and its index, an overflowing text, a few hundred events).
+void fill(Store& store) {
+    Settings s;
+    for (const char* key : {"panel.1.demand_subintervals", "panel.1.hh_threshold",
+                            "panel.2.location", "gateway.read_community"}) {
+        const SettingDef& def = *find_setting(key);
+        store.save_setting(key, def.is_string ? SettingValue(std::string("Row C panel"))
+                                              : SettingValue(int64_t{5}),
+                           std::nullopt);
+    }
+    store.checkpoint(sample_snapshot());
+    store.save_counter("p1.power_up", 17);
+    store.save_text("web.users", std::string(6000, 'u') + "{\"admin\":1}");
+    store.save_text("bacnet.device.1.name", "Panel 1A");
+    std::vector<EventRecord> events(300);
+    for (size_t i = 0; i < events.size(); ++i) {
+        events[i].channel = static_cast<uint8_t>(1 + i % 46);
+        events[i].value = 10.0 + static_cast<double>(i) / 8.0;
+    }
+    store.append_events(events.data(), events.size(), 1700000000, 10000);
+    store.add_log("test", "filled");
+}
+
+std::vector<char> read_bytes(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_bytes(const fs::path& p, const std::vector<char>& b) {
+    std::ofstream(p, std::ios::binary | std::ios::trunc).write(b.data(),
+                                                              static_cast<std::streamsize>(b.size()));
+}
+
+}  // namespace
+
+TEST(StoreIntegrity, FilesArePrivateFromTheirCreationWhateverTheUmask) {
+    TempDir dir;
+    const fs::path state = dir.path / "state";
+    const mode_t old = ::umask(0);  // the widest: modes must not depend on the caller's umask
+    {
+        Store store(state);
+        store.save_counter("p1.power_up", 1);  // the WAL and shared-memory files exist now
+        EXPECT_EQ(mode_of(state), 0700u);
+        EXPECT_EQ(mode_of(store.file()), 0600u);
+        EXPECT_EQ(mode_of(store.file().string() + "-wal"), 0600u);
+        EXPECT_EQ(mode_of(store.file().string() + "-shm"), 0600u);
+        ASSERT_TRUE(store.backup());
+        EXPECT_EQ(mode_of(state / "openbcpm.db.backup"), 0600u);
+        write_private_file(state / "secret", "x\n");
+        EXPECT_EQ(mode_of(state / "secret"), 0600u);
+    }
+    ::umask(old);
+}
+
+TEST(StoreIntegrity, OlderWideModesAreTightened) {
+    TempDir dir;
+    { Store store(dir.path); }
+    ::chmod(dir.path.c_str(), 0755);
+    ::chmod((dir.path / "openbcpm.db").c_str(), 0644);
+    Store store(dir.path);
+    EXPECT_EQ(mode_of(dir.path), 0700u);
+    EXPECT_EQ(mode_of(dir.path / "openbcpm.db"), 0600u);
+}
+
+TEST(StoreIntegrity, OnlyADirectoryWithoutADatabaseIsANewMeter) {
+    TempDir dir;
+    {
+        Store store(dir.path);
+        EXPECT_TRUE(store.created());
+        EXPECT_TRUE(store.recovery().damage.empty());
+    }
+    Store again(dir.path);
+    EXPECT_FALSE(again.created());
+}
+
+TEST(StoreIntegrity, AnEmptyOrForeignFileWithoutBackupIsRefusedAndLeftAlone) {
+    for (const std::string& bytes : {std::string(), std::string(5000, 'x')}) {
+        TempDir dir;
+        write_bytes(dir.path / "openbcpm.db", std::vector<char>(bytes.begin(), bytes.end()));
+        try {
+            Store store(dir.path);
+            FAIL() << "a damaged file was taken";
+        } catch (const StoreDamaged& e) {
+            EXPECT_EQ(e.file(), dir.path / "openbcpm.db");
+            EXPECT_NE(std::string(e.what()).find(bytes.empty() ? "empty" : "not an SQLite"),
+                      std::string::npos)
+                << e.what();
+        }
+        EXPECT_EQ(fs::file_size(dir.path / "openbcpm.db"), bytes.size());  // nothing changed
+        EXPECT_FALSE(fs::exists(dir.path / "openbcpm.db.damaged"));
+    }
+}
+
+TEST(StoreIntegrity, AnEmptyFileIsRestoredFromTheLastGoodCopyLoudly) {
+    TempDir dir;
+    Contents before;
+    {
+        Store store(dir.path);
+        fill(store);
+        ASSERT_TRUE(store.backup());
+        EXPECT_GT(store.health().last_backup, 0);
+        before = contents(store);
+        store.save_counter("p1.power_up", 18);  // after the backup: lost by the restore
+    }
+    fs::resize_file(dir.path / "openbcpm.db", 0);
+    Store store(dir.path);
+    EXPECT_NE(store.recovery().damage.find("empty"), std::string::npos);
+    EXPECT_EQ(store.recovery().restored_from, dir.path / "openbcpm.db.backup");
+    EXPECT_TRUE(fs::exists(dir.path / "openbcpm.db.damaged"));
+    const std::string note = store.recovery().note();
+    EXPECT_NE(note.find("restored from openbcpm.db.backup"), std::string::npos) << note;
+    EXPECT_NE(note.find("lost"), std::string::npos) << note;
+    const auto log = store.load_log(10);
+    ASSERT_FALSE(log.empty());
+    EXPECT_EQ(log.front().text, note);  // the device log says it too
+    Contents after = contents(store);
+    after.log.erase(after.log.begin());  // the restore's own line
+    EXPECT_EQ(after, before);
+    EXPECT_EQ(store.load_counter("p1.power_up"), 17);
+}
+
+TEST(StoreIntegrity, BackupsRotateAndADamagedNewestGivesWayToTheOlder) {
+    TempDir dir;
+    {
+        Store store(dir.path);
+        store.save_counter("p1.power_up", 1);
+        ASSERT_TRUE(store.backup());
+        store.save_counter("p1.power_up", 2);
+        ASSERT_TRUE(store.backup());
+    }
+    EXPECT_TRUE(fs::exists(dir.path / "openbcpm.db.backup.1"));
+    fs::resize_file(dir.path / "openbcpm.db", 0);
+    fs::resize_file(dir.path / "openbcpm.db.backup", 100);  // the newest is damaged too
+    Store store(dir.path);
+    EXPECT_EQ(store.recovery().restored_from, dir.path / "openbcpm.db.backup.1");
+    EXPECT_EQ(store.load_counter("p1.power_up"), 1);
+}
+
+TEST(StoreIntegrity, FactoryResetAllStartsAfreshOnADamagedFile) {
+    TempDir dir;
+    write_bytes(dir.path / "openbcpm.db", {});
+    EXPECT_THROW(Store(dir.path, Store::OnDamage::Restore), StoreDamaged);
+    Store store(dir.path, Store::OnDamage::Discard);
+    EXPECT_NE(store.recovery().note().find("started afresh"), std::string::npos);
+    EXPECT_TRUE(fs::exists(dir.path / "openbcpm.db.damaged"));
+    EXPECT_FALSE(store.load_counter("p1.power_up"));
+}
+
+TEST(StoreIntegrity, ADatabaseFromBeforeChecksumsIsMigratedAndStillReads) {
+    TempDir dir;
+    {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open((dir.path / "openbcpm.db").c_str(), &db), SQLITE_OK);
+        const char* old_schema =
+            "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL, config_seed TEXT);"
+            "CREATE TABLE meter_nv(key TEXT PRIMARY KEY, value REAL NOT NULL);"
+            "CREATE TABLE counters(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+            "CREATE TABLE texts(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "CREATE TABLE events(id INTEGER PRIMARY KEY AUTOINCREMENT, wall_time INTEGER NOT "
+            "NULL, meter_time REAL NOT NULL, rtc INTEGER NOT NULL, panel INTEGER NOT NULL, "
+            "channel INTEGER NOT NULL, kind INTEGER NOT NULL, bit INTEGER NOT NULL, value REAL "
+            "NOT NULL, threshold REAL NOT NULL);"
+            "INSERT INTO counters VALUES('p1.power_up', 9);"
+            "INSERT INTO meter_nv VALUES('p1.c1.kwh', 0.00316);";
+        ASSERT_EQ(sqlite3_exec(db, old_schema, nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(db);
+    }
+    {
+        Store store(dir.path);
+        EXPECT_TRUE(store.recovery().damage.empty());
+        EXPECT_EQ(store.load_counter("p1.power_up"), 9);
+    }
+    EXPECT_EQ(Store::check_file(dir.path / "openbcpm.db"), "");
+    Store store(dir.path);  // the checksums written by the migration hold
+    MeterSnapshot s;
+    ASSERT_TRUE(store.load_meter_state(s));
+    EXPECT_DOUBLE_EQ(s.panel[0].channel[0].kwh, 0.00316);
+}
+
+// One byte flipped anywhere in the pages of any table or index: the store is
+// refused, or every value reads back as it was. Never a wrong value.
+TEST(StoreIntegrity, AByteFlippedInAnyTablesPagesIsNeverTakenSilently) {
+    TempDir dir;
+    const fs::path state = dir.path / "state";
+    Contents truth;
+    {
+        Store store(state);
+        fill(store);
+        truth = contents(store);
+    }
+    const fs::path file = state / "openbcpm.db";
+    const std::vector<char> pristine = read_bytes(file);
+    // Which pages hold which b-tree (dbstat), and where their cells start.
+    struct Page {
+        std::string name;
+        int64_t number;
+    };
+    std::vector<Page> pages;
+    {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+        sqlite3_stmt* s = nullptr;
+        ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT name, pageno FROM dbstat ORDER BY pageno", -1,
+                                     &s, nullptr),
+                  SQLITE_OK);
+        while (sqlite3_step(s) == SQLITE_ROW)
+            pages.push_back({reinterpret_cast<const char*>(sqlite3_column_text(s, 0)),
+                             sqlite3_column_int64(s, 1)});
+        sqlite3_finalize(s);
+        sqlite3_close(db);
+    }
+    constexpr size_t kPage = 4096;
+    ASSERT_EQ(pristine.size() % kPage, 0u);
+    std::map<std::string, int> detected, harmless, tried_pages;
+    for (const Page& p : pages) {
+        if (p.name == "sqlite_schema" || p.name == "sqlite_sequence") continue;
+        if (tried_pages[p.name]++ >= 2) continue;  // a few pages of each b-tree
+        const size_t base = static_cast<size_t>(p.number - 1) * kPage;
+        // Spread over the page, and densely at its end, where the cells start.
+        std::vector<size_t> offsets;
+        for (size_t off = 11; off < kPage - 96; off += 211)
+            offsets.push_back(off);
+        for (size_t off = kPage - 96; off < kPage; off += 4)
+            offsets.push_back(off);
+        for (const size_t off : offsets) {
+            std::vector<char> bytes = pristine;
+            bytes[base + off] = static_cast<char>(bytes[base + off] ^ 0x24);
+            write_bytes(file, bytes);
+            try {
+                Store store(state, Store::OnDamage::Refuse);
+                const Contents now = contents(store);
+                ASSERT_EQ(now, truth) << "a flip at byte " << off << " of page " << p.number
+                                      << " (" << p.name << ") went unnoticed";
+                ++harmless[p.name];
+            } catch (const StoreError&) {
+                ++detected[p.name];  // refused (StoreDamaged), or SQLite saw it on a read
+            }
+        }
+    }
+    for (const char* name : {"settings", "sqlite_autoindex_settings_1", "meter_nv",
+                             "sqlite_autoindex_meter_nv_1", "counters", "texts", "events",
+                             "device_log"}) {
+        EXPECT_GT(detected[name], 0) << name << ": no flip reached a value";
+    }
 }

@@ -1,7 +1,33 @@
 'use strict';
 (async () => {
   await bcpm.init('/diagnostics');
-  const sections = ['file-transfer', 'user-management', 'web-security', 'audit-log', 'help'];
+  const sections = ['file-transfer', 'user-management', 'web-security', 'audit-log', 'storage', 'help'];
+  const when = (t) => new Date(t * 1000).toISOString().replace('.000', '');
+  // Storage state: an alert on every section while writes are refused, details in 'storage'.
+  const storage = async () => {
+    const s = await bcpm.api('GET', '/api/storage');
+    const alert = document.getElementById('storage-alert');
+    alert.textContent = s.state === 'failing'
+      ? `Storage failing since ${when(s.since)}: settings cannot be changed and energy is not being saved ` +
+        `(${s.writes_refused} writes refused; ${s.error}).`
+      : '';
+    document.getElementById('storage-state').textContent = !s.stored ? 'none (no state directory)'
+      : s.state === 'failing' ? 'storage failing' : 'ok';
+    document.getElementById('storage-detail').textContent = s.events_waiting || s.events_unrecorded
+      ? `${s.events_waiting} events wait to be recorded, ${s.events_unrecorded} could not be.` : '';
+    document.getElementById('storage-backup').textContent = s.last_backup
+      ? when(s.last_backup) + (s.backup_error ? ` (the latest attempt failed: ${s.backup_error})` : '')
+      : (s.backup_error ? `none (${s.backup_error})` : 'none yet this start');
+    document.getElementById('storage-restored').textContent = s.restored ? 'At this start: ' + s.restored : '';
+    const tbody = document.querySelector('#storage-log tbody');
+    tbody.textContent = '';
+    for (const e of s.log) {
+      tbody.append(bcpm.el('tr', {}, bcpm.el('td', {}, when(e.time)), bcpm.el('td', {}, e.kind),
+        bcpm.el('td', {}, e.text)));
+    }
+  };
+  storage().catch(() => {});
+  setInterval(() => storage().catch(() => {}), 5000);
   const loaders = {
     'file-transfer': async () => {
       try {
@@ -15,6 +41,7 @@
       const t = await bcpm.api('GET', '/api/metrics-token');
       document.getElementById('token-status').textContent = t.configured ? 'a token is set' : 'no token';
     },
+    storage,
     'audit-log': async () => {
       const a = await bcpm.api('GET', '/api/audit?limit=200');
       const tbody = document.querySelector('#audit tbody');

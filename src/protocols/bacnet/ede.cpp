@@ -218,7 +218,7 @@ std::vector<std::filesystem::path> export_ede(const std::filesystem::path& dir,
         if (!std::filesystem::exists(std::filesystem::path(state_dir) / "openbcpm.db"))
             throw std::runtime_error("no meter state in " + state_dir);
         // The settings as `run` would merge them, and the identities written over BACnet.
-        Store store(state_dir);
+        Store store(state_dir, Store::OnDamage::Refuse);  // a reader changes nothing
         std::vector<std::string> warnings;
         settings = merge_settings(store, cfg.settings, cfg.explicit_settings, &warnings);
         for (const auto& w : warnings)
