@@ -1,6 +1,7 @@
 #include "sources/harmonic_basis.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <numbers>
 
 #include "sources/simd.hpp"
@@ -26,19 +27,23 @@ Phasor operator*(Phasor a, Phasor b) {
 OPENBCPM_SIMD_CLONES
 void rotate(const double* re0, const double* im0, double turn_re, double turn_im, size_t count,
             float* __restrict c, float* __restrict s) {
-    double re[kLanes], im[kLanes];
-    for (size_t l = 0; l < kLanes; ++l) {
-        re[l] = re0[l];
-        im[l] = im0[l];
-    }
+    using simd::D4;
+    D4 re_lo, re_hi, im_lo, im_hi;  // lanes 0..3 and 4..7
+    std::memcpy(&re_lo, re0, sizeof re_lo);
+    std::memcpy(&re_hi, re0 + 4, sizeof re_hi);
+    std::memcpy(&im_lo, im0, sizeof im_lo);
+    std::memcpy(&im_hi, im0 + 4, sizeof im_hi);
     for (size_t k = 0; k < count; k += kLanes) {
-        for (size_t l = 0; l < kLanes; ++l) {
-            c[k + l] = static_cast<float>(re[l]);
-            s[k + l] = static_cast<float>(im[l]);
-            const double r = re[l] * turn_re - im[l] * turn_im;
-            im[l] = re[l] * turn_im + im[l] * turn_re;
-            re[l] = r;
-        }
+        simd::store(c + k, __builtin_convertvector(re_lo, simd::F4));
+        simd::store(c + k + 4, __builtin_convertvector(re_hi, simd::F4));
+        simd::store(s + k, __builtin_convertvector(im_lo, simd::F4));
+        simd::store(s + k + 4, __builtin_convertvector(im_hi, simd::F4));
+        const D4 r_lo = re_lo * turn_re - im_lo * turn_im;
+        const D4 r_hi = re_hi * turn_re - im_hi * turn_im;
+        im_lo = re_lo * turn_im + im_lo * turn_re;
+        im_hi = re_hi * turn_im + im_hi * turn_re;
+        re_lo = r_lo;
+        re_hi = r_hi;
     }
 }
 

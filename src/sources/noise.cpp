@@ -23,7 +23,7 @@ constexpr float kScale = 0.0067658751f;  // 1 / sqrt(21845)
 // instruction each, the baseline in two SSE ones. Plain loops over eight lanes
 // were vectorised only in part.
 using U8 = uint32_t __attribute__((vector_size(32)));
-using F8 = float __attribute__((vector_size(32)));
+using simd::F8;
 using I8 = int32_t __attribute__((vector_size(32)));
 static_assert(sizeof(U8) == NoiseGenerator::kLanes * sizeof(uint32_t));
 
@@ -50,7 +50,7 @@ void fill_lanes(uint32_t* state, float* out, size_t n) {
         I8 whole;
         std::memcpy(&whole, &sum, sizeof whole);
         const F8 g = (__builtin_convertvector(whole, F8) - kMean) * kScale;
-        std::memcpy(out + k, &g, sizeof g);
+        simd::store(out + k, g);
     }
     std::memcpy(state, &a, sizeof a);
     std::memcpy(state + 8, &b, sizeof b);

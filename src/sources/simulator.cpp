@@ -20,20 +20,47 @@ constexpr double kVoltageRange = 300.0;  // V L-N
 
 // The sample kernels: plain loops over a block the compiler vectorises.
 
-// out = a cos + b sin.
+// out = sum over the terms of a[t] cos_t + b[t] sin_t; n a multiple of 8.
+// Four runs of eight at once (named, so they stay in registers), so the
+// additions of a term do not wait on the previous term's.
 OPENBCPM_SIMD_CLONES
-void set_term(float a, const float* __restrict c, float b, const float* __restrict s, size_t n,
-              float* __restrict out) {
-    for (size_t k = 0; k < n; ++k)
-        out[k] = a * c[k] + b * s[k];
-}
-
-// out += a cos + b sin.
-OPENBCPM_SIMD_CLONES
-void add_term(float a, const float* __restrict c, float b, const float* __restrict s, size_t n,
-              float* __restrict out) {
-    for (size_t k = 0; k < n; ++k)
-        out[k] += a * c[k] + b * s[k];
+void sum_terms(const float* const* cosines, const float* const* sines, const float* a,
+               const float* b, size_t terms, size_t n, float* __restrict out) {
+    using simd::F8;
+    constexpr size_t L = simd::kLanes;
+    size_t k = 0;
+    for (; k + 4 * L <= n; k += 4 * L) {
+        F8 acc0 = {}, acc1 = {}, acc2 = {}, acc3 = {}, c, s;
+        for (size_t t = 0; t < terms; ++t) {
+            const float* ct = cosines[t] + k;
+            const float* st = sines[t] + k;
+            simd::load(c, ct);
+            simd::load(s, st);
+            acc0 += a[t] * c + b[t] * s;
+            simd::load(c, ct + L);
+            simd::load(s, st + L);
+            acc1 += a[t] * c + b[t] * s;
+            simd::load(c, ct + 2 * L);
+            simd::load(s, st + 2 * L);
+            acc2 += a[t] * c + b[t] * s;
+            simd::load(c, ct + 3 * L);
+            simd::load(s, st + 3 * L);
+            acc3 += a[t] * c + b[t] * s;
+        }
+        simd::store(out + k, acc0);
+        simd::store(out + k + L, acc1);
+        simd::store(out + k + 2 * L, acc2);
+        simd::store(out + k + 3 * L, acc3);
+    }
+    for (; k < n; k += L) {
+        F8 acc = {}, c, s;
+        for (size_t t = 0; t < terms; ++t) {
+            simd::load(c, cosines[t] + k);
+            simd::load(s, sines[t] + k);
+            acc += a[t] * c + b[t] * s;
+        }
+        simd::store(out + k, acc);
+    }
 }
 
 // The envelope goes from e0 at the first sample to e1 at the last, in a straight line.
@@ -75,11 +102,32 @@ void add_noise(const float* __restrict clean, const float* __restrict noise, flo
     }
 }
 
+// max |x| over x[0, n).
+OPENBCPM_SIMD_CLONES
+float largest_magnitude(const float* x, size_t n) {
+    using simd::F8;
+    F8 top = {};
+    size_t k = 0;
+    for (; k + simd::kLanes <= n; k += simd::kLanes) {
+        F8 v;
+        simd::load(v, x + k);
+        v = v < 0.0f ? -v : v;
+        top = v > top ? v : top;
+    }
+    float m = 0.0f;
+    for (size_t l = 0; l < simd::kLanes; ++l)
+        m = std::max(m, top[l]);
+    for (; k < n; ++k)
+        m = std::max(m, std::abs(x[k]));
+    return m;
+}
+
 // Clamps out to +-limit, the input's range; true when a sample was outside.
 // The samples are looked at only when they could be outside: when the bound of
 // the clean signal (peak) plus the largest noise is near the limit.
 bool limit_reached(float* out, size_t n, float peak, float sigma, float limit) {
     if (peak * 1.001f + sigma * NoiseGenerator::kBound < limit * 0.999f) return false;
+    if (largest_magnitude(out, n) <= limit) return false;
     bool over = false;
     for (size_t k = 0; k < n; ++k) {
         if (std::abs(out[k]) > limit) {
@@ -440,9 +488,21 @@ void PanelSimulator::render(const Waveform& w, size_t count, float* out) const {
         std::fill(out, out + count, 0.0f);
         return;
     }
-    set_term(w.a[0], basis_.cos(w.order[0]), w.b[0], basis_.sin(w.order[0]), count, out);
-    for (size_t i = 1; i < static_cast<size_t>(w.terms); ++i)
-        add_term(w.a[i], basis_.cos(w.order[i]), w.b[i], basis_.sin(w.order[i]), count, out);
+    // All terms in one pass, in registers.
+    std::array<const float*, kMaxTerms> cosines{}, sines{};
+    const auto terms = static_cast<size_t>(w.terms);
+    for (size_t t = 0; t < terms; ++t) {
+        cosines[t] = basis_.cos(w.order[t]);
+        sines[t] = basis_.sin(w.order[t]);
+    }
+    const size_t whole = count / simd::kLanes * simd::kLanes;
+    sum_terms(cosines.data(), sines.data(), w.a.data(), w.b.data(), terms, whole, out);
+    for (size_t k = whole; k < count; ++k) {
+        float x = 0.0f;
+        for (size_t t = 0; t < terms; ++t)
+            x += w.a[t] * cosines[t][k] + w.b[t] * sines[t][k];
+        out[k] = x;
+    }
 }
 
 bool PanelSimulator::read(SampleBlock& block) {
