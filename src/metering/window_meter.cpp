@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <numbers>
+
+#include "sources/simd.hpp"
 
 namespace openbcpm {
 
@@ -18,26 +19,16 @@ inline double dbl(float f) {
     return static_cast<double>(f);
 }
 
-// Eight floats as one value (GCC/clang vector extension): one AVX register, or two SSE ones.
-using F8 = float __attribute__((vector_size(32)));
-constexpr size_t kLanes = 8;
-
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__clang__)
-// The products kernel is the meter's hot loop: an AVX2+FMA clone where the CPU has them.
-#define OPENBCPM_METER_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define OPENBCPM_METER_CLONES
-#endif
+using simd::F8;
+using simd::kLanes;
+using simd::load;
 
 // The hot loop, over one contiguous run of an input: sum x^2, x*y, x*c, x*s.
 // Two sets of accumulators keep the adds of a vector unit busy.
-OPENBCPM_METER_CLONES
+OPENBCPM_FMA_CLONES
 void products(const float* __restrict x, const float* __restrict y, const float* __restrict c,
               const float* __restrict s, size_t n, double* __restrict out) {
     F8 xx0{}, xy0{}, xc0{}, xs0{}, xx1{}, xy1{}, xc1{}, xs1{};
-    // Loads through a reference: a vector returned by value would change the
-    // baseline clone's ABI (-Wpsabi).
-    auto load = [](F8& v, const float* p) { std::memcpy(&v, p, sizeof v); };
     F8 a, b, t, u;
     size_t k = 0;
     for (; k + 2 * kLanes <= n; k += 2 * kLanes) {
@@ -183,12 +174,6 @@ void WindowMeter::set_channel_phase(int panel, int channel, int voltage_input) {
                    : static_cast<int>(i);
 }
 
-const float* WindowMeter::samples(const SampleBlock& block, size_t input) const {
-    if (input < kVoltageInputs) return block.voltage[input].data();
-    const size_t c = input - kVoltageInputs;
-    return block.current[c / kChannelsPerPanel][c % kChannelsPerPanel].data();
-}
-
 void WindowMeter::start_window(double a) {
     Window& w = w_;
     w.a = a;
@@ -214,6 +199,12 @@ void WindowMeter::start_window(double a) {
 void WindowMeter::begin_block(const SampleBlock& block) {
     if (written_ == 0) time_origin_ = block.start_time;
     block_start_ = written_;
+    for (size_t v = 0; v < kVoltageInputs; ++v)
+        in_[v] = block.voltage[v].data();
+    for (size_t p = 0; p < kMaxPanels; ++p) {
+        for (size_t c = 0; c < kChannelsPerPanel; ++c)
+            in_[kVoltageInputs + p * kChannelsPerPanel + c] = block.current[p][c].data();
+    }
     // V1 into its ring, for the zero crossings.
     size_t done = 0;
     while (done < block.count) {
@@ -228,13 +219,13 @@ void WindowMeter::begin_block(const SampleBlock& block) {
     written_ += block.count;
 }
 
-void WindowMeter::end_block(const SampleBlock& block) {
+void WindowMeter::end_block(size_t count) {
     // Keep the last kTail samples of every input: the next window's first edge
     // samples can lie just before the next block.
-    const size_t n = block.count;
+    const size_t n = count;
     for (size_t i = 0; i < kInputs; ++i) {
         auto& t = tail_[i];
-        const float* x = samples(block, i);
+        const float* x = in_[i];
         if (n >= kTail) {
             std::copy_n(x + n - kTail, kTail, t.begin());
         } else {
@@ -244,13 +235,13 @@ void WindowMeter::end_block(const SampleBlock& block) {
     }
 }
 
-void WindowMeter::add_sample(const SampleBlock& block, uint64_t n, double weight) {
+void WindowMeter::add_sample(uint64_t n, double weight) {
     if (weight == 0.0) return;
     const double phase = w_.step * (static_cast<double>(n) - w_.a);
     const double c = weight * std::cos(phase), s = weight * std::sin(phase);
     std::array<float, kInputs> x{};
     for (size_t i = 0; i < kInputs; ++i) {
-        x[i] = n >= block_start_ ? samples(block, i)[n - block_start_]
+        x[i] = n >= block_start_ ? in_[i][n - block_start_]
                                  : tail_[i][static_cast<size_t>(n + kTail - block_start_)];
     }
     for (size_t i = 0; i < kInputs; ++i) {
@@ -263,10 +254,10 @@ void WindowMeter::add_sample(const SampleBlock& block, uint64_t n, double weight
     }
 }
 
-void WindowMeter::add_run(const SampleBlock& block, uint64_t from, uint64_t to) {
+void WindowMeter::add_run(uint64_t from, uint64_t to) {
     // Samples of the previous block (only the first one or two of a window).
     for (; from < to && from < block_start_; ++from)
-        add_sample(block, from, 1.0);
+        add_sample(from, 1.0);
     if (from >= to) return;
     const auto k0 = static_cast<size_t>(from - block_start_);
     const auto k1 = static_cast<size_t>(to - block_start_);
@@ -274,28 +265,28 @@ void WindowMeter::add_run(const SampleBlock& block, uint64_t from, uint64_t to) 
     for (size_t i = 0; i < kInputs; ++i) {
         Sums& m = sums_[i];
         double out[4] = {m.xx, m.xy, m.xc, m.xs};
-        products(samples(block, i) + k0, samples(block, static_cast<size_t>(y_of_[i])) + k0,
-                 ref_cos_.data() + k0, ref_sin_.data() + k0, k1 - k0, out);
+        products(in_[i] + k0, in_[static_cast<size_t>(y_of_[i])] + k0, ref_cos_.data() + k0,
+                 ref_sin_.data() + k0, k1 - k0, out);
         m = Sums{out[0], out[1], out[2], out[3]};
     }
 }
 
-bool WindowMeter::integrate(const SampleBlock& block) {
+bool WindowMeter::integrate() {
     const uint64_t end = written_;
     if (!w_.start_edges_done && w_.n0 < end) {
-        if (w_.n0 >= 1) add_sample(block, w_.n0 - 1, w_.e_before);
-        add_sample(block, w_.n0, w_.e_first);
+        if (w_.n0 >= 1) add_sample(w_.n0 - 1, w_.e_before);
+        add_sample(w_.n0, w_.e_first);
         w_.start_edges_done = true;
     }
     const uint64_t plain_end = std::min(w_.n1 + 1, end);
     if (fed_ < plain_end) {
-        add_run(block, fed_, plain_end);
+        add_run(fed_, plain_end);
         fed_ = plain_end;
     }
     // The closing correction needs the sample after the window's last one.
     if (w_.n1 + 1 >= end) return false;
-    add_sample(block, w_.n1, w_.e_last);
-    add_sample(block, w_.n1 + 1, w_.e_after);
+    add_sample(w_.n1, w_.e_last);
+    add_sample(w_.n1 + 1, w_.e_after);
     close_window();
     return true;
 }

@@ -54,9 +54,9 @@ class WindowMeter {
     template <class OnWindow>
     void process(const SampleBlock& block, OnWindow&& on_window) {
         begin_block(block);
-        while (integrate(block))
+        while (integrate())
             on_window(static_cast<const WindowResult&>(result_));
-        end_block(block);
+        end_block(block.count);
     }
 
     double frequency_estimate() const { return f_est_; }
@@ -86,16 +86,15 @@ class WindowMeter {
     void begin_block(const SampleBlock& block);
     // Integrates the block's samples into the present window; when the block
     // completes it, closes it into result_, starts the next and returns true.
-    bool integrate(const SampleBlock& block);
-    void end_block(const SampleBlock& block);
+    bool integrate();
+    void end_block(size_t count);
     void start_window(double a);
     void close_window();
     int cycles() const { return f_est_ >= 55.0 ? 12 : 10; }
-    const float* samples(const SampleBlock& block, size_t input) const;
     // Adds weight times the products of sample n (of this block or its tail) of every input.
-    void add_sample(const SampleBlock& block, uint64_t n, double weight);
+    void add_sample(uint64_t n, double weight);
     // Adds the products of samples [from, to) of every input, weight 1.
-    void add_run(const SampleBlock& block, uint64_t from, uint64_t to);
+    void add_run(uint64_t from, uint64_t to);
 
     double nominal_;
     double f_est_;
@@ -111,7 +110,8 @@ class WindowMeter {
     bool pending_current_clip_ = false;
 
     std::array<std::array<int, kChannelsPerPanel>, kMaxPanels> phase_of_{};
-    std::array<int, kInputs> y_of_{};  // the input each one's x*y pairs it with
+    std::array<int, kInputs> y_of_{};         // the input each one's x*y pairs it with
+    std::array<const float*, kInputs> in_{};  // each input's samples in the present block
     std::array<Sums, kInputs> sums_{};
     // tail_[i][k]: sample block_start_ - kTail + k of input i.
     std::array<std::array<float, kTail>, kInputs> tail_{};
