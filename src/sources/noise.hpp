@@ -21,6 +21,8 @@ class NoiseGenerator {
 
     // Fills out[0, n) with variates; n a multiple of kLanes.
     void fill(float* out, size_t n);
+    // The lanes' state words, for kernels that draw as they go (sources/noise_lanes.hpp).
+    uint32_t* lanes() { return state_.data(); }
 
   private:
     // state_[w * kLanes + lane]: word w of each lane's xoshiro128++ state.

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "sources/noise_lanes.hpp"
 #include "sources/simd.hpp"
 
 namespace openbcpm {
@@ -77,29 +78,46 @@ void draw(const float* __restrict shape, float e0, float e1, size_t n, float* __
         main[k] += shape[k] * (e0 + slope * static_cast<float>(k));
 }
 
-// A branch CT: shape * envelope into its main, then plus noise into out.
+// The sample numbers 0..7 of a run of eight, as floats (exact up to 2^24).
+constexpr simd::F8 kFirstEight = {0.0f, 1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f};
+
+// A branch CT over a block (n a multiple of 8): shape * envelope into its main,
+// then plus noise, drawn as it goes, into out.
 OPENBCPM_SIMD_CLONES
-void branch_current(const float* __restrict shape, float e0, float e1, float* __restrict main,
-                    const float* __restrict noise, float sigma, size_t n, float* __restrict out) {
+void branch_current(uint32_t* lanes, const float* __restrict shape, float e0, float e1,
+                    float* __restrict main, float sigma, size_t n, float* __restrict out) {
+    using simd::F8;
     const float slope = slope_of(e0, e1, n);
-    for (int k = 0; k < static_cast<int>(n); ++k) {
-        const float x = shape[k] * (e0 + slope * static_cast<float>(k));
-        main[k] += x;
-        out[k] = x + sigma * noise[k];
+    noise_lanes::State noise;
+    noise_lanes::load(noise, lanes);
+    F8 k = kFirstEight;
+    for (size_t i = 0; i < n; i += simd::kLanes) {
+        F8 u, m, g;
+        simd::load(u, shape + i);
+        const F8 x = u * (e0 + slope * k);
+        simd::load(m, main + i);
+        simd::store(main + i, m + x);
+        noise_lanes::next(noise, g);
+        simd::store(out + i, x + sigma * g);
+        k += static_cast<float>(simd::kLanes);
     }
+    noise_lanes::save(lanes, noise);
 }
 
-// out = clean (or 0) + noise.
+// out = clean (or 0) + noise, over a block (n a multiple of 8).
 OPENBCPM_SIMD_CLONES
-void add_noise(const float* __restrict clean, const float* __restrict noise, float sigma, size_t n,
+void add_noise(uint32_t* lanes, const float* __restrict clean, float sigma, size_t n,
                float* __restrict out) {
-    if (clean) {
-        for (size_t k = 0; k < n; ++k)
-            out[k] = clean[k] + sigma * noise[k];
-    } else {
-        for (size_t k = 0; k < n; ++k)
-            out[k] = sigma * noise[k];
+    using simd::F8;
+    noise_lanes::State noise;
+    noise_lanes::load(noise, lanes);
+    for (size_t i = 0; i < n; i += simd::kLanes) {
+        F8 x = {}, g;
+        if (clean) simd::load(x, clean + i);
+        noise_lanes::next(noise, g);
+        simd::store(out + i, x + sigma * g);
     }
+    noise_lanes::save(lanes, noise);
 }
 
 // max |x| over x[0, n).
@@ -507,6 +525,7 @@ void PanelSimulator::render(const Waveform& w, size_t count, float* out) const {
 
 bool PanelSimulator::read(SampleBlock& block) {
     const size_t n = kBlockSamples;
+    static_assert(kBlockSamples % simd::kLanes == 0, "the kernels take whole runs of eight");
     const double t0 = time();
     const double dt = static_cast<double>(n) / kSampleRate;
     // The envelope is taken at the first and the last sample of the block, so a
@@ -525,8 +544,7 @@ bool PanelSimulator::read(SampleBlock& block) {
         float* out = block.voltage[p].data();
         render(voltage_wave_[p], n, scratch_.data());
         if (vsigma > 0.0f) {
-            noise_.fill(noise_block_.data(), n);
-            add_noise(scratch_.data(), noise_block_.data(), vsigma, n, out);
+            add_noise(noise_.lanes(), scratch_.data(), vsigma, n, out);
         } else {
             std::copy_n(scratch_.data(), n, out);
         }
@@ -606,12 +624,11 @@ void PanelSimulator::currents(size_t pi, size_t n, SampleBlock& block) {
             continue;
         }
         const auto sigma = static_cast<float>(ct_noise(l.noise, l.envelope_end));
-        noise_.fill(noise_block_.data(), n);
         if (drawing) {
-            branch_current(shape, e0, e1, mains_[ph].data(), noise_block_.data(), sigma, n,
+            branch_current(noise_.lanes(), shape, e0, e1, mains_[ph].data(), sigma, n,
                            out[ci].data());
         } else {
-            add_noise(nullptr, noise_block_.data(), sigma, n, out[ci].data());
+            add_noise(noise_.lanes(), nullptr, sigma, n, out[ci].data());
         }
         clipped |= limit_reached(out[ci].data(), n, peak, sigma, limit_of(ci));
     }
@@ -621,8 +638,7 @@ void PanelSimulator::currents(size_t pi, size_t n, SampleBlock& block) {
         const size_t ci = static_cast<size_t>(kFirstAuxChannel - 1) + p;
         const ChannelLoad& l = loads_[pi][ci];
         const auto sigma = static_cast<float>(ct_noise(l.noise, mains_rms[p]));
-        noise_.fill(noise_block_.data(), n);
-        add_noise(mains_[p].data(), noise_block_.data(), sigma, n, out[ci].data());
+        add_noise(noise_.lanes(), mains_[p].data(), sigma, n, out[ci].data());
         clipped |= limit_reached(out[ci].data(), n, mains_peak[p], sigma, limit_of(ci));
     }
     const auto ni = static_cast<size_t>(kNeutralAuxChannel - 1);
@@ -630,8 +646,7 @@ void PanelSimulator::currents(size_t pi, size_t n, SampleBlock& block) {
     if (!delta) sum3(mains_[0].data(), mains_[1].data(), mains_[2].data(), n, scratch_.data());
     const auto sigma = static_cast<float>(
         ct_noise(loads_[pi][ni].noise, mains_rms[0] + mains_rms[1] + mains_rms[2]));
-    noise_.fill(noise_block_.data(), n);
-    add_noise(delta ? nullptr : scratch_.data(), noise_block_.data(), sigma, n, out[ni].data());
+    add_noise(noise_.lanes(), delta ? nullptr : scratch_.data(), sigma, n, out[ni].data());
     const float neutral_peak = delta ? 0.0f : mains_peak[0] + mains_peak[1] + mains_peak[2];
     clipped |= limit_reached(out[ni].data(), n, neutral_peak, sigma, limit_of(ni));
     block.current_clipped = block.current_clipped || clipped;

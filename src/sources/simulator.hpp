@@ -130,7 +130,6 @@ class PanelSimulator final : public SampleSource {
     alignas(64) std::array<std::array<float, kBlockSamples>, kMaxShapes> shape_samples_{};
     alignas(64) std::array<std::array<float, kBlockSamples>, 3> mains_{};  // per phase, no noise
     alignas(64) std::array<float, kBlockSamples> scratch_{};
-    alignas(64) std::array<float, kBlockSamples> noise_block_{};
     size_t next_event_ = 0;
     std::vector<ScenarioEvent> events_;
 };
