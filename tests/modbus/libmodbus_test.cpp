@@ -315,23 +315,28 @@ TEST(ModbusTcp, ManyMastersAtOnceAndFreshValues) {
     meter.stop();
 }
 
-TEST(ModbusTcp, ConnectionLimitAndIdleTimeout) {
+TEST(ModbusTcp, AtTheCapTheLongestIdleMasterMakesRoom) {
     TempDir dir;
     const int port = free_tcp_port();
     Meter meter(dir, config(port, "", 0.0, "max_connections = 2\nidle_timeout = 1\n"));
     Client a(port, 1), b(port, 1);
-    EXPECT_EQ(a.reg(5), 15172);
     EXPECT_EQ(b.reg(5), 15172);
-    // A third master is turned away while two are connected.
+    EXPECT_EQ(a.reg(5), 15172);  // answered last: b is now the longest idle
+    // A third master is served at the cap; the longest-idle one gave up its slot.
     Client c(port, 1);
+    EXPECT_EQ(c.reg(5), 15172);
     uint16_t v = 0;
-    EXPECT_EQ(modbus_read_registers(c.raw(), 4, 1, &v), -1);
-    // An idle connection is closed after the timeout; a busy one stays.
+    EXPECT_EQ(modbus_read_registers(b.raw(), 4, 1, &v), -1);
+    // The idle timeout counts answered requests only: frames the meter drops
+    // (protocol id 1) do not keep a connection; a master that polls keeps it.
+    const uint8_t not_modbus[] = {0, 1, 0, 1, 0, 6, 1, 3, 0, 4, 0, 1};
     for (int i = 0; i < 8; ++i) {
-        EXPECT_EQ(a.reg(5), 15172);
+        (void)send(modbus_get_socket(a.raw()), not_modbus, sizeof not_modbus, MSG_NOSIGNAL);
+        EXPECT_EQ(c.reg(5), 15172);
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
-    EXPECT_EQ(modbus_read_registers(b.raw(), 4, 1, &v), -1);
+    EXPECT_EQ(modbus_read_registers(a.raw(), 4, 1, &v), -1);
+    EXPECT_EQ(c.reg(5), 15172);
     meter.stop();
 }
 

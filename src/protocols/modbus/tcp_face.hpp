@@ -1,16 +1,26 @@
-// Modbus TCP: a listening socket on the shared event loop, many masters at once,
-// a connection limit and an idle timeout.
+// Modbus TCP: a listening socket on the shared event loop, many masters at once.
+// No master can hold the face hostage: each connection's unsent answers are
+// bounded (reading stops above the bound, and a master that does not read its
+// answers in time is closed), and at the connection cap a newcomer takes the
+// slot of the longest-idle connection, as gateways do.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <memory>
 #include <set>
 
+#include "app/connection_log.hpp"
 #include "app/faces.hpp"
 #include "protocols/modbus/handler.hpp"
 
 namespace openbcpm::modbus {
+
+// Answers queued on one connection beyond which the face stops reading it.
+inline constexpr size_t kMaxUnsentBytes = 64 * 1024;
+// How long a connection may stay stopped that way before it is closed.
+inline constexpr std::chrono::seconds kDrainTimeout{10};
 
 class TcpFace final : public Face {
   public:
@@ -29,12 +39,16 @@ class TcpFace final : public Face {
   private:
     void shut();  // stop(), callable from the destructor
     void accept();
+    void admit(boost::asio::ip::tcp::socket socket);
     void closed(const std::shared_ptr<Session>& session);
+    ConnectionCounters& counters() { return device_.connection_stats().modbus_tcp; }
 
     Device& device_;
     ModbusConfig config_;
     Handler handler_;
     boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::steady_timer accept_retry_;
+    ConnectionLog log_;
     std::set<std::shared_ptr<Session>> sessions_;
     uint16_t port_ = 0;
     std::string address_;

@@ -97,11 +97,20 @@ void SnmpFace::receive() {
 }
 
 void SnmpFace::send(std::vector<uint8_t> datagram, const udp::endpoint& to) {
+    // A send normally completes at once; when the socket cannot take more
+    // (a congested link), waiting ones are bounded and further answers are
+    // dropped, as the network would drop them: the manager retries.
+    if (sends_waiting_ >= kMaxSendsWaiting) {
+        ++sends_dropped_;
+        return;
+    }
+    ++sends_waiting_;
     auto data = std::make_shared<std::vector<uint8_t>>(std::move(datagram));
     socket_.async_send_to(boost::asio::buffer(*data), to,
-                          [data](const boost::system::error_code& ec, size_t) {
-                              if (ec && ec != boost::asio::error::operation_aborted)
-                                  spdlog::debug("SNMP send: {}", ec.message());
+                          [this, data](const boost::system::error_code& ec, size_t) {
+                              if (ec == boost::asio::error::operation_aborted) return;
+                              --sends_waiting_;
+                              if (ec) spdlog::debug("SNMP send: {}", ec.message());
                           });
 }
 

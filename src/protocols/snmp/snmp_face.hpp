@@ -44,6 +44,8 @@ class SnmpFace final : public Face {
     void notify(const Oid& trap_oid, std::span<const VarBind> varbinds = {});
 
     Agent& agent() { return *agent_; }
+    // Answers and notifications dropped because too many sends were waiting.
+    uint64_t sends_dropped() const { return sends_dropped_; }
     boost::asio::ip::udp::endpoint local_endpoint() const { return socket_.local_endpoint(); }
 
   private:
@@ -60,6 +62,9 @@ class SnmpFace final : public Face {
     // One byte more than the largest IPv6 payload, so that an oversized
     // datagram shows as such.
     std::array<uint8_t, 65536> buffer_{};
+    static constexpr size_t kMaxSendsWaiting = 64;  // at most 64 x 64 KiB held
+    size_t sends_waiting_ = 0;
+    uint64_t sends_dropped_ = 0;
 };
 
 }  // namespace openbcpm::snmp
