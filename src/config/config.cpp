@@ -233,10 +233,38 @@ class Parser {
                 cfg.modbus.idle_timeout_s = static_cast<int>(n);
                 continue;
             }
+            if (section == "web" && parse_web(cfg.web, k.str(), v, key)) continue;
             auto it = names.find(key);
             if (it == names.end()) fail(&v, key, "unknown key");
             set_from_node(cfg, v, key, it->second);
         }
+    }
+
+    // The [web] keys that are not gateway settings; false for the others.
+    bool parse_web(WebConfig& web, std::string_view name, const toml::node& v,
+                   const std::string& key) const {
+        if (name == "max_connections" || name == "max_connections_per_address") {
+            const int64_t n = integer(v, key);
+            if (n < 1 || n > 4096) fail(&v, key, "must be 1 to 4096");
+            (name == "max_connections" ? web.max_connections : web.max_connections_per_address) =
+                static_cast<int>(n);
+            return true;
+        }
+        if (name != "host_names") return false;
+        const auto* arr = v.as_array();
+        if (!arr) fail(&v, key, "must be an array of host names");
+        web.host_names.clear();
+        for (const auto& item : *arr) {
+            const std::string host = string(item, key);
+            // A DNS name or an IP address, as a browser puts it in a URL.
+            const bool ok = !host.empty() && host.size() <= 253 &&
+                            host.find_first_not_of(
+                                "abcdefghijklmnopqrstuvwxyz"
+                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == std::string::npos;
+            if (!ok) fail(&item, key, "\"" + host + "\" is not a host name or address");
+            web.host_names.push_back(host);
+        }
+        return true;
     }
 
     void parse_panel(Config& cfg, int panel, const toml::table& t) const {

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/settings.hpp"
 #include "sources/simulation_config.hpp"
@@ -41,8 +42,18 @@ struct StorageConfig {
 };
 
 struct ModbusConfig {
-    int max_connections = 64;
-    int idle_timeout_s = 60;
+    int max_connections = 64;  // at the cap a newcomer replaces the longest-idle connection
+    int idle_timeout_s = 0;    // 0: idle connections stay (until the cap needs their slot)
+};
+
+// [web] beyond the port: the names the GUI is reached by and its connection caps.
+struct WebConfig {
+    // Host names (or addresses) besides N1_IP_Address that browsers use to reach
+    // the meter: redirects and the Origin check accept only these and the meter's
+    // own addresses, never whatever Host header a request brings.
+    std::vector<std::string> host_names;
+    int max_connections = 128;
+    int max_connections_per_address = 32;  // so one client address cannot take every slot
 };
 
 // [faces]: switch faces on or off regardless of Protocol_Mode (absent = as the mode says).
@@ -57,6 +68,7 @@ struct Config {
     SourceConfig source;
     StorageConfig storage;
     ModbusConfig modbus;
+    WebConfig web;
     FacesConfig faces;
     std::string origin = "<embedded default>";
 };

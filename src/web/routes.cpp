@@ -162,6 +162,7 @@ const std::vector<WebServer::Route>& WebServer::routes() {
             {V::post, "/api/sim/voltage", false, false, &WebServer::api_sim_voltage},
             {V::post, "/api/sim/speed", false, false, &WebServer::api_sim_speed},
             {V::get, "/api/stream", false, false, &WebServer::api_stream_info},
+            {V::get, "/api/connections", false, false, &WebServer::api_connections},
             {V::get, "/metrics", false, false, &WebServer::metrics},
         };
         for (const std::string& p : kPages) {
@@ -193,20 +194,78 @@ Session* WebServer::session_of(const Request& request) {
     return nullptr;
 }
 
-std::string WebServer::host_of(const Request& request) const {
-    auto it = request.find(http::field::host);
-    std::string host = it == request.end() ? std::string() : std::string(it->value());
-    // Only a host[:port] of safe characters may flow into a redirect.
-    const bool safe = !host.empty() && host.size() < 256 &&
-                      host.find_first_not_of(
-                          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") ==
-                          std::string::npos;
-    if (!safe) {
-        const std::string address =
-            options_.address.value_or(device_.settings().gateway.ip_address);
-        host = address + ":" + std::to_string(port_);
+namespace {
+
+// "host[:port]" (a Host header or what follows scheme:// in an Origin) split;
+// port 0 when absent, nullopt when malformed.
+std::optional<std::pair<std::string, unsigned>> split_host(std::string_view s) {
+    std::string_view host = s, port;
+    if (s.starts_with('[')) {
+        const auto close = s.find(']');
+        if (close == std::string_view::npos) return std::nullopt;
+        host = s.substr(0, close + 1);
+        const auto rest = s.substr(close + 1);
+        if (!rest.empty()) {
+            if (rest.front() != ':') return std::nullopt;
+            port = rest.substr(1);
+        }
+    } else if (const auto colon = s.rfind(':'); colon != std::string_view::npos) {
+        host = s.substr(0, colon);
+        port = s.substr(colon + 1);
     }
-    return host;
+    if (host.empty() || host.size() > 255) return std::nullopt;
+    unsigned p = 0;
+    if (!port.empty()) {
+        if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos)
+            return std::nullopt;
+        p = static_cast<unsigned>(std::stoul(std::string(port)));
+        if (p == 0 || p > 65535) return std::nullopt;
+    }
+    return std::pair{lower_ascii(host), p};
+}
+
+std::string unbracket(std::string h) {
+    if (h.size() > 2 && h.front() == '[' && h.back() == ']') return h.substr(1, h.size() - 2);
+    return h;
+}
+
+}  // namespace
+
+unsigned WebServer::own_port() const {
+    if (port_ != 0) return port_;
+    return options_.port.value_or(static_cast<uint16_t>(device_.settings().gateway.web_port));
+}
+
+bool WebServer::own_name(std::string_view host, const Connection& connection) const {
+    const std::string h = unbracket(lower_ascii(host));
+    if (h.empty()) return false;
+    // The address the client's packets actually reached is ours whatever it is called.
+    if (h == connection.local_address) return true;
+    if (h == device_.settings().gateway.ip_address) return true;
+    if (options_.address && h == *options_.address) return true;
+    for (const std::string& name : options_.host_names) {
+        if (h == unbracket(lower_ascii(name))) return true;
+    }
+    boost::system::error_code ec;
+    const auto local = boost::asio::ip::make_address(connection.local_address, ec);
+    return !ec && local.is_loopback() && h == "localhost";
+}
+
+std::string WebServer::own_origin(const Request& request, const Connection& connection,
+                                  bool tls) const {
+    // The name the browser used when it is one of ours (so its cookies and
+    // certificate still match), else the address it reached.
+    std::string name = connection.local_address.empty() ? device_.settings().gateway.ip_address
+                                                        : connection.local_address;
+    if (name.find(':') != std::string::npos) name = "[" + name + "]";
+    auto it = request.find(http::field::host);
+    if (it != request.end()) {
+        if (auto host = split_host(sv(it->value())); host && own_name(host->first, connection))
+            name = host->first;
+    }
+    std::string origin = std::string(tls ? "https://" : "http://") + name;
+    if (own_port() != (tls ? 443 : 80)) origin += ":" + std::to_string(own_port());
+    return origin;
 }
 
 bool WebServer::same_origin(const Request& request, const Connection& connection) const {
@@ -218,9 +277,33 @@ bool WebServer::same_origin(const Request& request, const Connection& connection
         auto site = request.find("Sec-Fetch-Site");
         return site == request.end() || site->value() == "same-origin" || site->value() == "none";
     }
-    const std::string expected =
-        std::string(connection.tls ? "https://" : "http://") + host_of(request);
-    return it->value() == expected;
+    // This server's scheme and port, and one of the meter's own names: the
+    // request's Host proves nothing (DNS rebinding sends the attacker's name in both).
+    std::string_view origin = sv(it->value());
+    const std::string_view scheme = connection.tls ? "https://" : "http://";
+    if (!origin.starts_with(scheme)) return false;
+    const auto host = split_host(origin.substr(scheme.size()));
+    if (!host) return false;
+    const unsigned port = host->second ? host->second : (connection.tls ? 443u : 80u);
+    return port == own_port() && own_name(host->first, connection);
+}
+
+std::optional<Reply> WebServer::unconfigured_refusal(Context& c, const Route& route) {
+    if (security_.configured()) return std::nullopt;
+    // The mode choice and what it needs: its pages and their files, the login,
+    // the session, the mode itself.
+    static const std::vector<std::string> choice = {"/login",       "/unconfigured", "/security",
+                                                    "/static/",     "/api/login",    "/api/logout",
+                                                    "/api/session", "/api/security"};
+    if (std::find(choice.begin(), choice.end(), route.path) != choice.end()) return std::nullopt;
+    if (route.is_page) return redirect(c, c.session ? "/security" : "/unconfigured");
+    // Unauthenticated requests are refused as always ("log in first"): this
+    // refusal tells nothing to someone who has not logged in.
+    if (!c.session && !c.bearer) return std::nullopt;
+    ++refused_;
+    return respond(
+        c, http::status::conflict,
+        {{"error", "choose a security mode first (the /security page)"}, {"next", "/security"}});
 }
 
 void WebServer::secure_headers(Response& r, const Connection& connection) const {
@@ -306,7 +389,8 @@ Reply WebServer::handle(Request& request, const Connection& connection,
         if (!target) return error(c, http::status::bad_request, "malformed request target");
         // The two HTTPS modes move plain HTTP over to TLS on the same port.
         if (!connection.tls && security_.https_required()) {
-            return redirect(c, "https://" + host_of(request) + std::string(request.target()),
+            return redirect(c,
+                            own_origin(request, connection, true) + std::string(request.target()),
                             http::status::moved_permanently);
         }
         http::verb method = request.method();
@@ -344,6 +428,7 @@ Reply WebServer::handle(Request& request, const Connection& connection,
                 c.bearer = true;
             }
         }
+        if (auto refusal = unconfigured_refusal(c, *route)) return std::move(*refusal);
         if (!route->is_public && !c.session && !c.bearer) {
             if (route->is_page) {
                 if (c.target.path == "/" && !security_.configured())
@@ -393,11 +478,6 @@ Reply WebServer::handle(Request& request, const Connection& connection,
                 }
             }
         }
-        // Until security is configured, the GUI is only the mode choice.
-        if (route->is_page && c.session && !security_.configured() &&
-            c.target.path != "/security") {
-            return redirect(c, "/security");
-        }
         try {
             return (this->*(route->handler))(c);
         } catch (const StoreError& e) {
@@ -435,6 +515,11 @@ std::optional<Response> WebServer::authorize_stream(const Request& request,
     } else if (!session_of(request)) {
         ++refused_;
         r.body() = R"({"error":"log in first"})";
+    } else if (!security_.configured()) {
+        ++refused_;
+        r.result(http::status::conflict);
+        r.body() =
+            nlohmann::json{{"error", "choose a security mode first (the /security page)"}}.dump();
     } else if (!same_origin(request, connection)) {
         ++refused_;
         r.result(http::status::forbidden);
@@ -632,11 +717,10 @@ Reply WebServer::api_security_set(Context& c) {
     }
     audit(c, "security mode", std::string(to_string(*m)));
     const bool https = *m != SecurityMode::Http;
-    return respond(
-        c, http::status::ok,
-        {{"ok", true},
-         {"mode", to_string(*m)},
-         {"redirect", std::string(https ? "https://" : "http://") + host_of(c.request) + "/"}});
+    return respond(c, http::status::ok,
+                   {{"ok", true},
+                    {"mode", to_string(*m)},
+                    {"redirect", own_origin(c.request, c.connection, https) + "/"}});
 }
 
 Reply WebServer::api_audit(Context& c) {
@@ -1102,6 +1186,25 @@ Reply WebServer::api_stream_info(Context& c) {
                  "/api/stream is a WebSocket: connect with ws:// or wss://");
 }
 
+namespace {
+nlohmann::json counters_json(const ConnectionCounters& k) {
+    return {{"open", k.open},       {"accepted", k.accepted},   {"refused", k.refused},
+            {"evicted", k.evicted}, {"timed_out", k.timed_out}, {"stalled", k.stalled}};
+}
+}  // namespace
+
+Reply WebServer::api_connections(Context& c) {
+    const ConnectionStats& stats = device_.connection_stats();
+    const ModbusConfig& modbus = device_.config().modbus;
+    nlohmann::json m = counters_json(stats.modbus_tcp);
+    m["max_connections"] = modbus.max_connections;
+    m["idle_timeout"] = modbus.idle_timeout_s;
+    nlohmann::json w = counters_json(stats.web);
+    w["max_connections"] = options_.max_connections;
+    w["max_connections_per_address"] = options_.max_connections_per_address;
+    return respond(c, http::status::ok, {{"modbus_tcp", std::move(m)}, {"web", std::move(w)}});
+}
+
 Reply WebServer::metrics(Context& c) {
     const MeterSnapshot& snap = device_.snapshot();
     const Settings& s = device_.settings();
@@ -1183,6 +1286,34 @@ Reply WebServer::metrics(Context& c) {
     m.sample("bcpm_web_logins_failed_total", "", static_cast<double>(logins_failed_));
     m.family("bcpm_web_sessions", "gauge", "Live login sessions");
     m.sample("bcpm_web_sessions", "", static_cast<double>(sessions_.size()));
+    const ConnectionStats& stats = device_.connection_stats();
+    const std::pair<const char*, const ConnectionCounters*> faces[] = {
+        {"modbus_tcp", &stats.modbus_tcp}, {"web", &stats.web}};
+    m.family("bcpm_connections_open", "gauge", "Open connections of a stream face");
+    for (const auto& [face, k] : faces)
+        m.sample("bcpm_connections_open", fmt::format("face=\"{}\"", face),
+                 static_cast<double>(k->open));
+    m.family("bcpm_connections_accepted_total", "counter", "Connections accepted");
+    for (const auto& [face, k] : faces)
+        m.sample("bcpm_connections_accepted_total", fmt::format("face=\"{}\"", face),
+                 static_cast<double>(k->accepted));
+    m.family("bcpm_connections_refused_total", "counter",
+             "Connections closed at once: over a connection cap, or not accepted");
+    for (const auto& [face, k] : faces)
+        m.sample("bcpm_connections_refused_total", fmt::format("face=\"{}\"", face),
+                 static_cast<double>(k->refused));
+    m.family("bcpm_connections_closed_total", "counter",
+             "Connections the meter closed: evicted (a newcomer at the cap took the slot), "
+             "timed_out (idle, or a request head too slow), stalled (answers not read in time)");
+    for (const auto& [face, k] : faces) {
+        for (const auto& [reason, n] :
+             {std::pair{"evicted", k->evicted}, std::pair{"timed_out", k->timed_out},
+              std::pair{"stalled", k->stalled}}) {
+            m.sample("bcpm_connections_closed_total",
+                     fmt::format("face=\"{}\",reason=\"{}\"", face, reason),
+                     static_cast<double>(n));
+        }
+    }
     Response r{http::status::ok, c.request.version()};
     r.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
     r.body() = m.str();

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
@@ -27,10 +28,6 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
-constexpr auto kHandshakeTimeout = std::chrono::seconds(15);
-constexpr auto kIdleTimeout = std::chrono::seconds(60);
-constexpr size_t kMaxQueuedMessages = 16;
-
 // The names the self-signed certificate is made for: the meter's address first.
 std::vector<std::string> certificate_hosts(const std::string& address) {
     std::vector<std::string> hosts{address};
@@ -48,8 +45,12 @@ template <class Stream>
 class StreamSession : public StreamClient,
                       public std::enable_shared_from_this<StreamSession<Stream>> {
   public:
-    StreamSession(Stream&& stream, std::shared_ptr<WebServer> server)
-        : ws_(std::move(stream)), server_(std::move(server)) {}
+    StreamSession(Stream&& stream, std::shared_ptr<WebServer> server,
+                  std::shared_ptr<ConnectionSlot> slot)
+        : ws_(std::move(stream)),
+          server_(std::move(server)),
+          slot_(std::move(slot)),
+          drain_(ws_.get_executor()) {}
 
     void run(Request request) {
         beast::get_lowest_layer(ws_).expires_never();
@@ -65,54 +66,86 @@ class StreamSession : public StreamClient,
         });
     }
 
-    void send(std::shared_ptr<const std::string> message) override {
+    void send(std::shared_ptr<const std::string> message, bool snapshot) override {
         if (closed_) return;
-        if (queue_.size() >= kMaxQueuedMessages) {
-            // A client that cannot keep up loses the connection, not our memory.
-            close();
-            return;
+        if (snapshot) {
+            std::erase_if(queue_, [](const Message& m) { return m.snapshot; });
+        } else {
+            events_queued_ += message->size();
         }
-        queue_.push_back(std::move(message));
-        if (queue_.size() == 1) write();
+        queue_.push_back({std::move(message), snapshot});
+        if (events_queued_ > kMaxUnsentBytes) {
+            // So far behind that even the events pile up: the client loses the
+            // connection, not our memory.
+            return stalled();
+        }
+        if (!writing_) write();
     }
 
     void close() override {
         if (closed_) return;
         closed_ = true;
+        drain_.cancel();
         error_code ec;
         beast::get_lowest_layer(ws_).socket().close(ec);
     }
 
   private:
+    struct Message {
+        std::shared_ptr<const std::string> text;
+        bool snapshot = false;
+    };
+
     void read() {
         auto self = this->shared_from_this();
         ws_.async_read(in_, [self](error_code ec, size_t) {
-            if (ec) {
-                self->closed_ = true;
-                return;
-            }
+            if (ec) return self->close();
             self->in_.consume(self->in_.size());  // nothing to do with what clients say
             if (!self->server_->stopped()) self->read();
         });
     }
 
     void write() {
+        writing_ = true;
+        sending_ = std::move(queue_.front());
+        queue_.pop_front();
+        if (!sending_.snapshot) events_queued_ -= sending_.text->size();
+        // A client that does not take a message in time is gone or hostile.
+        drain_.expires_after(kDrainTimeout);
         auto self = this->shared_from_this();
+        drain_.async_wait([self](error_code ec) {
+            if (!ec && self->writing_) self->stalled();
+        });
         ws_.text(true);
-        ws_.async_write(boost::asio::buffer(*queue_.front()), [self](error_code ec, size_t) {
-            if (ec) {
-                self->closed_ = true;
-                return;
-            }
-            self->queue_.pop_front();
+        ws_.async_write(boost::asio::buffer(*sending_.text), [self](error_code ec, size_t) {
+            self->writing_ = false;
+            self->drain_.cancel();
+            self->sending_ = {};
+            if (ec) return self->close();
             if (!self->queue_.empty() && !self->closed_) self->write();
         });
     }
 
+    void stalled() {
+        if (closed_) return;
+        server_->incident(&ConnectionCounters::stalled,
+                          fmt::format("closed a stream client that did not read for {} s",
+                                      kDrainTimeout.count()));
+        // Reset, so that the kernel drops the messages it still holds for the client at once.
+        error_code ignored;
+        beast::get_lowest_layer(ws_).socket().set_option(tcp::socket::linger(true, 0), ignored);
+        close();
+    }
+
     websocket::stream<Stream> ws_;
     std::shared_ptr<WebServer> server_;
+    std::shared_ptr<ConnectionSlot> slot_;
+    boost::asio::steady_timer drain_;
     beast::flat_buffer in_;
-    std::deque<std::shared_ptr<const std::string>> queue_;
+    std::deque<Message> queue_;  // at most one snapshot, and events
+    Message sending_;
+    size_t events_queued_ = 0;  // bytes of the events in queue_
+    bool writing_ = false;
     bool closed_ = false;
 };
 
@@ -121,19 +154,22 @@ template <class Stream>
 class HttpSession : public Closable, public std::enable_shared_from_this<HttpSession<Stream>> {
   public:
     HttpSession(Stream&& stream, beast::flat_buffer buffer, std::shared_ptr<WebServer> server,
-                Connection connection, std::shared_ptr<ssl::context> context)
+                Connection connection, std::shared_ptr<ssl::context> context,
+                std::shared_ptr<ConnectionSlot> slot)
         : stream_(std::move(stream)),
           buffer_(std::move(buffer)),
           server_(std::move(server)),
           connection_(std::move(connection)),
-          context_(std::move(context)) {}
+          context_(std::move(context)),
+          slot_(std::move(slot)) {}
 
     void run() {
         if constexpr (kIsTls<Stream>) {
-            beast::get_lowest_layer(stream_).expires_after(kHandshakeTimeout);
+            beast::get_lowest_layer(stream_).expires_after(kHeadTimeout);
             auto self = this->shared_from_this();
             stream_.async_handshake(
                 ssl::stream_base::server, buffer_.data(), [self](error_code ec, size_t used) {
+                    if (ec == beast::error::timeout) return self->slow("TLS handshake");
                     if (ec)
                         return;  // failed handshakes (untrusted certificate, scanners) are normal
                     self->buffer_.consume(used);
@@ -150,15 +186,32 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
     }
 
   private:
+    // The head has a deadline of its own, however slowly it trickles in (an idle
+    // keep-alive connection ends the same way, without a word); the body another.
     void read() {
         if (server_->stopped()) return;
         parser_.emplace();
         parser_->body_limit(kMaxBodyBytes);
         parser_->header_limit(16 * 1024);
-        beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
+        beast::get_lowest_layer(stream_).expires_after(kHeadTimeout);
         auto self = this->shared_from_this();
-        http::async_read(stream_, buffer_, *parser_,
-                         [self](error_code ec, size_t) { self->on_read(ec); });
+        http::async_read_header(stream_, buffer_, *parser_, [self](error_code ec, size_t) {
+            if (ec == beast::error::timeout) {
+                if (self->buffer_.size() > 0 || self->parser_->got_some())
+                    self->slow("request head");
+                return;
+            }
+            if (ec) return self->on_read(ec);
+            beast::get_lowest_layer(self->stream_).expires_after(kBodyTimeout);
+            http::async_read(self->stream_, self->buffer_, *self->parser_,
+                             [self](error_code e, size_t) { self->on_read(e); });
+        });
+    }
+
+    void slow(const char* what) {
+        server_->incident(&ConnectionCounters::timed_out,
+                          fmt::format("closed a connection whose {} did not arrive within {} s",
+                                      what, kHeadTimeout.count()));
     }
 
     void on_read(error_code ec) {
@@ -180,7 +233,15 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
                 return write(Reply{std::move(*refusal), {}, {}});
             }
             beast::get_lowest_layer(stream_).expires_never();
-            auto stream = std::make_shared<StreamSession<Stream>>(std::move(stream_), server_);
+            // The kernel's share of a stream client's backlog is bounded too
+            // (it would grow to megabytes): a client that stops reading stalls
+            // after a few messages, and the drain deadline ends it.
+            error_code ignored;
+            beast::get_lowest_layer(stream_).socket().set_option(
+                boost::asio::socket_base::send_buffer_size(static_cast<int>(kMaxUnsentBytes)),
+                ignored);
+            auto stream =
+                std::make_shared<StreamSession<Stream>>(std::move(stream_), server_, slot_);
             server_->track(stream);  // stop() closes it even before the handshake completes
             stream->run(std::move(request));
             return;
@@ -200,13 +261,21 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
         write(std::move(reply));
     }
 
+    // One reply at a time, and nothing read meanwhile: what a connection holds
+    // is one request and one reply.
     void write(Reply reply) {
         reply_ = std::make_shared<Reply>(std::move(reply));
         auto self = this->shared_from_this();
-        beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
+        beast::get_lowest_layer(stream_).expires_after(kDrainTimeout);
         http::async_write(stream_, reply_->response, [self](error_code ec, size_t) {
             auto done = std::move(self->reply_);
             if (done->after_write) done->after_write();
+            if (ec == beast::error::timeout) {
+                self->server_->incident(
+                    &ConnectionCounters::stalled,
+                    fmt::format("closed a connection that did not take its reply within {} s",
+                                kDrainTimeout.count()));
+            }
             if (ec) return;
             if (!done->response.keep_alive()) return self->shutdown();
             self->read();
@@ -229,6 +298,7 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
     std::shared_ptr<WebServer> server_;
     Connection connection_;
     std::shared_ptr<ssl::context> context_;  // outlives the TLS stream that uses it
+    std::shared_ptr<ConnectionSlot> slot_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::shared_ptr<Reply> reply_;
 };
@@ -236,14 +306,19 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
 // Reads the first bytes of a connection and hands it to the right session.
 class Detector : public Closable, public std::enable_shared_from_this<Detector> {
   public:
-    Detector(tcp::socket socket, std::shared_ptr<WebServer> server)
-        : stream_(std::move(socket)), server_(std::move(server)) {}
+    Detector(tcp::socket socket, std::shared_ptr<WebServer> server,
+             std::shared_ptr<ConnectionSlot> slot)
+        : stream_(std::move(socket)), server_(std::move(server)), slot_(std::move(slot)) {}
 
     void run() {
         error_code ec;
         const auto peer = stream_.socket().remote_endpoint(ec);
         connection_.client = ec ? std::string("?") : peer.address().to_string();
-        stream_.expires_after(kHandshakeTimeout);
+        const auto local = stream_.socket().local_endpoint(ec);
+        connection_.local_address = ec ? std::string() : local.address().to_string();
+        // Part of the head's deadline; a connection that never says a word
+        // (a browser's preconnect) just ends.
+        stream_.expires_after(kHeadTimeout);
         auto self = shared_from_this();
         beast::async_detect_ssl(stream_, buffer_,
                                 [self](error_code e, bool tls) { self->on_detect(e, tls); });
@@ -262,12 +337,13 @@ class Detector : public Closable, public std::enable_shared_from_this<Detector> 
             auto context = server_->tls_context();
             auto s = std::make_shared<HttpSession<TlsStream>>(
                 TlsStream(std::move(stream_), *context), std::move(buffer_), server_, connection_,
-                context);
+                context, std::move(slot_));
             server_->track(s);
             s->run();
         } else {
             auto s = std::make_shared<HttpSession<beast::tcp_stream>>(
-                std::move(stream_), std::move(buffer_), server_, connection_, nullptr);
+                std::move(stream_), std::move(buffer_), server_, connection_, nullptr,
+                std::move(slot_));
             server_->track(s);
             s->run();
         }
@@ -275,6 +351,7 @@ class Detector : public Closable, public std::enable_shared_from_this<Detector> 
 
     beast::tcp_stream stream_;
     std::shared_ptr<WebServer> server_;
+    std::shared_ptr<ConnectionSlot> slot_;
     beast::flat_buffer buffer_;
     Connection connection_;
 };
@@ -294,7 +371,9 @@ WebServer::WebServer(boost::asio::io_context& io, Device& device, WebOptions opt
       throttle_(options_.lockout),
       audit_(device.store()),
       acceptor_(io),
-      stream_timer_(io) {
+      accept_retry_(io),
+      stream_timer_(io),
+      log_(io, "web") {
     if (device.store()) metrics_token_hash_ = device.store()->load_text("web.metrics_token");
     if (const auto& pw = users_.initial_password()) {
         // The meter's barcode label: shown once, and kept where the operator can find it.
@@ -308,10 +387,6 @@ WebServer::WebServer(boost::asio::io_context& io, Device& device, WebOptions opt
             } catch (const std::exception& e) {
                 spdlog::error("web: {}", e.what());
             }
-            std::filesystem::permissions(
-                file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                std::filesystem::perm_options::replace);
-            std::cout << "openbcpm web: (also written to " << file.string() << ")\n";
         }
         std::cout << std::endl;
     } else if (const User* admin = users_.find("admin"); admin && !admin->initial) {
@@ -354,7 +429,10 @@ void WebServer::stop() {
     events_.reset();
     error_code ec;
     acceptor_.close(ec);
+    accept_retry_.cancel();
     stream_timer_.cancel();
+    log_.flush();
+    counters().open = 0;
     for (auto& w : connections_) {
         if (auto c = w.lock()) c->close();
     }
@@ -390,28 +468,78 @@ void WebServer::hash_off_loop(PasswordWork work, std::function<void(PasswordVerd
 
 void WebServer::track(const std::shared_ptr<Closable>& c) {
     // Forget the finished ones now and then.
-    if (connections_.size() > 64) {
+    if (connections_.size() > 2 * options_.max_connections) {
         std::erase_if(connections_, [](const std::weak_ptr<Closable>& w) { return w.expired(); });
     }
     connections_.push_back(c);
 }
 
-bool WebServer::accepting_more() const {
-    size_t live = 0;
-    for (const auto& w : connections_)
-        live += w.expired() ? 0 : 1;
-    return live < options_.max_connections;
+ConnectionSlot::~ConnectionSlot() {
+    server_->release(address_);
+}
+
+std::shared_ptr<ConnectionSlot> WebServer::admit(const std::string& address) {
+    size_t& mine = per_address_[address];
+    const char* cap = nullptr;
+    if (open_ >= options_.max_connections) {
+        cap = "the connection limit";
+    } else if (mine >= options_.max_connections_per_address) {
+        // One address (a script, a slowloris) cannot take the slots every other client needs.
+        cap = "the limit per client address";
+    }
+    if (cap) {
+        if (mine == 0) per_address_.erase(address);
+        incident(&ConnectionCounters::refused,
+                 fmt::format("refused connections over {} ({} and {} per address)", cap,
+                             options_.max_connections, options_.max_connections_per_address));
+        return nullptr;
+    }
+    ++mine;
+    ++open_;
+    counters().open = open_;
+    return std::make_shared<ConnectionSlot>(shared_from_this(), address);
+}
+
+void WebServer::release(const std::string& address) {
+    auto it = per_address_.find(address);
+    if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+    --open_;
+    if (!stopped_) counters().open = open_;
+}
+
+void WebServer::incident(uint64_t ConnectionCounters::*counter, const std::string& what) {
+    if (stopped_) return;
+    ++(counters().*counter);
+    log_.note(what);
 }
 
 void WebServer::do_accept() {
     auto self = shared_from_this();
     acceptor_.async_accept(io_, [self](error_code ec, tcp::socket socket) {
-        if (ec || self->stopped_) return;
-        if (!self->accepting_more()) {
+        if (self->stopped_) return;
+        if (ec) {
+            if (ec == boost::asio::error::no_descriptors ||
+                ec == boost::asio::error::no_buffer_space || ec == boost::asio::error::no_memory) {
+                // The connection waits in the backlog; accepting again at once would spin.
+                self->incident(&ConnectionCounters::refused,
+                               "cannot accept a connection: " + ec.message());
+                self->accept_retry_.expires_after(std::chrono::milliseconds(100));
+                self->accept_retry_.async_wait([self](error_code e) {
+                    if (!e && !self->stopped_) self->do_accept();
+                });
+                return;
+            }
+            return self->do_accept();  // the peer gave up before we took it
+        }
+        error_code peer_ec;
+        const auto peer = socket.remote_endpoint(peer_ec);
+        auto slot = peer_ec ? nullptr : self->admit(peer.address().to_string());
+        if (!slot) {
             error_code ignored;
             socket.close(ignored);
         } else {
-            auto d = std::make_shared<Detector>(std::move(socket), self);
+            ++self->counters().accepted;
+            auto d = std::make_shared<Detector>(std::move(socket), self, std::move(slot));
             self->track(d);
             d->run();
         }
@@ -424,9 +552,11 @@ void WebServer::add_stream_client(const std::shared_ptr<StreamClient>& client) {
                   [](const std::weak_ptr<StreamClient>& w) { return w.expired(); });
     stream_clients_.push_back(client);
     // The first measurement goes out at once, then on the period.
-    client->send(std::make_shared<const std::string>(nlohmann::json{
-        {"type", "snapshot"}, {"data", snapshot_json(device_.snapshot(), device_.settings())}}
-                                                         .dump()));
+    client->send(
+        std::make_shared<const std::string>(nlohmann::json{
+            {"type", "snapshot"}, {"data", snapshot_json(device_.snapshot(), device_.settings())}}
+                                                .dump()),
+        true);
     if (!stream_timer_running_) schedule_stream();
 }
 
@@ -442,7 +572,7 @@ std::vector<std::shared_ptr<StreamClient>> WebServer::live_stream_clients() {
 
 void WebServer::broadcast(const std::shared_ptr<const std::string>& message) {
     for (auto& c : live_stream_clients())
-        c->send(message);
+        c->send(message, false);
 }
 
 void WebServer::schedule_stream() {
@@ -459,7 +589,7 @@ void WebServer::schedule_stream() {
             {"data", snapshot_json(self->device_.snapshot(),
                                    self->device_.settings())}}.dump());
         for (auto& c : clients)
-            c->send(message);
+            c->send(message, true);
         self->schedule_stream();
     });
 }

@@ -12,11 +12,13 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/http.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "app/connection_log.hpp"
 #include "app/device.hpp"
 #include "web/auth.hpp"
 #include "web/tls.hpp"
@@ -37,11 +39,20 @@ inline boost::beast::string_view bsv(std::string_view s) {
 }
 
 inline constexpr size_t kMaxBodyBytes = 1024 * 1024;  // uploads (certificates, bdt.ini) are small
+// The whole request head (and, before the first request, the TLS handshake)
+// must arrive within this, however it trickles in.
+inline constexpr std::chrono::seconds kHeadTimeout{10};
+inline constexpr std::chrono::seconds kBodyTimeout{30};
+// A reply or stream message the client does not take within this closes the connection.
+inline constexpr std::chrono::seconds kDrainTimeout{15};
+// Stream messages (events) queued for a client beyond the newest snapshot.
+inline constexpr size_t kMaxUnsentBytes = 64 * 1024;
 
 // What the server knows of the connection a request came on.
 struct Connection {
     bool tls = false;
-    std::string client;  // peer IP address
+    std::string client;         // peer IP address
+    std::string local_address;  // the meter's address the client reached (the socket's, not Host)
 };
 
 struct Reply {
@@ -63,7 +74,26 @@ class Closable {
 // A WebSocket client of the measurement stream.
 class StreamClient : public Closable {
   public:
-    virtual void send(std::shared_ptr<const std::string> message) = 0;
+    // A snapshot replaces one still waiting to be sent: a client that falls
+    // behind gets the newest measurements, not a backlog.
+    virtual void send(std::shared_ptr<const std::string> message, bool snapshot) = 0;
+};
+
+class WebServer;
+
+// A connection's place under the connection caps, handed from the first
+// reader to the HTTP session to the stream session; freed with the last one.
+class ConnectionSlot {
+  public:
+    ConnectionSlot(std::shared_ptr<WebServer> server, std::string address)
+        : server_(std::move(server)), address_(std::move(address)) {}
+    ConnectionSlot(const ConnectionSlot&) = delete;
+    ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+    ~ConnectionSlot();
+
+  private:
+    std::shared_ptr<WebServer> server_;
+    std::string address_;
 };
 
 class WebServer : public std::enable_shared_from_this<WebServer> {
@@ -82,7 +112,10 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
 
     // Connections register here so that stop() can close them.
     void track(const std::shared_ptr<Closable>& c);
-    bool accepting_more() const;
+    void release(const std::string& address);  // by ~ConnectionSlot
+    // A connection refused or closed for misbehaving: counted, and logged at
+    // most once a minute. Nothing once stopped (the Device may be going).
+    void incident(uint64_t ConnectionCounters::*counter, const std::string& what);
 
     // The request side (routes.cpp). `verdict` is the outcome of the
     // password_work an earlier handling of the same request asked for.
@@ -109,6 +142,9 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     static const std::vector<Route>& routes();
 
     void do_accept();
+    ConnectionCounters& counters() { return device_.connection_stats().web; }
+    // A slot for a connection from `address`, or nullptr when a cap is reached.
+    std::shared_ptr<ConnectionSlot> admit(const std::string& address);
     void on_event(const EventRecord& record);
     void schedule_stream();
     void broadcast(const std::shared_ptr<const std::string>& message);
@@ -123,8 +159,17 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     Reply asset(Context& c, std::string_view path);
     static Reply ask_password_work(PasswordWork work);
     void secure_headers(Response& r, const Connection& connection) const;
-    std::string host_of(const Request& request) const;
+    // The port browsers reach: the bound one (the configured one before start()).
+    unsigned own_port() const;
+    // The meter's own names: its addresses and the configured host names.
+    bool own_name(std::string_view host, const Connection& connection) const;
+    // scheme://host[:port] of this server for redirects: the request's Host
+    // only when it is one of the meter's own names.
+    std::string own_origin(const Request& request, const Connection& connection, bool tls) const;
     bool same_origin(const Request& request, const Connection& connection) const;
+    // Before a security mode is chosen only the mode choice answers: nullopt
+    // when the route may, else the refusal.
+    std::optional<Reply> unconfigured_refusal(Context& c, const Route& route);
     void audit(Context& c, std::string action, std::string detail);
 
     // Pages.
@@ -165,6 +210,7 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     Reply api_sim_voltage(Context& c);
     Reply api_sim_speed(Context& c);
     Reply api_stream_info(Context& c);
+    Reply api_connections(Context& c);
     Reply metrics(Context& c);
 
     boost::asio::io_context& io_;
@@ -182,7 +228,11 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     uint64_t logins_failed_ = 0;
 
     boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::steady_timer accept_retry_;
     boost::asio::steady_timer stream_timer_;
+    ConnectionLog log_;
+    size_t open_ = 0;                            // connections holding a slot
+    std::map<std::string, size_t> per_address_;  // the same, by client address
     bool stream_timer_running_ = false;
     std::vector<std::weak_ptr<Closable>> connections_;
     std::vector<std::weak_ptr<StreamClient>> stream_clients_;

@@ -31,6 +31,11 @@ uint16_t WebFace::port() const {
 
 namespace openbcpm {
 std::unique_ptr<Face> make_web_face(boost::asio::io_context& io, Device& device) {
-    return std::make_unique<WebFace>(io, device);
+    const WebConfig& config = device.config().web;
+    WebOptions options;
+    options.max_connections = static_cast<size_t>(config.max_connections);
+    options.max_connections_per_address = static_cast<size_t>(config.max_connections_per_address);
+    options.host_names = config.host_names;
+    return std::make_unique<WebFace>(io, device, std::move(options));
 }
 }  // namespace openbcpm

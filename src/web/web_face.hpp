@@ -26,6 +26,9 @@ struct WebOptions {
     web::LockoutPolicy lockout{};
     std::chrono::milliseconds stream_interval{1000};  // WebSocket measurement period
     size_t max_connections = 128;
+    size_t max_connections_per_address = 32;
+    // Names besides the meter's own addresses that browsers reach it by ([web] host_names).
+    std::vector<std::string> host_names;
 };
 
 namespace web {

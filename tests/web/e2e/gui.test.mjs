@@ -2,6 +2,7 @@
 // The steps run in order on one meter, as a person would go through them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -113,13 +114,15 @@ test('Configuration Parameters shows exactly the Modbus mode parameters', async 
 });
 
 test('password change with the strength rule; the new password logs in, the old one does not', async () => {
+  // Read before the change: the meter removes the file once the password is changed.
+  const initial = meter.initialPassword();
   await page.goto(`${meter.https}/diagnostics#user-management`);
-  await page.fill('#pw-current', meter.initialPassword());
+  await page.fill('#pw-current', initial);
   await page.fill('#pw-new', 'short');
   await page.fill('#pw-confirm', 'short');
   await page.click('#pw-submit');
   await page.getByText('at least 10 characters').waitFor();
-  await page.fill('#pw-current', meter.initialPassword());
+  await page.fill('#pw-current', initial);
   await page.fill('#pw-new', newPassword);
   await page.fill('#pw-confirm', newPassword);
   await page.click('#pw-submit');
@@ -127,8 +130,10 @@ test('password change with the strength rule; the new password logs in, the old 
   await shot('diagnostics-user-management');
   await page.click('#logout');
   await page.waitForURL(`${meter.https}/login`);
-  await login(meter.initialPassword());
+  await login(initial);
   await page.getByText('wrong user name or password').waitFor();
+  assert.ok(!fs.existsSync(path.join(meter.stateDir, 'initial-admin-password')),
+    'the initial password file is removed once the password is changed');
   await login(newPassword);
   await page.waitForURL(`${meter.https}/`);
   assert.equal(await page.getByText('You are using the factory password').count(), 0);

@@ -56,7 +56,7 @@ class PasswordWorkOffTheLoop : public ::testing::Test {
     boost::asio::io_context io_;
     Device device_;
     std::shared_ptr<WebServer> server_;
-    Connection connection_{false, "127.0.0.1"};
+    Connection connection_{false, "127.0.0.1", "127.0.0.1"};
     std::string initial_;
 };
 
@@ -83,6 +83,9 @@ TEST_F(PasswordWorkOffTheLoop, PasswordChangeHashesTheNewPasswordOffTheLoopToo) 
     const std::string set_cookie(in.response[http::field::set_cookie]);
     const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
     const std::string csrf = nlohmann::json::parse(in.response.body()).at("csrf");
+    // Until a security mode is chosen, only the mode choice answers.
+    Request mode = post("/api/security", {{"mode", "http"}}, cookie, csrf);
+    ASSERT_EQ(server_->handle(mode, connection_).response.result(), http::status::ok);
 
     // A weak new password: refused once the current one is verified, and
     // nothing is hashed for it.

@@ -15,6 +15,7 @@
 #include <boost/beast/websocket.hpp>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "../../temp_dir.hpp"
@@ -166,6 +167,13 @@ class WebSecurity : public ::testing::Test {
         return body + "--b0undary--\r\n";
     }
 
+    // Logs in and chooses the plain HTTP mode: until a mode is chosen only
+    // the mode choice answers.
+    void login_and_choose_mode() {
+        ASSERT_EQ(login(password_).status, 200u);
+        ASSERT_EQ(json_post("/api/security", {{"mode", "http"}}).status, 200u);
+    }
+
     Reply upload(const std::string& target, const std::string& body) {
         return request(
             tls_, http::verb::post, target, body,
@@ -250,7 +258,7 @@ TEST_F(WebSecurity, LoginSetsAHardenedCookieAndHeaders) {
 }
 
 TEST_F(WebSecurity, ForgedCsrfRequestsAreRefused) {
-    ASSERT_EQ(login(password_).status, 200u);
+    login_and_choose_mode();
     const nlohmann::json change = {{"name", "Modbus_Address"}, {"value", "9"}};
     EXPECT_EQ(json_post("/api/parameters", change, false).status, 403u);
     EXPECT_EQ(
@@ -348,7 +356,7 @@ TEST_F(WebSecurity, HttpsModesRedirectPlainHttp) {
 }
 
 TEST_F(WebSecurity, PasswordChangeNeedsTheCurrentPasswordAndTheRule) {
-    ASSERT_EQ(login(password_).status, 200u);
+    login_and_choose_mode();
     EXPECT_EQ(json_post("/api/password", {{"current", "nope"},
                                           {"password", "Panel-Board#2026"},
                                           {"confirm", "Panel-Board#2026"}})
@@ -376,14 +384,14 @@ TEST_F(WebSecurity, PasswordChangeNeedsTheCurrentPasswordAndTheRule) {
 }
 
 TEST_F(WebSecurity, LogoutEndsTheSession) {
-    ASSERT_EQ(login(password_).status, 200u);
+    login_and_choose_mode();
     EXPECT_EQ(request(true, http::verb::get, "/api/snapshot").status, 200u);
     EXPECT_EQ(json_post("/api/logout", nlohmann::json::object()).status, 200u);
     EXPECT_EQ(request(true, http::verb::get, "/api/snapshot").status, 401u);
 }
 
 TEST_F(WebSecurity, ReadTokenOpensMetricsAndReadsOnly) {
-    ASSERT_EQ(login(password_).status, 200u);
+    login_and_choose_mode();
     Reply t = json_post("/api/metrics-token", nlohmann::json::object());
     ASSERT_EQ(t.status, 200u);
     const std::string token = t.json()["token"];
@@ -404,7 +412,7 @@ TEST_F(WebSecurity, ReadTokenOpensMetricsAndReadsOnly) {
 TEST_F(WebSecurity, SystemRestartRepliesFirstThenRestarts) {
     bool restarted = false;
     device_->set_restart_handler([&] { restarted = true; });
-    ASSERT_EQ(login(password_).status, 200u);
+    login_and_choose_mode();
     Reply r = json_post("/api/restart", nlohmann::json::object());
     EXPECT_EQ(r.status, 202u);
     for (int i = 0; i < 100 && !restarted; ++i)
@@ -413,7 +421,7 @@ TEST_F(WebSecurity, SystemRestartRepliesFirstThenRestarts) {
 }
 
 TEST_F(WebSecurity, FileTransferValidatesAndStoresBdtIni) {
-    ASSERT_EQ(login(password_).status, 200u);
+    login_and_choose_mode();
     Reply bad = upload("/api/files/general",
                        multipart({{"file", "bdt.ini", "10.0.0.1, 47808,255.255.255.255\n"}}));
     EXPECT_EQ(bad.status, 400u);
@@ -431,7 +439,7 @@ TEST_F(WebSecurity, FileTransferValidatesAndStoresBdtIni) {
 }
 
 TEST_F(WebSecurity, ParametersAreThoseOfTheActiveModeAndValidated) {
-    ASSERT_EQ(login(password_).status, 200u);
+    login_and_choose_mode();
     Reply p = request(true, http::verb::get, "/api/parameters");
     EXPECT_EQ(p.json()["protocol_mode"], 4);
     EXPECT_EQ(p.json()["parameters"].size(), 5u);
@@ -450,7 +458,7 @@ TEST_F(WebSecurity, ParametersAreThoseOfTheActiveModeAndValidated) {
 }
 
 TEST_F(WebSecurity, StreamSendsSnapshotsToSameOriginSessionsOnly) {
-    ASSERT_EQ(login(password_).status, 200u);
+    login_and_choose_mode();
     auto handshake = [&](const std::string& origin) -> std::pair<bool, std::string> {
         boost::asio::io_context io;
         ssl::context ctx(ssl::context::tls_client);
@@ -506,4 +514,96 @@ TEST_F(WebSecurity, LoginAgainWithALiveSessionNeedsNoToken) {
                       nlohmann::json{{"username", "admin"}, {"password", password_}}.dump(),
                       {{"Content-Type", "application/json"}, {"Origin", "https://evil.example"}});
     EXPECT_EQ(r.status, 403u);
+}
+
+TEST_F(WebSecurity, BeforeASecurityModeOnlyTheModeChoiceAnswers) {
+    ASSERT_EQ(login(password_).status, 200u);
+    const std::set<std::string> choice = {"/login",       "/unconfigured", "/security",
+                                          "/static/",     "/api/login",    "/api/logout",
+                                          "/api/session", "/api/security"};
+    int refused = 0;
+    for (const web::RouteInfo& r : web::route_table()) {
+        if (choice.count(r.path)) continue;
+        // GET only: every POST route needs a GET sibling or a page anyway, and a
+        // POST that got through would change something.
+        if (r.method != "GET") continue;
+        const Reply res = request(true, http::verb::get, r.path);
+        if (r.is_page) {
+            EXPECT_EQ(res.status, 302u) << r.path;
+            EXPECT_EQ(res.headers.at("Location"), "/security") << r.path;
+        } else {
+            EXPECT_EQ(res.status, 409u) << r.path << ": " << res.body;
+            EXPECT_NE(res.body.find("choose a security mode first"), std::string::npos) << r.path;
+        }
+        ++refused;
+    }
+    EXPECT_GT(refused, 20);
+    // Changes too, even with the session's token.
+    EXPECT_EQ(json_post("/api/parameters", {{"name", "Modbus_Address"}, {"value", "9"}}).status,
+              409u);
+    EXPECT_EQ(json_post("/api/restart", nlohmann::json::object()).status, 409u);
+    EXPECT_EQ(device_->settings().gateway.modbus_address, 1);
+    // The mode choice itself, and what its page needs, answer.
+    EXPECT_EQ(request(true, http::verb::get, "/security").status, 200u);
+    EXPECT_EQ(request(true, http::verb::get, "/static/security.js").status, 200u);
+    EXPECT_EQ(request(true, http::verb::get, "/api/session").status, 200u);
+    EXPECT_EQ(request(true, http::verb::get, "/api/security").status, 200u);
+    // Without a login nothing more is told than before.
+    const std::string cookie = cookie_;
+    cookie_.clear();
+    EXPECT_EQ(request(true, http::verb::get, "/api/snapshot").status, 401u);
+    EXPECT_EQ(request(true, http::verb::get, "/panel").headers["Location"], "/unconfigured");
+    cookie_ = cookie;
+    // Once a mode is chosen, everything answers.
+    ASSERT_EQ(json_post("/api/security", {{"mode", "https-self-signed"}}).status, 200u);
+    EXPECT_EQ(request(true, http::verb::get, "/api/snapshot").status, 200u);
+    EXPECT_EQ(request(true, http::verb::get, "/panel").status, 200u);
+}
+
+class WebHostNames : public WebSecurity {
+  protected:
+    void SetUp() override {
+        WebOptions o;
+        o.host_names = {"Meter-7.example"};
+        start(o);
+    }
+};
+
+TEST_F(WebHostNames, RedirectsAndOriginChecksUseTheMetersOwnNames) {
+    login_and_choose_mode();
+    ASSERT_EQ(json_post("/api/security", {{"mode", "https-self-signed"}}).status, 200u);
+    const std::string port = std::to_string(port_);
+    auto location = [&](const std::string& host) {
+        return request(false, http::verb::get, "/login", "", {{"Host", host}}).headers["Location"];
+    };
+    // A name that is not the meter's is never sent back: the meter's address is.
+    EXPECT_EQ(location("evil.example"), "https://127.0.0.1:" + port + "/login");
+    EXPECT_EQ(location("evil.example:" + port), "https://127.0.0.1:" + port + "/login");
+    EXPECT_EQ(location("bad host\\x"), "https://127.0.0.1:" + port + "/login");
+    // The meter's own names keep the name the browser used (with the meter's port).
+    EXPECT_EQ(location("meter-7.example"), "https://meter-7.example:" + port + "/login");
+    EXPECT_EQ(location("localhost:1"), "https://localhost:" + port + "/login");
+    // Origin: the meter's names, scheme and port only, whatever Host says.
+    const nlohmann::json change = {{"name", "Modbus_Address"}, {"value", "9"}};
+    for (const auto& [host, origin] : std::vector<std::pair<std::string, std::string>>{
+             {"evil.example", "https://evil.example"},
+             {"evil.example:" + port, "https://evil.example:" + port},
+             {"127.0.0.1:" + port, "https://127.0.0.1:1"},
+             {"127.0.0.1:" + port, "http://127.0.0.1:" + port},
+             {"127.0.0.1:" + port, "https://127.0.0.1:" + port + ".evil.example"}}) {
+        EXPECT_EQ(
+            json_post("/api/parameters", change, true, {{"Host", host}, {"Origin", origin}}).status,
+            403u)
+            << host << " " << origin;
+    }
+    EXPECT_EQ(device_->settings().gateway.modbus_address, 1);
+    for (const std::string& origin : {"https://127.0.0.1:" + port, "https://localhost:" + port,
+                                      "https://METER-7.example:" + port}) {
+        EXPECT_EQ(json_post("/api/parameters", change, true,
+                            {{"Host", "evil.example"}, {"Origin", origin}})
+                      .status,
+                  200u)
+            << origin;
+    }
+    EXPECT_EQ(device_->settings().gateway.modbus_address, 9);
 }
