@@ -8,6 +8,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 jobs="${OPENBCPM_JOBS:-$(nproc)}"
 "$here/scripts/install-deps.sh"
 
+echo "== Format"
+"$here/scripts/check-format.sh"
+
 echo "== Release build"
 cmake -S "$here" -B "$here/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DOPENBCPM_TESTS=ON -DOPENBCPM_BENCH=ON
 cmake --build "$here/build" -j "$jobs"

@@ -230,9 +230,10 @@ void fill(Store& store) {
     for (const char* key : {"panel.1.demand_subintervals", "panel.1.hh_threshold",
                             "panel.2.location", "gateway.read_community"}) {
         const SettingDef& def = *find_setting(key);
-        store.save_setting(key, def.is_string ? SettingValue(std::string("Row C panel"))
-                                              : SettingValue(int64_t{5}),
-                           std::nullopt);
+        store.save_setting(
+            key,
+            def.is_string ? SettingValue(std::string("Row C panel")) : SettingValue(int64_t{5}),
+            std::nullopt);
     }
     store.checkpoint(sample_snapshot());
     store.save_counter("p1.power_up", 17);
@@ -253,8 +254,8 @@ std::vector<char> read_bytes(const fs::path& p) {
 }
 
 void write_bytes(const fs::path& p, const std::vector<char>& b) {
-    std::ofstream(p, std::ios::binary | std::ios::trunc).write(b.data(),
-                                                              static_cast<std::streamsize>(b.size()));
+    std::ofstream(p, std::ios::binary | std::ios::trunc)
+        .write(b.data(), static_cast<std::streamsize>(b.size()));
 }
 
 }  // namespace
@@ -426,8 +427,8 @@ TEST(StoreIntegrity, AByteFlippedInAnyTablesPagesIsNeverTakenSilently) {
         sqlite3* db = nullptr;
         ASSERT_EQ(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
         sqlite3_stmt* s = nullptr;
-        ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT name, pageno FROM dbstat ORDER BY pageno", -1,
-                                     &s, nullptr),
+        ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT name, pageno FROM dbstat ORDER BY pageno", -1, &s,
+                                     nullptr),
                   SQLITE_OK);
         while (sqlite3_step(s) == SQLITE_ROW)
             pages.push_back({reinterpret_cast<const char*>(sqlite3_column_text(s, 0)),
@@ -455,17 +456,17 @@ TEST(StoreIntegrity, AByteFlippedInAnyTablesPagesIsNeverTakenSilently) {
             try {
                 Store store(state, Store::OnDamage::Refuse);
                 const Contents now = contents(store);
-                ASSERT_EQ(now, truth) << "a flip at byte " << off << " of page " << p.number
-                                      << " (" << p.name << ") went unnoticed";
+                ASSERT_EQ(now, truth) << "a flip at byte " << off << " of page " << p.number << " ("
+                                      << p.name << ") went unnoticed";
                 ++harmless[p.name];
             } catch (const StoreError&) {
                 ++detected[p.name];  // refused (StoreDamaged), or SQLite saw it on a read
             }
         }
     }
-    for (const char* name : {"settings", "sqlite_autoindex_settings_1", "meter_nv",
-                             "sqlite_autoindex_meter_nv_1", "counters", "texts", "events",
-                             "device_log"}) {
+    for (const char* name :
+         {"settings", "sqlite_autoindex_settings_1", "meter_nv", "sqlite_autoindex_meter_nv_1",
+          "counters", "texts", "events", "device_log"}) {
         EXPECT_GT(detected[name], 0) << name << ": no flip reached a value";
     }
 }
