@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -74,20 +75,43 @@ class Parser {
         const SettingDef* def = find_setting(setting);
         if (!def) fail(&n, key, "unknown setting");
         // A setting of a panel the model lacks is held, not an error: the model may grow.
-        WriteResult r = def->panel > cfg.settings.model.panels
-                            ? WriteResult{}
-                            : validate_setting(cfg.settings, *def, value);
-        if (!r.ok()) {
-            std::string why = r.message;
-            const auto colon = why.find(": ");
-            if (colon != std::string::npos && why.compare(0, colon, def->key) == 0)
-                why = why.substr(colon + 2);
-            else if (why.rfind(def->key + " ", 0) == 0)
-                why = why.substr(def->key.size() + 1);
-            fail(&n, key, why);
+        if (def->panel <= cfg.settings.model.panels) {
+            // Type and range now; how the value fits the others (a logical circuit
+            // and the strip configuration, the device IDs) once the whole file is
+            // read, so that the order of the keys does not matter.
+            SettingDef alone = *def;
+            alone.check = nullptr;
+            refuse_unless_ok(n, key, *def, validate_setting(cfg.settings, alone, value));
+            if (def->check) consistency_[setting] = {&n, key, def, value};
         }
         def->set(cfg.settings, value);
         cfg.explicit_settings[setting] = value;
+    }
+
+    [[noreturn]] void refuse(const toml::node& n, const std::string& key, const SettingDef& def,
+                             const WriteResult& r) const {
+        std::string why = r.message;
+        const auto colon = why.find(": ");
+        if (colon != std::string::npos && why.compare(0, colon, def.key) == 0)
+            why = why.substr(colon + 2);
+        else if (why.rfind(def.key + " ", 0) == 0)
+            why = why.substr(def.key.size() + 1);
+        fail(&n, key, why);
+    }
+
+    void refuse_unless_ok(const toml::node& n, const std::string& key, const SettingDef& def,
+                          const WriteResult& r) const {
+        if (!r.ok()) refuse(n, key, def, r);
+    }
+
+    // The settings of the file as a whole: each one that depends on others is
+    // checked against the final values of all of them.
+    void check_consistency(const Config& cfg) const {
+        for (const auto& [setting, c] : consistency_) {
+            if (auto why = c.def->check(cfg.settings, c.value))
+                refuse(*c.node, c.key, *c.def, {WriteError::Inconsistent, *why});
+        }
+        consistency_.clear();
     }
 
     void set_from_node(Config& cfg, const toml::node& n, const std::string& key,
@@ -689,6 +713,7 @@ class Parser {
                 fail(&v, name, "unknown section");
             }
         }
+        check_consistency(cfg);
         for (int p = 1; p <= kMaxPanels; ++p) {
             cfg.simulation.panel_configuration[static_cast<size_t>(p - 1)] =
                 cfg.settings.panel(p).configuration;
@@ -697,7 +722,17 @@ class Parser {
     }
 
   private:
+    struct PendingCheck {
+        const toml::node* node = nullptr;
+        std::string key;
+        const SettingDef* def = nullptr;
+        SettingValue value;
+    };
+
     std::string origin_;
+    // Keyed by setting: a later key for the same setting (a per-channel entry
+    // over a bulk value) replaces the earlier one.
+    mutable std::map<std::string, PendingCheck> consistency_;
 };
 
 }  // namespace

@@ -199,6 +199,18 @@ std::optional<std::string> logical_circuit_check(int panel, int channel, const S
     return std::nullopt;
 }
 
+// Panel 2's device is offset + address + 1: every device ID must stay a
+// valid instance (4194303 is the wildcard, larger ones wrap).
+std::optional<std::string> device_id_check(int64_t offset, int64_t modbus_address) {
+    constexpr int64_t kMaxInstance = 4194302;
+    if (offset + modbus_address + 1 > kMaxInstance) {
+        return "device_id_offset + modbus_address + 1 (panel 2's BACnet device) must be at most " +
+               std::to_string(kMaxInstance) + "; it would be " +
+               std::to_string(offset + modbus_address + 1);
+    }
+    return std::nullopt;
+}
+
 std::vector<SettingDef> build_defs() {
     std::vector<SettingDef> defs;
     for (int panel = 1; panel <= kMaxPanels; ++panel) {
@@ -335,8 +347,14 @@ std::vector<SettingDef> build_defs() {
         };
         defs.push_back(std::move(d));
     }
-    defs.push_back(gateway_int("modbus_address", &GatewaySettings::modbus_address, 1, 246,
-                               "Modbus address of panel 1 (panel 2 answers at +1)"));
+    {
+        SettingDef d = gateway_int("modbus_address", &GatewaySettings::modbus_address, 1, 246,
+                                   "Modbus address of panel 1 (panel 2 answers at +1)");
+        d.check = [](const Settings& s, const SettingValue& v) {
+            return device_id_check(s.gateway.device_id_offset, as_int(v));
+        };
+        defs.push_back(std::move(d));
+    }
     {
         SettingDef d = int_def(
             "gateway.modbus_parity", 0, 0, 0, 2, 1, "RS-485 Modbus parity: 0 none, 1 even, 2 odd",
@@ -349,15 +367,22 @@ std::vector<SettingDef> build_defs() {
         d.restart_required = true;
         defs.push_back(std::move(d));
     }
-    defs.push_back(
-        gateway_int("device_id_offset", &GatewaySettings::device_id_offset, 0, 4194057,
-                    "BACnet Device ID offset (router = offset, panel = offset + address)"));
+    {
+        SettingDef d =
+            gateway_int("device_id_offset", &GatewaySettings::device_id_offset, 0, 4194057,
+                        "BACnet Device ID offset (router = offset, panel = offset + address)");
+        d.check = [](const Settings& s, const SettingValue& v) {
+            return device_id_check(as_int(v), s.gateway.modbus_address);
+        };
+        defs.push_back(std::move(d));
+    }
     // Out-of-range network numbers are accepted and fall back to 5, as the guide says.
     defs.push_back(gateway_int("virt_router_net", &GatewaySettings::virt_router_net, 0, 65535,
                                "BACnet network number of the virtual router (1..65534)"));
     defs.push_back(gateway_int("mstp_max_master", &GatewaySettings::mstp_max_master, 1, 127,
                                "BACnet MS/TP Max_Master"));
-    defs.push_back(gateway_int("mstp_mac_addr", &GatewaySettings::mstp_mac_addr, 1, 127,
+    // The guide's specification table: 0 to 127 (a master may be 0).
+    defs.push_back(gateway_int("mstp_mac_addr", &GatewaySettings::mstp_mac_addr, 0, 127,
                                "BACnet MS/TP MAC address of the virtual router"));
     defs.push_back(gateway_int("bacnet_ip_port", &GatewaySettings::bacnet_ip_port, 1, 65535,
                                "BACnet/IP UDP port"));

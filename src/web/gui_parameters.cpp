@@ -36,7 +36,7 @@ const std::vector<GuiParameter>& gui_parameters() {
          "DIFFERENT than all "
          "other networks in your BACnet enterprise."},
         {"MSTP_Max_Master", "gateway.mstp_max_master", "BACnet MS/TP Max Master value: [1-127]"},
-        {"MSTP_MAC_Addr", "gateway.mstp_mac_addr", "BACnet MS/TP MAC address: [1-127]"},
+        {"MSTP_MAC_Addr", "gateway.mstp_mac_addr", "BACnet MS/TP MAC address: [0-127]"},
         {"BACnet_IP_Port", "gateway.bacnet_ip_port",
          "BACnet IP port: Default is 47808 (0xBAC0). enter in decimal [1-65535]"},
         {"BBMD_Enable", "gateway.bbmd_enable",

@@ -125,6 +125,64 @@ logical_circuit = 1
     EXPECT_NE(e.reason().find("adjacent"), std::string::npos);
 }
 
+TEST(Config, APanelIsValidatedAsAWholeWhateverTheOrderOfItsKeys) {
+    // On a sequential strip channels 1, 2, 3 are adjacent; on the default
+    // top-feed strip (odd channels on one side) they are not. The
+    // [[panel.1.channel]] entries sort before `configuration`, and the circuit
+    // is still judged on the sequential strip.
+    const Config c = parse_config(R"(
+[panel.1]
+configuration = "sequential"
+[[panel.1.channel]]
+channel = 1
+logical_circuit = 1
+[[panel.1.channel]]
+channel = 2
+logical_circuit = 1
+[[panel.1.channel]]
+channel = 3
+logical_circuit = 1
+)",
+                                  "t");
+    EXPECT_EQ(c.settings.panel(1).logical_circuit[1], 1);
+    // The same circuit on the default strip is refused, at the key that breaks it.
+    const ConfigError e = refused(R"(
+[[panel.1.channel]]
+channel = 1
+logical_circuit = 1
+[[panel.1.channel]]
+channel = 2
+logical_circuit = 1
+)");
+    EXPECT_NE(e.reason().find("adjacent"), std::string::npos) << e.reason();
+}
+
+TEST(Config, EveryBacnetDeviceIdStaysAValidInstance) {
+    // Panel 2 would be 4194057 + 246 + 1 = 4194304: past the last instance.
+    ConfigError e =
+        refused("[gateway]\nmodbus_address = 246\n[bacnet]\ndevice_id_offset = 4194057\n");
+    EXPECT_NE(e.reason().find("4194302"), std::string::npos) << e.reason();
+    e = refused("[bacnet]\ndevice_id_offset = 4194057\n[gateway]\nmodbus_address = 245\n");
+    EXPECT_NE(e.reason().find("4194302"), std::string::npos) << e.reason();
+    EXPECT_NO_THROW(parse_config(
+        "[gateway]\nmodbus_address = 244\n[bacnet]\ndevice_id_offset = 4194057\n", "t"));
+    // The settings table refuses it on every other path too (GUI, BACnet AV1, Modbus).
+    Settings s;
+    s.gateway.modbus_address = 246;
+    EXPECT_FALSE(write_setting(s, "gateway.device_id_offset", int64_t{4194057}).ok());
+    EXPECT_EQ(s.gateway.device_id_offset, Settings{}.gateway.device_id_offset);
+    s = Settings{};
+    s.gateway.device_id_offset = 4194057;
+    EXPECT_FALSE(write_setting(s, "gateway.modbus_address", int64_t{246}).ok());
+    EXPECT_TRUE(write_setting(s, "gateway.modbus_address", int64_t{244}).ok());
+}
+
+TEST(Config, MstpMacAddressZeroIsAValidMaster) {
+    const Config c = parse_config("[bacnet]\nmstp_mac_addr = 0\n", "t");
+    EXPECT_EQ(c.settings.gateway.mstp_mac_addr, 0);
+    EXPECT_EQ(refused("[bacnet]\nmstp_mac_addr = 128\n").key(), "bacnet.mstp_mac_addr");
+}
+
 TEST(Config, SchedulesAndScenarioEvents) {
     const Config c = parse_config(R"(
 [[simulation.load]]
