@@ -537,6 +537,13 @@ void Store::prepare_schema() {
     // NORMAL sync is enough for that (power loss may drop the last commit).
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=NORMAL");
+    // A bounded WAL. SQLite's default checkpoints it into the database only
+    // at 1000 pages (4 MiB, some 80 times the database), so the meter's own
+    // energy checkpoints would take back whatever space a full disk is given
+    // and fill it again. Copied into the database every kWalPages pages and
+    // cut back to that size when it restarts, the WAL stays near 512 KiB.
+    exec(("PRAGMA wal_autocheckpoint=" + std::to_string(kWalPages)).c_str());
+    exec(("PRAGMA journal_size_limit=" + std::to_string(kWalPages * 4096)).c_str());
     exec("PRAGMA foreign_keys=ON");
     int version = 0;
     {
@@ -1067,7 +1074,7 @@ WriteResult persist_setting(Store* store, Settings& settings, const SettingDef& 
         try {
             store->update_setting(def.key, value);
         } catch (const StoreError& e) {
-            return {WriteError::StorageFailed, e.what()};
+            return {WriteError::StorageFailed, not_stored_message(e)};
         }
     }
     settings = std::move(trial);

@@ -32,6 +32,12 @@ class StoreError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// What a write that could not be stored answers (each face adds its own
+// error code; the web's 503 body says exactly this).
+inline std::string not_stored_message(const StoreError& e) {
+    return std::string("Storage is failing, nothing was changed: ") + e.what();
+}
+
 // The database is damaged and no good backup could replace it.
 class StoreDamaged : public StoreError {
   public:
@@ -93,6 +99,10 @@ class Store {
     };
     static constexpr const char* kFileName = "openbcpm.db";
     static constexpr int kBackups = 2;  // openbcpm.db.backup (newest), openbcpm.db.backup.1
+    // The WAL is copied into the database at this many pages (4 KiB each) and
+    // cut back to this size when it restarts: what the meter's writes can take
+    // of a disk beyond the database itself.
+    static constexpr int kWalPages = 128;
 
     // Opens <dir>/openbcpm.db, creating the directory (0700) and a new database
     // (0600) when the directory has none. Throws StoreError, StoreDamaged.

@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <csignal>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -469,4 +472,118 @@ TEST(StoreIntegrity, AByteFlippedInAnyTablesPagesIsNeverTakenSilently) {
           "counters", "texts", "events", "device_log"}) {
         EXPECT_GT(detected[name], 0) << name << ": no flip reached a value";
     }
+}
+
+// --- Writes that cannot be stored (docs/storage.md, "When storage fails") ---
+
+namespace {
+
+// While it lives, no write of this process reaches past the first `bytes` of
+// any file (RLIMIT_FSIZE: EFBIG, SIGXFSZ ignored): every write the store
+// makes fails as on a full disk, reads still work.
+class FilesCannotGrow {
+  public:
+    explicit FilesCannotGrow(rlim_t bytes) {
+        old_signal_ = std::signal(SIGXFSZ, SIG_IGN);
+        ::getrlimit(RLIMIT_FSIZE, &old_);
+        rlimit limit = old_;
+        limit.rlim_cur = bytes;
+        ::setrlimit(RLIMIT_FSIZE, &limit);
+    }
+    ~FilesCannotGrow() {
+        ::setrlimit(RLIMIT_FSIZE, &old_);
+        std::signal(SIGXFSZ, old_signal_);
+    }
+    FilesCannotGrow(const FilesCannotGrow&) = delete;
+    FilesCannotGrow& operator=(const FilesCannotGrow&) = delete;
+
+  private:
+    rlimit old_{};
+    void (*old_signal_)(int) = nullptr;
+};
+
+}  // namespace
+
+TEST(StoreFailure, AWriteThatCannotBeStoredChangesNothingAndTheStoreRecovers) {
+    TempDir dir;
+    Store store(dir.path);
+    fill(store);
+    ASSERT_TRUE(store.backup());
+    const Contents before = contents(store);
+    const std::vector<char> backup = read_bytes(dir.path / "openbcpm.db.backup");
+    Settings s;
+    ASSERT_TRUE(
+        persist_setting(&store, s, *find_setting("panel.1.h_threshold"), int64_t{550}).ok());
+    {
+        const FilesCannotGrow full(4096);
+        EXPECT_THROW(store.save_counter("p1.power_up", 99), StoreError);
+        EXPECT_TRUE(store.health().failing);
+        EXPECT_EQ(store.health().failed, 1u);
+        EXPECT_EQ(store.health().episodes, 1u);
+        EXPECT_FALSE(store.health().error.empty());
+        // A batch is all or nothing: the first row alone is not stored either.
+        EXPECT_THROW(store.update_settings({{"panel.1.demand_subintervals", int64_t{2}},
+                                            {"panel.1.location", std::string("Not stored")}}),
+                     StoreError);
+        EXPECT_THROW(store.checkpoint(MeterSnapshot{}), StoreError);
+        // A refused setting is unchanged in memory and says why, as the faces do.
+        const WriteResult r =
+            persist_setting(&store, s, *find_setting("panel.1.h_threshold"), int64_t{560});
+        EXPECT_EQ(r.error, WriteError::StorageFailed);
+        EXPECT_EQ(r.message.rfind("Storage is failing, nothing was changed: storage: ", 0), 0u)
+            << r.message;
+        EXPECT_EQ(s.panel(1).h_threshold, 550);
+        EXPECT_EQ(store.health().failed, 4u);
+        // Reads go on while it fails, and read the values as they were.
+        Contents now = contents(store);
+        now.settings.erase("panel.1.h_threshold");
+        EXPECT_EQ(now, before);
+        // A backup cannot be made: the last good copy is kept as it was.
+        EXPECT_FALSE(store.backup());
+        EXPECT_FALSE(store.health().backup_error.empty());
+        EXPECT_EQ(read_bytes(dir.path / "openbcpm.db.backup"), backup);
+        EXPECT_FALSE(fs::exists(dir.path / "openbcpm.db.backup-tmp"));
+    }
+    // Space again: the same connection stores, without a reopen, and says it recovered.
+    store.save_counter("p1.power_up", 100);
+    EXPECT_FALSE(store.health().failing);
+    EXPECT_EQ(store.load_counter("p1.power_up"), 100);
+    ASSERT_TRUE(
+        persist_setting(&store, s, *find_setting("panel.1.h_threshold"), int64_t{570}).ok());
+    const auto log = store.load_log(1);
+    ASSERT_EQ(log.size(), 1u);
+    EXPECT_EQ(log.front().kind, "storage");
+    EXPECT_NE(log.front().text.find("storage failed for"), std::string::npos) << log.front().text;
+    EXPECT_NE(log.front().text.find("4 writes refused"), std::string::npos) << log.front().text;
+    EXPECT_TRUE(store.backup());
+    EXPECT_TRUE(store.health().backup_error.empty());
+    // And what it stored is what a restart reads.
+    store.checkpoint(sample_snapshot());
+    const Contents after = contents(store);
+    Store again(dir.path);
+    EXPECT_TRUE(again.recovery().damage.empty());
+    EXPECT_EQ(contents(again), after);
+    EXPECT_EQ(again.load_settings().at("panel.1.h_threshold").value, SettingValue(int64_t{570}));
+}
+
+// The meter's own checkpoints must not take back the space a full disk is
+// given: the WAL is copied into the database and cut back every kWalPages
+// pages, whatever the number of writes (SQLite's default lets it reach 4 MiB).
+TEST(StoreFailure, TheWriteAheadLogStaysBounded) {
+    TempDir dir;
+    Store store(dir.path);
+    MeterSnapshot s = sample_snapshot();
+    const fs::path wal = dir.path / "openbcpm.db-wal";
+    uintmax_t largest = 0;
+    for (int i = 0; i < 60; ++i) {  // all of meter_nv each time: past 1000 pages, where SQLite's default stops
+        for (auto& p : s.panel) {
+            for (auto& ch : p.channel)
+                ch.kwh += 0.001;
+        }
+        store.checkpoint(s);
+        largest = std::max(largest, fs::file_size(wal));
+    }
+    EXPECT_GT(largest, 0u);
+    // The bound plus one transaction (the one that crossed it).
+    EXPECT_LE(largest, static_cast<uintmax_t>(Store::kWalPages + 64) * 4120u) << largest;
 }
