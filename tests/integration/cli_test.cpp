@@ -1,12 +1,43 @@
 // The executable's command line: help, a refused config (exit 2 with file,
-// line, key and reason), simulate --json.
+// line, key and reason), simulate --json, progress of long commands.
 #include <gtest/gtest.h>
+#include <pty.h>
 
 #include <nlohmann/json.hpp>
 
 #include "process.hpp"
 
 using namespace openbcpm::test;
+
+namespace {
+
+// Runs a command with its stdin, stdout and stderr on a pseudo-terminal, as
+// from an interactive shell: its exit status, everything it wrote, how long it took.
+int run_on_terminal(const std::vector<std::string>& args, std::string* output, double* seconds) {
+    std::vector<char*> argv;
+    for (const auto& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    const auto start = std::chrono::steady_clock::now();
+    int terminal = -1;
+    const pid_t pid = ::forkpty(&terminal, nullptr, nullptr, nullptr);
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    char buf[4096];
+    ssize_t n = 0;
+    while ((n = ::read(terminal, buf, sizeof buf)) > 0)  // EIO once the command has gone
+        output->append(buf, static_cast<size_t>(n));
+    ::close(terminal);
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+}  // namespace
 
 TEST(Cli, HelpListsTheCommands) {
     TempDir dir;
@@ -75,4 +106,47 @@ pf = 0.85
     EXPECT_NEAR(ch5["kwh"].get<double>(), 1.275 * 30.0 / 3600.0, 0.0003);
     // Channel 5 is on phase C: 120 degrees, 31.8 degrees lagging.
     EXPECT_NEAR(ch5["angle"].get<double>(), 120.0 - 31.79, 0.2);
+}
+
+// A command that runs for more than a second shows how far it is on stderr
+// when stderr is a terminal ("\rsimulate:  42% (168 of 400 s metered)", the
+// line cleared at the end); into a file or a pipe it writes its result only.
+TEST(Cli, LongCommandsShowProgressOnlyWhenStderrIsATerminal) {
+    TempDir dir;
+    struct Case {
+        std::string what, unit;
+        std::vector<std::string> args;  // without --seconds
+        double seconds;
+    };
+    for (Case c : {Case{"simulate", "s metered)", {binary(), "simulate"}, 400.0},
+                   Case{"record", "s recorded)", {binary(), "record", "-o", "/dev/null"}, 800.0}}) {
+        // On a terminal. Progress starts after a second: a machine fast enough
+        // to finish sooner is given a longer run.
+        std::string shown;
+        double took = 0.0;
+        for (int tries = 0; tries < 4; ++tries) {
+            std::vector<std::string> args = c.args;
+            args.insert(args.end(), {"--seconds", std::to_string(c.seconds)});
+            shown.clear();
+            ASSERT_EQ(run_on_terminal(args, &shown, &took), 0) << shown;
+            if (took >= 1.6) break;
+            c.seconds *= 2;
+        }
+        ASSERT_GE(took, 1.6) << c.what << " ended too soon to show progress";
+        EXPECT_NE(shown.find("\r" + c.what + ": "), std::string::npos) << shown;
+        EXPECT_NE(shown.find(c.unit), std::string::npos) << shown;
+        EXPECT_NE(shown.find("\r\033[K"), std::string::npos) << "the line is cleared at the end";
+        // Not a terminal (a file here): the same run writes no progress at all.
+        std::vector<std::string> args = c.args;
+        args.insert(args.end(), {"--seconds", std::to_string(c.seconds)});
+        std::string out;
+        const auto start = std::chrono::steady_clock::now();
+        ASSERT_EQ(run(args, &out, dir.path), 0) << out;
+        EXPECT_GE(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                  1.0)
+            << "long enough that a terminal would have shown progress";
+        EXPECT_EQ(out.find(c.what + ":"), std::string::npos) << out;
+        EXPECT_EQ(out.find('\r'), std::string::npos) << out;
+        EXPECT_EQ(out.find('\033'), std::string::npos) << out;
+    }
 }
