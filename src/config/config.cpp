@@ -274,6 +274,10 @@ class Parser {
                 static_cast<int>(n);
             return true;
         }
+        if (name == "allow_plain_http") {
+            web.allow_plain_http = boolean(v, key);
+            return true;
+        }
         if (name != "host_names") return false;
         const auto* arr = v.as_array();
         if (!arr) fail(&v, key, "must be an array of host names");

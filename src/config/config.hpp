@@ -54,6 +54,9 @@ struct WebConfig {
     std::vector<std::string> host_names;
     int max_connections = 128;
     int max_connections_per_address = 32;  // so one client address cannot take every slot
+    // Offer plain HTTP (the password in clear) besides the protected HTTP mode;
+    // off by default, and warned about in the log and on the security page.
+    bool allow_plain_http = false;
 };
 
 // [faces]: switch faces on or off regardless of Protocol_Mode (absent = as the mode says).

@@ -30,6 +30,7 @@ void random_bytes(unsigned char* out, size_t n) {
 const char* const kUsersKey = "web.users";
 const char* const kSessionsKey = "web.sessions";
 const char* const kAuditKey = "web.audit";
+const char* const kScramSecretKey = "web.scram_secret";
 
 }  // namespace
 
@@ -195,14 +196,32 @@ UserStore::UserStore(Store* store) : store_(store) {
                     u.hash = it.value().value("hash", "");
                     u.initial = it.value().value("initial", false);
                     u.changed = it.value().value("changed", int64_t{0});
+                    if (auto s = it.value().find("scram"); s != it.value().end())
+                        u.scram_keys = scram::Credentials::from_json(*s);
                     users_.emplace(u.name, std::move(u));
                 }
             }
         }
     }
+    if (store_) {
+        if (auto secret = store_->load_text(kScramSecretKey)) {
+            if (auto raw = scram::unhex(*secret); raw && raw->size() == scram::kKeyBytes)
+                scram_secret_ = std::move(*raw);
+        }
+    }
+    if (scram_secret_.empty()) {
+        scram_secret_ = scram::random_bytes(scram::kKeyBytes);
+        if (store_) {
+            try {
+                store_->save_text(kScramSecretKey, scram::hex(scram_secret_));
+            } catch (const StoreError& e) {
+                spdlog::error("web: the login secret could not be stored: {}", e.what());
+            }
+        }
+    }
     if (!users_.count("admin")) {
         const std::string pw = generate_initial_password();
-        User admin{"admin", hash_password(pw), true, unix_now()};
+        User admin{"admin", hash_password(pw), true, unix_now(), scram::generate(pw)};
         users_.emplace("admin", std::move(admin));
         initial_password_ = pw;
         try {
@@ -227,16 +246,36 @@ PasswordVerdict run_password_work(const PasswordWork& work) {
         return verdict;
     }
     verdict.verified = verify_password(work.encoded, work.password);
-    if (verdict.verified && !work.new_password.empty())
+    if (verdict.verified && !work.new_password.empty()) {
         verdict.new_hash = hash_password(work.new_password);
+        verdict.scram_keys = scram::generate(work.new_password);
+    } else if (verdict.verified && work.derive_scram) {
+        verdict.scram_keys = scram::generate(work.password);
+    }
     return verdict;
 }
 
-void UserStore::set_hash(std::string_view name, std::string encoded) {
+void UserStore::set_scram(std::string_view name, scram::Credentials credentials) {
+    auto it = users_.find(name);
+    if (it == users_.end() || !credentials.valid()) return;
+    User next = it->second;
+    next.scram_keys = std::move(credentials);
+    std::swap(it->second, next);
+    try {
+        save();
+    } catch (const StoreError&) {
+        std::swap(it->second, next);
+        throw;
+    }
+}
+
+void UserStore::set_hash(std::string_view name, std::string encoded,
+                         scram::Credentials credentials) {
     auto it = users_.find(name);
     if (it == users_.end()) throw std::invalid_argument("no such user");
     User next = it->second;
     next.hash = std::move(encoded);
+    next.scram_keys = std::move(credentials);
     next.initial = false;
     next.changed = unix_now();
     // Stored before it takes effect: a StoreError leaves the old password.
@@ -252,8 +291,10 @@ void UserStore::set_hash(std::string_view name, std::string encoded) {
 void UserStore::save() {
     if (!store_) return;
     nlohmann::json j = nlohmann::json::object();
-    for (const auto& [name, u] : users_)
+    for (const auto& [name, u] : users_) {
         j[name] = {{"hash", u.hash}, {"initial", u.initial}, {"changed", u.changed}};
+        if (u.scram_keys.valid()) j[name]["scram"] = u.scram_keys.to_json();
+    }
     store_->save_text(kUsersKey, j.dump());
 }
 
@@ -272,6 +313,10 @@ SessionTable::SessionTable(Store* store, SessionLimits limits) : store_(store), 
                 s.csrf = e.value("csrf", "");
                 s.created = e.value("created", int64_t{0});
                 s.last_seen = e.value("last_seen", int64_t{0});
+                if (auto key = scram::unhex(e.value("key", ""));
+                    key && key->size() == scram::kKeyBytes)
+                    s.key = std::move(*key);
+                s.seq = e.value("seq", uint64_t{0});
                 if (s.id.size() == 64 && !s.csrf.empty()) sessions_.emplace(s.id, std::move(s));
             }
         }
@@ -294,7 +339,7 @@ void SessionTable::expire(int64_t now) {
     if (changed) save();
 }
 
-std::string SessionTable::create(const std::string& user, Session** out) {
+std::string SessionTable::create(const std::string& user, Session** out, std::string key) {
     const int64_t now = unix_now();
     expire(now);
     // Over the limit, the least recently used session goes.
@@ -306,7 +351,7 @@ std::string SessionTable::create(const std::string& user, Session** out) {
         sessions_.erase(oldest);
     }
     std::string token = random_hex(32);
-    Session s{sha256_hex(token), user, random_hex(32), now, now};
+    Session s{sha256_hex(token), user, random_hex(32), now, now, std::move(key), 0};
     auto [it, _] = sessions_.insert_or_assign(s.id, std::move(s));
     if (out) *out = &it->second;
     save();
@@ -352,6 +397,10 @@ void SessionTable::save() {
                      {"csrf", s.csrf},
                      {"created", s.created},
                      {"last_seen", s.last_seen}});
+        if (!s.key.empty()) {
+            j.back()["key"] = scram::hex(s.key);
+            j.back()["seq"] = s.seq;
+        }
     }
     try {
         store_->save_text(kSessionsKey, j.dump());

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "web/scram.hpp"
+
 namespace openbcpm {
 class Store;
 }
@@ -29,10 +31,14 @@ struct PasswordWork {
     std::string encoded;       // the stored hash; empty for an unknown user
     std::string password;      // verified against it
     std::string new_password;  // hashed when verified; empty for none
+    // Also derive the challenge-login credentials of `password` when verified
+    // (an account made before protected HTTP existed gets them at its next login).
+    bool derive_scram = false;
 };
 struct PasswordVerdict {
     bool verified = false;
-    std::string new_hash;  // set when new_password was given and verified
+    std::string new_hash;           // set when new_password was given and verified
+    scram::Credentials scram_keys;  // of new_password, or of password with derive_scram
 };
 // An unknown user (empty `encoded`) costs a verification too, so timing does
 // not tell which names exist.
@@ -80,6 +86,9 @@ struct User {
     std::string hash;
     bool initial = false;  // still the factory (label) password
     int64_t changed = 0;   // when the password was last set
+    // The challenge login's credentials (protected HTTP); invalid (empty) for
+    // an account whose password was set before they existed.
+    scram::Credentials scram_keys;
 };
 
 class UserStore {
@@ -88,8 +97,14 @@ class UserStore {
     // password, which it returns once through initial_password().
     explicit UserStore(Store* store);
     const User* find(std::string_view name) const;
-    // A new password, hashed already (off the loop: run_password_work).
-    void set_hash(std::string_view name, std::string encoded);
+    // A new password, hashed already (off the loop: run_password_work), with
+    // its challenge-login credentials.
+    void set_hash(std::string_view name, std::string encoded, scram::Credentials credentials);
+    // Credentials for the same password (an account that had none).
+    void set_scram(std::string_view name, scram::Credentials credentials);
+    // The secret behind the stand-in salts of unknown names (stored, so that
+    // a name's salt stays the same across restarts).
+    const std::string& scram_secret() const { return scram_secret_; }
     // Set only when this start created the admin account.
     const std::optional<std::string>& initial_password() const { return initial_password_; }
 
@@ -98,6 +113,7 @@ class UserStore {
     Store* store_;
     std::map<std::string, User, std::less<>> users_;
     std::optional<std::string> initial_password_;
+    std::string scram_secret_;
 };
 
 // --- Sessions ---
@@ -107,6 +123,10 @@ struct Session {
     std::string csrf;  // sent in X-CSRF-Token (or the "csrf" form field) with every change
     int64_t created = 0;
     int64_t last_seen = 0;
+    // Protected HTTP: the key of a challenge login (raw, 32 bytes; empty for a
+    // password login) and the last integrity sequence number it accepted.
+    std::string key;
+    uint64_t seq = 0;
 };
 
 struct SessionLimits {
@@ -118,8 +138,9 @@ struct SessionLimits {
 class SessionTable {
   public:
     SessionTable(Store* store, SessionLimits limits);
-    // Creates a session; returns the raw token for the cookie.
-    std::string create(const std::string& user, Session** out = nullptr);
+    // Creates a session (with the key of a challenge login, if any); returns
+    // the raw token for the cookie.
+    std::string create(const std::string& user, Session** out = nullptr, std::string key = {});
     // The live session of a cookie token (touching it), or nullptr when
     // unknown or expired.
     Session* find(std::string_view token, int64_t now);

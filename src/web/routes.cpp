@@ -7,7 +7,6 @@
 #include <sstream>
 
 #include "app/snapshot_json.hpp"
-#include "points/write_plan.hpp"
 #include "web/assets.hpp"
 #include "web/bdt.hpp"
 #include "web/gui_parameters.hpp"
@@ -107,37 +106,6 @@ http::status status_of(const WriteResult& r) {
                                                 : http::status::bad_request;
 }
 
-http::status status_of(points::Refusal r) {
-    switch (r) {
-        case points::Refusal::StorageFailed:
-            return http::status::service_unavailable;  // valid, not stored: nothing changed
-        case points::Refusal::AccessDenied:
-            return http::status::forbidden;
-        default:
-            return http::status::bad_request;
-    }
-}
-
-// A JSON value as written to a setting: a number that is not a whole one is
-// judged by the write path (refused with the settings table's range), text
-// as text; anything else is no value.
-std::optional<points::WriteValue> write_value_of(const nlohmann::json& v) {
-    if (v.is_string()) return points::WriteValue{v.get<std::string>()};
-    if (v.is_number_integer()) return points::WriteValue{v.get<int64_t>()};
-    if (v.is_number_unsigned()) {
-        if (v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
-        return points::WriteValue{static_cast<int64_t>(v.get<uint64_t>())};
-    }
-    if (v.is_number_float()) return points::WriteValue{v.get<double>()};
-    return std::nullopt;
-}
-
-std::string write_value_text(const points::WriteValue& v) {
-    if (const auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
-    if (const auto* d = std::get_if<double>(&v)) return fmt::format("{}", *d);
-    return std::get<std::string>(v);
-}
-
 }  // namespace
 
 struct WebServer::Context {
@@ -165,6 +133,8 @@ const std::vector<WebServer::Route>& WebServer::routes() {
             {V::get, "/unconfigured", true, true, &WebServer::page},
             {V::get, "/static/", true, false, &WebServer::page_static},
             {V::post, "/api/login", true, false, &WebServer::api_login},
+            {V::post, "/api/login/challenge", true, false, &WebServer::api_login_challenge},
+            {V::post, "/api/login/proof", true, false, &WebServer::api_login_proof},
             {V::post, "/api/logout", false, false, &WebServer::api_logout},
             {V::get, "/api/session", false, false, &WebServer::api_session},
             {V::post, "/api/password", false, false, &WebServer::api_password},
@@ -324,9 +294,9 @@ std::optional<Reply> WebServer::unconfigured_refusal(Context& c, const Route& ro
     if (security_.configured()) return std::nullopt;
     // The mode choice and what it needs: its pages and their files, the login,
     // the session, the mode itself.
-    static const std::vector<std::string> choice = {"/login",       "/unconfigured", "/security",
-                                                    "/static/",     "/api/login",    "/api/logout",
-                                                    "/api/session", "/api/security"};
+    static const std::vector<std::string> choice = {
+        "/login",      "/unconfigured",        "/security",        "/static/",     "/api/login",
+        "/api/logout", "/api/login/challenge", "/api/login/proof", "/api/session", "/api/security"};
     if (std::find(choice.begin(), choice.end(), route.path) != choice.end()) return std::nullopt;
     if (route.is_page) return redirect(c, c.session ? "/security" : "/unconfigured");
     // Unauthenticated requests are refused as always ("log in first"): this
@@ -498,7 +468,10 @@ Reply WebServer::handle(Request& request, const Connection& connection,
             }
             // Login itself is guarded by the Origin check above: a second login
             // from a tab that still holds a cookie has no token to send.
-            if (c.session && route->handler != &WebServer::api_login) {
+            const bool login = route->handler == &WebServer::api_login ||
+                               route->handler == &WebServer::api_login_challenge ||
+                               route->handler == &WebServer::api_login_proof;
+            if (c.session && !login) {
                 std::string sent(request["X-CSRF-Token"]);
                 if (sent.empty() && c.form) sent = field(*c.form, "csrf").value_or("");
                 if (sent.empty() && c.parts) {
@@ -507,6 +480,10 @@ Reply WebServer::handle(Request& request, const Connection& connection,
                 if (!equal_tokens(sent, c.session->csrf)) {
                     audit(c, "refused", "missing or wrong CSRF token on " + c.target.path);
                     return error(c, http::status::forbidden, "missing or wrong CSRF token");
+                }
+                // Once per request: not again when it comes back with its password verdict.
+                if (!verdict) {
+                    if (auto refusal = integrity_refusal(c)) return std::move(*refusal);
                 }
             }
         }
@@ -588,23 +565,22 @@ Reply WebServer::api_login(Context& c) {
         user = field(*c.form, "username").value_or("");
         password = field(*c.form, "password").value_or("");
     }
+    if (!c.connection.tls && !options_.allow_plain_http) {
+        // Protected HTTP: the password never crosses plain HTTP.
+        return error(c, http::status::forbidden,
+                     "over plain HTTP the password is not sent: use the challenge login "
+                     "(POST /api/login/challenge, then /api/login/proof) or https://");
+    }
     if (user.empty() || user.size() > 64 || password.size() > 256) {
         return error(c, http::status::bad_request, "enter the user name and the password");
     }
     const int64_t now = unix_now();
-    if (const int64_t left = throttle_.locked_for(user, now)) {
-        ++refused_;
-        audit_.add(user, c.connection.client, "login refused", "account locked");
-        Reply r = respond(c, http::status::too_many_requests,
-                          {{"error", "too many failed logins: the account is locked for " +
-                                         std::to_string(left) + " s"},
-                           {"locked_seconds", left}});
-        r.response.set(http::field::retry_after, std::to_string(left));
-        return r;
-    }
+    if (auto locked = login_locked(c, user, now)) return std::move(*locked);
     if (!c.verdict) {
         const User* known = users_.find(user);
-        return ask_password_work(PasswordWork{known ? known->hash : std::string(), password, {}});
+        PasswordWork work{known ? known->hash : std::string(), password, {}};
+        work.derive_scram = known && !known->scram_keys.valid();
+        return ask_password_work(std::move(work));
     }
     if (!c.verdict->verified) {
         ++logins_failed_;
@@ -613,23 +589,146 @@ Reply WebServer::api_login(Context& c) {
         return error(c, http::status::unauthorized, "wrong user name or password");
     }
     throttle_.succeed(user);
+    if (c.verdict->scram_keys.valid()) {
+        // An account from before protected HTTP: its challenge-login keys, now
+        // that the password is at hand. The login goes on if they cannot be stored.
+        try {
+            users_.set_scram(user, c.verdict->scram_keys);
+        } catch (const StoreError& e) {
+            spdlog::warn("web: challenge-login keys of {} not stored: {}", user, e.what());
+        }
+    }
     Session* s = nullptr;
     const std::string token = sessions_.create(user, &s);
     c.session = s;
     audit(c, "login", c.connection.tls ? "https" : "http");
+    return login_reply(c, user, token, s, nlohmann::json::object());
+}
+
+std::optional<Reply> WebServer::login_locked(Context& c, const std::string& user, int64_t now) {
+    const int64_t left = throttle_.locked_for(user, now);
+    if (!left) return std::nullopt;
+    ++refused_;
+    audit_.add(user, c.connection.client, "login refused", "account locked");
+    Reply r = respond(c, http::status::too_many_requests,
+                      {{"error", "too many failed logins: the account is locked for " +
+                                     std::to_string(left) + " s"},
+                       {"locked_seconds", left}});
+    r.response.set(http::field::retry_after, std::to_string(left));
+    return r;
+}
+
+Reply WebServer::login_reply(Context& c, const std::string& user, const std::string& token,
+                             Session* s, nlohmann::json extra) {
     const User* u = users_.find(user);
-    Reply r = respond(c, http::status::ok,
-                      {{"ok", true},
-                       {"user", user},
-                       {"csrf", s->csrf},
-                       {"initial_password", u && u->initial},
-                       {"next", security_.configured() ? "/" : "/security"}});
+    nlohmann::json body = {{"ok", true},
+                           {"user", user},
+                           {"csrf", s->csrf},
+                           {"initial_password", u && u->initial},
+                           {"next", security_.configured() ? "/" : "/security"}};
+    body.update(extra);
+    Reply r = respond(c, http::status::ok, body);
     std::string cookie = std::string(kCookie) + "=" + token +
                          "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
                          std::to_string(sessions_.limits().absolute_seconds);
     if (c.connection.tls) cookie += "; Secure";
     r.response.set(http::field::set_cookie, cookie);
     return r;
+}
+
+// The challenge login (protected HTTP, docs/web.md): RFC 5802's exchange in
+// JSON. Unknown names get a challenge too, with a salt of their own that
+// stays the same, and fail at the proof like a wrong password.
+Reply WebServer::api_login_challenge(Context& c) {
+    const auto req = c.json ? scram::parse_challenge(*c.json) : std::nullopt;
+    if (!req) {
+        return error(c, http::status::bad_request,
+                     "send the user name and a client nonce (16 to 128 printable characters, no "
+                     "comma)");
+    }
+    const int64_t now = unix_now();
+    if (auto locked = login_locked(c, req->username, now)) return std::move(*locked);
+    const User* u = users_.find(req->username);
+    const scram::Credentials keys =
+        u && u->scram_keys.valid() ? u->scram_keys
+                                   : scram::fake_credentials(users_.scram_secret(), req->username);
+    const scram::Challenge& ch =
+        challenges_.issue(req->username, req->client_nonce, keys.salt, keys.iterations, now);
+    return respond(c, http::status::ok,
+                   {{"salt", scram::base64_encode(ch.salt)},
+                    {"iterations", ch.iterations},
+                    {"nonce", ch.nonce}});
+}
+
+Reply WebServer::api_login_proof(Context& c) {
+    const auto req = c.json ? scram::parse_proof(*c.json) : std::nullopt;
+    if (!req) {
+        return error(c, http::status::bad_request,
+                     "send the user name, the challenge's nonce and the proof (base64)");
+    }
+    const int64_t now = unix_now();
+    if (auto locked = login_locked(c, req->username, now)) return std::move(*locked);
+    // Single use: taken whatever the outcome.
+    const auto ch = challenges_.take(req->nonce, now);
+    if (!ch || ch->user != req->username) {
+        return respond(c, http::status::unauthorized,
+                       {{"error", "the login challenge expired or was used already: log in again"},
+                        {"retry", true}});
+    }
+    const User* u = users_.find(ch->user);
+    const scram::Credentials keys = u && u->scram_keys.valid()
+                                        ? u->scram_keys
+                                        : scram::fake_credentials(users_.scram_secret(), ch->user);
+    const std::string auth =
+        scram::auth_message(ch->user, ch->client_nonce, ch->nonce, ch->salt, ch->iterations);
+    auto verified = scram::verify_proof(keys, auth, req->proof);
+    // A password changed since the challenge: its salt is another, so is the proof.
+    if (keys.salt != ch->salt || keys.iterations != ch->iterations) verified.reset();
+    if (!verified) {
+        ++logins_failed_;
+        const bool locked = throttle_.fail(ch->user, now);
+        audit_.add(ch->user, c.connection.client, "login failed",
+                   locked ? "account locked" : "challenge login");
+        return error(c, http::status::unauthorized, "wrong user name or password");
+    }
+    throttle_.succeed(ch->user);
+    Session* s = nullptr;
+    const std::string token =
+        sessions_.create(ch->user, &s, scram::session_key(verified->client_key, auth));
+    c.session = s;
+    audit(c, "login", c.connection.tls ? "https (challenge)" : "http (challenge)");
+    return login_reply(c, ch->user, token, s,
+                       {{"server_signature", scram::base64_encode(verified->server_signature)}});
+}
+
+// Protected HTTP: a change over plain HTTP carries X-Integrity and
+// X-Integrity-Seq (web/scram.hpp); a tag that is sent is checked in every mode.
+std::optional<Reply> WebServer::integrity_refusal(Context& c) {
+    const std::string_view tag = sv(c.request["X-Integrity"]);
+    const std::string_view seq = sv(c.request["X-Integrity-Seq"]);
+    const bool required = security_.integrity_required() && !c.connection.tls;
+    if (!required && tag.empty() && seq.empty()) return std::nullopt;
+    const auto e =
+        scram::check_integrity(c.session->key, c.session->seq, sv(c.request.method_string()),
+                               sv(c.request.target()), c.request.body(), tag, seq);
+    if (e == scram::IntegrityError::None) {
+        sessions_.save();  // a restart must not make an old sequence number good again
+        return std::nullopt;
+    }
+    audit(c, "refused",
+          "integrity tag " + std::string(scram::to_string(e)) + " on " +
+              std::string(c.request.method_string()) + " " + c.target.path);
+    std::string message = "the request's integrity tag is wrong: nothing was changed";
+    if (e == scram::IntegrityError::Missing)
+        message = "this meter runs protected HTTP: a change needs an integrity tag (X-Integrity)";
+    else if (e == scram::IntegrityError::NoKey)
+        message = "this session has no integrity key: log in with the challenge login";
+    else if (e == scram::IntegrityError::Replayed)
+        message = "the request was replayed (its sequence number was used): nothing was changed";
+    nlohmann::json body = {{"error", message}, {"integrity", scram::to_string(e)}};
+    if (e == scram::IntegrityError::Replayed) body["last_seq"] = c.session->seq;
+    ++refused_;
+    return respond(c, http::status::forbidden, body);
 }
 
 Reply WebServer::api_logout(Context& c) {
@@ -653,6 +752,8 @@ Reply WebServer::api_session(Context& c) {
                     {"expires", std::min(c.session->last_seen + sessions_.limits().idle_seconds,
                                          c.session->created + sessions_.limits().absolute_seconds)},
                     {"security", to_string(security_.mode())},
+                    {"integrity", security_.integrity_required() && !c.connection.tls},
+                    {"session_key", !c.session->key.empty()},
                     {"model", s.model.model_name()},
                     {"serial_number", fmt::format("{:08X}", s.identity.serial_number)},
                     {"simulating", device_.simulating()}});
@@ -660,7 +761,25 @@ Reply WebServer::api_session(Context& c) {
 
 Reply WebServer::api_password(Context& c) {
     if (!c.session) return error(c, http::status::unauthorized, "log in first");
+    // Protected HTTP: the passwords come sealed with the session key.
+    std::optional<nlohmann::json> opened;
+    if (c.json && c.json->contains("sealed")) {
+        const auto box = scram::parse_sealed((*c.json)["sealed"]);
+        const auto text = box && !c.session->key.empty()
+                              ? scram::open(c.session->key, *box, scram::kPasswordAad)
+                              : std::nullopt;
+        if (text) opened = nlohmann::json::parse(*text, nullptr, false);
+        if (!opened || !opened->is_object()) {
+            audit(c, "password change refused", "sealed passwords not opened");
+            return error(c, http::status::bad_request,
+                         "the sealed passwords could not be opened: log in again");
+        }
+    } else if (!c.connection.tls && !options_.allow_plain_http) {
+        return error(c, http::status::forbidden,
+                     "over plain HTTP the passwords are sent sealed with the session key");
+    }
     auto get = [&](const char* k) -> std::string {
+        if (opened) return json_string(*opened, k).value_or("");
         if (c.json) return json_string(*c.json, k).value_or("");
         if (c.form) return field(*c.form, k).value_or("");
         return {};
@@ -690,8 +809,9 @@ Reply WebServer::api_password(Context& c) {
         return error(c, http::status::forbidden, "the current password is wrong");
     }
     if (problem) return error(c, http::status::bad_request, *problem);
-    users_.set_hash(user, c.verdict->new_hash);  // stored first: StoreError = 503, unchanged
-    sessions_.remove_user(user, c.token);        // other sessions of this user end
+    // Stored first: StoreError = 503, unchanged.
+    users_.set_hash(user, c.verdict->new_hash, c.verdict->scram_keys);
+    sessions_.remove_user(user, c.token);  // other sessions of this user end
     if (user == "admin") remove_initial_password();
     audit(c, "password changed", "");
     return respond(c, http::status::ok, {{"ok", true}, {"message", "The password was changed."}});
@@ -703,6 +823,7 @@ Reply WebServer::api_security_get(Context& c) {
                    {{"mode", to_string(security_.mode())},
                     {"configured", security_.configured()},
                     {"own_certificate", security_.has_own_certificate()},
+                    {"plain_http_allowed", options_.allow_plain_http},
                     {"certificate",
                      {{"subject", info.subject},
                       {"issuer", info.issuer},
@@ -731,7 +852,15 @@ Reply WebServer::api_security_set(Context& c) {
     auto m = security_mode_from_string(mode);
     if (!m || *m == SecurityMode::Unconfigured) {
         return error(c, http::status::bad_request,
-                     "choose a mode: https-own, https-self-signed or http");
+                     std::string("choose a mode: https-own, https-self-signed or http-protected") +
+                         (options_.allow_plain_http ? " (or http)" : ""));
+    }
+    if (*m == SecurityMode::Http && !options_.allow_plain_http) {
+        audit(c, "security mode refused", "http");
+        return error(c, http::status::bad_request,
+                     "plain HTTP sends the password in clear and needs [web] allow_plain_http = "
+                     "true in the configuration file; choose http-protected (HTTP with built-in "
+                     "payload encryption)");
     }
     if (*m == SecurityMode::HttpsOwnCertificate) {
         try {
@@ -744,11 +873,14 @@ Reply WebServer::api_security_set(Context& c) {
         }
     } else if (*m == SecurityMode::HttpsSelfSigned) {
         security_.use_self_signed();
+    } else if (*m == SecurityMode::HttpProtected) {
+        security_.use_http_protected();
     } else {
         security_.use_http();
+        spdlog::warn("web: plain HTTP chosen: passwords cross the network in clear");
     }
     audit(c, "security mode", std::string(to_string(*m)));
-    const bool https = *m != SecurityMode::Http;
+    const bool https = *m != SecurityMode::Http && *m != SecurityMode::HttpProtected;
     return respond(c, http::status::ok,
                    {{"ok", true},
                     {"mode", to_string(*m)},
@@ -1093,33 +1225,24 @@ Reply WebServer::api_settings_set(Context& c) {
         return error(c, http::status::bad_request,
                      "settings must be an object of 1 to 512 key: value pairs");
     }
-    points::WriteRequest request;
-    request.source = points::WriteSource::Web;
+    std::vector<std::pair<const SettingDef*, SettingValue>> batch;
     bool restart = false;
     std::string detail;
     for (auto s = it->begin(); s != it->end(); ++s) {
         const SettingDef* def = find_setting(s.key());
         if (!def) return error(c, http::status::bad_request, "unknown setting " + s.key());
-        auto v = write_value_of(s.value());
+        auto v = setting_value_of(*def, s.value());
         if (!v)
             return error(c, http::status::bad_request,
                          s.key() + (def->is_string ? " takes a string" : " takes an integer"));
         restart = restart || def->restart_required;
-        detail += (detail.empty() ? "" : ", ") + s.key() + " = " + write_value_text(*v);
-        points::WriteItem item;
-        item.setting = def;
-        item.panel = def->panel == 0 ? 1 : def->panel;
-        item.value = std::move(*v);
-        request.items.push_back(std::move(item));
+        detail += (detail.empty() ? "" : ", ") + s.key() + " = " + openbcpm::to_string(*v);
+        batch.emplace_back(def, std::move(*v));
     }
-    // The one write path: validated once, stored, applied; the reply waits
-    // until the meter shows it.
-    const points::SubmitResult result = device_.submit(request);
-    if (!result.ok()) return error(c, status_of(result.result.refusal), result.result.message);
+    const WriteResult result = device_.write_settings(batch);
+    if (!result.ok()) return error(c, status_of(result), result.message);
     audit(c, "settings", detail.size() > 300 ? detail.substr(0, 300) + "..." : detail);
-    Reply reply = respond(c, http::status::ok, {{"ok", true}, {"restart_required", restart}});
-    reply.ticket = result.ticket;
-    return reply;
+    return respond(c, http::status::ok, {{"ok", true}, {"restart_required", restart}});
 }
 
 Reply WebServer::api_sim_get(Context& c) {

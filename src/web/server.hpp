@@ -62,9 +62,6 @@ struct Reply {
     // hashed: the connection runs it off the loop, then handles the request
     // again with the verdict.
     std::optional<PasswordWork> password_work;
-    // A write's ticket: the reply waits for Device::when_applied(ticket), so
-    // that the client's next read, on any face, shows the write (0: at once).
-    uint64_t ticket = 0;
 };
 
 // Anything the server must be able to close on stop().
@@ -127,9 +124,6 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     // Runs the work on the hashing thread; `done` then runs on the loop,
     // unless the server has stopped meanwhile.
     void hash_off_loop(PasswordWork work, std::function<void(PasswordVerdict)> done);
-    // Runs `done` on the loop once the meter shows the write of `ticket`,
-    // unless the server has stopped meanwhile.
-    void when_applied(uint64_t ticket, std::function<void()> done);
     // A WebSocket upgrade of /api/stream: nullopt when allowed, else the refusal.
     std::optional<Response> authorize_stream(const Request& request, const Connection& connection);
     void add_stream_client(const std::shared_ptr<StreamClient>& client);
@@ -184,6 +178,13 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     Reply page_static(Context& c);
     // Authentication and security.
     Reply api_login(Context& c);
+    // Protected HTTP: the challenge login and the integrity check (routes.cpp).
+    Reply api_login_challenge(Context& c);
+    Reply api_login_proof(Context& c);
+    std::optional<Reply> login_locked(Context& c, const std::string& user, int64_t now);
+    Reply login_reply(Context& c, const std::string& user, const std::string& token, Session* s,
+                      nlohmann::json extra);
+    std::optional<Reply> integrity_refusal(Context& c);
     Reply api_logout(Context& c);
     Reply api_session(Context& c);
     Reply api_password(Context& c);
@@ -227,6 +228,7 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     UserStore users_;
     SessionTable sessions_;
     LoginThrottle throttle_;
+    scram::ChallengeTable challenges_;
     AuditLog audit_;
     std::optional<std::string> metrics_token_hash_;
     uint64_t requests_ = 0;

@@ -95,13 +95,16 @@ std::string_view to_string(SecurityMode m) {
             return "https-self-signed";
         case SecurityMode::Http:
             return "http";
+        case SecurityMode::HttpProtected:
+            return "http-protected";
     }
     return "unconfigured";
 }
 
 std::optional<SecurityMode> security_mode_from_string(std::string_view s) {
-    for (auto m : {SecurityMode::Unconfigured, SecurityMode::HttpsOwnCertificate,
-                   SecurityMode::HttpsSelfSigned, SecurityMode::Http}) {
+    for (auto m :
+         {SecurityMode::Unconfigured, SecurityMode::HttpsOwnCertificate,
+          SecurityMode::HttpsSelfSigned, SecurityMode::Http, SecurityMode::HttpProtected}) {
         if (to_string(m) == s) return m;
     }
     return std::nullopt;
@@ -291,6 +294,23 @@ void SecurityState::use_http() {
     save_mode(SecurityMode::Http);
     mode_ = SecurityMode::Http;
     rebuild_context();
+}
+
+void SecurityState::use_http_protected() {
+    save_mode(SecurityMode::HttpProtected);
+    mode_ = SecurityMode::HttpProtected;
+    rebuild_context();
+}
+
+bool SecurityState::restrict_plain_http(bool allowed) {
+    if (allowed || mode_ != SecurityMode::Http) return false;
+    mode_ = SecurityMode::HttpProtected;
+    try {
+        save_mode(mode_);
+    } catch (const StoreError& e) {
+        spdlog::error("web: the security mode could not be stored: {}", e.what());
+    }
+    return true;
 }
 
 void SecurityState::use_own_certificate(std::string_view certificate_pem,

@@ -1,7 +1,9 @@
 // Web server security, as the guide's first start describes: until an
 // administrator chooses, the server is "Unconfigured"; then it serves HTTPS
 // with the user's own certificate, HTTPS with a self-signed certificate the
-// meter generated, or plain HTTP.
+// meter generated, or protected HTTP (the guide's "HTTP with built-in payload
+// encryption": a challenge login and integrity-tagged changes, web/scram.hpp).
+// Plain HTTP, the password in clear, only with [web] allow_plain_http = true.
 #pragma once
 
 #include <filesystem>
@@ -21,7 +23,7 @@ class Store;
 
 namespace openbcpm::web {
 
-enum class SecurityMode { Unconfigured, HttpsOwnCertificate, HttpsSelfSigned, Http };
+enum class SecurityMode { Unconfigured, HttpsOwnCertificate, HttpsSelfSigned, Http, HttpProtected };
 std::string_view to_string(SecurityMode m);
 std::optional<SecurityMode> security_mode_from_string(std::string_view s);
 
@@ -66,13 +68,19 @@ class SecurityState {
     bool https_required() const {
         return mode_ == SecurityMode::HttpsOwnCertificate || mode_ == SecurityMode::HttpsSelfSigned;
     }
+    // Protected HTTP: state-changing requests over plain HTTP need an integrity tag.
+    bool integrity_required() const { return mode_ == SecurityMode::HttpProtected; }
     // The context new TLS connections use (self-signed until an own certificate is set).
     std::shared_ptr<boost::asio::ssl::context> context() const { return context_; }
     const CertificatePair& active_pair() const;
     bool has_own_certificate() const { return own_.has_value(); }
 
     void use_self_signed();
-    void use_http();
+    void use_http();            // plain: the caller checks that it is allowed
+    void use_http_protected();  // the guide's third mode
+    // A state stored in plain HTTP mode while plain HTTP is not allowed moves
+    // to protected HTTP (stored when the store takes it); true when it did.
+    bool restrict_plain_http(bool allowed);
     // Validates first: on failure throws std::invalid_argument and nothing changes.
     void use_own_certificate(std::string_view certificate_pem, std::string_view private_key_pem,
                              std::string_view passphrase);

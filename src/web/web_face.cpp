@@ -36,6 +36,7 @@ std::unique_ptr<Face> make_web_face(boost::asio::io_context& io, Device& device)
     options.max_connections = static_cast<size_t>(config.max_connections);
     options.max_connections_per_address = static_cast<size_t>(config.max_connections_per_address);
     options.host_names = config.host_names;
+    options.allow_plain_http = config.allow_plain_http;
     return std::make_unique<WebFace>(io, device, std::move(options));
 }
 }  // namespace openbcpm

@@ -29,6 +29,9 @@ struct WebOptions {
     size_t max_connections_per_address = 32;
     // Names besides the meter's own addresses that browsers reach it by ([web] host_names).
     std::vector<std::string> host_names;
+    // [web] allow_plain_http: plain HTTP (the password in clear) may be chosen.
+    // Without it, plain HTTP is the protected mode (web/scram.hpp).
+    bool allow_plain_http = false;
 };
 
 namespace web {

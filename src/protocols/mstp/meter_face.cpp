@@ -2,15 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/post.hpp>
-
 namespace openbcpm::mstp {
 
 MeterMstpFace::MeterMstpFace(boost::asio::io_context& io, Device& device)
-    : io_(io), device_(device), node_(device) {
-    device_.set_loop_poster(
-        [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
-}
+    : io_(io), device_(device), node_(device) {}
 
 MeterMstpFace::~MeterMstpFace() = default;
 
@@ -22,9 +17,6 @@ void MeterMstpFace::start() {
         node_.set_max_master_listener([face = mstp_.get()](uint8_t m) { face->set_max_master(m); });
     }
     mstp_->start();
-    // The node's answer gate between the router and the link: an answer that
-    // waits for the meter goes after Reply Postponed, at our next token.
-    node_.carry(*mstp_->link());
     const auto& o = mstp_->options();
     const bacnet::RouterConfig& c = node_.config();
     spdlog::info(
@@ -35,7 +27,6 @@ void MeterMstpFace::start() {
 // The port's cancelled handlers still run after stop(): the MstpFace stays
 // until this face is destroyed.
 void MeterMstpFace::stop() {
-    node_.release_link();
     if (mstp_) mstp_->stop();
 }
 

@@ -63,7 +63,12 @@ TEST(Users, FirstStartCreatesAdminOnceAndPersistsHashesOnly) {
     UserStore again(&store);
     EXPECT_FALSE(again.initial_password());  // printed once only
     EXPECT_TRUE(verifies(again, "admin", initial));
-    again.set_hash("admin", hash_password("Panel-Board#2026"));
+    // The initial password's challenge-login keys were made and kept with it.
+    const scram::Credentials first = again.find("admin")->scram_keys;
+    ASSERT_TRUE(first.valid());
+    EXPECT_EQ(scram::derive(initial, first.salt, first.iterations).stored_key, first.stored_key);
+    again.set_hash("admin", hash_password("Panel-Board#2026"), scram::generate("Panel-Board#2026"));
+    EXPECT_NE(again.find("admin")->scram_keys.stored_key, first.stored_key);
     EXPECT_FALSE(verifies(again, "admin", initial));
     EXPECT_TRUE(verifies(again, "admin", "Panel-Board#2026"));
     EXPECT_FALSE(again.find("admin")->initial);

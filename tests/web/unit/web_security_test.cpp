@@ -21,8 +21,10 @@
 #include "../../temp_dir.hpp"
 #include "app/device.hpp"
 #include "config/config.hpp"
+#include "storage/store.hpp"
 #include "web/auth.hpp"
 #include "web/http_parse.hpp"
+#include "web/scram.hpp"
 #include "web/tls.hpp"
 #include "web/web_face.hpp"
 
@@ -63,6 +65,12 @@ class WebSecurity : public ::testing::Test {
 
     void start(WebOptions options) {
         dir_.emplace();
+        launch(std::move(options));
+        password_ = read_initial_password();
+    }
+
+    // Device and face on the state directory that is there.
+    void launch(WebOptions options) {
         device_ = std::make_unique<Device>(default_config(), dir_->path);
         options.address = "127.0.0.1";
         options.port = 0;
@@ -73,16 +81,26 @@ class WebSecurity : public ::testing::Test {
         port_ = face_->port();
         guard_.emplace(io_.get_executor());
         thread_ = std::thread([this] { io_.run(); });
-        password_ = read_initial_password();
     }
 
-    void stop() {
+    // Stops the face and the device, keeping the state directory.
+    void halt() {
         if (!thread_.joinable()) return;
         boost::asio::post(io_, [this] { face_->stop(); });
         guard_.reset();
         thread_.join();
         face_.reset();
         device_.reset();
+        io_.restart();
+    }
+
+    void restart(WebOptions options) {
+        halt();
+        launch(std::move(options));
+    }
+
+    void stop() {
+        halt();
         dir_.reset();
     }
 
@@ -156,6 +174,51 @@ class WebSecurity : public ::testing::Test {
         return r;
     }
 
+    // The challenge login as web/static/secure_http.js does it; on success
+    // sets the cookie, the CSRF token and the session key. The proof's reply.
+    Reply scram_login(const std::string& password, const std::string& user = "admin") {
+        namespace scram = web::scram;
+        const std::string client_nonce = scram::base64_encode(scram::random_bytes(18));
+        const std::map<std::string, std::string> json = {{"Content-Type", "application/json"}};
+        Reply ch = request(
+            tls_, http::verb::post, "/api/login/challenge",
+            nlohmann::json{{"username", user}, {"client_nonce", client_nonce}}.dump(), json);
+        if (ch.status != 200) return ch;
+        const std::string salt = scram::base64_decode(ch.json()["salt"].get<std::string>()).value();
+        const uint32_t iterations = ch.json()["iterations"];
+        const std::string nonce = ch.json()["nonce"];
+        const std::string auth = scram::auth_message(user, client_nonce, nonce, salt, iterations);
+        const scram::ClientFinal fin = scram::client_final(password, salt, iterations, auth);
+        last_proof_ =
+            nlohmann::json{
+                {"username", user}, {"nonce", nonce}, {"proof", scram::base64_encode(fin.proof)}}
+                .dump();
+        Reply r = request(tls_, http::verb::post, "/api/login/proof", last_proof_, json);
+        if (r.status == 200) {
+            // Mutual: the meter proves it knows the keys too.
+            EXPECT_EQ(r.json()["server_signature"], scram::base64_encode(fin.server_signature));
+            const std::string set = r.headers["Set-Cookie"];
+            cookie_ = set.substr(0, set.find(';'));
+            csrf_ = r.json()["csrf"];
+            key_ = scram::session_key(fin.client_key, auth);
+            seq_ = 0;
+        }
+        return r;
+    }
+
+    // The headers of a tagged JSON POST with the next sequence number.
+    std::map<std::string, std::string> tagged(const std::string& target, const std::string& body) {
+        ++seq_;
+        return {{"Content-Type", "application/json"},
+                {"X-CSRF-Token", csrf_},
+                {"X-Integrity-Seq", std::to_string(seq_)},
+                {"X-Integrity", web::scram::integrity_tag(key_, "POST", target, seq_, body)}};
+    }
+    Reply tagged_post(const std::string& target, const nlohmann::json& body) {
+        const std::string text = body.dump();
+        return request(tls_, http::verb::post, target, text, tagged(target, text));
+    }
+
     std::string multipart(
         const std::vector<std::tuple<std::string, std::string, std::string>>& parts) {
         std::string body;
@@ -167,11 +230,12 @@ class WebSecurity : public ::testing::Test {
         return body + "--b0undary--\r\n";
     }
 
-    // Logs in and chooses the plain HTTP mode: until a mode is chosen only
-    // the mode choice answers.
+    // Logs in (over TLS) and chooses the protected HTTP mode: until a mode is
+    // chosen only the mode choice answers. The tests' requests go over TLS,
+    // where the integrity tag is not needed.
     void login_and_choose_mode() {
         ASSERT_EQ(login(password_).status, 200u);
-        ASSERT_EQ(json_post("/api/security", {{"mode", "http"}}).status, 200u);
+        ASSERT_EQ(json_post("/api/security", {{"mode", "http-protected"}}).status, 200u);
     }
 
     Reply upload(const std::string& target, const std::string& body) {
@@ -189,6 +253,8 @@ class WebSecurity : public ::testing::Test {
     uint16_t port_ = 0;
     bool tls_ = true;
     std::string password_, cookie_, csrf_;
+    std::string key_, last_proof_;  // protected HTTP: the session key, the last proof sent
+    uint64_t seq_ = 0;
 };
 
 }  // namespace
@@ -250,8 +316,10 @@ TEST_F(WebSecurity, LoginSetsAHardenedCookieAndHeaders) {
     EXPECT_EQ(r.json()["next"], "/security");  // security not configured yet
     // Over plain HTTP the cookie cannot be Secure (it would never come back).
     tls_ = false;
-    Reply plain = login(password_);
+    Reply plain = scram_login(password_);
+    ASSERT_EQ(plain.status, 200u) << plain.body;
     EXPECT_EQ(plain.headers["Set-Cookie"].find("Secure"), std::string::npos);
+    EXPECT_NE(plain.headers["Set-Cookie"].find("HttpOnly"), std::string::npos);
     // Until security is configured, pages lead to the mode choice.
     EXPECT_EQ(request(true, http::verb::get, "/").headers["Location"], "/security");
     EXPECT_EQ(request(true, http::verb::get, "/security").status, 200u);
@@ -351,7 +419,7 @@ TEST_F(WebSecurity, HttpsModesRedirectPlainHttp) {
               "https://127.0.0.1:" + std::to_string(port_) + "/api/snapshot");
     EXPECT_NE(request(true, http::verb::get, "/api/session").headers["Strict-Transport-Security"],
               "");
-    ASSERT_EQ(json_post("/api/security", {{"mode", "http"}}).status, 200u);
+    ASSERT_EQ(json_post("/api/security", {{"mode", "http-protected"}}).status, 200u);
     EXPECT_EQ(request(false, http::verb::get, "/api/snapshot").status, 200u);
 }
 
@@ -606,4 +674,187 @@ TEST_F(WebHostNames, RedirectsAndOriginChecksUseTheMetersOwnNames) {
             << origin;
     }
     EXPECT_EQ(device_->settings().gateway.modbus_address, 9);
+}
+
+// --- Protected HTTP (the guide's "HTTP with built-in payload encryption") ---
+
+TEST_F(WebSecurity, ProtectedHttpNeverTakesThePasswordInClearAndTagsEveryChange) {
+    tls_ = false;
+    // Without [web] allow_plain_http the password login is refused over plain HTTP.
+    Reply plain = login(password_);
+    EXPECT_EQ(plain.status, 403u) << plain.body;
+    EXPECT_TRUE(cookie_.empty());
+    Reply in = scram_login(password_);
+    ASSERT_EQ(in.status, 200u) << in.body;
+    EXPECT_EQ(in.json()["next"], "/security");
+    // Plain HTTP itself is not on offer.
+    EXPECT_FALSE(request(false, http::verb::get, "/api/security").json()["plain_http_allowed"]);
+    Reply http_mode = tagged_post("/api/security", {{"mode", "http"}});
+    EXPECT_EQ(http_mode.status, 400u);
+    EXPECT_NE(http_mode.body.find("allow_plain_http"), std::string::npos) << http_mode.body;
+    ASSERT_EQ(tagged_post("/api/security", {{"mode", "http-protected"}}).status, 200u);
+    const nlohmann::json session = request(false, http::verb::get, "/api/session").json();
+    EXPECT_EQ(session["security"], "http-protected");
+    EXPECT_TRUE(session["integrity"].get<bool>());
+    EXPECT_TRUE(session["session_key"].get<bool>());
+
+    const nlohmann::json nine = {{"name", "Modbus_Address"}, {"value", "9"}};
+    const nlohmann::json eight = {{"name", "Modbus_Address"}, {"value", "8"}};
+    // No tag (the session's CSRF token is not enough): refused, nothing changed.
+    Reply untagged = json_post("/api/parameters", nine);
+    EXPECT_EQ(untagged.status, 403u);
+    EXPECT_EQ(untagged.json()["integrity"], "missing");
+    EXPECT_EQ(device_->settings().gateway.modbus_address, 1);
+    // A tag for another body, or made with another key: refused.
+    auto headers = tagged("/api/parameters", eight.dump());
+    EXPECT_EQ(request(false, http::verb::post, "/api/parameters", nine.dump(), headers).status,
+              403u);
+    headers = tagged("/api/parameters", nine.dump());
+    headers["X-Integrity"] = web::scram::integrity_tag(std::string(32, 'x'), "POST",
+                                                       "/api/parameters", seq_, nine.dump());
+    Reply forged = request(false, http::verb::post, "/api/parameters", nine.dump(), headers);
+    EXPECT_EQ(forged.status, 403u);
+    EXPECT_EQ(forged.json()["integrity"], "wrong");
+    EXPECT_EQ(device_->settings().gateway.modbus_address, 1);
+    // The right tag: done.
+    const std::string body9 = nine.dump();
+    const auto first = tagged("/api/parameters", body9);
+    Reply ok = request(false, http::verb::post, "/api/parameters", body9, first);
+    ASSERT_EQ(ok.status, 200u) << ok.body;
+    EXPECT_EQ(device_->settings().gateway.modbus_address, 9);
+    ASSERT_EQ(tagged_post("/api/parameters", eight).status, 200u);
+    EXPECT_EQ(device_->settings().gateway.modbus_address, 8);
+    // The first request again, byte for byte: a replay, refused; the address stays 8.
+    Reply replay = request(false, http::verb::post, "/api/parameters", body9, first);
+    EXPECT_EQ(replay.status, 403u);
+    EXPECT_EQ(replay.json()["integrity"], "replayed");
+    EXPECT_EQ(replay.json()["last_seq"], seq_);
+    EXPECT_EQ(device_->settings().gateway.modbus_address, 8);
+    // Reads need no tag; logout, a change, does.
+    EXPECT_EQ(request(false, http::verb::get, "/api/snapshot").status, 200u);
+    EXPECT_EQ(json_post("/api/logout", nlohmann::json::object()).status, 403u);
+    EXPECT_EQ(request(false, http::verb::get, "/api/session").status, 200u);
+    // Every refusal is in the audit log.
+    const std::string audit = request(false, http::verb::get, "/api/audit").body;
+    EXPECT_NE(audit.find("integrity tag missing on POST /api/parameters"), std::string::npos);
+    EXPECT_NE(audit.find("integrity tag wrong on POST /api/parameters"), std::string::npos);
+    EXPECT_NE(audit.find("integrity tag replayed on POST /api/parameters"), std::string::npos);
+    EXPECT_EQ(tagged_post("/api/logout", nlohmann::json::object()).status, 200u);
+    EXPECT_EQ(request(false, http::verb::get, "/api/session").status, 401u);
+}
+
+TEST_F(WebSecurity, ProtectedHttpPasswordChangeIsSealed) {
+    tls_ = false;
+    ASSERT_EQ(scram_login(password_).status, 200u);
+    ASSERT_EQ(tagged_post("/api/security", {{"mode", "http-protected"}}).status, 200u);
+    const std::string next = "Panel-Board#2026";
+    const nlohmann::json fields = {{"current", password_}, {"password", next}, {"confirm", next}};
+    // In clear, even tagged: refused.
+    Reply clear = tagged_post("/api/password", fields);
+    EXPECT_EQ(clear.status, 403u) << clear.body;
+    auto sealed = [&](const std::string& key, std::string_view aad) {
+        const auto box = web::scram::seal(key, fields.dump(), aad);
+        return nlohmann::json{{"sealed",
+                               {{"nonce", web::scram::base64_encode(box.nonce)},
+                                {"data", web::scram::base64_encode(box.data)}}}};
+    };
+    // Sealed with another key, or for another purpose: refused.
+    EXPECT_EQ(
+        tagged_post("/api/password", sealed(std::string(32, 'x'), web::scram::kPasswordAad)).status,
+        400u);
+    EXPECT_EQ(tagged_post("/api/password", sealed(key_, "other")).status, 400u);
+    // Sealed with the session key: changed.
+    const nlohmann::json good = sealed(key_, web::scram::kPasswordAad);
+    EXPECT_EQ(good.dump().find(next), std::string::npos);
+    EXPECT_EQ(good.dump().find(password_), std::string::npos);
+    Reply changed = tagged_post("/api/password", good);
+    ASSERT_EQ(changed.status, 200u) << changed.body;
+    // The new password's challenge-login keys were made: it logs in, the old one does not.
+    cookie_.clear();
+    EXPECT_EQ(scram_login(password_).status, 401u);
+    EXPECT_EQ(scram_login(next).status, 200u);
+    EXPECT_FALSE(request(false, http::verb::get, "/api/session").json()["initial_password"]);
+}
+
+TEST_F(WebSecurity, ChallengeLoginTellsNoNamesUsesNoncesOnceAndLocksOut) {
+    tls_ = false;
+    auto challenge = [&](const std::string& user) {
+        return request(false, http::verb::post, "/api/login/challenge",
+                       nlohmann::json{{"username", user}, {"client_nonce", std::string(20, 'c')}}
+                           .dump(),
+                       {{"Content-Type", "application/json"}})
+            .json();
+    };
+    // An unknown name gets a salt of its own, the same every time, and the
+    // iteration count of a real account.
+    const nlohmann::json a = challenge("nobody"), b = challenge("nobody"),
+                         admin = challenge("admin");
+    EXPECT_EQ(a["salt"], b["salt"]);
+    EXPECT_NE(a["nonce"], b["nonce"]);
+    EXPECT_NE(a["salt"], admin["salt"]);
+    EXPECT_EQ(a["iterations"], admin["iterations"]);
+    EXPECT_EQ(web::scram::base64_decode(a["salt"].get<std::string>())->size(),
+              web::scram::base64_decode(admin["salt"].get<std::string>())->size());
+    Reply nobody = scram_login(password_, "nobody");
+    EXPECT_EQ(nobody.status, 401u);
+    EXPECT_EQ(nobody.json()["error"], "wrong user name or password");
+    // A proof is good once: the same proof again finds its challenge used.
+    ASSERT_EQ(scram_login(password_).status, 200u);
+    Reply again = request(false, http::verb::post, "/api/login/proof", last_proof_,
+                          {{"Content-Type", "application/json"}, {"Cookie", ""}});
+    EXPECT_EQ(again.status, 401u);
+    EXPECT_TRUE(again.json()["retry"].get<bool>());
+    EXPECT_TRUE(again.headers["Set-Cookie"].empty());
+    // Malformed requests: 400.
+    EXPECT_EQ(json_post("/api/login/challenge", {{"username", "admin"}}, false).status, 400u);
+    EXPECT_EQ(json_post("/api/login/proof", {{"username", "admin"}, {"nonce", "x"}}, false).status,
+              400u);
+    // Wrong proofs count as failed logins: the account locks (3 in this fixture).
+    cookie_.clear();
+    for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(scram_login("Wrong-password-" + std::to_string(i)).status, 401u);
+    EXPECT_EQ(scram_login(password_).status, 429u);  // the challenge itself is refused
+    EXPECT_TRUE(cookie_.empty());
+}
+
+TEST_F(WebSecurity, PlainHttpOnlyWithTheKeyElseAStoredPlainModeStartsProtected) {
+    WebOptions allowed;
+    allowed.allow_plain_http = true;
+    restart(allowed);
+    tls_ = false;
+    // With the key: the password login over plain HTTP, and the plain mode.
+    ASSERT_EQ(login(password_).status, 200u);
+    EXPECT_TRUE(request(false, http::verb::get, "/api/security").json()["plain_http_allowed"]);
+    ASSERT_EQ(json_post("/api/security", {{"mode", "http"}}).status, 200u);
+    EXPECT_EQ(json_post("/api/parameters", {{"name", "Modbus_Address"}, {"value", "9"}}).status,
+              200u);  // no tag needed
+    EXPECT_EQ(request(false, http::verb::get, "/api/security").json()["mode"], "http");
+    // Without it, the same state starts in protected HTTP.
+    restart(WebOptions{});
+    EXPECT_EQ(request(false, http::verb::get, "/api/security").json()["mode"], "http-protected");
+    EXPECT_EQ(json_post("/api/parameters", {{"name", "Modbus_Address"}, {"value", "8"}}).status,
+              403u);  // a password-login session has no key for the tag
+    EXPECT_EQ(device_->settings().gateway.modbus_address, 9);
+    halt();
+    Store store(dir_->path);
+    EXPECT_EQ(store.load_text("web.security"), "http-protected");
+}
+
+TEST_F(WebSecurity, AnAccountFromBeforeProtectedHttpGetsItsKeysAtATlsLogin) {
+    halt();
+    {
+        Store store(dir_->path);
+        nlohmann::json users = nlohmann::json::parse(store.load_text("web.users").value());
+        ASSERT_TRUE(users["admin"].contains("scram"));
+        users["admin"].erase("scram");
+        store.save_text("web.users", users.dump());
+    }
+    launch(WebOptions{});
+    tls_ = false;
+    EXPECT_EQ(scram_login(password_).status, 401u);  // no keys yet
+    tls_ = true;
+    ASSERT_EQ(login(password_).status, 200u);  // the password over TLS: the keys are made
+    tls_ = false;
+    cookie_.clear();
+    EXPECT_EQ(scram_login(password_).status, 200u);
 }
