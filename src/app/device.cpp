@@ -77,9 +77,17 @@ void Device::start() {
 }
 
 void Device::stop() {
-    if (running_.exchange(false) && thread_.joinable()) thread_.join();
+    if (running_.exchange(false)) wake_acquisition();
     if (thread_.joinable()) thread_.join();
-    // The acquisition thread is gone: its state can be read directly.
+    // The acquisition thread is gone: its state can be read directly, and
+    // what it did not take is applied here.
+    MeterCommand left;
+    uint64_t newest = 0;
+    while (commands_.pop(left)) {
+        apply_command(left);
+        newest = std::max(newest, left.ticket);
+    }
+    if (newest) applied_.store(std::max(applied_.load(), newest), std::memory_order_release);
     published_.write_slot() = meter_->snapshot();
     published_.publish();
     poll();
@@ -146,13 +154,17 @@ void Device::acquisition_loop() {
     while (running_.load(std::memory_order_relaxed)) {
         MeterCommand cmd;
         bool changed = false;
+        uint64_t newest = 0;
         while (commands_.pop(cmd)) {
             apply_command(cmd);
             changed = true;
+            newest = std::max(newest, cmd.ticket);
         }
         if (changed) {
             drain_events();
             publish(meter_->snapshot(), true);
+            // The snapshot that shows the writes is out: their faces may answer.
+            if (newest) mark_applied(newest);
         }
         if (speed != speed_.load()) {
             speed = speed_.load();
@@ -177,11 +189,13 @@ void Device::acquisition_loop() {
         auto now = clock::now();
         if (target > now) {
             lag_.store(0.0);
-            while (running_.load(std::memory_order_relaxed) && now < target && commands_.empty()) {
-                std::this_thread::sleep_for(
-                    std::min<clock::duration>(target - now, std::chrono::milliseconds(20)));
-                now = clock::now();
-            }
+            // Until the next block is due, or at once when a command arrives
+            // (send() notifies): a write is seen within the millisecond, not
+            // at the next block.
+            std::unique_lock lock(wake_mutex_);
+            wake_.wait_until(lock, target, [&] {
+                return !running_.load(std::memory_order_relaxed) || !commands_.empty();
+            });
         } else {
             lag_.store(std::chrono::duration<double>(now - target).count());
         }
@@ -240,16 +254,87 @@ void Device::send(const MeterCommand& command) {
                 spdlog::error("meter command queue full; command dropped");
                 return;
             }
+            wake_acquisition();
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
+        wake_acquisition();
     } else {
         apply_command(command);
         published_.write_slot() = meter_->snapshot();
         published_.publish();
+        if (command.ticket)
+            applied_.store(std::max(applied_.load(), command.ticket), std::memory_order_release);
     }
 }
 
+void Device::wake_acquisition() {
+    // The lock orders this with the thread's check of the queue before it waits.
+    { std::lock_guard lock(wake_mutex_); }
+    wake_.notify_one();
+}
+
+void Device::mark_applied(uint64_t ticket) {
+    // Sequentially consistent with when_applied's flag and check: either it
+    // sees the ticket applied, or this sees its waiter.
+    applied_.store(ticket);
+    // Only when a face waits: one post to the loop, which runs them all.
+    if (waiting_.exchange(false) && poster_set_.load(std::memory_order_acquire)) {
+        poster_([weak = std::weak_ptr<Device*>(self_)] {
+            if (const auto self = weak.lock()) (*self)->run_applied();
+        });
+    }
+}
+
+void Device::set_loop_poster(std::function<void(std::function<void()>)> post) {
+    if (poster_set_.load()) return;
+    // Set before the flag: the acquisition thread reads it only after the flag.
+    poster_ = std::move(post);
+    poster_set_.store(true, std::memory_order_release);
+}
+
+void Device::when_applied(uint64_t ticket, std::function<void()> fn) {
+    if (applied(ticket) && poster_set_.load(std::memory_order_acquire)) {
+        poster_([weak = std::weak_ptr<Device*>(self_), fn = std::move(fn)] {
+            if (weak.lock()) fn();
+        });
+        return;
+    }
+    waiters_.push_back({ticket, std::chrono::steady_clock::now(), std::move(fn)});
+    waiting_.store(true);
+    // Applied meanwhile (before the flag was seen): run them now.
+    if (ticket <= applied_.load() && poster_set_.load(std::memory_order_acquire)) {
+        waiting_.store(false);
+        poster_([weak = std::weak_ptr<Device*>(self_)] {
+            if (const auto self = weak.lock()) (*self)->run_applied();
+        });
+    }
+}
+
+void Device::run_applied() {
+    if (waiters_.empty()) return;
+    const uint64_t done = applied_.load(std::memory_order_acquire);
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<Waiter> ready;
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+        // A command the queue could not take never completes: its face
+        // answers after a while rather than never.
+        const bool stale = now - it->since > std::chrono::seconds(2);
+        if (it->ticket <= done || stale) {
+            if (stale && it->ticket > done)
+                spdlog::warn("write {} not seen by the meter within 2 s; answered", it->ticket);
+            ready.push_back(std::move(*it));
+            it = waiters_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    if (!waiters_.empty()) waiting_.store(true);
+    for (Waiter& w : ready)
+        w.fn();
+}
+
 const MeterSnapshot& Device::snapshot() {
+    if (pins_ > 0) return published_.read_slot();
     published_.fetch();
     MeterSnapshot& s = published_.read_slot();
     // Device Health carries what the metering thread cannot know: whether the
@@ -264,6 +349,30 @@ const MeterSnapshot& Device::snapshot() {
     return s;
 }
 
+namespace {
+
+WriteError write_error_of(points::Refusal r) {
+    switch (r) {
+        case points::Refusal::None:
+            return WriteError::None;
+        case points::Refusal::NotWritable:
+            return WriteError::UnknownKey;
+        case points::Refusal::WrongType:
+            return WriteError::WrongType;
+        case points::Refusal::OutOfRange:
+        case points::Refusal::NotWholeStep:
+            return WriteError::OutOfRange;
+        case points::Refusal::Inconsistent:
+        case points::Refusal::AccessDenied:
+            return WriteError::Inconsistent;
+        case points::Refusal::StorageFailed:
+            return WriteError::StorageFailed;
+    }
+    return WriteError::Inconsistent;
+}
+
+}  // namespace
+
 WriteResult Device::write_setting(const SettingDef& def, const SettingValue& value) {
     return write_settings({{&def, value}});
 }
@@ -276,60 +385,98 @@ WriteResult Device::write_setting(std::string_view key, const SettingValue& valu
 
 WriteResult Device::write_settings(
     const std::vector<std::pair<const SettingDef*, SettingValue>>& batch) {
-    // 1. Validate once, in request order, on a copy.
-    Settings trial = settings_;
+    points::WriteRequest request;
     for (const auto& [def, value] : batch) {
-        WriteResult r = openbcpm::write_setting(trial, *def, value);
-        if (!r.ok()) return r;
+        points::WriteItem item;
+        item.setting = def;
+        item.panel = def->panel == 0 ? 1 : def->panel;
+        if (const auto* i = std::get_if<int64_t>(&value))
+            item.value = *i;
+        else
+            item.value = std::get<std::string>(value);
+        request.items.push_back(std::move(item));
     }
-    // 2. Persist the NV values in one transaction; a refusal changes nothing.
+    const points::SubmitResult r = submit(request);
+    return {write_error_of(r.result.refusal), r.result.message};
+}
+
+points::SubmitResult Device::submit(const points::WriteRequest& request) {
+    // 1. Validate once: the settings on a trial copy, commands against the newest snapshot.
+    points::WritePlan plan;
+    points::SubmitResult out;
+    out.result = points::plan_writes(request, settings_, snapshot(), plan);
+    if (!out.ok() || plan.empty()) return out;
+    // 2. Store the NV settings and counters in one transaction; a refusal changes nothing.
     if (store_) {
         std::vector<std::pair<std::string, SettingValue>> nv;
-        for (const auto& [def, value] : batch) {
+        for (const auto& [def, value] : plan.settings) {
             if (def->nv) nv.emplace_back(def->key, value);
         }
-        try {
-            store_->update_settings(nv);
-        } catch (const StoreError& e) {
-            return {WriteError::StorageFailed,
-                    std::string("not stored, nothing changed: ") + e.what()};
+        std::vector<std::pair<std::string, int64_t>> counters;
+        for (const auto& [panel, value] : plan.power_up)
+            counters.emplace_back(power_up_key(panel), value);
+        if (!nv.empty() || !counters.empty()) {
+            try {
+                store_->update_settings_and_counters(nv, counters);
+            } catch (const StoreError& e) {
+                out.result = {points::Refusal::StorageFailed, 0,
+                              std::string("Storage is failing, nothing was changed: ") + e.what()};
+                return out;
+            }
         }
     }
-    // 3. Apply, then tell metering (and the simulator's CTs) what changed.
-    settings_ = std::move(trial);
-    bool metering = false;
-    for (const auto& [def, value] : batch) {
-        metering = metering || def->panel != 0;
-        if (def->panel != 0 && def->key.find(".ct_size.") != std::string::npos) {
-            MeterCommand ct;
-            ct.kind = MeterCommand::Kind::SimCtSize;
-            ct.panel = def->panel;
-            ct.channel = def->channel;
-            ct.value = static_cast<double>(std::get<int64_t>(value));
-            send(ct);
+    // 3. Apply; what the metering thread must do goes with a ticket.
+    const bool commands = plan.meter_commands();
+    const uint64_t ticket = commands ? ++next_ticket_ : 0;
+    auto command = [ticket](MeterCommand c) {
+        c.ticket = ticket;
+        return c;
+    };
+    if (!plan.settings.empty()) {
+        settings_ = std::move(plan.trial);
+        bool metering = false;
+        for (const auto& [def, value] : plan.settings) {
+            metering = metering || def->panel != 0;
+            if (def->panel != 0 && def->key.find(".ct_size.") != std::string::npos) {
+                MeterCommand ct;
+                ct.kind = MeterCommand::Kind::SimCtSize;
+                ct.panel = def->panel;
+                ct.channel = def->channel;
+                ct.value = static_cast<double>(std::get<int64_t>(value));
+                send(command(ct));
+            }
+        }
+        if (metering) {
+            MeterCommand cmd;
+            cmd.kind = MeterCommand::Kind::Configure;
+            cmd.config = metering_config(settings_);
+            send(command(cmd));
         }
     }
-    if (metering) {
+    for (const auto& [panel, value] : plan.power_up) {
+        power_up_.at(static_cast<size_t>(panel - 1)) = value;
+        power_up_unsaved_.at(static_cast<size_t>(panel - 1)) = false;
+    }
+    for (const LatchClearCommand& c : plan.latch_clears) {
         MeterCommand cmd;
-        cmd.kind = MeterCommand::Kind::Configure;
-        cmd.config = metering_config(settings_);
-        send(cmd);
+        cmd.kind = MeterCommand::Kind::LatchClear;
+        cmd.latch = c;
+        send(command(cmd));
     }
-    return {};
-}
-
-void Device::reset(const ResetCommand& command) {
-    MeterCommand cmd;
-    cmd.kind = MeterCommand::Kind::Reset;
-    cmd.reset = command;
-    send(cmd);
-}
-
-void Device::clear_latches(const LatchClearCommand& command) {
-    MeterCommand cmd;
-    cmd.kind = MeterCommand::Kind::LatchClear;
-    cmd.latch = command;
-    send(cmd);
+    for (const ResetCommand& c : plan.resets) {
+        MeterCommand cmd;
+        cmd.kind = MeterCommand::Kind::Reset;
+        cmd.reset = c;
+        send(command(cmd));
+    }
+    if (plan.rtc) {
+        MeterCommand cmd;
+        cmd.kind = MeterCommand::Kind::SetRtc;
+        cmd.rtc = *plan.rtc;
+        send(command(cmd));
+    }
+    out.ticket = ticket;
+    return out;
 }
 
 bool Device::set_rtc(int64_t unix_seconds, RtcSource source) {
@@ -344,20 +491,6 @@ bool Device::set_rtc(int64_t unix_seconds, RtcSource source) {
 
 int Device::power_up_counter(int panel) const {
     return power_up_.at(static_cast<size_t>(panel - 1));
-}
-
-WriteResult Device::set_power_up_counter(int panel, int value) {
-    if (store_) {
-        try {
-            store_->save_counter(power_up_key(panel), value);
-        } catch (const StoreError& e) {
-            return {WriteError::StorageFailed,
-                    std::string("not stored, nothing changed: ") + e.what()};
-        }
-    }
-    power_up_.at(static_cast<size_t>(panel - 1)) = value;
-    power_up_unsaved_.at(static_cast<size_t>(panel - 1)) = false;
-    return {};
 }
 
 void Device::retry_power_up() {
@@ -438,6 +571,7 @@ void Device::unsubscribe(uint64_t id) {
 }
 
 void Device::poll() {
+    run_applied();  // also the completions no poster carried (tests without a loop)
     event_batch_.clear();
     EventRecord r;
     while (events_.pop(r))

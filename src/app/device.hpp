@@ -6,8 +6,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -19,6 +21,7 @@
 #include "core/spsc_queue.hpp"
 #include "core/triple_buffer.hpp"
 #include "metering/meter.hpp"
+#include "points/write_plan.hpp"
 #include "sources/sample_source.hpp"
 #include "storage/store.hpp"
 
@@ -53,6 +56,7 @@ struct MeterCommand {
     double seconds = 0.0;
     double value = 0.0;  // magnitude, frequency, speed, CT size
     int phase_mask = 0b111;
+    uint64_t ticket = 0;  // the write it belongs to (Device::submit), 0 for none
 };
 
 enum class RtcSource : uint8_t { Bacnet = 0, Modbus = 1, Other = 2 };
@@ -76,24 +80,60 @@ class Device {
     // --- The model, for the event loop thread ---
     const Settings& settings() const { return settings_; }
     const Config& config() const { return config_; }
-    // The newest snapshot (refreshes from the acquisition thread).
+    // The newest snapshot (refreshes from the acquisition thread, unless a
+    // SnapshotPin holds it). The reference is good until the next call.
     const MeterSnapshot& snapshot();
-    // Validates, persists, applies; pushes metering changes to the meter.
+    // While a pin lives, snapshot() answers from the snapshot it was taken
+    // at: one request sees one metering window however many values it reads.
+    class SnapshotPin {
+      public:
+        SnapshotPin() = default;
+        explicit SnapshotPin(Device* d) : device_(d) {
+            if (device_) ++device_->pins_;
+        }
+        SnapshotPin(SnapshotPin&& o) noexcept : device_(std::exchange(o.device_, nullptr)) {}
+        SnapshotPin& operator=(SnapshotPin&&) = delete;
+        SnapshotPin(const SnapshotPin&) = delete;
+        ~SnapshotPin() {
+            if (device_) --device_->pins_;
+        }
+
+      private:
+        Device* device_ = nullptr;
+    };
+    // Takes the newest snapshot and holds it until the pin goes.
+    [[nodiscard]] SnapshotPin pin_snapshot() {
+        snapshot();
+        return SnapshotPin(this);
+    }
+
+    // --- The one write path (src/points/write_plan.hpp) ---
+    // Validates the request once, stores its settings and counters in one
+    // transaction (a refusal or a storage failure changes nothing), applies
+    // them, and queues its meter commands (resets, latch clears, RTC,
+    // metering settings) with a ticket. The face answers once
+    // when_applied(ticket) has run.
+    points::SubmitResult submit(const points::WriteRequest& request);
+    // Runs `fn` on the event loop once a published snapshot includes the
+    // commands of `ticket` (at once, posted, when it does already). Never blocks.
+    void when_applied(uint64_t ticket, std::function<void()> fn);
+    bool applied(uint64_t ticket) const {
+        return ticket <= applied_.load(std::memory_order_acquire);
+    }
+    // How completions reach the event loop (Faces and each face set it;
+    // the first one stays). Without it they run from poll().
+    void set_loop_poster(std::function<void(std::function<void()>)> post);
+
+    // Settings alone, by their table entries (config tools, the BACnet
+    // router's Max_Master): submit() without a ticket to wait for.
     WriteResult write_setting(const SettingDef& def, const SettingValue& value);
     WriteResult write_setting(std::string_view key, const SettingValue& value);
-    // Validates the whole batch once on a copy of the settings, stores its NV
-    // values in one transaction, then applies the copy: all or nothing. A
-    // batch that cannot be stored is refused (WriteError::StorageFailed) and
-    // changes nothing.
     WriteResult write_settings(
         const std::vector<std::pair<const SettingDef*, SettingValue>>& batch);
-    void reset(const ResetCommand& command);
-    void clear_latches(const LatchClearCommand& command);
-    // Sets the RTC when `source` has write access (RTC_Control); false otherwise.
+    // BACnet time synchronisation: sets the RTC when `source` has write
+    // access (RTC_Control); false otherwise.
     bool set_rtc(int64_t unix_seconds, RtcSource source);
     int power_up_counter(int panel) const;
-    // Stored first, then applied (StorageFailed: unchanged).
-    WriteResult set_power_up_counter(int panel, int value);
 
     // Simulator control (no effect on a replay source; returns false then).
     bool simulating() const { return simulator_ != nullptr; }
@@ -177,6 +217,9 @@ class Device {
     void retry_power_up();
     void maybe_backup();
     void send(const MeterCommand& command);
+    void wake_acquisition();
+    void run_applied();                  // the completions whose tickets are applied (event loop)
+    void mark_applied(uint64_t ticket);  // after the snapshot showing it is published
     bool send_to_simulator(const MeterCommand& command);  // false with no simulator
     void apply_command(const MeterCommand& command);
 
@@ -209,6 +252,25 @@ class Device {
     StoreRecovery recovery_;
     std::array<int, kMaxPanels> power_up_{};
     std::array<bool, kMaxPanels> power_up_unsaved_{};
+
+    // Tickets: issued on the loop, applied by the acquisition thread.
+    uint64_t next_ticket_ = 0;
+    std::atomic<uint64_t> applied_{0};
+    struct Waiter {
+        uint64_t ticket = 0;
+        std::chrono::steady_clock::time_point since{};
+        std::function<void()> fn;
+    };
+    std::vector<Waiter> waiters_;
+    std::atomic<bool> waiting_{false};  // waiters_ not empty: post when a ticket is applied
+    std::function<void(std::function<void()>)> poster_;
+    std::atomic<bool> poster_set_{false};
+    // Lives as long as the Device; posted completions hold it weakly.
+    std::shared_ptr<Device*> self_ = std::make_shared<Device*>(this);
+    int pins_ = 0;
+    // The acquisition thread waits here between blocks; send() wakes it.
+    std::mutex wake_mutex_;
+    std::condition_variable wake_;
 
     std::thread thread_;
     std::atomic<bool> running_{false};

@@ -3,10 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <ctime>
 #include <stdexcept>
-
-#include "points/reset.hpp"
 
 namespace openbcpm::points {
 
@@ -21,10 +18,6 @@ const SettingDef* setting_def(const Point& p, int panel) {
 double pow10(int e) {
     static constexpr double table[] = {1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3};
     return e >= -3 && e <= 3 ? table[e + 3] : std::pow(10.0, e);
-}
-
-bool printable(unsigned char c) {
-    return c >= 0x20 && c <= 0x7e;
 }
 
 // The location string as the 128 bytes of registers 7..70.
@@ -159,142 +152,82 @@ ModbusException ModbusMap::read(const Context& ctx, uint32_t reg, size_t count,
     return ModbusException::None;
 }
 
-ModbusException ModbusMap::plan_write(const Context& ctx, uint32_t reg,
-                                      std::span<const uint16_t> values,
-                                      std::vector<WriteAction>& actions) const {
-    actions.clear();
-    const ModbusException e = plan(ctx, reg, values, actions);
-    if (e != ModbusException::None) actions.clear();  // a refused write changes nothing
-    return e;
+ModbusException modbus_exception(Refusal r) {
+    switch (r) {
+        case Refusal::None:
+            return ModbusException::None;
+        case Refusal::NotWritable:
+            return ModbusException::IllegalDataAddress;
+        case Refusal::WrongType:
+        case Refusal::OutOfRange:
+        case Refusal::NotWholeStep:
+        case Refusal::Inconsistent:
+            return ModbusException::IllegalDataValue;
+        case Refusal::AccessDenied:   // the RTC while RTC_Control gives it to BACnet
+        case Refusal::StorageFailed:  // valid, but not stored: nothing changed
+            return ModbusException::ServerDeviceFailure;
+    }
+    return ModbusException::ServerDeviceFailure;
 }
 
-ModbusException ModbusMap::plan(const Context& ctx, uint32_t reg, std::span<const uint16_t> values,
-                                std::vector<WriteAction>& actions) const {
+ModbusException ModbusMap::write_request(const Context& ctx, uint32_t reg,
+                                         std::span<const uint16_t> values,
+                                         WriteRequest& request) const {
+    request.source = WriteSource::Modbus;
+    request.items.clear();
     const bool legacy =
         (ctx.settings.panel(ctx.panel).user_defined & user_bits::kLegacyMultiPhaseMap) != 0;
     // Every register must be a writable integer register of the map.
     for (size_t i = 0; i < values.size(); ++i) {
         const RegisterSlot* s = slot(reg + static_cast<uint32_t>(i), legacy);
-        if (!s || s->floating || s->point->access == Access::Read)
+        if (!s || s->floating || s->point->access == Access::Read ||
+            s->point->write == WriteKind::None)
             return ModbusException::IllegalDataAddress;
     }
-    Settings trial = ctx.settings;  // settings writes are checked in order on a copy
-    std::optional<std::tm> rtc;
-    const Point* rtc_point = nullptr;
     size_t i = 0;
     while (i < values.size()) {
         const RegisterSlot* s = slot(reg + static_cast<uint32_t>(i), legacy);
         const Point& p = *s->point;
-        const uint16_t v = values[i];
-        WriteAction a;
-        a.kind = p.write;
-        a.point = &p;
-        a.value = v;
-        switch (p.write) {
-            case WriteKind::Setting: {
-                const SettingDef* def = setting_def(p, ctx.panel);
-                if (!def) return ModbusException::IllegalDataAddress;
-                if (p.integer.repr == Repr::Text) {
-                    // The run of registers of the location string this write covers.
-                    auto bytes = location_bytes(std::get<std::string>(def->get(trial)));
-                    size_t j = i;
-                    for (; j < values.size(); ++j) {
-                        const RegisterSlot* t = slot(reg + static_cast<uint32_t>(j), legacy);
-                        if (t->point != &p) break;
-                        bytes[2u * t->word] = static_cast<char>(values[j] >> 8);
-                        bytes[2u * t->word + 1] = static_cast<char>(values[j] & 0xFF);
-                    }
-                    std::string text;
-                    for (char c : bytes) {
-                        if (c == '\0') break;
-                        if (!printable(static_cast<unsigned char>(c)))
-                            return ModbusException::IllegalDataValue;
-                        text.push_back(c);
-                    }
-                    if (!write_setting(trial, *def, text).ok())
-                        return ModbusException::IllegalDataValue;
-                    a.text = std::move(text);
-                    actions.push_back(std::move(a));
-                    i = j;
-                    continue;
-                }
-                if (!write_setting(trial, *def, int64_t{v}).ok())
-                    return ModbusException::IllegalDataValue;
-                break;
+        WriteItem item;
+        item.point = &p;
+        item.panel = ctx.panel;
+        if (p.write == WriteKind::Setting && p.integer.repr == Repr::Text) {
+            // The run of registers of the location string this write covers,
+            // laid over the string as it is.
+            const SettingDef* def = setting_def(p, ctx.panel);
+            if (!def) return ModbusException::IllegalDataAddress;
+            auto bytes = location_bytes(std::get<std::string>(def->get(ctx.settings)));
+            size_t j = i;
+            for (; j < values.size(); ++j) {
+                const RegisterSlot* t = slot(reg + static_cast<uint32_t>(j), legacy);
+                if (t->point != &p) break;
+                bytes[2u * t->word] = static_cast<char>(values[j] >> 8);
+                bytes[2u * t->word + 1] = static_cast<char>(values[j] & 0xFF);
             }
-            case WriteKind::Reset:
-                if (!reset_code_allowed(p.reset_scope, v)) return ModbusException::IllegalDataValue;
-                break;
-            case WriteKind::LatchClear: {
-                const uint16_t mask =
-                    p.ref.q == Q::EvVoltageStatus
-                        ? (event_bits::kVoltageHighLatching | event_bits::kVoltageLowLatching)
-                        : event_bits::kLatchingMask;
-                a.clear_bits = static_cast<uint16_t>(~v & mask);
-                break;
+            std::string text;
+            for (char c : bytes) {
+                if (c == '\0') break;
+                text.push_back(c);
             }
-            case WriteKind::PowerUpCounter:
-                if (v > 32767) return ModbusException::IllegalDataValue;
-                break;
-            case WriteKind::Rtc: {
-                // Writable only when RTC_Control gives Modbus the clock.
-                if (ctx.settings.gateway.rtc_control != 1)
-                    return ModbusException::ServerDeviceFailure;
-                if (!rtc) {
-                    const std::time_t now = ctx.snapshot.rtc;
-                    std::tm tm{};
-                    gmtime_r(&now, &tm);
-                    rtc = tm;
-                }
-                switch (p.ref.index) {
-                    case 0:
-                        rtc->tm_year = v - 1900;
-                        break;
-                    case 1:
-                        rtc->tm_mon = v - 1;
-                        break;
-                    case 2:
-                        rtc->tm_mday = v;
-                        break;
-                    case 3:
-                        rtc->tm_hour = v;
-                        break;
-                    case 4:
-                        rtc->tm_min = v;
-                        break;
-                    default:
-                        rtc->tm_sec = v;
-                        break;
-                }
-                rtc_point = &p;
-                ++i;
-                continue;
-            }
-            case WriteKind::None:
-                return ModbusException::IllegalDataAddress;
+            item.value = std::move(text);
+            request.items.push_back(std::move(item));
+            i = j;
+            continue;
         }
-        actions.push_back(std::move(a));
+        item.value = int64_t{values[i]};
+        request.items.push_back(std::move(item));
         ++i;
     }
-    if (rtc) {
-        // Checked as a whole date, so that 31 February is refused rather than rolled over.
-        const std::tm want = *rtc;
-        if (want.tm_year < 100 || want.tm_year > 199 || want.tm_mon < 0 || want.tm_mon > 11 ||
-            want.tm_mday < 1 || want.tm_hour < 0 || want.tm_hour > 23 || want.tm_min < 0 ||
-            want.tm_min > 59 || want.tm_sec < 0 || want.tm_sec > 59) {
-            return ModbusException::IllegalDataValue;
-        }
-        std::tm norm = want;
-        const std::time_t t = timegm(&norm);
-        if (norm.tm_mday != want.tm_mday || norm.tm_mon != want.tm_mon)
-            return ModbusException::IllegalDataValue;
-        WriteAction a;
-        a.kind = WriteKind::Rtc;
-        a.point = rtc_point;
-        a.value = static_cast<int64_t>(t);
-        actions.push_back(std::move(a));
-    }
     return ModbusException::None;
+}
+
+ModbusException ModbusMap::plan_write(const Context& ctx, uint32_t reg,
+                                      std::span<const uint16_t> values, WritePlan& plan) const {
+    plan = WritePlan{};
+    WriteRequest request;
+    const ModbusException e = write_request(ctx, reg, values, request);
+    if (e != ModbusException::None) return e;
+    return modbus_exception(plan_writes(request, ctx.settings, ctx.snapshot, plan).refusal);
 }
 
 }  // namespace openbcpm::points

@@ -1,7 +1,7 @@
 // The Modbus register map of a panel: the catalogue's points laid out at the
 // point map's register numbers, encoded as the map explains (scaled integers,
 // 32-bit MSW-first, IEEE-754 floats MSW-first, packed ASCII), and the checks
-// that decide whether a write is taken.
+// that turn a register write into a write request.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "points/catalogue.hpp"
+#include "points/write_plan.hpp"
 
 namespace openbcpm::points {
 
@@ -32,14 +33,8 @@ struct RegisterSlot {
     bool floating = false;  // the float binding (else the integer one)
 };
 
-// One accepted change a write asks for, ready to apply.
-struct WriteAction {
-    WriteKind kind = WriteKind::None;
-    const Point* point = nullptr;
-    int64_t value = 0;        // the register value (settings, codes, counters, RTC fields)
-    std::string text;         // new location string (WriteKind::Setting on a Text point)
-    uint16_t clear_bits = 0;  // LatchClear: the latched bits a 0 was written to
-};
+// The exception a refused write answers with.
+ModbusException modbus_exception(Refusal r);
 
 class ModbusMap {
   public:
@@ -52,18 +47,22 @@ class ModbusMap {
     // must belong to the map (a hole gives IllegalDataAddress).
     ModbusException read(const Context& ctx, uint32_t reg, size_t count, uint16_t* out) const;
 
-    // Checks a write of `values` at `reg` and turns it into actions. Nothing is
-    // applied here; a refusal leaves `actions` empty.
+    // Turns a write of `values` at `reg` (1-based) into the write request on
+    // the catalogue points those registers hold (the registers of the
+    // location string it covers as one text). Only whether each register is
+    // a writable one of the map is checked here (IllegalDataAddress); the
+    // values are judged by plan_writes().
+    ModbusException write_request(const Context& ctx, uint32_t reg,
+                                  std::span<const uint16_t> values, WriteRequest& request) const;
+    // write_request() and plan_writes() together (tests, tools): nothing applied.
     ModbusException plan_write(const Context& ctx, uint32_t reg, std::span<const uint16_t> values,
-                               std::vector<WriteAction>& actions) const;
+                               WritePlan& plan) const;
 
     // Registers in map order, for exports: (register, slot).
     const std::vector<std::pair<uint32_t, RegisterSlot>>& layout() const { return layout_; }
 
   private:
     ModbusMap();
-    ModbusException plan(const Context& ctx, uint32_t reg, std::span<const uint16_t> values,
-                         std::vector<WriteAction>& actions) const;
     static size_t index(uint32_t reg, bool legacy);
     std::vector<int32_t> slots_;  // register -> index into entries_, per variant
     std::vector<RegisterSlot> entries_;

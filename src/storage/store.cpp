@@ -765,6 +765,16 @@ void Store::update_settings(const std::vector<std::pair<std::string, SettingValu
     });
 }
 
+void Store::update_settings_and_counters(
+    const std::vector<std::pair<std::string, SettingValue>>& values,
+    const std::vector<std::pair<std::string, int64_t>>& counters) {
+    transaction([&] {
+        update_settings(values);
+        for (const auto& [key, value] : counters)
+            save_counter(key, value);
+    });
+}
+
 void Store::delete_setting(const std::string& key) {
     transaction([&] {
         Statement s(prepare("DELETE FROM settings WHERE key = ?1"));

@@ -125,6 +125,10 @@ class Store {
     void update_setting(const std::string& key, const SettingValue& value);
     // A batch of writes through a face, in one transaction: all or nothing.
     void update_settings(const std::vector<std::pair<std::string, SettingValue>>& values);
+    // Settings and counters of one write, in one transaction: all or nothing.
+    void update_settings_and_counters(
+        const std::vector<std::pair<std::string, SettingValue>>& values,
+        const std::vector<std::pair<std::string, int64_t>>& counters);
     void delete_setting(const std::string& key);
     void clear_settings();
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "app/snapshot_json.hpp"
+#include "points/write_plan.hpp"
 #include "web/assets.hpp"
 #include "web/bdt.hpp"
 #include "web/gui_parameters.hpp"
@@ -104,6 +105,37 @@ class Metrics {
 http::status status_of(const WriteResult& r) {
     return r.error == WriteError::StorageFailed ? http::status::service_unavailable
                                                 : http::status::bad_request;
+}
+
+http::status status_of(points::Refusal r) {
+    switch (r) {
+        case points::Refusal::StorageFailed:
+            return http::status::service_unavailable;  // valid, not stored: nothing changed
+        case points::Refusal::AccessDenied:
+            return http::status::forbidden;
+        default:
+            return http::status::bad_request;
+    }
+}
+
+// A JSON value as written to a setting: a number that is not a whole one is
+// judged by the write path (refused with the settings table's range), text
+// as text; anything else is no value.
+std::optional<points::WriteValue> write_value_of(const nlohmann::json& v) {
+    if (v.is_string()) return points::WriteValue{v.get<std::string>()};
+    if (v.is_number_integer()) return points::WriteValue{v.get<int64_t>()};
+    if (v.is_number_unsigned()) {
+        if (v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+        return points::WriteValue{static_cast<int64_t>(v.get<uint64_t>())};
+    }
+    if (v.is_number_float()) return points::WriteValue{v.get<double>()};
+    return std::nullopt;
+}
+
+std::string write_value_text(const points::WriteValue& v) {
+    if (const auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+    if (const auto* d = std::get_if<double>(&v)) return fmt::format("{}", *d);
+    return std::get<std::string>(v);
 }
 
 }  // namespace
@@ -1225,24 +1257,33 @@ Reply WebServer::api_settings_set(Context& c) {
         return error(c, http::status::bad_request,
                      "settings must be an object of 1 to 512 key: value pairs");
     }
-    std::vector<std::pair<const SettingDef*, SettingValue>> batch;
+    points::WriteRequest request;
+    request.source = points::WriteSource::Web;
     bool restart = false;
     std::string detail;
     for (auto s = it->begin(); s != it->end(); ++s) {
         const SettingDef* def = find_setting(s.key());
         if (!def) return error(c, http::status::bad_request, "unknown setting " + s.key());
-        auto v = setting_value_of(*def, s.value());
+        auto v = write_value_of(s.value());
         if (!v)
             return error(c, http::status::bad_request,
                          s.key() + (def->is_string ? " takes a string" : " takes an integer"));
         restart = restart || def->restart_required;
-        detail += (detail.empty() ? "" : ", ") + s.key() + " = " + openbcpm::to_string(*v);
-        batch.emplace_back(def, std::move(*v));
+        detail += (detail.empty() ? "" : ", ") + s.key() + " = " + write_value_text(*v);
+        points::WriteItem item;
+        item.setting = def;
+        item.panel = def->panel == 0 ? 1 : def->panel;
+        item.value = std::move(*v);
+        request.items.push_back(std::move(item));
     }
-    const WriteResult result = device_.write_settings(batch);
-    if (!result.ok()) return error(c, status_of(result), result.message);
+    // The one write path: validated once, stored, applied; the reply waits
+    // until the meter shows it.
+    const points::SubmitResult result = device_.submit(request);
+    if (!result.ok()) return error(c, status_of(result.result.refusal), result.result.message);
     audit(c, "settings", detail.size() > 300 ? detail.substr(0, 300) + "..." : detail);
-    return respond(c, http::status::ok, {{"ok", true}, {"restart_required", restart}});
+    Reply reply = respond(c, http::status::ok, {{"ok", true}, {"restart_required", restart}});
+    reply.ticket = result.ticket;
+    return reply;
 }
 
 Reply WebServer::api_sim_get(Context& c) {

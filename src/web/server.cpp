@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
@@ -258,6 +259,14 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
                 [self, request](const PasswordVerdict& v) { self->answer(request, &v); });
             return;
         }
+        if (reply.ticket) {
+            // A write is answered once the meter shows it.
+            auto held = std::make_shared<Reply>(std::move(reply));
+            server_->when_applied(held->ticket, [self = this->shared_from_this(), held] {
+                self->write(std::move(*held));
+            });
+            return;
+        }
         write(std::move(reply));
     }
 
@@ -374,6 +383,7 @@ WebServer::WebServer(boost::asio::io_context& io, Device& device, WebOptions opt
       accept_retry_(io),
       stream_timer_(io),
       log_(io, "web") {
+    device.set_loop_poster([&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
     if (device.store()) metrics_token_hash_ = device.store()->load_text("web.metrics_token");
     if (const auto& pw = users_.initial_password()) {
         // The meter's barcode label: shown once, and kept where the operator can find it.
@@ -480,6 +490,13 @@ void WebServer::hash_off_loop(PasswordWork work, std::function<void(PasswordVerd
                 finish(std::move(v));
             });
         });
+}
+
+void WebServer::when_applied(uint64_t ticket, std::function<void()> done) {
+    if (device_.applied(ticket)) return done();
+    device_.when_applied(ticket, [self = shared_from_this(), done = std::move(done)] {
+        if (!self->stopped()) done();
+    });
 }
 
 void WebServer::track(const std::shared_ptr<Closable>& c) {

@@ -62,6 +62,9 @@ struct Reply {
     // hashed: the connection runs it off the loop, then handles the request
     // again with the verdict.
     std::optional<PasswordWork> password_work;
+    // A write's ticket: the reply waits for Device::when_applied(ticket), so
+    // that the client's next read, on any face, shows the write (0: at once).
+    uint64_t ticket = 0;
 };
 
 // Anything the server must be able to close on stop().
@@ -124,6 +127,9 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     // Runs the work on the hashing thread; `done` then runs on the loop,
     // unless the server has stopped meanwhile.
     void hash_off_loop(PasswordWork work, std::function<void(PasswordVerdict)> done);
+    // Runs `done` on the loop once the meter shows the write of `ticket`,
+    // unless the server has stopped meanwhile.
+    void when_applied(uint64_t ticket, std::function<void()> done);
     // A WebSocket upgrade of /api/stream: nullopt when allowed, else the refusal.
     std::optional<Response> authorize_stream(const Request& request, const Connection& connection);
     void add_stream_client(const std::shared_ptr<StreamClient>& client);

@@ -28,12 +28,12 @@ class MapTest : public ::testing::Test {
     }
     ModbusException plan(uint32_t reg, std::vector<uint16_t> values) {
         return ModbusMap::instance().plan_write(Context{snap, settings, 1, 7}, reg, values,
-                                                actions);
+                                                planned);
     }
     MeterSnapshot snap;
     Settings settings;
     ModbusException last = ModbusException::None;
-    std::vector<WriteAction> actions;
+    WritePlan planned;
 };
 
 float as_float(uint16_t msw, uint16_t lsw) {
@@ -135,18 +135,18 @@ TEST_F(MapTest, The4000RegionFollows62017Bit3) {
 
 TEST_F(MapTest, WritesAreValidatedBeforeAnythingIsApplied) {
     EXPECT_EQ(plan(6, {3}), ModbusException::None);
-    ASSERT_EQ(actions.size(), 1u);
-    EXPECT_EQ(actions[0].kind, WriteKind::Setting);
+    ASSERT_EQ(planned.settings.size(), 1u);
+    EXPECT_EQ(planned.settings[0].first->key, "panel.1.configuration");
     EXPECT_EQ(plan(6, {4}), ModbusException::IllegalDataValue);
-    EXPECT_TRUE(actions.empty());
+    EXPECT_TRUE(planned.empty());
     EXPECT_EQ(plan(1, {1}), ModbusException::IllegalDataAddress);     // read-only
     EXPECT_EQ(plan(2000, {1}), ModbusException::IllegalDataAddress);  // floats are read-only
     EXPECT_EQ(plan(544, {1}), ModbusException::IllegalDataAddress);   // hole
     // A multi-register write is all or nothing: the bad second value refuses the first too.
     EXPECT_EQ(plan(165, {20, 40000}), ModbusException::IllegalDataValue);
-    EXPECT_TRUE(actions.empty());
+    EXPECT_TRUE(planned.empty());
     EXPECT_EQ(plan(165, {20, 30, 10}), ModbusException::None);
-    EXPECT_EQ(actions.size(), 3u);
+    EXPECT_EQ(planned.settings.size(), 3u);
 }
 
 TEST_F(MapTest, ResetCodesAreCheckedPerRegister) {
@@ -154,27 +154,28 @@ TEST_F(MapTest, ResetCodesAreCheckedPerRegister) {
     EXPECT_EQ(plan(295, {12345}), ModbusException::IllegalDataValue);
     EXPECT_EQ(plan(294, {26013}), ModbusException::IllegalDataValue);  // aux: kWh and max only
     EXPECT_EQ(plan(1126, {10203}), ModbusException::None);
-    EXPECT_EQ(actions[0].point->reset_scope, ResetScope::Channel);
-    EXPECT_EQ(actions[0].point->reset_index, 1);
-    EXPECT_EQ(read(295, 1)[0], 0);  // write-only registers read 0
+    ASSERT_EQ(planned.resets.size(), 1u);
+    EXPECT_EQ(planned.resets[0].op, ResetOp::ClearEnergy);
+    EXPECT_EQ(planned.resets[0].channels, 1u);  // channel 1
+    EXPECT_EQ(read(295, 1)[0], 0);              // write-only registers read 0
 }
 
 TEST_F(MapTest, LocationWritesAndLatchClears) {
     EXPECT_EQ(plan(7, {0x5044, 0x5523, 0x3300}), ModbusException::None);
-    ASSERT_EQ(actions.size(), 1u);
-    EXPECT_EQ(actions[0].text, "PDU#3");
+    ASSERT_EQ(planned.settings.size(), 1u);
+    EXPECT_EQ(std::get<std::string>(planned.settings[0].second), "PDU#3");
     EXPECT_EQ(plan(7, {0x5001}), ModbusException::IllegalDataValue);  // control character
     EXPECT_EQ(plan(178, {0xFFFE}), ModbusException::None);
-    EXPECT_EQ(actions[0].kind, WriteKind::LatchClear);
-    EXPECT_EQ(actions[0].clear_bits, 0x0001);  // only bit 0 was written 0
+    ASSERT_EQ(planned.latch_clears.size(), 1u);
+    EXPECT_EQ(planned.latch_clears[0].channel, 1);
+    EXPECT_EQ(planned.latch_clears[0].clear_bits, 0x0001);  // only bit 0 was written 0
 }
 
 TEST_F(MapTest, RtcWritesNeedRtcControlModbusAndAValidDate) {
     EXPECT_EQ(plan(3251, {2026, 11, 24, 10, 30, 0}), ModbusException::ServerDeviceFailure);
     settings.gateway.rtc_control = 1;
     EXPECT_EQ(plan(3251, {2026, 11, 24, 10, 30, 0}), ModbusException::None);
-    ASSERT_EQ(actions.size(), 1u);
-    EXPECT_EQ(actions[0].value, 1795516200);
+    EXPECT_EQ(planned.rtc, 1795516200);
     EXPECT_EQ(plan(3251, {2026, 2, 31, 10, 30, 0}), ModbusException::IllegalDataValue);
     EXPECT_EQ(plan(3254, {24}), ModbusException::IllegalDataValue);
 }

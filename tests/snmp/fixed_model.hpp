@@ -28,22 +28,23 @@ class FixedModel final : public meter::MeterModel {
     int power_up_counter(int panel) const override {
         return power_up_[static_cast<size_t>(panel - 1)];
     }
-    WriteResult write_settings(const SettingsBatch& batch) override {
+    // The one write path's rules on this model's state; commands recorded.
+    points::SubmitResult submit(const points::WriteRequest& request) override {
+        points::SubmitResult out;
+        points::WritePlan plan;
+        out.result = points::plan_writes(request, settings_, snapshot_, plan);
+        if (!out.ok() || plan.empty()) return out;
         ++batches;
-        if (fail_writes) return {WriteError::Inconsistent, "refused by the test"};
-        Settings trial = settings_;
-        for (const auto& [def, value] : batch) {
-            WriteResult r = write_setting(trial, *def, value);
-            if (!r.ok()) return r;
+        if (fail_writes) {
+            out.result = {points::Refusal::StorageFailed, 0, "refused by the test"};
+            return out;
         }
-        settings_ = trial;
-        return {};
-    }
-    void reset(const ResetCommand& command) override { resets.push_back(command); }
-    void clear_latches(const LatchClearCommand& command) override { clears.push_back(command); }
-    WriteResult set_power_up_counter(int panel, int value) override {
-        power_up_[static_cast<size_t>(panel - 1)] = value;
-        return {};
+        if (!plan.settings.empty()) settings_ = plan.trial;
+        for (const auto& [panel, value] : plan.power_up)
+            power_up_[static_cast<size_t>(panel - 1)] = value;
+        resets.insert(resets.end(), plan.resets.begin(), plan.resets.end());
+        clears.insert(clears.end(), plan.latch_clears.begin(), plan.latch_clears.end());
+        return out;
     }
 
     // Back to the state it was built with.

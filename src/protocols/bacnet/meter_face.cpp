@@ -2,10 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
+
 namespace openbcpm::bacnet {
 
 MeterBacnetIpFace::MeterBacnetIpFace(boost::asio::io_context& io, Device& device)
-    : io_(io), device_(device), node_(device) {}
+    : io_(io), device_(device), node_(device) {
+    device_.set_loop_poster(
+        [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
+}
 
 // ip_ (destroyed first) stops its socket and detaches the router.
 MeterBacnetIpFace::~MeterBacnetIpFace() = default;
@@ -18,6 +23,8 @@ void MeterBacnetIpFace::start() {
         ip_ = std::make_unique<BacnetIpFace>(io_, node_.router(), std::move(options));
     }
     ip_->start();
+    // The node's answer gate between the router and the link.
+    node_.carry(*ip_->link());
     const RouterConfig& c = node_.config();
     spdlog::info("BACnet/IP on {}:{}: router device {} '{}', network {}",
                  device_.settings().gateway.ip_address, ip_->local_port(), c.router.instance,
@@ -27,6 +34,7 @@ void MeterBacnetIpFace::start() {
 // The socket's cancelled handlers still run after stop(): the BacnetIpFace
 // stays until this face is destroyed.
 void MeterBacnetIpFace::stop() {
+    node_.release_link();
     if (ip_) ip_->stop();
 }
 

@@ -3,12 +3,13 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <deque>
 
 #include "app/snapshot_json.hpp"
 #include "points/modbus_map.hpp"
-#include "points/reset.hpp"
 
 namespace openbcpm::bacnet {
 
@@ -17,16 +18,6 @@ namespace {
 // BACnetReliability configuration-error: the meter's configuration does not
 // give this value now (a logical circuit or 2/3-phase meter not formed).
 constexpr uint32_t kConfigurationError = 10;
-
-// A REAL written to an object whose register holds an integer: it must be
-// one (within float precision) once unscaled.
-std::optional<int64_t> integral(float x, double scale) {
-    const double raw = static_cast<double>(x) / scale;
-    const double n = std::round(raw);
-    if (!std::isfinite(raw) || std::fabs(raw - n) > 1e-3 * std::max(1.0, std::fabs(n)))
-        return std::nullopt;
-    return static_cast<int64_t>(n);
-}
 
 // An object's description as the catalogue gives it; value and write come after.
 AnalogPoint analog_point_of(const MeterObject& o) {
@@ -43,25 +34,11 @@ AnalogPoint analog_point_of(const MeterObject& o) {
     return a;
 }
 
-// A refused write that could not be stored answers resources, not out-of-range.
-WriteVerdict verdict_of(const WriteResult& r) {
-    if (r.error == WriteError::StorageFailed) return WriteVerdict::not_stored();
+// A refused write that could not be stored answers resources; the rest
+// (out of range, between two register steps, inconsistent) value-out-of-range.
+WriteVerdict verdict_of(const points::PlanResult& r) {
+    if (r.refusal == points::Refusal::StorageFailed) return WriteVerdict::not_stored();
     return r.ok();
-}
-
-// A setting seen through `scale` (engineering units per register count); a
-// write goes through the same validation as every other face: refused =
-// unchanged.
-void bind_setting(AnalogPoint& a, Device& dev, const SettingDef* def, double scale) {
-    a.value = [&dev, def, scale] {
-        return static_cast<float>(static_cast<double>(std::get<int64_t>(def->get(dev.settings()))) *
-                                  scale);
-    };
-    a.write = [&dev, def, scale](float x) -> WriteVerdict {
-        const auto n = integral(x, scale);
-        if (!n) return false;
-        return verdict_of(dev.write_setting(*def, *n));
-    };
 }
 
 std::string hex(std::span<const uint8_t> bytes) {
@@ -231,6 +208,7 @@ struct MeterNode::Events {
     // before any datalink is attached, so they are not notified again, but
     // they wait for an acknowledgement like any to-offnormal transition.
     void initialise() {
+        const auto pin = device.pin_snapshot();  // snap stays this one while stamps read it
         const MeterSnapshot& snap = device.snapshot();
         for (size_t p = 0; p < panels.size(); ++p) {
             const PanelEvents& ev = snap.panel[p].events;
@@ -275,7 +253,87 @@ struct MeterNode::Events {
 
 // ---------------------------------------------------------------------------
 
-MeterNode::MeterNode(Device& device) : device_(device), events_(std::make_shared<Events>(device)) {
+// ---------------------------------------------------------------------------
+// The answer gate: a datalink between the router and the face's link. Every
+// NPDU received is handled with the snapshot pinned (one request, one
+// metering window, however many properties or segments it reads); the frame
+// the router sends after a write (its answer) and every frame after it wait
+// until the meter shows the write, in their order.
+
+class MeterNode::Gate final : public Datalink {
+  public:
+    Gate(MeterNode& node, Device& device) : node_(node), device_(device) {}
+
+    void wrap(Datalink& inner) {
+        inner_ = &inner;
+        inner.set_receiver([this](std::span<const uint8_t> npdu, const LinkAddress& from,
+                                  bool broadcast) { on_receive(npdu, from, broadcast); });
+    }
+    void release() {
+        inner_ = nullptr;
+        held_.clear();
+    }
+
+    void send_npdu(std::span<const uint8_t> npdu, const LinkAddress& to) override {
+        if (!inner_) return;
+        uint64_t ticket = std::exchange(node_.pending_ticket_, 0);
+        if (ticket && device_.applied(ticket)) ticket = 0;
+        if (held_.empty() && ticket == 0) return inner_->send_npdu(npdu, to);
+        held_.push_back({std::vector<uint8_t>(npdu.begin(), npdu.end()), to, ticket});
+        if (ticket) {
+            device_.when_applied(ticket, [this, alive = std::weak_ptr<bool>(alive_), ticket] {
+                if (!alive.lock()) return;
+                for (Held& h : held_)
+                    if (h.ticket == ticket) h.ticket = 0;
+                flush();
+            });
+        }
+    }
+    size_t max_apdu() const override { return inner_ ? inner_->max_apdu() : kMaxApdu; }
+
+  private:
+    struct Held {
+        std::vector<uint8_t> npdu;
+        LinkAddress to;
+        uint64_t ticket = 0;  // 0: waits only for those before it
+    };
+
+    void on_receive(std::span<const uint8_t> npdu, const LinkAddress& from, bool broadcast) {
+        {
+            const auto pin = device_.pin_snapshot();
+            deliver(npdu, from, broadcast);
+        }
+        node_.pending_ticket_ = 0;  // a write whose request got no answer
+    }
+
+    void flush() {
+        while (!held_.empty() && held_.front().ticket == 0 && inner_) {
+            Held h = std::move(held_.front());
+            held_.pop_front();
+            inner_->send_npdu(h.npdu, h.to);
+        }
+    }
+
+    MeterNode& node_;
+    Device& device_;
+    Datalink* inner_ = nullptr;
+    std::deque<Held> held_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+void MeterNode::carry(Datalink& link) {
+    gate_->wrap(link);
+    router_->attach(*gate_);
+}
+
+void MeterNode::release_link() {
+    gate_->release();
+}
+
+MeterNode::MeterNode(Device& device)
+    : device_(device),
+      gate_(std::make_unique<Gate>(*this, device)),
+      events_(std::make_shared<Events>(device)) {
     const Settings& s = device_.settings();
     config_ = router_config_from_settings(s, load_identity_overrides(device_.store()));
     config_.password = s.gateway.bacnet_password;
@@ -337,16 +395,49 @@ MeterNode::MeterNode(Device& device) : device_(device), events_(std::make_shared
 
 MeterNode::~MeterNode() = default;
 
+// Writes become write requests on the catalogue's points (the one write
+// path: validated once, stored, applied, refused whole); a REAL between two
+// register steps is refused, not rounded.
+points::SubmitResult MeterNode::submit(const points::WriteItem& item) {
+    points::WriteRequest request;
+    request.source = points::WriteSource::Bacnet;
+    request.items.push_back(item);
+    points::SubmitResult r = device_.submit(request);
+    if (r.ok() && r.ticket) pending_ticket_ = std::max(pending_ticket_, r.ticket);
+    return r;
+}
+
 void MeterNode::build_databases() {
     Device& dev = device_;
     const Settings& s = dev.settings();
+    auto write_of = [this](points::WriteItem item) {
+        return [this, item](float x) -> WriteVerdict {
+            points::WriteItem w = item;
+            w.value = static_cast<double>(x);
+            return verdict_of(submit(w).result);
+        };
+    };
+    // A setting seen through `scale` (engineering units per register count).
+    auto bind_setting = [&dev, &write_of](AnalogPoint& a, points::WriteItem item) {
+        const SettingDef* def = item.setting
+                                    ? item.setting
+                                    : find_setting(points::setting_key(*item.point, item.panel));
+        const double scale = item.scale;
+        a.value = [&dev, def, scale] {
+            return static_cast<float>(
+                static_cast<double>(std::get<int64_t>(def->get(dev.settings()))) * scale);
+        };
+        a.write = write_of(std::move(item));
+    };
 
     // The router device: AV1 and AV2, gateway settings taking effect at restart.
     {
         std::vector<AnalogPoint> points;
         for (const MeterObject& o : router_object_table()) {
             AnalogPoint a = analog_point_of(o);
-            bind_setting(a, dev, find_setting(o.setting_key), 1.0);
+            points::WriteItem item;
+            item.setting = find_setting(o.setting_key);
+            bind_setting(a, item);
             points.push_back(std::move(a));
         }
         databases_.push_back(std::make_unique<PointDatabase>(std::move(points),
@@ -360,7 +451,13 @@ void MeterNode::build_databases() {
         for (const MeterObject* o : objects) {
             const points::Point& pt = *o->point;
             AnalogPoint a = analog_point_of(*o);
-            const double scale = o->scale;
+            points::WriteItem item;
+            item.point = &pt;
+            item.panel = panel;
+            item.scale = o->action == MeterAction::Setting ? o->scale : 1.0;
+            auto present = [&dev, &pt, panel] {
+                return static_cast<float>(value_of(dev, pt, panel).value);
+            };
             switch (o->action) {
                 case MeterAction::None:
                     a.value = [&dev, &pt, panel] {
@@ -372,93 +469,38 @@ void MeterNode::build_databases() {
                     };
                     break;
                 case MeterAction::Setting:
-                    bind_setting(a, dev, find_setting(points::setting_key(pt, panel)), scale);
+                    bind_setting(a, item);
                     break;
-                case MeterAction::LatchClear: {
-                    const bool voltage = pt.ref.q == points::Q::EvVoltageStatus;
-                    const int channel =
-                        voltage ? kVoltageEventChannelBase + 1 + pt.ref.index : pt.ref.index;
-                    const uint16_t mask =
-                        voltage ? static_cast<uint16_t>(event_bits::kVoltageHighLatching |
-                                                        event_bits::kVoltageLowLatching)
-                                : event_bits::kLatchingMask;
-                    a.value = [&dev, &pt, panel] {
-                        return static_cast<float>(value_of(dev, pt, panel).value);
-                    };
-                    // As on Modbus: a 0 written to a latched bit clears it; the
-                    // rest of the word is status and ignores the write.
-                    a.write = [&dev, panel, channel, mask](float x) {
-                        const auto n = integral(x, 1.0);
-                        if (!n) return false;
-                        const auto clear = static_cast<uint16_t>(~*n & mask);
-                        if (clear) dev.clear_latches(LatchClearCommand{panel, channel, clear});
-                        return true;
-                    };
+                case MeterAction::LatchClear:
+                    // As on Modbus: a 0 written to a latched bit clears it.
+                    a.value = present;
+                    a.write = write_of(item);
                     break;
-                }
                 case MeterAction::PowerUpCounter:
                     a.value = [&dev, panel] {
                         return static_cast<float>(dev.power_up_counter(panel));
                     };
-                    a.write = [&dev, panel](float x) -> WriteVerdict {
-                        const auto n = integral(x, 1.0);
-                        if (!n) return false;
-                        return verdict_of(dev.set_power_up_counter(panel, static_cast<int>(*n)));
-                    };
+                    a.write = write_of(item);
                     break;
-                case MeterAction::Rtc: {
-                    const int field = pt.ref.index % 6;
-                    a.value = [&dev, &pt, panel] {
-                        return static_cast<float>(value_of(dev, pt, panel).value);
-                    };
+                case MeterAction::Rtc:
+                    a.value = present;
                     // RTC_Control 0 gives BACnet the clock (time synchronisation and these).
                     a.writable = [&dev] { return dev.settings().gateway.rtc_control == 0; };
-                    a.write = [&dev, field](float x) {
-                        const auto n = integral(x, 1.0);
-                        if (!n) return false;
-                        DateTime dt = rtc_date_time(dev.snapshot().rtc);
-                        const auto v = static_cast<uint8_t>(*n - (field == 0 ? 1900 : 0));
-                        switch (field) {
-                            case 0:
-                                dt.date.year = v;
-                                break;
-                            case 1:
-                                dt.date.month = v;
-                                break;
-                            case 2:
-                                dt.date.day = v;
-                                break;
-                            case 3:
-                                dt.time.hour = v;
-                                break;
-                            case 4:
-                                dt.time.minute = v;
-                                break;
-                            default:
-                                dt.time.second = v;
-                                break;
-                        }
-                        const auto t = rtc_seconds(dt);
-                        return t && dev.set_rtc(*t, RtcSource::Bacnet);
-                    };
+                    a.write = write_of(item);
                     break;
-                }
                 case MeterAction::Reset: {
                     // A commandable output: the value in force is the last
                     // command; each write that leaves a code in force runs it.
                     auto last = std::make_shared<float>(o->relinquish_default);
                     a.value = [last] { return *last; };
-                    a.write = [&dev, &pt, panel, last](float x) {
-                        const auto n = integral(x, 1.0);
-                        if (!n) return false;
-                        if (*n != 0) {
-                            if (!points::reset_code_allowed(pt.reset_scope, *n)) return false;
-                            const auto& readings =
-                                dev.snapshot().panel[static_cast<size_t>(panel - 1)];
-                            if (const auto cmd = points::reset_command(pt, panel, *n, readings))
-                                dev.reset(*cmd);
+                    a.write = [this, item, last](float x) -> WriteVerdict {
+                        if (x != 0.0F) {
+                            points::WriteItem w = item;
+                            w.value = static_cast<double>(x);
+                            const auto r = submit(w);
+                            if (!r.ok()) return verdict_of(r.result);
                         }
-                        *last = static_cast<float>(*n);
+                        *last = x;
                         return true;
                     };
                     break;

@@ -1,9 +1,9 @@
 #include "protocols/modbus/handler.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "points/modbus_map.hpp"
-#include "points/reset.hpp"
 
 namespace openbcpm::modbus {
 
@@ -16,8 +16,16 @@ int Handler::panel_of(uint8_t unit) const {
 }
 
 std::optional<std::vector<uint8_t>> Handler::handle(uint8_t unit, std::span<const uint8_t> pdu,
-                                                    Transport transport) {
+                                                    Transport transport, uint64_t* ticket) {
     ++stats_.requests;
+    ticket_ = 0;
+    const auto answer = answer_of(unit, pdu, transport);
+    if (ticket) *ticket = ticket_;
+    return answer;
+}
+
+std::optional<std::vector<uint8_t>> Handler::answer_of(uint8_t unit, std::span<const uint8_t> pdu,
+                                                       Transport transport) {
     const Decoded d = decode_request(pdu);
     if (unit == 0) {
         // Broadcast: writes go to every panel; nothing is answered.
@@ -83,56 +91,17 @@ std::vector<uint8_t> Handler::serve(int panel, const Decoded& d) {
         *d.request);
 }
 
+// The registers become a write request on the catalogue's points; the one
+// write path validates, stores and applies it (a refusal changes nothing).
 uint8_t Handler::write(int panel, uint16_t address, std::span<const uint16_t> values) {
-    const MeterSnapshot& snap = device_.snapshot();
-    const points::Context ctx{snap, device_.settings(), panel, device_.power_up_counter(panel)};
-    std::vector<points::WriteAction> actions;
+    const points::Context ctx{device_.snapshot(), device_.settings(), panel,
+                              device_.power_up_counter(panel)};
     const auto e =
-        points::ModbusMap::instance().plan_write(ctx, uint32_t{address} + 1, values, actions);
+        points::ModbusMap::instance().write_request(ctx, uint32_t{address} + 1, values, request_);
     if (e != points::ModbusException::None) return static_cast<uint8_t>(e);
-
-    // Settings first, as one batch: all or nothing.
-    std::vector<std::pair<const SettingDef*, SettingValue>> batch;
-    for (const auto& a : actions) {
-        if (a.kind != points::WriteKind::Setting) continue;
-        const SettingDef* def = find_setting(points::setting_key(*a.point, panel));
-        if (!def) return ex::kServerDeviceFailure;
-        if (a.point->integer.repr == points::Repr::Text)
-            batch.emplace_back(def, a.text);
-        else
-            batch.emplace_back(def, a.value);
-    }
-    // A batch that could not be stored (StorageFailed) changed nothing: 04 too.
-    if (!batch.empty() && !device_.write_settings(batch).ok()) return ex::kServerDeviceFailure;
-
-    const PanelReadings& pr = snap.panel[static_cast<size_t>(panel - 1)];
-    for (const auto& a : actions) {
-        const points::Point& p = *a.point;
-        switch (a.kind) {
-            case points::WriteKind::Setting:
-            case points::WriteKind::None:
-                break;
-            case points::WriteKind::LatchClear: {
-                const int channel = p.ref.q == points::Q::EvVoltageStatus
-                                        ? kVoltageEventChannelBase + 1 + p.ref.index
-                                        : p.ref.index;
-                if (a.clear_bits)
-                    device_.clear_latches(LatchClearCommand{panel, channel, a.clear_bits});
-                break;
-            }
-            case points::WriteKind::PowerUpCounter:
-                // Not stored = not changed: exception 04, as for a setting.
-                if (!device_.set_power_up_counter(panel, static_cast<int>(a.value)).ok())
-                    return ex::kServerDeviceFailure;
-                break;
-            case points::WriteKind::Rtc:
-                if (!device_.set_rtc(a.value, RtcSource::Modbus)) return ex::kServerDeviceFailure;
-                break;
-            case points::WriteKind::Reset:
-                if (auto cmd = points::reset_command(p, panel, a.value, pr)) device_.reset(*cmd);
-                break;
-        }
-    }
+    const points::SubmitResult r = device_.submit(request_);
+    if (!r.ok()) return static_cast<uint8_t>(points::modbus_exception(r.result.refusal));
+    ticket_ = std::max(ticket_, r.ticket);
     return 0;
 }
 

@@ -1,6 +1,6 @@
 // The Modbus application: a decoded request against one panel's register map,
-// answered from the meter's newest snapshot; writes checked whole, then applied
-// through the Device.
+// answered from the meter's newest snapshot; writes go through the one write
+// path (Device::submit) and are answered once the meter shows them.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/device.hpp"
+#include "points/write_plan.hpp"
 #include "protocols/modbus/codec.hpp"
 
 namespace openbcpm::modbus {
@@ -28,14 +29,18 @@ class Handler {
 
     // The response PDU for a request PDU addressed to `unit`, or nothing
     // (broadcasts, and RTU frames for other addresses, get no answer).
+    // `ticket`, when given, gets the write's ticket: the answer goes out once
+    // Device::when_applied(ticket) runs (0: at once).
     std::optional<std::vector<uint8_t>> handle(uint8_t unit, std::span<const uint8_t> pdu,
-                                               Transport transport);
+                                               Transport transport, uint64_t* ticket = nullptr);
 
     // The panel a unit address reaches (Modbus_Address and +1), 0 for none.
     int panel_of(uint8_t unit) const;
     const HandlerStats& stats() const { return stats_; }
 
   private:
+    std::optional<std::vector<uint8_t>> answer_of(uint8_t unit, std::span<const uint8_t> pdu,
+                                                  Transport transport);
     std::vector<uint8_t> serve(int panel, const Decoded& d);
     uint8_t write(int panel, uint16_t address, std::span<const uint16_t> values);
     std::vector<uint8_t> device_id(int panel, const ReadDeviceId& r);
@@ -43,6 +48,8 @@ class Handler {
     Device& device_;
     HandlerStats stats_;
     std::vector<uint16_t> words_;
+    points::WriteRequest request_;  // reused: no allocation per write once warm
+    uint64_t ticket_ = 0;
 };
 
 }  // namespace openbcpm::modbus

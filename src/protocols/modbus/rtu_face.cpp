@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <cmath>
 
@@ -16,7 +17,9 @@ std::chrono::microseconds frame_silence(int baud, Parity parity) {
 }
 
 RtuFace::RtuFace(asio::io_context& io, Device& device)
-    : device_(device), handler_(device), port_(io), silence_(io) {}
+    : device_(device), handler_(device), port_(io), silence_(io) {
+    device_.set_loop_poster([&io](std::function<void()> f) { asio::post(io, std::move(f)); });
+}
 
 RtuFace::~RtuFace() {
     // Not the virtual stop(); and nothing may escape a destructor: closing
@@ -88,11 +91,20 @@ void RtuFace::on_silence() {
         ++stats_.crc_errors;  // a damaged frame is dropped, as the spec says
         return;
     }
-    auto response = handler_.handle(rtu->address, rtu->pdu, Transport::Rtu);
-    if (response) {
-        ++stats_.responses;
-        send(rtu_adu(rtu->address, *response));
+    uint64_t ticket = 0;
+    auto response = handler_.handle(rtu->address, rtu->pdu, Transport::Rtu, &ticket);
+    if (!response) return;
+    ++stats_.responses;
+    if (ticket && !device_.applied(ticket)) {
+        // A write is answered once the meter shows it (the master waits for
+        // the answer before its next request).
+        device_.when_applied(ticket, [this, alive = std::weak_ptr<bool>(alive_),
+                                      adu = rtu_adu(rtu->address, *response)]() mutable {
+            if (alive.lock() && running_) send(std::move(adu));
+        });
+        return;
     }
+    send(rtu_adu(rtu->address, *response));
 }
 
 void RtuFace::send(std::vector<uint8_t> adu) {

@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
+#include <memory>
 
 #include "app/faces.hpp"
 #include "protocols/modbus/handler.hpp"
@@ -52,6 +53,7 @@ class RtuFace final : public Face {
     std::string device_name_;
     RtuStats stats_;
     bool running_ = false;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // held answers check it
 };
 
 // Sets any baud rate (76800 included, which termios has no constant for).

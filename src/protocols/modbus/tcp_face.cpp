@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <deque>
 
@@ -80,6 +81,7 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
     // Answers the complete requests received while the unsent answers stay
     // under the bound; then reads on, or waits for the master to take them.
     void serve() {
+        if (held_) return;  // an answer waits for the meter: the next ones wait behind it
         size_t used = 0;
         while (unsent_ < kMaxUnsentBytes) {
             size_t adu = 0;
@@ -90,11 +92,27 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
             used += adu;
             const MbapHeader h = decode_mbap(frame);
             if (h.protocol != 0) continue;  // not Modbus: dropped
-            auto response = face_.handler_.handle(h.unit, frame.subspan(kMbapSize), Transport::Tcp);
-            if (response) {
-                last_answer_ = Clock::now();
-                queue(tcp_adu(h, *response));
+            uint64_t ticket = 0;
+            auto response =
+                face_.handler_.handle(h.unit, frame.subspan(kMbapSize), Transport::Tcp, &ticket);
+            if (!response) continue;
+            last_answer_ = Clock::now();
+            if (ticket && !face_.device_.applied(ticket)) {
+                // A write is answered once the meter shows it, so that the
+                // master's next read (on any face) sees it; this connection's
+                // later requests keep their order behind it.
+                held_ = true;
+                pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(used));
+                face_.device_.when_applied(
+                    ticket, [self = shared_from_this(), adu = tcp_adu(h, *response)]() mutable {
+                        if (self->done_) return;
+                        self->held_ = false;
+                        self->queue(std::move(adu));
+                        self->serve();
+                    });
+                return;
             }
+            queue(tcp_adu(h, *response));
         }
         pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(used));
         if (unsent_ < kMaxUnsentBytes) return read();
@@ -163,6 +181,7 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
     size_t unsent_ = 0;  // bytes in out_ and in_flight_
     bool writing_ = false;
     bool paused_ = false;
+    bool held_ = false;  // an answer waits for Device::when_applied
     bool done_ = false;
 };
 
@@ -172,7 +191,9 @@ TcpFace::TcpFace(asio::io_context& io, Device& device, const ModbusConfig& confi
       handler_(device),
       acceptor_(io),
       accept_retry_(io),
-      log_(io, "Modbus TCP") {}
+      log_(io, "Modbus TCP") {
+    device_.set_loop_poster([&io](std::function<void()> f) { asio::post(io, std::move(f)); });
+}
 
 TcpFace::~TcpFace() {
     // Not the virtual stop(); and nothing may escape a destructor: closing

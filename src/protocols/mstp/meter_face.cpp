@@ -2,10 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
+
 namespace openbcpm::mstp {
 
 MeterMstpFace::MeterMstpFace(boost::asio::io_context& io, Device& device)
-    : io_(io), device_(device), node_(device) {}
+    : io_(io), device_(device), node_(device) {
+    device_.set_loop_poster(
+        [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
+}
 
 MeterMstpFace::~MeterMstpFace() = default;
 
@@ -17,6 +22,9 @@ void MeterMstpFace::start() {
         node_.set_max_master_listener([face = mstp_.get()](uint8_t m) { face->set_max_master(m); });
     }
     mstp_->start();
+    // The node's answer gate between the router and the link: an answer that
+    // waits for the meter goes after Reply Postponed, at our next token.
+    node_.carry(*mstp_->link());
     const auto& o = mstp_->options();
     const bacnet::RouterConfig& c = node_.config();
     spdlog::info(
@@ -27,6 +35,7 @@ void MeterMstpFace::start() {
 // The port's cancelled handlers still run after stop(): the MstpFace stays
 // until this face is destroyed.
 void MeterMstpFace::stop() {
+    node_.release_link();
     if (mstp_) mstp_->stop();
 }
 

@@ -18,6 +18,7 @@ class MeterSnmpFace final : public openbcpm::Face {
             {meter::oids::kModule,
              "The BCPME branch circuit power meter MIB (" + std::string(meter::kModuleName) + ")"}};
         options.before_request = [view = view_.get()] { view->refresh(); };
+        options.take_ticket = [view = view_.get()] { return view->take_ticket(); };
         face_ = std::make_unique<SnmpFace>(io, device, std::move(options));
         // Events come from Device::poll on the event loop, while this face lives.
         events_ = device.subscribe([this](const EventRecord& e) { notify(e); });

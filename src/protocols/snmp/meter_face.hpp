@@ -19,15 +19,8 @@ class DeviceModel final : public meter::MeterModel {
     const Settings& settings() const override { return device_.settings(); }
     const MeterSnapshot& snapshot() override { return device_.snapshot(); }
     int power_up_counter(int panel) const override { return device_.power_up_counter(panel); }
-    WriteResult write_settings(const SettingsBatch& batch) override {
-        return device_.write_settings(batch);
-    }
-    void reset(const ResetCommand& command) override { device_.reset(command); }
-    void clear_latches(const LatchClearCommand& command) override {
-        device_.clear_latches(command);
-    }
-    WriteResult set_power_up_counter(int panel, int value) override {
-        return device_.set_power_up_counter(panel, value);
+    points::SubmitResult submit(const points::WriteRequest& request) override {
+        return device_.submit(request);
     }
 
   private:

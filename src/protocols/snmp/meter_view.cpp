@@ -5,7 +5,6 @@
 #include <limits>
 
 #include "points/modbus_map.hpp"
-#include "points/reset.hpp"
 
 namespace openbcpm::snmp::meter {
 
@@ -37,20 +36,24 @@ Syntax syntax_of(const MibObject& o) {
     return Syntax{};
 }
 
-ErrorStatus status_of(WriteError e) {
-    switch (e) {
-        case WriteError::None:
+ErrorStatus status_of(points::Refusal r) {
+    using points::Refusal;
+    switch (r) {
+        case Refusal::None:
             return ErrorStatus::NoError;
-        case WriteError::WrongType:
+        case Refusal::NotWritable:
+            return ErrorStatus::NotWritable;
+        case Refusal::WrongType:
             return ErrorStatus::WrongType;
-        case WriteError::OutOfRange:
+        case Refusal::OutOfRange:
+        case Refusal::NotWholeStep:
             return ErrorStatus::WrongValue;
-        case WriteError::Inconsistent:
+        case Refusal::Inconsistent:
             return ErrorStatus::InconsistentValue;
-        case WriteError::StorageFailed:
+        case Refusal::AccessDenied:
+            return ErrorStatus::NoAccess;
+        case Refusal::StorageFailed:
             return ErrorStatus::CommitFailed;  // valid, but it could not be stored
-        case WriteError::UnknownKey:
-            break;
     }
     return ErrorStatus::GenErr;
 }
@@ -133,103 +136,121 @@ std::optional<Value> MeterView::read(const MibObject& o, const Oid& index) const
     return std::nullopt;
 }
 
-SettingValue MeterView::setting_value(const MibObject& o, const Value& v) {
-    if (o.repr == Representation::Text) return std::get<std::string>(v);
-    return int64_t{std::get<int32_t>(v)};
+bool MeterView::request_of(std::span<const SetItem> items, points::WriteRequest& request,
+                           SetError& error) const {
+    request.source = points::WriteSource::Snmp;
+    request.items.clear();
+    for (const SetItem& item : items) {
+        const Target t = target(item.binding->name);
+        if (!t.object || t.object->write == WriteAs::ReadOnly) {
+            error = {ErrorStatus::NotWritable, item.index};
+            return false;
+        }
+        points::WriteItem w;
+        w.point = t.point;
+        w.panel = t.object->panel;
+        const Value& v = item.binding->value;
+        if (const auto* text = std::get_if<std::string>(&v))
+            w.value = *text;
+        else if (const auto* i = std::get_if<int32_t>(&v))
+            w.value = int64_t{*i};
+        else {
+            error = {ErrorStatus::WrongType, item.index};
+            return false;
+        }
+        request.items.push_back(std::move(w));
+    }
+    return true;
 }
 
 SetError MeterView::test(std::span<const SetItem> items) {
-    // Settings are tried in request order on a copy, so that a value that
-    // only fits together with an earlier binding of the request is judged
-    // as the batch will be applied.
-    Settings trial = model_.settings();
     for (const SetItem& item : items) {
         const SetError e = ObjectView::test(std::span<const SetItem>(&item, 1));
         if (!e.ok()) return e;
-        const Target t = target(item.binding->name);
-        if (!t.object) return {ErrorStatus::NotWritable, item.index};
-        if (t.object->write != WriteAs::Setting) continue;
-        const SettingDef* def = find_setting(points::setting_key(*t.point, t.object->panel));
-        if (!def) return {ErrorStatus::NotWritable, item.index};
-        const WriteResult r =
-            write_setting(trial, *def, setting_value(*t.object, item.binding->value));
-        if (!r.ok()) return {status_of(r.error), item.index};
     }
+    // The whole request judged as it will be applied: the one write path's
+    // rules, on a copy (settings in request order, codes, masks).
+    points::WriteRequest request;
+    SetError error;
+    if (!request_of(items, request, error)) return error;
+    points::WritePlan plan;
+    const points::PlanResult r = points::plan_writes(request, model_.settings(), snapshot_, plan);
+    if (!r.ok()) return {status_of(r.refusal), items[r.item].index};
     return {};
 }
 
 SetError MeterView::commit(std::span<const SetItem> items) {
     last_ = {};
-    MeterModel::SettingsBatch batch;
-    uint32_t first_setting = 0;
-    for (const SetItem& item : items) {
-        const Target t = target(item.binding->name);
-        if (!t.object) return {ErrorStatus::CommitFailed, item.index};
-        if (t.object->write != WriteAs::Setting) continue;
-        const SettingDef* def = find_setting(points::setting_key(*t.point, t.object->panel));
-        if (!def) return {ErrorStatus::CommitFailed, item.index};
-        if (!first_setting) first_setting = item.index;
-        last_.settings.emplace_back(def, def->get(model_.settings()));
-        batch.emplace_back(def, setting_value(*t.object, item.binding->value));
-    }
-    if (!batch.empty() && !model_.write_settings(batch).ok()) {
-        last_ = {};
-        return {ErrorStatus::CommitFailed, first_setting};
-    }
-    // Settings first (as the Modbus face does), then the commands.
-    std::reverse(last_.settings.begin(), last_.settings.end());  // undo newest first
-    for (const SetItem& item : items) {
-        const Target t = target(item.binding->name);
-        const int panel = t.object->panel;
-        const int32_t v =
-            t.object->write == WriteAs::Setting || t.object->repr == Representation::Text
-                ? 0
-                : std::get<int32_t>(item.binding->value);
-        switch (t.object->write) {
-            case WriteAs::ReadOnly:
-            case WriteAs::Setting:
-                break;
-            case WriteAs::LatchClear: {
-                const bool voltage = t.point->ref.q == points::Q::EvVoltageStatus;
-                const uint16_t mask =
-                    voltage ? (event_bits::kVoltageHighLatching | event_bits::kVoltageLowLatching)
-                            : event_bits::kLatchingMask;
-                const auto clear = static_cast<uint16_t>(~static_cast<uint32_t>(v) & mask);
-                if (!clear) break;
-                const int channel = voltage ? kVoltageEventChannelBase + static_cast<int>(t.row)
-                                            : static_cast<int>(t.row);
-                model_.clear_latches(LatchClearCommand{panel, channel, clear});
-                last_.irreversible = true;
+    ticket_ = 0;
+    points::WriteRequest request;
+    SetError error;
+    if (!request_of(items, request, error)) return {ErrorStatus::CommitFailed, error.index};
+    // What can be put back should a later view's commit fail.
+    Undo undo;
+    undo.previous.source = points::WriteSource::Snmp;
+    for (const points::WriteItem& w : request.items) {
+        switch (w.point->write) {
+            case points::WriteKind::Setting: {
+                const SettingDef* def = find_setting(points::setting_key(*w.point, w.panel));
+                if (!def) break;
+                points::WriteItem back = w;
+                const SettingValue was = def->get(model_.settings());
+                if (const auto* i = std::get_if<int64_t>(&was))
+                    back.value = *i;
+                else
+                    back.value = std::get<std::string>(was);
+                undo.previous.items.push_back(std::move(back));
                 break;
             }
-            case WriteAs::Reset: {
-                const auto cmd = points::reset_command(
-                    *t.point, panel, v, snapshot_.panel[static_cast<size_t>(panel - 1)]);
-                if (cmd) model_.reset(*cmd);
-                last_.irreversible = true;
+            case points::WriteKind::PowerUpCounter: {
+                points::WriteItem back = w;
+                back.value = int64_t{model_.power_up_counter(w.panel)};
+                undo.previous.items.push_back(std::move(back));
                 break;
             }
-            case WriteAs::PowerUpCounter: {
-                const int previous = model_.power_up_counter(panel);
-                if (!model_.set_power_up_counter(panel, v).ok()) {
-                    // Not stored, so not changed: put back what this request did.
-                    const bool undone = undo(items);
-                    return {undone ? ErrorStatus::CommitFailed : ErrorStatus::UndoFailed,
-                            item.index};
-                }
-                last_.power_up.emplace_back(panel, previous);
+            case points::WriteKind::LatchClear:
+            case points::WriteKind::Reset:
+            case points::WriteKind::Rtc:
+                undo.irreversible = true;
                 break;
-            }
+            case points::WriteKind::None:
+                break;
         }
     }
+    const points::SubmitResult r = model_.submit(request);
+    if (!r.ok()) {
+        // Not stored, so not changed: the binding named is the first setting's.
+        uint32_t index = items[r.result.item].index;
+        if (r.result.refusal == points::Refusal::StorageFailed) {
+            index = items.front().index;
+            for (size_t i = 0; i < request.items.size(); ++i) {
+                if (request.items[i].point->write == points::WriteKind::Setting) {
+                    index = items[i].index;
+                    break;
+                }
+            }
+            return {ErrorStatus::CommitFailed, index};
+        }
+        return {status_of(r.result.refusal), index};
+    }
+    // Undo newest first: a setting written twice goes back to its first value.
+    std::reverse(undo.previous.items.begin(), undo.previous.items.end());
+    last_ = std::move(undo);
+    ticket_ = r.ticket;
     return {};
 }
 
 bool MeterView::undo(std::span<const SetItem>) {
     bool ok = !last_.irreversible;
-    if (!last_.settings.empty()) ok = model_.write_settings(last_.settings).ok() && ok;
-    for (auto it = last_.power_up.rbegin(); it != last_.power_up.rend(); ++it)
-        ok = model_.set_power_up_counter(it->first, it->second).ok() && ok;
+    if (!last_.previous.items.empty()) {
+        // One request per value: each puts back what was there before the commit.
+        for (const points::WriteItem& w : last_.previous.items) {
+            points::WriteRequest one;
+            one.source = points::WriteSource::Snmp;
+            one.items.push_back(w);
+            ok = model_.submit(one).ok() && ok;
+        }
+    }
     last_ = {};
     return ok;
 }

@@ -1,7 +1,7 @@
 // The product MIB as the agent serves it: an ObjectView over the layout of
 // meter_mib.hpp whose instances read the meter's snapshot and settings and
-// whose writes go to the meter as one all-or-nothing batch of settings plus
-// latch clears, resets and the power-up counter.
+// whose writes go to the meter as one write request (the one write path:
+// settings, latch clears, resets and the power-up counter, all or nothing).
 #pragma once
 
 #include <span>
@@ -11,6 +11,7 @@
 #include "core/settings.hpp"
 #include "metering/meter.hpp"
 #include "metering/snapshot.hpp"
+#include "points/write_plan.hpp"
 #include "protocols/snmp/meter_mib.hpp"
 #include "protocols/snmp/object_view.hpp"
 
@@ -20,17 +21,14 @@ namespace openbcpm::snmp::meter {
 // a fixed model where a test or the fuzzer must put every change back.
 class MeterModel {
   public:
-    using SettingsBatch = std::vector<std::pair<const SettingDef*, SettingValue>>;
     virtual ~MeterModel() = default;
     virtual const Settings& settings() const = 0;
     virtual const MeterSnapshot& snapshot() = 0;  // the newest
     virtual int power_up_counter(int panel) const = 0;
-    // Validates the whole batch first; applies all or nothing.
-    virtual WriteResult write_settings(const SettingsBatch& batch) = 0;
-    virtual void reset(const ResetCommand& command) = 0;
-    virtual void clear_latches(const LatchClearCommand& command) = 0;
-    // Stored, then applied; StorageFailed changes nothing.
-    virtual WriteResult set_power_up_counter(int panel, int value) = 0;
+    // The one write path (Device::submit): validates the whole request once,
+    // stores and applies all or nothing; the ticket completes when the
+    // meter shows it.
+    virtual points::SubmitResult submit(const points::WriteRequest& request) = 0;
 };
 
 class MeterView final : public ObjectView {
@@ -47,6 +45,10 @@ class MeterView final : public ObjectView {
     SetError commit(std::span<const SetItem> items) override;
     bool undo(std::span<const SetItem> items) override;
 
+    // The ticket of the last committed Set (0 when it has nothing to wait
+    // for), once: the face holds the response until the meter shows it.
+    uint64_t take_ticket() { return std::exchange(ticket_, 0); }
+
   private:
     struct Target {
         const MibObject* object = nullptr;
@@ -56,17 +58,20 @@ class MeterView final : public ObjectView {
     // The served object and point a binding names (object null when none).
     Target target(const Oid& name) const;
     std::optional<Value> read(const MibObject& o, const Oid& index) const;
-    static SettingValue setting_value(const MibObject& o, const Value& v);
+    // The Set's bindings as a write request on the catalogue points; false
+    // with `error` set when a binding names nothing writable here.
+    bool request_of(std::span<const SetItem> items, points::WriteRequest& request,
+                    SetError& error) const;
 
     MeterModel& model_;
     MeterSnapshot snapshot_{};
     std::vector<std::pair<Oid, const MibObject*>> served_;  // sorted by oid
     // What the last commit changed that can be put back.
     struct Undo {
-        MeterModel::SettingsBatch settings;
-        std::vector<std::pair<int, int>> power_up;  // panel, previous value
-        bool irreversible = false;                  // latch clears and resets
+        points::WriteRequest previous;  // settings and counters as they were
+        bool irreversible = false;      // latch clears and resets
     } last_;
+    uint64_t ticket_ = 0;
 };
 
 }  // namespace openbcpm::snmp::meter

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 
 namespace openbcpm::snmp {
 
@@ -47,9 +48,12 @@ AgentConfig agent_config(const Device& device, const SnmpFaceOptions& options) {
 SnmpFace::SnmpFace(boost::asio::io_context& io, Device& device, SnmpFaceOptions options)
     : device_(device),
       before_request_(std::move(options.before_request)),
+      take_ticket_(std::move(options.take_ticket)),
       agent_(std::make_unique<Agent>(agent_config(device, options), options.views)),
       socket_(io) {
     agent_->on_authentication_failure = [this] { notify(oids::kAuthenticationFailure); };
+    device_.set_loop_poster(
+        [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
 }
 
 SnmpFace::~SnmpFace() {
@@ -90,7 +94,18 @@ void SnmpFace::receive() {
                 refresh_communities();
                 if (before_request_) before_request_();
                 auto response = agent_->handle(std::span<const uint8_t>(buffer_.data(), n));
-                if (response) send(std::move(*response), sender_);
+                const uint64_t ticket = take_ticket_ ? take_ticket_() : 0;
+                if (response && ticket && !device_.applied(ticket)) {
+                    // A Set is answered once the meter shows it.
+                    device_.when_applied(ticket,
+                                         [this, alive = std::weak_ptr<bool>(alive_), to = sender_,
+                                          datagram = std::move(*response)]() mutable {
+                                             if (alive.lock() && socket_.is_open())
+                                                 send(std::move(datagram), to);
+                                         });
+                } else if (response) {
+                    send(std::move(*response), sender_);
+                }
             }
             receive();
         });

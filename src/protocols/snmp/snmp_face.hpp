@@ -26,6 +26,10 @@ struct SnmpFaceOptions {
     // Called before each request is handled (the product MIB takes the
     // newest snapshot there, so that one request sees one metering window).
     std::function<void()> before_request;
+    // Called after each request: the ticket of the write it made (0: none).
+    // Its response is held until Device::when_applied(ticket) runs, so that
+    // the manager's next Get, on any face, sees the write.
+    std::function<uint64_t()> take_ticket;
 };
 
 class SnmpFace final : public Face {
@@ -56,6 +60,8 @@ class SnmpFace final : public Face {
 
     Device& device_;
     std::function<void()> before_request_;
+    std::function<uint64_t()> take_ticket_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // held responses check it
     std::unique_ptr<Agent> agent_;
     boost::asio::ip::udp::socket socket_;
     boost::asio::ip::udp::endpoint sender_;
