@@ -14,7 +14,10 @@ const bcpm = {
       opts.headers['Content-Type'] = 'application/json';
       opts.body = JSON.stringify(body);
     }
-    const res = await fetch(path, opts);
+    // Protected HTTP: changes over plain HTTP carry the session's integrity tag.
+    const res = location.protocol === 'http:' && method !== 'GET'
+      ? await (await import('/static/secure_http.js')).secureFetch(path, opts)
+      : await fetch(path, opts);
     if (res.status === 401 && !path.startsWith('/api/login')) {
       location.href = '/login';
       throw new Error('not logged in');
