@@ -143,6 +143,31 @@ Ref fixed(int e) {
     return r;
 }
 
+// Pins (docs/decisions.md, Pinned identities): each argument is a literal, or a
+// literal base plus a channel, meter, circuit or phase number.
+BacnetPin pin(ObjectKind type, int instance) {
+    return BacnetPin{type, static_cast<uint32_t>(instance)};
+}
+BacnetPin ai(int instance) {
+    return pin(ObjectKind::AnalogInput, instance);
+}
+BacnetPin av(int instance) {
+    return pin(ObjectKind::AnalogValue, instance);
+}
+BacnetPin ao(int instance) {
+    return pin(ObjectKind::AnalogOutput, instance);
+}
+SnmpPin mib(MibGroup group, int arc, std::string descriptor, int row = 0) {
+    return SnmpPin{group, static_cast<uint32_t>(arc), static_cast<uint32_t>(row),
+                   std::move(descriptor)};
+}
+using G = MibGroup;
+
+// Aux input 1..4 of channel 43..46.
+int aux_number(int c) {
+    return c - kMaxBranchChannels;
+}
+
 // Units and default COV increments of the measurement kinds.
 struct Kind {
     const char* id;
@@ -158,38 +183,76 @@ constexpr Kind kKwh{"kwh", "energy", Unit::KilowattHours, 1.0};
 
 // ---------------------------------------------------------------- the common section
 void common_section(Builder& b) {
-    b.add("serial_number_msw", "Serial number (high word)", Unit::None, Access::Read, true,
-          Ref{Q::SerialMsw})
-        .integer = mb(1, Repr::Uint16, "Serial Number MSW");
-    b.add("serial_number_lsw", "Serial number (low word)", Unit::None, Access::Read, true,
-          Ref{Q::SerialLsw})
-        .integer = mb(2, Repr::Uint16, "Serial Number LSW");
-    b.add("firmware_rs", "Firmware revision RS", Unit::None, Access::Read, true, Ref{Q::FirmwareRs})
-        .integer = mb(3, Repr::Uint16, "Firmware Revision RS");
-    b.add("firmware_os", "Firmware revision OS", Unit::None, Access::Read, true, Ref{Q::FirmwareOs})
-        .integer = mb(4, Repr::Uint16, "Firmware Revision OS");
-    b.add("device_id", "Device ID (model)", Unit::None, Access::Read, true, Ref{Q::DeviceId})
-        .integer = mb(5, Repr::Uint16, "Device ID:");
-    b.setting("configuration", "Strip configuration", Unit::None, "configuration").integer =
-        mb(6, Repr::Uint16, "Configuration (bit 0 is LSB):");
+    {
+        Point& p = b.add("serial_number_msw", "Serial number (high word)", Unit::None, Access::Read,
+                         true, Ref{Q::SerialMsw});
+        p.integer = mb(1, Repr::Uint16, "Serial Number MSW");
+        p.bacnet = ai(1);
+        p.snmp = mib(G::Product, 1, "SerialNumberHigh");
+    }
+    {
+        Point& p = b.add("serial_number_lsw", "Serial number (low word)", Unit::None, Access::Read,
+                         true, Ref{Q::SerialLsw});
+        p.integer = mb(2, Repr::Uint16, "Serial Number LSW");
+        p.bacnet = ai(2);
+        p.snmp = mib(G::Product, 2, "SerialNumberLow");
+    }
+    {
+        Point& p = b.add("firmware_rs", "Firmware revision RS", Unit::None, Access::Read, true,
+                         Ref{Q::FirmwareRs});
+        p.integer = mb(3, Repr::Uint16, "Firmware Revision RS");
+        p.bacnet = ai(3);
+        p.snmp = mib(G::Product, 3, "FirmwareRs");
+    }
+    {
+        Point& p = b.add("firmware_os", "Firmware revision OS", Unit::None, Access::Read, true,
+                         Ref{Q::FirmwareOs});
+        p.integer = mb(4, Repr::Uint16, "Firmware Revision OS");
+        p.bacnet = ai(4);
+        p.snmp = mib(G::Product, 4, "FirmwareOs");
+    }
+    {
+        Point& p = b.add("device_id", "Device ID (model)", Unit::None, Access::Read, true,
+                         Ref{Q::DeviceId});
+        p.integer = mb(5, Repr::Uint16, "Device ID:");
+        p.bacnet = ai(5);
+        p.snmp = mib(G::Product, 5, "DeviceId");
+    }
+    {
+        Point& p = b.setting("configuration", "Strip configuration", Unit::None, "configuration");
+        p.integer = mb(6, Repr::Uint16, "Configuration (bit 0 is LSB):");
+        p.bacnet = av(1);
+        p.snmp = mib(G::Setup, 1, "StripConfiguration");
+    }
     {
         Point& p = b.setting("location", "Location string", Unit::Text, "location");
         p.integer = mb(7, Repr::Text, "Location String");
         p.integer.words = 64;
+        p.snmp = mib(G::Setup, 5, "Location");
     }
-    b.setting("demand_subintervals", "Sub-intervals per demand interval", Unit::Count,
-              "demand_subintervals")
-        .integer = mb(71, Repr::Uint16, "Number of Sub-Intervals per Demand Interval");
-    b.setting("subinterval_seconds", "Demand sub-interval length", Unit::Seconds,
-              "subinterval_seconds")
-        .integer =
-        mb(72, Repr::Uint16, "Sub-Interval Length in seconds. For sync-to-comms, set this to 0.");
+    {
+        Point& p = b.setting("demand_subintervals", "Sub-intervals per demand interval",
+                             Unit::Count, "demand_subintervals");
+        p.integer = mb(71, Repr::Uint16, "Number of Sub-Intervals per Demand Interval");
+        p.bacnet = av(2);
+        p.snmp = mib(G::Setup, 2, "DemandSubintervals");
+    }
+    {
+        Point& p = b.setting("subinterval_seconds", "Demand sub-interval length", Unit::Seconds,
+                             "subinterval_seconds");
+        p.integer = mb(72, Repr::Uint16,
+                       "Sub-Interval Length in seconds. For sync-to-comms, set this to 0.");
+        p.bacnet = av(3);
+        p.snmp = mib(G::Setup, 3, "SubintervalSeconds");
+    }
     for (int c = 1; c <= kChannelsPerPanel; ++c) {
         Point& p = b.setting("ch" + s(c) + ".ct_size", channel_name(c) + " CT size", Unit::Amps,
                              "ct_size." + s(c));
         p.channel = c;
         p.integer = mb(static_cast<uint16_t>(72 + c), Repr::Uint16,
                        aux(c) ? "AUX CT Size" : "Branch CT Size");
+        p.bacnet = av(3 + c);
+        p.snmp = mib(G::ChannelConfig, 2, "ChannelCtSize", c);
     }
     for (int c = 1; c <= kChannelsPerPanel; ++c) {
         Point& p = b.setting("ch" + s(c) + ".breaker_size", channel_name(c) + " breaker size",
@@ -197,6 +260,8 @@ void common_section(Builder& b) {
         p.channel = c;
         p.integer = mb(static_cast<uint16_t>(118 + c), Repr::Uint16,
                        aux(c) ? "AUX Breaker Size" : "Branch Breaker Size");
+        p.bacnet = av(49 + c);
+        p.snmp = mib(G::ChannelConfig, 3, "ChannelBreakerSize", c);
     }
     struct SettingRow {
         uint16_t reg;
@@ -205,40 +270,48 @@ void common_section(Builder& b) {
         Unit unit;
         const char* map_name;
         int8_t scale;
+        int av;   // BACnet AV instance
+        int arc;  // EventConfig arc
+        const char* descriptor;
     };
     const SettingRow timers[] = {
         {165, "hh_delay", "High-high latching delay", Unit::Seconds,
-         "High-High Latching Alarm Time Delay", 0},
-        {166, "h_delay", "High latching delay", Unit::Seconds, "High Latching Alarm Time Delay", 0},
-        {167, "l_delay", "Low latching delay", Unit::Seconds, "Low Latching Alarm Time Delay", 0},
+         "High-High Latching Alarm Time Delay", 0, 96, 1, "HighHighDelay"},
+        {166, "h_delay", "High latching delay", Unit::Seconds, "High Latching Alarm Time Delay", 0,
+         97, 2, "HighDelay"},
+        {167, "l_delay", "Low latching delay", Unit::Seconds, "Low Latching Alarm Time Delay", 0,
+         98, 3, "LowDelay"},
         {168, "ll_delay", "Low-low latching delay", Unit::Seconds,
-         "Low-Low Latching Alarm Time Delay", 0},
+         "Low-Low Latching Alarm Time Delay", 0, 99, 4, "LowLowDelay"},
         {169, "on_time", "Latching ON time", Unit::Seconds,
          "Latching Alarm ON Time (when current is above Low-Low alarm & ON Time elapses then ON "
          "state is declared)",
-         0},
+         0, 100, 5, "OnTime"},
         {170, "off_time", "Time until OFF state", Unit::Seconds,
          "Latching Alarms time until OFF state declared (current is below Low-Low alarm and a ON "
          "state was declared)",
-         0},
+         0, 101, 6, "OffTime"},
         {171, "hh_threshold", "High-high latching threshold", Unit::PercentTenths,
-         "High-High Latching Alarm Threshold", -1},
+         "High-High Latching Alarm Threshold", -1, 102, 7, "HighHighThreshold"},
         {172, "h_threshold", "High latching threshold", Unit::PercentTenths,
-         "High Alarm Latching Alarm Threshold", -1},
+         "High Alarm Latching Alarm Threshold", -1, 103, 8, "HighThreshold"},
         {173, "l_threshold", "Low latching threshold", Unit::PercentTenths,
-         "Low Alarm Latching Alarm Threshold", -1},
+         "Low Alarm Latching Alarm Threshold", -1, 104, 9, "LowThreshold"},
         {174, "ll_threshold", "Low-low latching threshold", Unit::PercentTenths,
-         "Low Low Latching Alarm Threshold", -1},
+         "Low Low Latching Alarm Threshold", -1, 105, 10, "LowLowThreshold"},
         {175, "nl_high_threshold", "Non-latching high threshold", Unit::PercentTenths,
-         "Non-Latching High Threshold", -1},
+         "Non-Latching High Threshold", -1, 106, 11, "NonLatchingHighThreshold"},
         {176, "nl_low_threshold", "Non-latching low threshold", Unit::PercentTenths,
-         "Non-Latching Low Threshold", -1},
+         "Non-Latching Low Threshold", -1, 107, 12, "NonLatchingLowThreshold"},
         {177, "nl_hysteresis", "Non-latching hysteresis", Unit::PercentTenths,
-         "Non-Latching Hysteresis (0-100% percent of setpoint)", -1},
+         "Non-Latching Hysteresis (0-100% percent of setpoint)", -1, 108, 13,
+         "NonLatchingHysteresis"},
     };
     for (const SettingRow& r : timers) {
-        b.setting(r.key, r.name, r.unit, r.key).integer =
-            mb(r.reg, r.scale ? Repr::Int16 : Repr::Uint16, r.map_name, 0, r.scale);
+        Point& p = b.setting(r.key, r.name, r.unit, r.key);
+        p.integer = mb(r.reg, r.scale ? Repr::Int16 : Repr::Uint16, r.map_name, 0, r.scale);
+        p.bacnet = av(r.av);
+        p.snmp = mib(G::EventConfig, r.arc, r.descriptor);
     }
     for (int c = 1; c <= kChannelsPerPanel; ++c) {
         Point& p = b.add("ch" + s(c) + ".event_status", channel_name(c) + " event status",
@@ -247,27 +320,47 @@ void common_section(Builder& b) {
         p.channel = c;
         p.integer = mb(static_cast<uint16_t>(177 + c), Repr::Uint16,
                        aux(c) ? "AUX Alarm Status" : "Branch Alarm Status");
+        p.bacnet = av(108 + c);
+        p.snmp = mib(G::ChannelEvents, 2, "ChannelEventStatus", c);
     }
-    b.add("global_latching_status", "Global latching event status", Unit::Bits, Access::Read, true,
-          Ref{Q::EvGlobalLatching})
-        .integer = mb(224, Repr::Uint16, "Global Latching Alarm Status");
-    b.add("global_non_latching_status", "Global non-latching event status", Unit::Bits,
-          Access::Read, false, Ref{Q::EvGlobalNonLatching})
-        .integer = mb(225, Repr::Uint16, "Global Non-Latching Alarm Status");
-    b.add("recent_latching_channel", "Most recent latching event channel", Unit::None, Access::Read,
-          true, Ref{Q::EvRecentLatching})
-        .integer = mb(226, Repr::Uint16, "Global Most-Recent Latching Alarm Channel");
-    b.add("recent_non_latching_channel", "Most recent non-latching event channel", Unit::None,
-          Access::Read, true, Ref{Q::EvRecentNonLatching})
-        .integer = mb(227, Repr::Uint16, "Global Most-Recent Non-Latching Alarm Channel");
-    b.add("channels_latched", "Channels in latching event", Unit::Count, Access::Read, false,
-          Ref{Q::EvChannelsLatched})
-        .integer =
-        mb(228, Repr::Uint16, "Total number of channels in alarm (based on latching alarms)");
-    b.add("channels_non_latched", "Channels in non-latching event", Unit::Count, Access::Read,
-          false, Ref{Q::EvChannelsNonLatched})
-        .integer =
-        mb(229, Repr::Uint16, "Total number of channels in alarm (based on non-latching alarms)");
+    struct StatusRow {
+        const char* id;
+        const char* name;
+        Unit unit;
+        bool nv;
+        Q q;
+        uint16_t reg;
+        const char* map_name;
+        int ai;
+        int arc;  // EventStatus arc
+        const char* descriptor;
+    };
+    const StatusRow statuses[] = {
+        {"global_latching_status", "Global latching event status", Unit::Bits, true,
+         Q::EvGlobalLatching, 224, "Global Latching Alarm Status", 6, 1, "GlobalLatchingStatus"},
+        {"global_non_latching_status", "Global non-latching event status", Unit::Bits, false,
+         Q::EvGlobalNonLatching, 225, "Global Non-Latching Alarm Status", 7, 2,
+         "GlobalNonLatchingStatus"},
+        {"recent_latching_channel", "Most recent latching event channel", Unit::None, true,
+         Q::EvRecentLatching, 226, "Global Most-Recent Latching Alarm Channel", 8, 3,
+         "RecentLatchingChannel"},
+        {"recent_non_latching_channel", "Most recent non-latching event channel", Unit::None, true,
+         Q::EvRecentNonLatching, 227, "Global Most-Recent Non-Latching Alarm Channel", 9, 4,
+         "RecentNonLatchingChannel"},
+        {"channels_latched", "Channels in latching event", Unit::Count, false, Q::EvChannelsLatched,
+         228, "Total number of channels in alarm (based on latching alarms)", 10, 5,
+         "ChannelsLatched"},
+        {"channels_non_latched", "Channels in non-latching event", Unit::Count, false,
+         Q::EvChannelsNonLatched, 229,
+         "Total number of channels in alarm (based on non-latching alarms)", 11, 6,
+         "ChannelsNonLatched"},
+    };
+    for (const StatusRow& r : statuses) {
+        Point& p = b.add(r.id, r.name, r.unit, Access::Read, r.nv, Ref{r.q});
+        p.integer = mb(r.reg, Repr::Uint16, r.map_name);
+        p.bacnet = ai(r.ai);
+        p.snmp = mib(G::EventStatus, r.arc, r.descriptor);
+    }
     for (int i = 1; i <= 6; ++i) {
         b.add("error_bitmap" + s(i), "Error bitmap " + s(i), Unit::Bits, Access::Read, false,
               Ref{Q::Reserved})
@@ -276,21 +369,23 @@ void common_section(Builder& b) {
     }
     const SettingRow voltage_alarms[] = {
         {236, "over_voltage_timer", "Overvoltage event timer", Unit::Seconds,
-         "Overvoltage Alarm Timer", 0},
+         "Overvoltage Alarm Timer", 0, 155, 14, "OverVoltageTimer"},
         {237, "under_voltage_timer", "Undervoltage event timer", Unit::Seconds,
-         "Undervoltage Alarm Timer", 0},
+         "Undervoltage Alarm Timer", 0, 156, 15, "UnderVoltageTimer"},
         {238, "over_voltage_threshold", "Overvoltage threshold (L-L)", Unit::Volts,
-         "Overvoltage Alarm Threshold", 0},
+         "Overvoltage Alarm Threshold", 0, 157, 16, "OverVoltageThreshold"},
         {239, "under_voltage_threshold", "Undervoltage threshold (L-L)", Unit::Volts,
-         "Undervoltage Alarm Threshold", 0},
+         "Undervoltage Alarm Threshold", 0, 158, 17, "UnderVoltageThreshold"},
         {240, "voltage_hysteresis", "Voltage event hysteresis", Unit::PercentTenths,
-         "Voltage Alarm Hysteresis (percentage of setpoint)", -1},
+         "Voltage Alarm Hysteresis (percentage of setpoint)", -1, 159, 18, "VoltageHysteresis"},
     };
     for (const SettingRow& r : voltage_alarms) {
         Point& p = b.setting(r.key, r.name, r.unit, r.key);
         const bool volts = r.reg == 238 || r.reg == 239;
         p.integer = mb(r.reg, volts || r.scale ? Repr::Int16 : Repr::Uint16, r.map_name,
                        volts ? 244 : 0, r.scale);
+        p.bacnet = av(r.av);
+        p.snmp = mib(G::EventConfig, r.arc, r.descriptor);
     }
     const char* pairs[] = {"ab", "bc", "ca"};
     for (int i = 0; i < 3; ++i) {
@@ -299,6 +394,9 @@ void common_section(Builder& b) {
                          Access::ReadWrite, true, Ref{Q::EvVoltageStatus, static_cast<uint8_t>(i)});
         p.write = WriteKind::LatchClear;
         p.integer = mb(static_cast<uint16_t>(241 + i), Repr::Uint16, "Voltage Alarm Status");
+        const int pair = i + 1;  // 1 A-B, 2 B-C, 3 C-A
+        p.bacnet = av(159 + pair);
+        p.snmp = mib(G::VoltageEvents, 2, "VoltageEventStatus", pair);
     }
     b.add("voltage_scale", "Voltage scale", Unit::Exponent, Access::Read, true,
           fixed(kVoltageScale))
@@ -310,21 +408,33 @@ void common_section(Builder& b) {
     f.integer = mb(245, Repr::Int16, "Frequency (derived from Phase A)", 0, -2);
     f.floating = fl(600);
     f.cov_increment = 0.05;
+    f.bacnet = ai(12);
+    f.snmp = mib(G::VoltageSummary, 1, "Frequency");
     struct VoltRow {
         const char* id;
         const char* name;
         Ref ref;
         const char* map_name;
+        int ai;
+        SnmpPin snmp;
     };
     const VoltRow volts[] = {
-        {"volts_ln_average", "Voltage L-N average", Ref{Q::VoltLnAverage}, "VOLTS L-N 3ph Ave"},
-        {"volts_ll_average", "Voltage L-L average", Ref{Q::VoltLlAverage}, "VOLTS L-L 3ph Ave"},
-        {"volts_an", "Voltage A-N", Ref{Q::VoltLn, 0}, "VOLTS A-N"},
-        {"volts_bn", "Voltage B-N", Ref{Q::VoltLn, 1}, "VOLTS B-N"},
-        {"volts_cn", "Voltage C-N", Ref{Q::VoltLn, 2}, "VOLTS C-N"},
-        {"volts_ab", "Voltage A-B", Ref{Q::VoltLl, 0}, "VOLTS A-B"},
-        {"volts_bc", "Voltage B-C", Ref{Q::VoltLl, 1}, "VOLTS B-C"},
-        {"volts_ca", "Voltage A-C", Ref{Q::VoltLl, 2}, "VOLTS A-C"},
+        {"volts_ln_average", "Voltage L-N average", Ref{Q::VoltLnAverage}, "VOLTS L-N 3ph Ave", 13,
+         mib(G::VoltageSummary, 2, "VoltsLineNeutralAverage")},
+        {"volts_ll_average", "Voltage L-L average", Ref{Q::VoltLlAverage}, "VOLTS L-L 3ph Ave", 14,
+         mib(G::VoltageSummary, 3, "VoltsLineLineAverage")},
+        {"volts_an", "Voltage A-N", Ref{Q::VoltLn, 0}, "VOLTS A-N", 15,
+         mib(G::VoltagePhases, 2, "VoltsLineNeutral", 1)},
+        {"volts_bn", "Voltage B-N", Ref{Q::VoltLn, 1}, "VOLTS B-N", 16,
+         mib(G::VoltagePhases, 2, "VoltsLineNeutral", 2)},
+        {"volts_cn", "Voltage C-N", Ref{Q::VoltLn, 2}, "VOLTS C-N", 17,
+         mib(G::VoltagePhases, 2, "VoltsLineNeutral", 3)},
+        {"volts_ab", "Voltage A-B", Ref{Q::VoltLl, 0}, "VOLTS A-B", 18,
+         mib(G::VoltagePhases, 3, "VoltsLineLine", 1)},
+        {"volts_bc", "Voltage B-C", Ref{Q::VoltLl, 1}, "VOLTS B-C", 19,
+         mib(G::VoltagePhases, 3, "VoltsLineLine", 2)},
+        {"volts_ca", "Voltage A-C", Ref{Q::VoltLl, 2}, "VOLTS A-C", 20,
+         mib(G::VoltagePhases, 3, "VoltsLineLine", 3)},
     };
     for (size_t i = 0; i < std::size(volts); ++i) {
         Point& p =
@@ -332,27 +442,32 @@ void common_section(Builder& b) {
         p.integer = mb(static_cast<uint16_t>(246 + i), Repr::Int16, volts[i].map_name, 244);
         p.floating = fl(static_cast<uint16_t>(602 + 2 * i));
         p.cov_increment = 1.0;
+        p.bacnet = ai(volts[i].ai);
+        p.snmp = volts[i].snmp;
     }
 
     // Aux inputs: the mains as a 3-phase meter and the four aux channels.
     const GroupKind M = GroupKind::Mains;
     auto mains = [&](const char* id, const char* name, Unit u, double cov, Ref r, uint16_t reg,
                      Repr repr, const char* map_name, uint16_t scale, int8_t fixed_scale,
-                     uint16_t float_reg, bool nv) {
+                     uint16_t float_reg, bool nv, int ai_instance, int arc,
+                     const char* descriptor) {
         Point& p =
             b.add(std::string("mains.") + id, std::string("Mains ") + name, u, Access::Read, nv, r);
         p.integer = mb(reg, repr, map_name, scale, fixed_scale);
         if (float_reg) p.floating = fl(float_reg);
         p.cov_increment = cov;
+        p.bacnet = ai(ai_instance);
+        p.snmp = mib(G::Mains, arc, descriptor);
     };
     mains("kwh", "energy", Unit::KilowattHours, 1.0, gr(Q::GrKwh, M, 1), 254, Repr::Int32,
-          "3ph KWH (MSW)", 291, 0, 618, true);
+          "3ph KWH (MSW)", 291, 0, 618, true, 21, 5, "MainsKwh");
     mains("kw", "real power", Unit::Kilowatts, 0.5, gr(Q::GrKw, M, 1), 256, Repr::Int16,
-          "3ph Total KW", 292, 0, 620, false);
+          "3ph Total KW", 292, 0, 620, false, 22, 1, "MainsKw");
     mains("pf", "power factor", Unit::PowerFactor, 0.05, gr(Q::GrPf, M, 1), 257, Repr::Int16,
-          "3ph Total PF", 0, -3, 622, false);
+          "3ph Total PF", 0, -3, 622, false, 23, 3, "MainsPf");
     mains("current", "average current", Unit::Amps, 1.0, gr(Q::GrCurrent, M, 1), 258, Repr::Int16,
-          "3ph Average Current (phases 1,2,3)", 293, 0, 624, false);
+          "3ph Average Current (phases 1,2,3)", 293, 0, 624, false, 24, 4, "MainsCurrent");
     for (int ph = 0; ph < 3; ++ph) {
         const int c = kFirstAuxChannel + ph;
         Point& p = b.add("ch" + s(c) + ".kw", channel_name(c) + " real power", Unit::Kilowatts,
@@ -362,6 +477,8 @@ void common_section(Builder& b) {
                        static_cast<uint16_t>(288 + ph));
         p.floating = fl(static_cast<uint16_t>(626 + 2 * ph));
         p.cov_increment = 0.5;
+        p.bacnet = ai(24 + aux_number(c));
+        p.snmp = mib(G::Aux, 3, "AuxKw", aux_number(c));
     }
     for (int ph = 0; ph < 3; ++ph) {
         const int c = kFirstAuxChannel + ph;
@@ -372,6 +489,8 @@ void common_section(Builder& b) {
             mb(static_cast<uint16_t>(262 + ph), Repr::Int16, "PF Phase " + s(ph + 1), 0, -3);
         p.floating = fl(static_cast<uint16_t>(632 + 2 * ph));
         p.cov_increment = 0.05;
+        p.bacnet = ai(27 + aux_number(c));
+        p.snmp = mib(G::Aux, 5, "AuxPf", aux_number(c));
     }
     struct AuxRow {
         Q q;
@@ -381,14 +500,19 @@ void common_section(Builder& b) {
         const char* map;
         uint16_t float_reg;
         bool nv;
+        int ai_base;  // + the aux input number
+        int arc;      // in the Aux table
+        const char* descriptor;
     };
     const AuxRow aux_rows[] = {
-        {Q::ChCurrent, "current", "current", 265, "Current Phase ", 638, false},
+        {Q::ChCurrent, "current", "current", 265, "Current Phase ", 638, false, 30, 2,
+         "AuxCurrent"},
         {Q::ChCurrentDemand, "current_demand", "current demand", 269,
-         "Present Current Demand Phase ", 646, false},
+         "Present Current Demand Phase ", 646, false, 34, 7, "AuxCurrentDemand"},
         {Q::ChMaxCurrentDemand, "max_current_demand", "max current demand", 273,
-         "Max Current Demand Phase ", 654, true},
-        {Q::ChMaxCurrent, "max_current", "max current", 279, "Max Current Phase ", 666, true},
+         "Max Current Demand Phase ", 654, true, 38, 8, "AuxMaxCurrentDemand"},
+        {Q::ChMaxCurrent, "max_current", "max current", 279, "Max Current Phase ", 666, true, 44, 9,
+         "AuxMaxCurrent"},
     };
     for (const AuxRow& r : aux_rows) {
         for (int ph = 0; ph < 4; ++ph) {
@@ -400,17 +524,20 @@ void common_section(Builder& b) {
                            static_cast<uint16_t>(284 + ph));
             p.floating = fl(static_cast<uint16_t>(r.float_reg + 2 * ph));
             p.cov_increment = 1.0;
+            p.bacnet = ai(r.ai_base + aux_number(c));
+            p.snmp = mib(G::Aux, r.arc, r.descriptor, aux_number(c));
         }
         if (r.q == Q::ChMaxCurrentDemand) {
             mains("kw_demand", "real power demand", Unit::Kilowatts, 0.5, gr(Q::GrKwDemand, M, 1),
-                  277, Repr::Int16, "3ph Present KW-Total Demand", 292, 0, 662, false);
+                  277, Repr::Int16, "3ph Present KW-Total Demand", 292, 0, 662, false, 43, 7,
+                  "MainsKwDemand");
             mains("max_kw_demand", "max real power demand", Unit::Kilowatts, 0.5,
                   gr(Q::GrMaxKwDemand, M, 1), 278, Repr::Int16, "3ph Max KW-Total Demand", 292, 0,
-                  664, true);
+                  664, true, 44, 8, "MainsMaxKwDemand");
         }
     }
     mains("max_kw", "max real power", Unit::Kilowatts, 0.5, gr(Q::GrMaxKw, M, 1), 283, Repr::Int16,
-          "3ph Max KW-Total", 292, 0, 674, true);
+          "3ph Max KW-Total", 292, 0, 674, true, 49, 9, "MainsMaxKw");
     for (int ph = 0; ph < 4; ++ph) {
         const int c = kFirstAuxChannel + ph;
         b.add("ch" + s(c) + ".current_scale", channel_name(c) + " current scale", Unit::Exponent,
@@ -434,22 +561,44 @@ void common_section(Builder& b) {
     b.add("mains.current_scale", "Mains current scale", Unit::Exponent, Access::Read, true,
           gr(Q::ScaleGroupCurrent, M, 1))
         .integer = mb(293, Repr::Int16, "Current Scale 3ph (Avg)");
-    b.reset("aux_reset", "AUX resets", ResetScope::Aux, 0).integer =
-        mb(294, Repr::Uint16, "AUX Resets - Write the listed value to perform the listed reset:");
-    b.reset("global_reset", "Global reset", ResetScope::Global, 0).integer =
-        mb(295, Repr::Uint16, "Global Reset - Write the listed value to perform the listed reset:");
+    {
+        Point& p = b.reset("aux_reset", "AUX resets", ResetScope::Aux, 0);
+        p.integer = mb(294, Repr::Uint16,
+                       "AUX Resets - Write the listed value to perform the listed reset:");
+        p.bacnet = ao(1);
+        p.snmp = mib(G::Mains, 10, "AuxReset");
+    }
+    {
+        Point& p = b.reset("global_reset", "Global reset", ResetScope::Global, 0);
+        p.integer = mb(295, Repr::Uint16,
+                       "Global Reset - Write the listed value to perform the listed reset:");
+        p.bacnet = ao(2);
+        p.snmp = mib(G::Commands, 1, "GlobalReset");
+    }
 
     // Event counters.
     const char* level_names[] = {"High High", "High", "Low", "Low Low", "OFF state"};
     const char* level_ids[] = {"hh", "h", "l", "ll", "off"};
+    // Pins of each level: the global counter's AI and EventCounters arc, the
+    // channel counters' AI base (+ the channel) and ChannelEvent column.
+    const int global_counter_ai[] = {50, 51, 52, 53, 54};
+    const int global_counter_arc[] = {1, 2, 3, 4, 5};
+    const char* global_counter_mib[] = {"HighHighEventCount", "HighEventCount", "LowEventCount",
+                                        "LowLowEventCount", "OffStateEventCount"};
+    const int counter_ai_base[] = {54, 100, 146, 192, 238};
+    const int counter_arc[] = {3, 4, 5, 6, 7};
+    const char* counter_mib[] = {"ChannelHighHighCount", "ChannelHighCount", "ChannelLowCount",
+                                 "ChannelLowLowCount", "ChannelOffStateCount"};
     for (int l = 0; l < kLatchLevels; ++l) {
         const std::string map =
             l == 4 ? "Latching Alarm OFF state Global Counter"
                    : std::string(level_names[l]) + " Latching Alarm Global Counter";
-        b.add(std::string("global_counter.") + level_ids[l],
-              std::string(level_names[l]) + " global event counter", Unit::Count, Access::Read,
-              true, Ref{Q::EvGlobalCounter, static_cast<uint8_t>(l)})
-            .integer = mb(static_cast<uint16_t>(296 + l), Repr::Uint16, map);
+        Point& p = b.add(std::string("global_counter.") + level_ids[l],
+                         std::string(level_names[l]) + " global event counter", Unit::Count,
+                         Access::Read, true, Ref{Q::EvGlobalCounter, static_cast<uint8_t>(l)});
+        p.integer = mb(static_cast<uint16_t>(296 + l), Repr::Uint16, map);
+        p.bacnet = ai(global_counter_ai[l]);
+        p.snmp = mib(G::EventCounters, global_counter_arc[l], global_counter_mib[l]);
     }
     for (int l = 0; l < kLatchLevels; ++l) {
         for (int c = 1; c <= kChannelsPerPanel; ++c) {
@@ -463,6 +612,8 @@ void common_section(Builder& b) {
             p.channel = c;
             p.integer = mb(static_cast<uint16_t>(301 + l * kChannelsPerPanel + c - 1), Repr::Uint16,
                            aux(c) ? "AUX " + base : base);
+            p.bacnet = ai(counter_ai_base[l] + c);
+            p.snmp = mib(G::ChannelEvents, counter_arc[l], counter_mib[l], c);
         }
     }
     // Diagnostics.
@@ -471,18 +622,30 @@ void common_section(Builder& b) {
                          true, Ref{Q::PowerUpCounter});
         p.write = WriteKind::PowerUpCounter;
         p.integer = mb(531, Repr::Uint16, "Power Up Counter");
+        p.bacnet = av(163);
+        p.snmp = mib(G::EventCounters, 6, "PowerUpCount");
     }
-    b.add("device_health", "Device health", Unit::Bits, Access::Read, false, Ref{Q::Health})
-        .integer = mb(532, Repr::Uint16, "Device Health");
+    {
+        Point& p = b.add("device_health", "Device health", Unit::Bits, Access::Read, false,
+                         Ref{Q::Health});
+        p.integer = mb(532, Repr::Uint16, "Device Health");
+        p.bacnet = ai(285);
+        p.snmp = mib(G::EventStatus, 7, "DeviceHealth");
+    }
     for (int i = 0; i < 6; ++i) {
         b.add("reserved" + s(533 + i), "Reserved", Unit::None, Access::Read, false,
               Ref{Q::Reserved})
             .integer = mb(static_cast<uint16_t>(533 + i), Repr::Uint16, "Reserved for future use");
     }
-    b.add("product_id", "Product ID", Unit::Bits, Access::Read, false, Ref{Q::ProductId}).integer =
-        mb(539, Repr::Uint16, "Product ID");
+    {
+        Point& p =
+            b.add("product_id", "Product ID", Unit::Bits, Access::Read, false, Ref{Q::ProductId});
+        p.integer = mb(539, Repr::Uint16, "Product ID");
+        p.bacnet = ai(286);
+        p.snmp = mib(G::Product, 6, "ProductId");
+    }
     mains("kva", "apparent power", Unit::KilovoltAmps, 0.5, gr(Q::GrKva, M, 1), 540, Repr::Int16,
-          "3ph Total KVA", 292, 0, 676, false);
+          "3ph Total KVA", 292, 0, 676, false, 287, 2, "MainsKva");
     for (int ph = 0; ph < 3; ++ph) {
         const int c = kFirstAuxChannel + ph;
         Point& p = b.add("ch" + s(c) + ".kva", channel_name(c) + " apparent power",
@@ -492,6 +655,8 @@ void common_section(Builder& b) {
                        static_cast<uint16_t>(288 + ph));
         p.floating = fl(static_cast<uint16_t>(678 + 2 * ph));
         p.cov_increment = 0.5;
+        p.bacnet = ai(287 + aux_number(c));
+        p.snmp = mib(G::Aux, 4, "AuxKva", aux_number(c));
     }
 }
 
@@ -519,6 +684,8 @@ void single_phase_section(Builder& b) {
         p.integer =
             mb(static_cast<uint16_t>(1125 + c), Repr::Uint16,
                c == 1 ? "Reset - Write the listed value to perform the listed reset:" : "Reset");
+        p.bacnet = ao(2 + c);
+        p.snmp = mib(G::Branch, 15, "BranchReset", c);
     }
     struct Row {
         Q q;
@@ -530,24 +697,30 @@ void single_phase_section(Builder& b) {
         uint16_t float_reg;
         uint16_t scale_base;  // 1000 current, 1042 power, 1084 energy, 0 = fixed -3
         bool nv;
+        int ai_base;  // + the channel
+        int arc;      // in the Branch table
+        const char* descriptor;
     };
     const Row rows[] = {
-        {Q::ChKwh, kKwh, "kwh", "energy", "KWH (MSW)", 1168, 2000, 1084, true},
-        {Q::ChKw, kKw, "kw", "real power", "KW", 1252, 2084, 1042, false},
-        {Q::ChPf, kPf, "pf", "power factor", "PF", 1294, 2168, 0, false},
-        {Q::ChCurrent, kCurrent, "current", "current", "Current", 1336, 2252, 1000, false},
+        {Q::ChKwh, kKwh, "kwh", "energy", "KWH (MSW)", 1168, 2000, 1084, true, 290, 7, "BranchKwh"},
+        {Q::ChKw, kKw, "kw", "real power", "KW", 1252, 2084, 1042, false, 332, 3, "BranchKw"},
+        {Q::ChPf, kPf, "pf", "power factor", "PF", 1294, 2168, 0, false, 374, 5, "BranchPf"},
+        {Q::ChCurrent, kCurrent, "current", "current", "Current", 1336, 2252, 1000, false, 416, 2,
+         "BranchCurrent"},
         {Q::ChKwDemand, kKw, "kw_demand", "real power demand", "Present KW Demand", 1378, 2336,
-         1042, false},
+         1042, false, 458, 10, "BranchKwDemand"},
         {Q::ChMaxKwDemand, kKw, "max_kw_demand", "max real power demand", "Max KW Demand", 1420,
-         2420, 1042, true},
+         2420, 1042, true, 500, 14, "BranchMaxKwDemand"},
         {Q::ChCurrentDemand, kCurrent, "current_demand", "current demand", "Present Current Demand",
-         1462, 2504, 1000, false},
+         1462, 2504, 1000, false, 542, 9, "BranchCurrentDemand"},
         {Q::ChMaxCurrentDemand, kCurrent, "max_current_demand", "max current demand",
-         "Max Current Demand", 1504, 2588, 1000, true},
-        {Q::ChMaxKw, kKw, "max_kw", "max real power", "Max KW-Total", 1546, 2672, 1042, true},
+         "Max Current Demand", 1504, 2588, 1000, true, 584, 13, "BranchMaxCurrentDemand"},
+        {Q::ChMaxKw, kKw, "max_kw", "max real power", "Max KW-Total", 1546, 2672, 1042, true, 626,
+         12, "BranchMaxKw"},
         {Q::ChMaxCurrent, kCurrent, "max_current", "max current", "Max Current", 1588, 2756, 1000,
-         true},
-        {Q::ChKva, kKva, "kva", "apparent power", "KVA", 1630, 2840, 1042, false},
+         true, 668, 11, "BranchMaxCurrent"},
+        {Q::ChKva, kKva, "kva", "apparent power", "KVA", 1630, 2840, 1042, false, 710, 4,
+         "BranchKva"},
     };
     for (const Row& r : rows) {
         const bool energy = r.q == Q::ChKwh;
@@ -561,6 +734,8 @@ void single_phase_section(Builder& b) {
                            r.scale_base ? static_cast<uint16_t>(r.scale_base + c - 1) : 0,
                            r.scale_base ? 0 : -3);
             p.floating = fl(static_cast<uint16_t>(r.float_reg + 2 * (c - 1)));
+            p.bacnet = ai(r.ai_base + c);
+            p.snmp = mib(G::Branch, r.arc, r.descriptor, c);
         }
     }
 }
@@ -568,7 +743,7 @@ void single_phase_section(Builder& b) {
 // ---------------------------------------------------------------- legacy 21 two-phase and 14
 // three-phase meters
 void legacy_section(Builder& b, GroupKind kind, int meters, int phases, uint16_t base,
-                    uint16_t float_base) {
+                    uint16_t float_base, int reset_ao_base) {
     const MapVariant V = MapVariant::Legacy;
     const std::string prefix = (phases == 2 ? "2ph" : "3ph");
     const std::string label = (phases == 2 ? "2-phase meter " : "3-phase meter ");
@@ -601,6 +776,7 @@ void legacy_section(Builder& b, GroupKind kind, int meters, int phases, uint16_t
             mb(reg++, Repr::Uint16,
                m == 1 ? "Reset - Write the listed value to perform the listed reset:" : "Reset", 0,
                0, V);
+        p.bacnet = ao(reset_ao_base + m);
     }
     auto freg = float_base;
     const std::string avg =
@@ -616,34 +792,144 @@ void legacy_section(Builder& b, GroupKind kind, int meters, int phases, uint16_t
         std::string map;
         char scale;
         bool nv;
+        // AI base (+ the meter number) of each phase (or of the total), for
+        // the 2-phase and for the 3-phase meters.
+        int two_phase_ai[2];
+        int three_phase_ai[3];
     };
     const Row rows[] = {
-        {Ref{Q::GrKwh}, false, "kwh", "energy", kKwh, "KWH (MSW)", 'e', true},
-        {Ref{Q::GrKw}, false, "kw", "total real power", kKw, "KW Total", 'p', false},
-        {Ref{Q::GrPf}, false, "pf", "total power factor", kPf, "PF Total", 'f', false},
-        {Ref{Q::GrCurrent}, false, "current", "average current", kCurrent, avg, 'c', false},
-        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChKw}, true, "kw_phase", "real power phase ",
-         kKw, "KW Phase ", 'p', false},
-        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChPf}, true, "pf_phase",
-         "power factor phase ", kPf, "PF Phase ", 'f', false},
-        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChCurrent}, true, "current_phase",
-         "current phase ", kCurrent, "Current Phase ", 'c', false},
-        {Ref{Q::GrKwDemand}, false, "kw_demand", "total real power demand", kKw,
-         "Present KW-Total Demand", 'p', false},
-        {Ref{Q::GrMaxKwDemand}, false, "max_kw_demand", "max total real power demand", kKw,
-         "Max KW-Total Demand", 'p', true},
-        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChCurrentDemand}, true,
-         "current_demand_phase", "current demand phase ", kCurrent, "Present Current Demand Phase ",
-         'c', false},
-        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChMaxCurrentDemand}, true,
-         "max_current_demand_phase", "max current demand phase ", kCurrent,
-         "Max Current Demand Phase ", 'c', true},
-        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChMaxCurrent}, true, "max_current_phase",
-         "max current phase ", kCurrent, "Max Current Phase ", 'c', true},
-        {Ref{Q::GrMaxKw}, false, "max_kw", "max total real power", kKw, "Max KW Total", 'p', true},
-        {Ref{Q::GrKva}, false, "kva", "total apparent power", kKva, "KVA Total", 'p', false},
-        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChKva}, true, "kva_phase",
-         "apparent power phase ", kKva, "KVA Phase ", 'p', false},
+        {Ref{Q::GrKwh}, false, "kwh", "energy", kKwh, "KWH (MSW)", 'e', true, {752}, {1214}},
+        {Ref{Q::GrKw}, false, "kw", "total real power", kKw, "KW Total", 'p', false, {773}, {1228}},
+        {Ref{Q::GrPf},
+         false,
+         "pf",
+         "total power factor",
+         kPf,
+         "PF Total",
+         'f',
+         false,
+         {794},
+         {1242}},
+        {Ref{Q::GrCurrent},
+         false,
+         "current",
+         "average current",
+         kCurrent,
+         avg,
+         'c',
+         false,
+         {815},
+         {1256}},
+        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChKw},
+         true,
+         "kw_phase",
+         "real power phase ",
+         kKw,
+         "KW Phase ",
+         'p',
+         false,
+         {836, 857},
+         {1270, 1284, 1298}},
+        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChPf},
+         true,
+         "pf_phase",
+         "power factor phase ",
+         kPf,
+         "PF Phase ",
+         'f',
+         false,
+         {878, 899},
+         {1312, 1326, 1340}},
+        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChCurrent},
+         true,
+         "current_phase",
+         "current phase ",
+         kCurrent,
+         "Current Phase ",
+         'c',
+         false,
+         {920, 941},
+         {1354, 1368, 1382}},
+        {Ref{Q::GrKwDemand},
+         false,
+         "kw_demand",
+         "total real power demand",
+         kKw,
+         "Present KW-Total Demand",
+         'p',
+         false,
+         {962},
+         {1396}},
+        {Ref{Q::GrMaxKwDemand},
+         false,
+         "max_kw_demand",
+         "max total real power demand",
+         kKw,
+         "Max KW-Total Demand",
+         'p',
+         true,
+         {983},
+         {1410}},
+        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChCurrentDemand},
+         true,
+         "current_demand_phase",
+         "current demand phase ",
+         kCurrent,
+         "Present Current Demand Phase ",
+         'c',
+         false,
+         {1004, 1025},
+         {1424, 1438, 1452}},
+        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChMaxCurrentDemand},
+         true,
+         "max_current_demand_phase",
+         "max current demand phase ",
+         kCurrent,
+         "Max Current Demand Phase ",
+         'c',
+         true,
+         {1046, 1067},
+         {1466, 1480, 1494}},
+        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChMaxCurrent},
+         true,
+         "max_current_phase",
+         "max current phase ",
+         kCurrent,
+         "Max Current Phase ",
+         'c',
+         true,
+         {1088, 1109},
+         {1508, 1522, 1536}},
+        {Ref{Q::GrMaxKw},
+         false,
+         "max_kw",
+         "max total real power",
+         kKw,
+         "Max KW Total",
+         'p',
+         true,
+         {1130},
+         {1550}},
+        {Ref{Q::GrKva},
+         false,
+         "kva",
+         "total apparent power",
+         kKva,
+         "KVA Total",
+         'p',
+         false,
+         {1151},
+         {1564}},
+        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChKva},
+         true,
+         "kva_phase",
+         "apparent power phase ",
+         kKva,
+         "KVA Phase ",
+         'p',
+         false,
+         {1172, 1193},
+         {1578, 1592, 1606}},
     };
     for (const Row& r : rows) {
         const int phase_count = r.per_phase ? phases : 1;
@@ -668,6 +954,7 @@ void legacy_section(Builder& b, GroupKind kind, int meters, int phases, uint16_t
                 reg = static_cast<uint16_t>(reg + (energy ? 2 : 1));
                 p.floating = fl(freg, V);
                 freg = static_cast<uint16_t>(freg + 2);
+                p.bacnet = ai((phases == 2 ? r.two_phase_ai[ph] : r.three_phase_ai[ph]) + m);
             }
         }
     }
@@ -689,39 +976,178 @@ struct LogicalRow {
     Kind kind;
     char scale;  // c p e f(-3) a(angle -1) n(none: raw count)
     bool nv;
+    // Pins of the by-type points of each phase (or of the total): the AI base
+    // (+ the circuit number), the Flex table's column and its descriptor.
+    int ai[3];
+    int arc[3];
+    const char* descriptor[3];
 };
 
 const std::vector<LogicalRow>& logical_rows() {
     static const std::vector<LogicalRow> rows = {
-        {Ref{Q::GrKwh}, false, "kwh", "energy", kKwh, 'e', true},
-        {Ref{Q::GrKw}, false, "kw", "total real power", kKw, 'p', false},
-        {Ref{Q::GrKva}, false, "kva", "total apparent power", kKva, 'p', false},
-        {Ref{Q::GrPf}, false, "pf", "total power factor", kPf, 'f', false},
-        {Ref{Q::GrCurrent}, false, "current", "average current", kCurrent, 'c', false},
-        {Ref{Q::GrKwDemand}, false, "kw_demand", "total real power demand", kKw, 'p', false},
-        {Ref{Q::GrMaxKwDemand}, false, "max_kw_demand", "max total real power demand", kKw, 'p',
-         true},
-        {Ref{Q::GrCurrentDemand}, false, "current_demand", "average current demand", kCurrent, 'c',
-         false},
-        {Ref{Q::GrMaxCurrentDemand}, false, "max_current_demand", "max average current demand",
-         kCurrent, 'c', true},
-        {Ref{Q::GrMaxKw}, false, "max_kw", "max total real power", kKw, 'p', true},
-        {Ref{Q::GrMaxCurrent}, false, "max_current", "max average current", kCurrent, 'c', true},
-        {Ref{Q::GrKwhSnapshot}, false, "kwh_snapshot", "energy snapshot", kKwh, 'e', true},
-        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChKw}, true, "kw_phase", "real power phase ",
-         kKw, 'p', false},
-        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChKva}, true, "kva_phase",
-         "apparent power phase ", kKva, 'p', false},
-        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChPf}, true, "pf_phase",
-         "power factor phase ", kPf, 'f', false},
-        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChCurrent}, true, "current_phase",
-         "current phase ", kCurrent, 'c', false},
-        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChCurrentDemand}, true,
-         "current_demand_phase", "current demand phase ", kCurrent, 'c', false},
-        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChMaxCurrent}, true, "max_current_phase",
-         "max current phase ", kCurrent, 'c', true},
-        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChAngle}, true, "angle_phase",
-         "current angle phase ", Kind{"angle", "angle", Unit::Degrees, 2.0}, 'a', false},
+        {Ref{Q::GrKwh}, false, "kwh", "energy", kKwh, 'e', true, {1666}, {10}, {"FlexKwh"}},
+        {Ref{Q::GrKw}, false, "kw", "total real power", kKw, 'p', false, {1712}, {6}, {"FlexKw"}},
+        {Ref{Q::GrKva},
+         false,
+         "kva",
+         "total apparent power",
+         kKva,
+         'p',
+         false,
+         {1758},
+         {7},
+         {"FlexKva"}},
+        {Ref{Q::GrPf}, false, "pf", "total power factor", kPf, 'f', false, {1804}, {8}, {"FlexPf"}},
+        {Ref{Q::GrCurrent},
+         false,
+         "current",
+         "average current",
+         kCurrent,
+         'c',
+         false,
+         {1850},
+         {9},
+         {"FlexCurrent"}},
+        {Ref{Q::GrKwDemand},
+         false,
+         "kw_demand",
+         "total real power demand",
+         kKw,
+         'p',
+         false,
+         {1896},
+         {12},
+         {"FlexKwDemand"}},
+        {Ref{Q::GrMaxKwDemand},
+         false,
+         "max_kw_demand",
+         "max total real power demand",
+         kKw,
+         'p',
+         true,
+         {1942},
+         {15},
+         {"FlexMaxKwDemand"}},
+        {Ref{Q::GrCurrentDemand},
+         false,
+         "current_demand",
+         "average current demand",
+         kCurrent,
+         'c',
+         false,
+         {1988},
+         {13},
+         {"FlexCurrentDemand"}},
+        {Ref{Q::GrMaxCurrentDemand},
+         false,
+         "max_current_demand",
+         "max average current demand",
+         kCurrent,
+         'c',
+         true,
+         {2034},
+         {17},
+         {"FlexMaxCurrentDemand"}},
+        {Ref{Q::GrMaxKw},
+         false,
+         "max_kw",
+         "max total real power",
+         kKw,
+         'p',
+         true,
+         {2080},
+         {14},
+         {"FlexMaxKw"}},
+        {Ref{Q::GrMaxCurrent},
+         false,
+         "max_current",
+         "max average current",
+         kCurrent,
+         'c',
+         true,
+         {2126},
+         {16},
+         {"FlexMaxCurrent"}},
+        {Ref{Q::GrKwhSnapshot},
+         false,
+         "kwh_snapshot",
+         "energy snapshot",
+         kKwh,
+         'e',
+         true,
+         {2172},
+         {11},
+         {"FlexKwhSnapshot"}},
+        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChKw},
+         true,
+         "kw_phase",
+         "real power phase ",
+         kKw,
+         'p',
+         false,
+         {2218, 2264, 2310},
+         {18, 19, 20},
+         {"FlexKwPhase1", "FlexKwPhase2", "FlexKwPhase3"}},
+        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChKva},
+         true,
+         "kva_phase",
+         "apparent power phase ",
+         kKva,
+         'p',
+         false,
+         {2356, 2402, 2448},
+         {21, 22, 23},
+         {"FlexKvaPhase1", "FlexKvaPhase2", "FlexKvaPhase3"}},
+        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChPf},
+         true,
+         "pf_phase",
+         "power factor phase ",
+         kPf,
+         'f',
+         false,
+         {2494, 2540, 2586},
+         {24, 25, 26},
+         {"FlexPfPhase1", "FlexPfPhase2", "FlexPfPhase3"}},
+        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChCurrent},
+         true,
+         "current_phase",
+         "current phase ",
+         kCurrent,
+         'c',
+         false,
+         {2632, 2678, 2724},
+         {27, 28, 29},
+         {"FlexCurrentPhase1", "FlexCurrentPhase2", "FlexCurrentPhase3"}},
+        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChCurrentDemand},
+         true,
+         "current_demand_phase",
+         "current demand phase ",
+         kCurrent,
+         'c',
+         false,
+         {2770, 2816, 2862},
+         {30, 31, 32},
+         {"FlexCurrentDemandPhase1", "FlexCurrentDemandPhase2", "FlexCurrentDemandPhase3"}},
+        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChMaxCurrent},
+         true,
+         "max_current_phase",
+         "max current phase ",
+         kCurrent,
+         'c',
+         true,
+         {2908, 2954, 3000},
+         {33, 34, 35},
+         {"FlexMaxCurrentPhase1", "FlexMaxCurrentPhase2", "FlexMaxCurrentPhase3"}},
+        {Ref{Q::GrPhase, 0, 0, GroupKind::Logical, Q::ChAngle},
+         true,
+         "angle_phase",
+         "current angle phase ",
+         Kind{"angle", "angle", Unit::Degrees, 2.0},
+         'a',
+         false,
+         {3046, 3092, 3138},
+         {36, 37, 38},
+         {"FlexAnglePhase1", "FlexAnglePhase2", "FlexAnglePhase3"}},
     };
     return rows;
 }
@@ -732,9 +1158,9 @@ struct LogicalScales {
 };
 
 // One value point of a logical circuit at reg (integer) and freg (float), which advance.
-void add_logical_value(Builder& b, const LogicalRow& row, int lc, int ph, const std::string& id,
-                       const std::string& name, LogicalScales scales, MapVariant variant,
-                       uint16_t& reg, uint16_t& freg) {
+Point& add_logical_value(Builder& b, const LogicalRow& row, int lc, int ph, const std::string& id,
+                         const std::string& name, LogicalScales scales, MapVariant variant,
+                         uint16_t& reg, uint16_t& freg) {
     Ref ref = row.ref;
     ref.index = static_cast<uint8_t>(lc);
     ref.group = GroupKind::Logical;
@@ -769,6 +1195,7 @@ void add_logical_value(Builder& b, const LogicalRow& row, int lc, int ph, const 
     reg = static_cast<uint16_t>(reg + (energy ? 2 : 1));
     p.floating = fl(freg, variant);
     freg = static_cast<uint16_t>(freg + 2);
+    return p;
 }
 
 void logical_section(Builder& b) {
@@ -794,9 +1221,13 @@ void logical_section(Builder& b) {
         Point& r = b.reset("lc" + s(lc) + ".reset", "Logical circuit " + s(lc) + " reset",
                            ResetScope::Logical, lc);
         r.integer = mb(static_cast<uint16_t>(reg + 3 * n + lc - 1), Repr::Uint16, "", 0, 0, T);
-        b.add("lc" + s(lc) + ".members", "Logical circuit " + s(lc) + " channel count", Unit::Count,
-              Access::Read, false, gr(Q::GrMembers, L, lc))
-            .integer = mb(static_cast<uint16_t>(reg + 4 * n + lc - 1), Repr::Uint16, "", 0, 0, T);
+        r.bacnet = ao(79 + lc);
+        r.snmp = mib(G::Flex, 39, "FlexReset", lc);
+        Point& m = b.add("lc" + s(lc) + ".members", "Logical circuit " + s(lc) + " channel count",
+                         Unit::Count, Access::Read, false, gr(Q::GrMembers, L, lc));
+        m.integer = mb(static_cast<uint16_t>(reg + 4 * n + lc - 1), Repr::Uint16, "", 0, 0, T);
+        m.bacnet = ai(1620 + lc);
+        m.snmp = mib(G::Flex, 2, "FlexChannelCount", lc);
     }
     reg = static_cast<uint16_t>(reg + 5 * n);
     for (const LogicalRow& row : logical_rows()) {
@@ -805,8 +1236,11 @@ void logical_section(Builder& b) {
                 const LogicalScales scales{static_cast<uint16_t>(scale_current + lc - 1),
                                            static_cast<uint16_t>(scale_power + lc - 1),
                                            static_cast<uint16_t>(scale_energy + lc - 1)};
-                add_logical_value(b, row, lc, ph, "lc" + s(lc) + ".",
-                                  "Logical circuit " + s(lc) + " ", scales, T, reg, freg);
+                Point& p =
+                    add_logical_value(b, row, lc, ph, "lc" + s(lc) + ".",
+                                      "Logical circuit " + s(lc) + " ", scales, T, reg, freg);
+                p.bacnet = ai(row.ai[ph] + lc);
+                p.snmp = mib(G::Flex, row.arc[ph], row.descriptor[ph], lc);
             }
         }
     }
@@ -828,12 +1262,14 @@ void logical_by_circuit_section(Builder& b) {
         b.add(id + "members", name + "channel count", Unit::Count, Access::Read, false,
               gr(Q::GrMembers, L, lc))
             .integer = mb(static_cast<uint16_t>(base + 1), Repr::Uint16, "");
+        const char* channel_mib[] = {"FlexChannel1", "FlexChannel2", "FlexChannel3"};
         for (int m = 0; m < 3; ++m) {
             Ref r = gr(Q::GrMemberChannel, L, lc);
             r.member = static_cast<uint8_t>(m);
-            b.add(id + "channel" + s(m + 1), name + "channel of phase " + s(m + 1), Unit::None,
-                  Access::Read, false, r)
-                .integer = mb(static_cast<uint16_t>(base + 2 + m), Repr::Uint16, "");
+            Point& p = b.add(id + "channel" + s(m + 1), name + "channel of phase " + s(m + 1),
+                             Unit::None, Access::Read, false, r);
+            p.integer = mb(static_cast<uint16_t>(base + 2 + m), Repr::Uint16, "");
+            p.snmp = mib(G::Flex, 3 + m, channel_mib[m], lc);
         }
         const auto sc = static_cast<uint16_t>(base + 5);
         const auto sp = static_cast<uint16_t>(base + 6);
@@ -870,6 +1306,9 @@ void extension_section(Builder& b) {
         p.integer = mb(static_cast<uint16_t>(3001 + i), Repr::Int16, "", 0, -1);
         p.floating = fl(static_cast<uint16_t>(3101 + 2 * i));
         p.cov_increment = 2.0;
+        const int phase = i + 1;
+        p.bacnet = ai(3184 + phase);
+        p.snmp = mib(G::VoltagePhases, 4, "VoltsAngle", phase);
     }
     for (int c = 1; c <= kChannelsPerPanel; ++c) {
         Point& p = b.add("ch" + s(c) + ".angle", channel_name(c) + " current phase angle",
@@ -878,27 +1317,52 @@ void extension_section(Builder& b) {
         p.integer = mb(static_cast<uint16_t>(3003 + c), Repr::Int16, "", 0, -1);
         p.floating = fl(static_cast<uint16_t>(3107 + 2 * (c - 1)));
         p.cov_increment = 2.0;
+        p.bacnet = ai(3187 + c);
+        p.snmp = aux(c) ? mib(G::Aux, 6, "AuxAngle", aux_number(c))
+                        : mib(G::Branch, 6, "BranchAngle", c);
     }
     for (int c = 1; c <= kChannelsPerPanel; ++c) {
         Point& p = b.setting("ch" + s(c) + ".logical_circuit", channel_name(c) + " logical circuit",
                              Unit::None, "logical_circuit." + s(c));
         p.channel = c;
         p.integer = mb(static_cast<uint16_t>(3200 + c), Repr::Uint16, "");
+        p.bacnet = av(210 + c);
+        p.snmp = mib(G::ChannelConfig, 5, "ChannelFlexCircuit", c);
     }
-    const char* fields[] = {"year", "month", "day", "hour", "minute", "second"};
+    struct RtcRow {
+        const char* field;
+        int av;
+        int arc;  // in Clock
+        const char* descriptor;
+    };
+    const RtcRow fields[] = {
+        {"year", 257, 1, "ClockYear"},     {"month", 258, 2, "ClockMonth"},
+        {"day", 259, 3, "ClockDay"},       {"hour", 260, 4, "ClockHour"},
+        {"minute", 261, 5, "ClockMinute"}, {"second", 262, 6, "ClockSecond"},
+    };
     for (int i = 0; i < 6; ++i) {
         Point& p =
-            b.add(std::string("rtc.") + fields[i], std::string("RTC ") + fields[i], Unit::None,
-                  Access::ReadWrite, false, Ref{Q::RtcField, static_cast<uint8_t>(i)});
+            b.add(std::string("rtc.") + fields[i].field, std::string("RTC ") + fields[i].field,
+                  Unit::None, Access::ReadWrite, false, Ref{Q::RtcField, static_cast<uint8_t>(i)});
         p.write = WriteKind::Rtc;
         p.integer = mb(static_cast<uint16_t>(3251 + i), Repr::Uint16, "");
+        p.bacnet = av(fields[i].av);
+        p.snmp = mib(G::Clock, fields[i].arc, fields[i].descriptor);
     }
-    b.add("rtc.status", "RTC set (1) or not (0)", Unit::None, Access::Read, false,
-          Ref{Q::RtcStatus})
-        .integer = mb(3257, Repr::Uint16, "");
-    b.add("rtc.control", "RTC_Control (0 BACnet, 1 Modbus)", Unit::None, Access::Read, false,
-          Ref{Q::RtcControl})
-        .integer = mb(3258, Repr::Uint16, "");
+    {
+        Point& p = b.add("rtc.status", "RTC set (1) or not (0)", Unit::None, Access::Read, false,
+                         Ref{Q::RtcStatus});
+        p.integer = mb(3257, Repr::Uint16, "");
+        p.bacnet = ai(3234);
+        p.snmp = mib(G::Clock, 7, "ClockSet");
+    }
+    {
+        Point& p = b.add("rtc.control", "RTC_Control (0 BACnet, 1 Modbus)", Unit::None,
+                         Access::Read, false, Ref{Q::RtcControl});
+        p.integer = mb(3258, Repr::Uint16, "");
+        p.bacnet = ai(3235);
+        p.snmp = mib(G::Clock, 8, "ClockControl");
+    }
     for (int c = 1; c <= kMaxBranchChannels; ++c) {
         Point& p = b.add("ch" + s(c) + ".kwh_snapshot", channel_name(c) + " energy snapshot",
                          Unit::KilowattHours, Access::Read, true, ch(Q::ChKwhSnapshot, c));
@@ -907,30 +1371,53 @@ void extension_section(Builder& b) {
         p.integer = mb(static_cast<uint16_t>(3301 + 2 * (c - 1)), Repr::Int32, "",
                        static_cast<uint16_t>(1083 + c));
         p.floating = fl(static_cast<uint16_t>(3401 + 2 * (c - 1)));
+        p.bacnet = ai(3235 + c);
+        p.snmp = mib(G::Branch, 8, "BranchKwhSnapshot", c);
     }
     Point& m = b.add("mains.kwh_snapshot", "Mains energy snapshot", Unit::KilowattHours,
                      Access::Read, true, gr(Q::GrKwhSnapshot, GroupKind::Mains, 1));
     m.cov_increment = 1.0;
     m.integer = mb(3385, Repr::Int32, "", 291);
     m.floating = fl(3485);
+    m.bacnet = ai(3278);
+    m.snmp = mib(G::Mains, 6, "MainsKwhSnapshot");
 }
 
 // ---------------------------------------------------------------- info and custom phase map
 void tail_section(Builder& b) {
-    b.add("fw.modbus_address", "Modbus address", Unit::None, Access::Read, false,
-          Ref{Q::ModbusAddress})
-        .integer = mb(60000, Repr::Uint16, "Modbus Address (based on DIPswitch settings)");
-    b.add("fw.baudrate", "Baud rate / 100", Unit::None, Access::Read, false, Ref{Q::Baudrate})
-        .integer = mb(60001, Repr::Uint16, "Baudrate (based on DIPswitch settings)");
+    {
+        Point& p = b.add("fw.modbus_address", "Modbus address", Unit::None, Access::Read, false,
+                         Ref{Q::ModbusAddress});
+        p.integer = mb(60000, Repr::Uint16, "Modbus Address (based on DIPswitch settings)");
+        p.bacnet = ai(3279);
+        p.snmp = mib(G::Product, 7, "ModbusAddress");
+    }
+    {
+        Point& p = b.add("fw.baudrate", "Baud rate / 100", Unit::None, Access::Read, false,
+                         Ref{Q::Baudrate});
+        p.integer = mb(60001, Repr::Uint16, "Baudrate (based on DIPswitch settings)");
+        p.bacnet = ai(3280);
+        p.snmp = mib(G::Product, 8, "BaudRate");
+    }
     b.add("fw.password", "Password (reads 0)", Unit::None, Access::Read, false, Ref{Q::Reserved})
         .integer = mb(60002, Repr::Uint16, "Password (always reads 0)");
     b.add("fw.selftest", "Self test (reads 0)", Unit::None, Access::Read, false, Ref{Q::Reserved})
         .integer = mb(60003, Repr::Uint16, "Selftest (always reads 0)");
-    b.add("fw.running", "Application running", Unit::None, Access::Read, false, Ref{Q::Running})
-        .integer = mb(60004, Repr::Uint16,
-                      "PLOS (reads 0 if application missing, reads > 0 if application running)");
-    b.setting("user_defined", "User defined settings (62017)", Unit::Bits, "user_defined").integer =
-        mb(62017, Repr::Uint16, "User Defined Status Register");
+    {
+        Point& p = b.add("fw.running", "Application running", Unit::None, Access::Read, false,
+                         Ref{Q::Running});
+        p.integer = mb(60004, Repr::Uint16,
+                       "PLOS (reads 0 if application missing, reads > 0 if application running)");
+        p.bacnet = ai(3281);
+        p.snmp = mib(G::Product, 9, "ApplicationRunning");
+    }
+    {
+        Point& p =
+            b.setting("user_defined", "User defined settings (62017)", Unit::Bits, "user_defined");
+        p.integer = mb(62017, Repr::Uint16, "User Defined Status Register");
+        p.bacnet = av(164);
+        p.snmp = mib(G::Setup, 4, "UserDefinedSettings");
+    }
     for (int c = 1; c <= kChannelsPerPanel; ++c) {
         Point& p = b.setting("ch" + s(c) + ".phase", channel_name(c) + " voltage phase", Unit::None,
                              "phase." + s(c));
@@ -939,6 +1426,22 @@ void tail_section(Builder& b) {
                           : aux(c) ? "Voltage Phase for Aux Channel " + s(c - kMaxBranchChannels)
                                    : "Voltage Phase for Branch Channel " + s(c);
         p.integer = mb(static_cast<uint16_t>(62115 + c), Repr::Uint16, map);
+        p.bacnet = av(164 + c);
+        p.snmp = mib(G::ChannelConfig, 4, "ChannelVoltagePhase", c);
+    }
+}
+
+// The gateway's points: settings of the whole meter, on the BACnet router device.
+void gateway_section(Builder& b) {
+    {
+        Point& p = b.setting("gateway.device_id_offset", "DeviceID_Offset", Unit::None,
+                             "gateway.device_id_offset");
+        p.bacnet = av(1);
+    }
+    {
+        Point& p = b.setting("gateway.virt_router_net", "Virt_Router_Net", Unit::None,
+                             "gateway.virt_router_net");
+        p.bacnet = av(2);
     }
 }
 
@@ -949,12 +1452,14 @@ Catalogue::Catalogue() {
     Builder b(points_);
     common_section(b);
     single_phase_section(b);
-    legacy_section(b, GroupKind::TwoPhase, kTwoPhaseMeters, 2, 4000, 5000);
-    legacy_section(b, GroupKind::ThreePhase, kThreePhaseMeters, 3, 7000, 8000);
+    legacy_section(b, GroupKind::TwoPhase, kTwoPhaseMeters, 2, 4000, 5000, 44);
+    legacy_section(b, GroupKind::ThreePhase, kThreePhaseMeters, 3, 7000, 8000, 65);
     logical_section(b);
     logical_by_circuit_section(b);
     extension_section(b);
     tail_section(b);
+    Builder gateway(gateway_);
+    gateway_section(gateway);
     std::unordered_map<std::string_view, size_t> seen;
     for (size_t i = 0; i < points_.size(); ++i) {
         if (!seen.emplace(points_[i].id, i).second) {

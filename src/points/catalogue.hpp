@@ -81,6 +81,51 @@ struct ModbusBinding {
     std::string map_name;  // the point map's description of the register
 };
 
+// ---------------------------------------------------------------- pinned identities
+// Where a point sits on each face, fixed for good once published
+// (docs/decisions.md, Pinned identities): a literal, or a literal base plus
+// the channel, meter, circuit or phase number; never a count or the order of
+// the catalogue. The faces choose which points they present; a presented
+// point without its pin, a pin on a point a face does not present, or two
+// points on one identity stop that face's table from being built.
+
+// The BACnet object of a point on each panel device.
+enum class ObjectKind : uint8_t { None, AnalogInput, AnalogValue, AnalogOutput };
+struct BacnetPin {
+    ObjectKind type = ObjectKind::None;
+    uint32_t instance = 0;
+    bool pinned() const { return type != ObjectKind::None; }
+};
+
+// The branches of a panel's subtree of the product MIB; the MIB gives each its
+// arcs under the panel node (protocols/snmp/meter_mib.cpp).
+enum class MibGroup : uint8_t {
+    None,
+    EventStatus,     // Alarms.1, scalars
+    EventCounters,   // Alarms.2, scalars
+    ChannelEvents,   // Alarms.3, table: row = channel
+    VoltageEvents,   // Alarms.4, table: row = L-L pair (1 A-B, 2 B-C, 3 C-A)
+    VoltageSummary,  // VoltageInputs.1, scalars
+    VoltagePhases,   // VoltageInputs.2, table: row = phase
+    Mains,           // AuxInputs.1, scalars
+    Aux,             // AuxInputs.2, table: row = aux input 1..4
+    Branch,          // BranchInputs.1, table: row = branch channel
+    Flex,            // FlexCircuits.1, table: row = logical circuit
+    Product,         // Configuration.1, scalars
+    Commands,        // Configuration.2, scalars
+    Setup,           // Configuration.3, scalars
+    ChannelConfig,   // Configuration.4, table: row = channel
+    EventConfig,     // Configuration.5, scalars
+    Clock,           // Configuration.6, scalars
+};
+struct SnmpPin {
+    MibGroup group = MibGroup::None;
+    uint32_t arc = 0;        // the object's arc in its group (a table's column)
+    uint32_t row = 0;        // a table's row; 0 for a scalar
+    std::string descriptor;  // after the panel's prefix: "BranchCurrent" is p1BranchCurrent
+    bool pinned() const { return group != MibGroup::None; }
+};
+
 struct Point {
     std::string id;    // unique within a panel: "ch5.current", "lc12.kw"
     std::string name;  // a readable name: "Channel 5 current"
@@ -96,6 +141,8 @@ struct Point {
     double cov_increment = 0;  // default COV increment for analog values
     ModbusBinding integer;     // the integer register(s)
     ModbusBinding floating;    // the float copy, where the map has one
+    BacnetPin bacnet;          // its object on the panel devices, if BACnet presents it
+    SnmpPin snmp;              // its OID under each panel, if the MIB serves it
 };
 
 class Catalogue {
@@ -104,10 +151,14 @@ class Catalogue {
 
     const std::vector<Point>& points() const { return points_; }
     const Point* find(std::string_view id) const;
+    // The gateway's own points (settings of the whole meter, not of a panel):
+    // the BACnet router device presents them.
+    const std::vector<Point>& gateway_points() const { return gateway_; }
 
   private:
     Catalogue();
     std::vector<Point> points_;
+    std::vector<Point> gateway_;
 };
 
 // The full setting key of a panel point ("panel.2.ct_size.5").

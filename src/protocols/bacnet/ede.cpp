@@ -321,7 +321,10 @@ std::string objects_markdown() {
     std::string out;
     out += "# BACnet objects of the meter\n\n";
     out +=
-        "Generated from the point catalogue (`src/protocols/bacnet/meter_objects.cpp`); "
+        "Generated from the point catalogue, which pins each object's type and instance "
+        "(`Point::bacnet` in `src/points/catalogue.cpp`; which points are objects: "
+        "`src/protocols/bacnet/meter_objects.cpp`); an instance never moves "
+        "(docs/decisions.md, Pinned identities). "
         "`bacnet_unit_tests` checks that this file is current (run them with "
         "`OPENBCPM_WRITE_DOCS=1` to rewrite it). The same list, per device and with the "
         "meter's identities, comes out of `openbcpm export ede`.\n\n";

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -160,68 +161,136 @@ void make_names_unique(std::vector<MeterObject>& objects) {
     }
 }
 
-std::vector<MeterObject> build_panel_table() {
-    const auto& points = points::Catalogue::instance().points();
+ObjectType object_type(points::ObjectKind k) {
+    switch (k) {
+        case points::ObjectKind::AnalogInput:
+            return ObjectType::AnalogInput;
+        case points::ObjectKind::AnalogValue:
+            return ObjectType::AnalogValue;
+        case points::ObjectKind::AnalogOutput:
+            return ObjectType::AnalogOutput;
+        case points::ObjectKind::None:
+            break;
+    }
+    throw std::logic_error("BACnet: no object type");
+}
+
+// The objects of the points a device presents, at their pinned instances, in
+// Object_List order (AIs, AVs, AOs, each by instance). `presented` says which
+// object type the face makes of a point (None: the point is not presented).
+std::vector<MeterObject> objects_at_pins(
+    const std::vector<Point>& points,
+    const std::function<points::ObjectKind(const Point&)>& presented,
+    const std::function<MeterObject(const Point&, uint32_t)>& make) {
     std::vector<MeterObject> out;
-    uint32_t ai = 0;
+    std::map<std::pair<ObjectType, uint32_t>, const Point*> owner;
     for (const Point& p : points) {
-        if (is_measurement(p)) out.push_back(analog_input(p, ++ai));
+        const points::ObjectKind kind = presented(p);
+        if (kind == points::ObjectKind::None) {
+            if (p.bacnet.pinned())
+                throw std::logic_error("BACnet: point " + p.id + " is pinned to " +
+                                       object_type_abbreviation(object_type(p.bacnet.type)) +
+                                       std::to_string(p.bacnet.instance) +
+                                       " but BACnet does not present it");
+            continue;
+        }
+        if (!p.bacnet.pinned())
+            throw std::logic_error("BACnet: point " + p.id + " is presented as an " +
+                                   object_type_abbreviation(object_type(kind)) +
+                                   " but has no pinned instance (src/points/catalogue.cpp)");
+        if (p.bacnet.type != kind)
+            throw std::logic_error("BACnet: point " + p.id + " is pinned as an " +
+                                   object_type_abbreviation(object_type(p.bacnet.type)) +
+                                   " but presented as an " +
+                                   object_type_abbreviation(object_type(kind)));
+        if (p.bacnet.instance == 0 || p.bacnet.instance >= kMaxInstance)
+            throw std::logic_error("BACnet: point " + p.id + " is pinned to instance " +
+                                   std::to_string(p.bacnet.instance) + ", not 1..4194302");
+        const ObjectType type = object_type(kind);
+        const auto [it, added] = owner.emplace(std::pair{type, p.bacnet.instance}, &p);
+        if (!added)
+            throw std::logic_error("BACnet: points " + it->second->id + " and " + p.id +
+                                   " are both pinned to " + object_type_abbreviation(type) +
+                                   std::to_string(p.bacnet.instance));
+        out.push_back(make(p, p.bacnet.instance));
     }
-    // The point map's writable registers in register order, then our
-    // extensions (registers the BCPMSC map does not have) in register order.
-    std::vector<const Point*> map_settings, extensions;
-    for (const Point& p : points) {
-        if (!is_setting_register(p)) continue;
-        (p.integer.map_name.empty() ? extensions : map_settings).push_back(&p);
-    }
-    const auto by_register = [](const Point* a, const Point* b) {
-        return a->integer.reg < b->integer.reg;
+    const auto rank = [](ObjectType t) {
+        return t == ObjectType::AnalogInput ? 0 : t == ObjectType::AnalogValue ? 1 : 2;
     };
-    std::stable_sort(map_settings.begin(), map_settings.end(), by_register);
-    std::stable_sort(extensions.begin(), extensions.end(), by_register);
-    uint32_t av = 0;
-    for (const Point* p : map_settings)
-        out.push_back(analog_value(*p, ++av));
-    for (const Point* p : extensions)
-        out.push_back(analog_value(*p, ++av));
-    uint32_t ao = 0;
-    for (const Point& p : points) {
-        if (is_command(p)) out.push_back(analog_output(p, ++ao));
-    }
-    make_names_unique(out);
+    std::stable_sort(out.begin(), out.end(), [&](const MeterObject& a, const MeterObject& b) {
+        return std::pair{rank(a.type), a.instance} < std::pair{rank(b.type), b.instance};
+    });
     return out;
 }
 
-std::vector<MeterObject> build_router_table() {
-    std::vector<MeterObject> out;
-    const auto add = [&](uint32_t instance, const char* key, const char* name,
-                         const char* description) {
-        const SettingDef* def = find_setting(key);
-        if (!def) throw std::logic_error(std::string("no setting ") + key);
-        MeterObject o;
-        o.type = ObjectType::AnalogValue;
-        o.instance = instance;
-        o.setting_key = key;
-        o.name = name;
-        o.description = description;
-        o.action = MeterAction::Setting;
-        o.min_value = static_cast<float>(def->min);
-        o.max_value = static_cast<float>(def->max);
-        out.push_back(std::move(o));
-    };
-    add(1, "gateway.device_id_offset", "DeviceID_Offset",
-        "Default BACnet Device IDs: router = offset, panel = offset + Modbus address "
-        "(takes effect at restart)");
-    add(2, "gateway.virt_router_net", "Virt_Router_Net",
-        "Network number of the virtual router, 1..65534, other values give 5 "
-        "(takes effect at restart)");
-    return out;
+// What a panel device makes of a point: measurements are AIs, setting
+// registers AVs, reset commands AOs.
+points::ObjectKind panel_presentation(const Point& p) {
+    if (is_measurement(p)) return points::ObjectKind::AnalogInput;
+    if (is_setting_register(p)) return points::ObjectKind::AnalogValue;
+    if (is_command(p)) return points::ObjectKind::AnalogOutput;
+    return points::ObjectKind::None;
+}
+
+MeterObject panel_object(const Point& p, uint32_t instance) {
+    switch (panel_presentation(p)) {
+        case points::ObjectKind::AnalogInput:
+            return analog_input(p, instance);
+        case points::ObjectKind::AnalogValue:
+            return analog_value(p, instance);
+        default:
+            return analog_output(p, instance);
+    }
+}
+
+const char* gateway_description(const std::string& id) {
+    if (id == "gateway.device_id_offset")
+        return "Default BACnet Device IDs: router = offset, panel = offset + Modbus address "
+               "(takes effect at restart)";
+    if (id == "gateway.virt_router_net")
+        return "Network number of the virtual router, 1..65534, other values give 5 "
+               "(takes effect at restart)";
+    return "";
+}
+
+MeterObject router_object(const Point& p, uint32_t instance) {
+    const SettingDef* def = find_setting(p.setting_key);
+    if (!def) throw std::logic_error("no setting " + p.setting_key);
+    MeterObject o;
+    o.type = ObjectType::AnalogValue;
+    o.instance = instance;
+    o.point = &p;
+    o.setting_key = p.setting_key;
+    o.name = p.name;
+    o.description = gateway_description(p.id);
+    o.action = MeterAction::Setting;
+    o.min_value = static_cast<float>(def->min);
+    o.max_value = static_cast<float>(def->max);
+    return o;
 }
 
 }  // namespace
 
+std::vector<MeterObject> build_panel_objects(const std::vector<points::Point>& points) {
+    std::vector<MeterObject> out = objects_at_pins(points, panel_presentation, panel_object);
+    make_names_unique(out);
+    return out;
+}
+
+std::vector<MeterObject> build_router_objects(const std::vector<points::Point>& gateway) {
+    // The router device presents every gateway point that is a setting.
+    return objects_at_pins(
+        gateway,
+        [](const Point& p) {
+            return p.write == WriteKind::Setting ? points::ObjectKind::AnalogValue
+                                                 : points::ObjectKind::None;
+        },
+        router_object);
+}
+
 const std::vector<MeterObject>& panel_object_table() {
-    static const std::vector<MeterObject> table = build_panel_table();
+    static const std::vector<MeterObject> table =
+        build_panel_objects(points::Catalogue::instance().points());
     return table;
 }
 
@@ -234,7 +303,8 @@ std::vector<const MeterObject*> panel_objects(const ModelInfo& model) {
 }
 
 const std::vector<MeterObject>& router_object_table() {
-    static const std::vector<MeterObject> table = build_router_table();
+    static const std::vector<MeterObject> table =
+        build_router_objects(points::Catalogue::instance().gateway_points());
     return table;
 }
 

@@ -1,12 +1,14 @@
 // The BACnet object list of the meter: a view of the point catalogue, as the
-// Modbus map is. Each panel device gets Analog Inputs for the read-only
-// measurements, Analog Values for the settings (the point map's writable
-// registers in register order, so that AV164 is register 62017), Analog
-// Outputs for the reset command registers and two Notification Classes; the
-// router device gets AV1 (DeviceID_Offset) and AV2 (Virt_Router_Net).
-// Instances are fixed by the catalogue whatever the model: a channel the
-// model lacks has no object, and the instances of the others do not move.
-// Pure data: the databases (meter_node), the EDE export and the docs use it.
+// Modbus map is. This file decides which points each device presents: a
+// panel device makes Analog Inputs of the read-only measurements, Analog
+// Values of the setting registers, Analog Outputs of the reset command
+// registers, and has two Notification Classes; the router device presents
+// the gateway's settings (AV1 DeviceID_Offset, AV2 Virt_Router_Net). Where
+// each object sits, its type and instance, is pinned point by point in the
+// catalogue (Point::bacnet; docs/decisions.md, Pinned identities), whatever
+// the model: a channel the model lacks has no object, and the instances of the
+// others do not move. Pure data: the databases (meter_node), the EDE export
+// and the docs use it.
 #pragma once
 
 #include <cstdint>
@@ -62,8 +64,14 @@ struct MeterClass {
 };
 
 // Every object a panel device can have, in Object_List order (AIs, AVs,
-// AOs), with the instances of the full model.
+// AOs, each by instance), with the instances of the full model.
 const std::vector<MeterObject>& panel_object_table();
+// The same tables built from other points (tests). They throw
+// std::logic_error naming the point when a presented point has no pin, a
+// point BACnet does not present has one, a pin has the wrong object type or
+// two points share one object.
+std::vector<MeterObject> build_panel_objects(const std::vector<points::Point>& points);
+std::vector<MeterObject> build_router_objects(const std::vector<points::Point>& gateway);
 // The objects of one panel for a model (channels it lacks left out).
 std::vector<const MeterObject*> panel_objects(const ModelInfo& model);
 // The router device's objects.

@@ -17,35 +17,9 @@ using points::Q;
 
 // ------------------------------------------------------------------ where points go
 
-enum class Group : uint8_t {
-    EventStatus,
-    EventCounters,
-    ChannelEvents,
-    VoltageEvents,
-    VoltageSummary,
-    VoltagePhases,
-    Mains,
-    Aux,
-    Branch,
-    Flex,
-    Product,
-    Commands,
-    Setup,
-    ChannelConfig,
-    EventConfig,
-    Clock,
-    Other,
-};
-
-// A pinned object: its key in the group, its arc and its name after the
-// panel prefix. Arcs never move once published; a point the lists do not
-// know yet still appears, after the pinned ones, with a name made from its id.
-struct Pin {
-    const char* key;
-    uint32_t arc;
-    const char* name;
-    const char* note = nullptr;  // added to the generated DESCRIPTION
-};
+// The branches of a panel's subtree; which object sits where in them is
+// pinned point by point in the catalogue (Point::snmp).
+using Group = points::MibGroup;
 
 struct GroupDef {
     Group group;
@@ -54,7 +28,6 @@ struct GroupDef {
     const char* name;            // node name, or the table's stem ("Branch" -> p1BranchTable)
     const char* description;
     const char* row_description;  // tables: what one row is
-    std::vector<Pin> pins;
 };
 
 constexpr const char* kEventBits =
@@ -69,259 +42,95 @@ const std::vector<GroupDef>& group_defs() {
          0,
          "EventStatus",
          "The panel's global over-threshold event status.",
-         nullptr,
-         {{"global_latching_status", 1, "GlobalLatchingStatus",
-           " Bits: 0 high-high, 1 high, 2 low, 3 low-low, 4 OFF state on some channel; 8 high "
-           "voltage, 9 low voltage (latched)."},
-          {"global_non_latching_status", 2, "GlobalNonLatchingStatus",
-           " Bits: 0 high, 1 low current on some channel; 8 high voltage, 9 low voltage."},
-          {"recent_latching_channel", 3, "RecentLatchingChannel"},
-          {"recent_non_latching_channel", 4, "RecentNonLatchingChannel"},
-          {"channels_latched", 5, "ChannelsLatched"},
-          {"channels_non_latched", 6, "ChannelsNonLatched"},
-          {"device_health", 7, "DeviceHealth",
-           " Bits: 1 frequency out of range, 2..4 voltage clipping on phase A..C, 5 current "
-           "clipping, 8 strip connection error, 15 branch power model."}}},
+         nullptr},
         {Group::EventCounters,
          {arcs::kAlarms, 2},
          0,
          "EventCounters",
          "The panel's global latching event counters and its power-up counter.",
-         nullptr,
-         {{"global_counter.hh", 1, "HighHighEventCount"},
-          {"global_counter.h", 2, "HighEventCount"},
-          {"global_counter.l", 3, "LowEventCount"},
-          {"global_counter.ll", 4, "LowLowEventCount"},
-          {"global_counter.off", 5, "OffStateEventCount"},
-          {"power_up_counter", 6, "PowerUpCount", " Writable (0..32767)."}}},
+         nullptr},
         {Group::ChannelEvents,
          {arcs::kAlarms, 3},
          kChannelsPerPanel,
          "ChannelEvent",
          "Event status and latching event counters of each channel (rows 1..42 branch "
          "channels, 43..46 aux inputs 1..4).",
-         "The events of one channel.",
-         {{"event_status", 2, "ChannelEventStatus", kEventBits},
-          {"counter.hh", 3, "ChannelHighHighCount"},
-          {"counter.h", 4, "ChannelHighCount"},
-          {"counter.l", 5, "ChannelLowCount"},
-          {"counter.ll", 6, "ChannelLowLowCount"},
-          {"counter.off", 7, "ChannelOffStateCount"}}},
+         "The events of one channel."},
         {Group::VoltageEvents,
          {arcs::kAlarms, 4},
          3,
          "VoltageEvent",
          "Event status of the line-to-line voltages (rows 1 A-B, 2 B-C, 3 C-A).",
-         "The events of one line-to-line voltage.",
-         {{"event_status", 2, "VoltageEventStatus",
-           " Bits: 0 high, 1 low latched; 8 high, 9 low non-latching. Writing 0 to a latched bit "
-           "clears it."}}},
+         "The events of one line-to-line voltage."},
         {Group::VoltageSummary,
          {arcs::kVoltageInputs, 1},
          0,
          "VoltageSummary",
          "Frequency and average voltages.",
-         nullptr,
-         {{"frequency", 1, "Frequency"},
-          {"volts_ln_average", 2, "VoltsLineNeutralAverage"},
-          {"volts_ll_average", 3, "VoltsLineLineAverage"}}},
+         nullptr},
         {Group::VoltagePhases,
          {arcs::kVoltageInputs, 2},
          3,
          "VoltagePhase",
          "Voltages by phase (rows 1 A, 2 B, 3 C; line-to-line A-B, B-C, C-A).",
-         "The voltages of one phase.",
-         {{"ln", 2, "VoltsLineNeutral", " Line-to-neutral voltage of the row's phase."},
-          {"ll", 3, "VoltsLineLine",
-           " Line-to-line voltage from the row's phase to the next (A-B, B-C, C-A)."},
-          {"angle", 4, "VoltsAngle", " Phase angle of the row's voltage against phase A."}}},
+         "The voltages of one phase."},
         {Group::Mains,
          {arcs::kAuxInputs, 1},
          0,
          "Mains",
          "The aux inputs 1..3 as a three-phase mains meter.",
-         nullptr,
-         {{"kw", 1, "MainsKw"},
-          {"kva", 2, "MainsKva"},
-          {"pf", 3, "MainsPf"},
-          {"current", 4, "MainsCurrent"},
-          {"kwh", 5, "MainsKwh"},
-          {"kwh_snapshot", 6, "MainsKwhSnapshot"},
-          {"kw_demand", 7, "MainsKwDemand"},
-          {"max_kw_demand", 8, "MainsMaxKwDemand"},
-          {"max_kw", 9, "MainsMaxKw"},
-          {"aux_reset", 10, "AuxReset"}}},
+         nullptr},
         {Group::Aux,
          {arcs::kAuxInputs, 2},
          kChannelsPerPanel - kMaxBranchChannels,
          "Aux",
          "Measurements of the aux inputs 1..4 (aux 4, the neutral, has a current but no power).",
-         "One aux input.",
-         {{"current", 2, "AuxCurrent"},
-          {"kw", 3, "AuxKw"},
-          {"kva", 4, "AuxKva"},
-          {"pf", 5, "AuxPf"},
-          {"angle", 6, "AuxAngle"},
-          {"current_demand", 7, "AuxCurrentDemand"},
-          {"max_current_demand", 8, "AuxMaxCurrentDemand"},
-          {"max_current", 9, "AuxMaxCurrent"}}},
+         "One aux input."},
         {Group::Branch,
          {arcs::kBranchInputs, 1},
          kMaxBranchChannels,
          "Branch",
          "Measurements of the branch channels 1..42.",
-         "One branch channel.",
-         {{"current", 2, "BranchCurrent"},
-          {"kw", 3, "BranchKw"},
-          {"kva", 4, "BranchKva"},
-          {"pf", 5, "BranchPf"},
-          {"angle", 6, "BranchAngle"},
-          {"kwh", 7, "BranchKwh"},
-          {"kwh_snapshot", 8, "BranchKwhSnapshot"},
-          {"current_demand", 9, "BranchCurrentDemand"},
-          {"kw_demand", 10, "BranchKwDemand"},
-          {"max_current", 11, "BranchMaxCurrent"},
-          {"max_kw", 12, "BranchMaxKw"},
-          {"max_current_demand", 13, "BranchMaxCurrentDemand"},
-          {"max_kw_demand", 14, "BranchMaxKwDemand"},
-          {"reset", 15, "BranchReset"}}},
+         "One branch channel."},
         {Group::Flex,
          {arcs::kFlexCircuits, 1},
          kLogicalCircuits,
          "Flex",
          "Flex (logical) circuits 1..46: channels grouped by their logical circuit setting "
          "into circuits of one to three adjacent channels.",
-         "One flex circuit.",
-         {{"members", 2, "FlexChannelCount"},
-          {"channel1", 3, "FlexChannel1"},
-          {"channel2", 4, "FlexChannel2"},
-          {"channel3", 5, "FlexChannel3"},
-          {"kw", 6, "FlexKw"},
-          {"kva", 7, "FlexKva"},
-          {"pf", 8, "FlexPf"},
-          {"current", 9, "FlexCurrent"},
-          {"kwh", 10, "FlexKwh"},
-          {"kwh_snapshot", 11, "FlexKwhSnapshot"},
-          {"kw_demand", 12, "FlexKwDemand"},
-          {"current_demand", 13, "FlexCurrentDemand"},
-          {"max_kw", 14, "FlexMaxKw"},
-          {"max_kw_demand", 15, "FlexMaxKwDemand"},
-          {"max_current", 16, "FlexMaxCurrent"},
-          {"max_current_demand", 17, "FlexMaxCurrentDemand"},
-          {"kw_phase1", 18, "FlexKwPhase1"},
-          {"kw_phase2", 19, "FlexKwPhase2"},
-          {"kw_phase3", 20, "FlexKwPhase3"},
-          {"kva_phase1", 21, "FlexKvaPhase1"},
-          {"kva_phase2", 22, "FlexKvaPhase2"},
-          {"kva_phase3", 23, "FlexKvaPhase3"},
-          {"pf_phase1", 24, "FlexPfPhase1"},
-          {"pf_phase2", 25, "FlexPfPhase2"},
-          {"pf_phase3", 26, "FlexPfPhase3"},
-          {"current_phase1", 27, "FlexCurrentPhase1"},
-          {"current_phase2", 28, "FlexCurrentPhase2"},
-          {"current_phase3", 29, "FlexCurrentPhase3"},
-          {"current_demand_phase1", 30, "FlexCurrentDemandPhase1"},
-          {"current_demand_phase2", 31, "FlexCurrentDemandPhase2"},
-          {"current_demand_phase3", 32, "FlexCurrentDemandPhase3"},
-          {"max_current_phase1", 33, "FlexMaxCurrentPhase1"},
-          {"max_current_phase2", 34, "FlexMaxCurrentPhase2"},
-          {"max_current_phase3", 35, "FlexMaxCurrentPhase3"},
-          {"angle_phase1", 36, "FlexAnglePhase1"},
-          {"angle_phase2", 37, "FlexAnglePhase2"},
-          {"angle_phase3", 38, "FlexAnglePhase3"},
-          {"reset", 39, "FlexReset"}}},
+         "One flex circuit."},
         {Group::Product,
          {arcs::kConfiguration, 1},
          0,
          "Product",
          "Identity of the meter.",
-         nullptr,
-         {{"serial_number_msw", 1, "SerialNumberHigh"},
-          {"serial_number_lsw", 2, "SerialNumberLow"},
-          {"firmware_rs", 3, "FirmwareRs"},
-          {"firmware_os", 4, "FirmwareOs"},
-          {"device_id", 5, "DeviceId"},
-          {"product_id", 6, "ProductId"},
-          {"fw.modbus_address", 7, "ModbusAddress"},
-          {"fw.baudrate", 8, "BaudRate"},
-          {"fw.running", 9, "ApplicationRunning"}}},
+         nullptr},
         {Group::Commands,
          {arcs::kConfiguration, 2},
          0,
          "Commands",
          "Panel-wide reset commands.",
-         nullptr,
-         {{"global_reset", 1, "GlobalReset"}}},
-        {Group::Setup,
-         {arcs::kConfiguration, 3},
-         0,
-         "Setup",
-         "The panel's setup.",
-         nullptr,
-         {{"configuration", 1, "StripConfiguration"},
-          {"demand_subintervals", 2, "DemandSubintervals"},
-          {"subinterval_seconds", 3, "SubintervalSeconds"},
-          {"user_defined", 4, "UserDefinedSettings",
-           " Bits: 0 user-defined CT to voltage phase assignment, 1 current angles against the "
-           "channel's own phase, 2 demand interval from the RTC, 3 legacy multi-phase Modbus "
-           "map."},
-          {"location", 5, "Location"}}},
+         nullptr},
+        {Group::Setup, {arcs::kConfiguration, 3}, 0, "Setup", "The panel's setup.", nullptr},
         {Group::ChannelConfig,
          {arcs::kConfiguration, 4},
          kChannelsPerPanel,
          "ChannelConfig",
          "Settings of each channel (rows 1..42 branch channels, 43..46 aux inputs 1..4).",
-         "The settings of one channel.",
-         {{"ct_size", 2, "ChannelCtSize"},
-          {"breaker_size", 3, "ChannelBreakerSize"},
-          {"phase", 4, "ChannelVoltagePhase"},
-          {"logical_circuit", 5, "ChannelFlexCircuit"}}},
+         "The settings of one channel."},
         {Group::EventConfig,
          {arcs::kConfiguration, 5},
          0,
          "EventConfig",
          "Delays and thresholds of the over-threshold events.",
-         nullptr,
-         {{"hh_delay", 1, "HighHighDelay"},
-          {"h_delay", 2, "HighDelay"},
-          {"l_delay", 3, "LowDelay"},
-          {"ll_delay", 4, "LowLowDelay"},
-          {"on_time", 5, "OnTime"},
-          {"off_time", 6, "OffTime"},
-          {"hh_threshold", 7, "HighHighThreshold"},
-          {"h_threshold", 8, "HighThreshold"},
-          {"l_threshold", 9, "LowThreshold"},
-          {"ll_threshold", 10, "LowLowThreshold"},
-          {"nl_high_threshold", 11, "NonLatchingHighThreshold"},
-          {"nl_low_threshold", 12, "NonLatchingLowThreshold"},
-          {"nl_hysteresis", 13, "NonLatchingHysteresis"},
-          {"over_voltage_timer", 14, "OverVoltageTimer"},
-          {"under_voltage_timer", 15, "UnderVoltageTimer"},
-          {"over_voltage_threshold", 16, "OverVoltageThreshold"},
-          {"under_voltage_threshold", 17, "UnderVoltageThreshold"},
-          {"voltage_hysteresis", 18, "VoltageHysteresis"}}},
+         nullptr},
         {Group::Clock,
          {arcs::kConfiguration, 6},
          0,
          "Clock",
          "The real-time clock (UTC). Set through BACnet time synchronization or Modbus, as "
          "RTC_Control says; read-only here.",
-         nullptr,
-         {{"rtc.year", 1, "ClockYear"},
-          {"rtc.month", 2, "ClockMonth"},
-          {"rtc.day", 3, "ClockDay"},
-          {"rtc.hour", 4, "ClockHour"},
-          {"rtc.minute", 5, "ClockMinute"},
-          {"rtc.second", 6, "ClockSecond"},
-          {"rtc.status", 7, "ClockSet"},
-          {"rtc.control", 8, "ClockControl"}}},
-        {Group::Other,
-         {arcs::kConfiguration, 7},
-         0,
-         "Other",
-         "Points of the catalogue that no other branch takes.",
-         nullptr,
-         {}},
+         nullptr},
     };
     return defs;
 }
@@ -332,131 +141,44 @@ const GroupDef& group_def(Group g) {
     throw std::logic_error("SNMP MIB group without definition");
 }
 
-struct Placement {
-    Group group = Group::Other;
-    std::string key;
-    uint32_t row = 0;  // tables: 1..rows
-};
+// What an object's DESCRIPTION adds to the point's name, by descriptor.
+const char* note_of(const std::string& descriptor) {
+    static const std::map<std::string, const char*> notes = {
+        {"GlobalLatchingStatus",
+         " Bits: 0 high-high, 1 high, 2 low, 3 low-low, 4 OFF state on some channel; 8 high "
+         "voltage, 9 low voltage (latched)."},
+        {"GlobalNonLatchingStatus",
+         " Bits: 0 high, 1 low current on some channel; 8 high voltage, 9 low voltage."},
+        {"DeviceHealth",
+         " Bits: 1 frequency out of range, 2..4 voltage clipping on phase A..C, 5 current "
+         "clipping, 8 strip connection error, 15 branch power model."},
+        {"ChannelEventStatus", kEventBits},
+        {"PowerUpCount", " Writable (0..32767)."},
+        {"VoltageEventStatus",
+         " Bits: 0 high, 1 low latched; 8 high, 9 low non-latching. Writing 0 to a latched bit "
+         "clears it."},
+        {"VoltsLineNeutral", " Line-to-neutral voltage of the row's phase."},
+        {"VoltsLineLine",
+         " Line-to-line voltage from the row's phase to the next (A-B, B-C, C-A)."},
+        {"VoltsAngle", " Phase angle of the row's voltage against phase A."},
+        {"UserDefinedSettings",
+         " Bits: 0 user-defined CT to voltage phase assignment, 1 current angles against the "
+         "channel's own phase, 2 demand interval from the RTC, 3 legacy multi-phase Modbus "
+         "map."},
+    };
+    const auto it = notes.find(descriptor);
+    return it == notes.end() ? nullptr : it->second;
+}
 
 bool starts_with(const std::string& s, std::string_view prefix) {
     return s.rfind(prefix, 0) == 0;
-}
-
-// "ch5.counter.hh" -> "counter.hh"
-std::string after_first_dot(const std::string& id) {
-    const auto dot = id.find('.');
-    return dot == std::string::npos ? id : id.substr(dot + 1);
 }
 
 bool is_legacy(const Point& p) {
     return starts_with(p.id, "2ph") || starts_with(p.id, "3ph");
 }
 
-bool event_setting(const std::string& key) {
-    for (std::string_view end : {"_delay", "_time", "_threshold", "_hysteresis", "_timer"}) {
-        if (key.size() >= end.size() && key.compare(key.size() - end.size(), end.size(), end) == 0)
-            return true;
-    }
-    return false;
-}
-
-std::optional<Placement> place(const Point& p) {
-    const Q q = p.ref.q;
-    if (MeterMib::exclusion(p) != Exclusion::None) return std::nullopt;
-    if (p.id.find(".by_circuit.") != std::string::npos) {
-        return Placement{Group::Flex, p.id.substr(p.id.rfind('.') + 1), p.ref.index};
-    }
-    switch (q) {
-        case Q::EvGlobalLatching:
-        case Q::EvGlobalNonLatching:
-        case Q::EvRecentLatching:
-        case Q::EvRecentNonLatching:
-        case Q::EvChannelsLatched:
-        case Q::EvChannelsNonLatched:
-        case Q::Health:
-            return Placement{Group::EventStatus, p.id, 0};
-        case Q::EvGlobalCounter:
-        case Q::PowerUpCounter:
-            return Placement{Group::EventCounters, p.id, 0};
-        case Q::EvStatus:
-            return Placement{Group::ChannelEvents, "event_status", p.ref.index};
-        case Q::EvCounter:
-            return Placement{Group::ChannelEvents, after_first_dot(p.id), p.ref.member};
-        case Q::EvVoltageStatus:
-            return Placement{Group::VoltageEvents, "event_status",
-                             static_cast<uint32_t>(p.ref.index + 1)};
-        case Q::Frequency:
-        case Q::VoltLnAverage:
-        case Q::VoltLlAverage:
-            return Placement{Group::VoltageSummary, p.id, 0};
-        case Q::VoltLn:
-            return Placement{Group::VoltagePhases, "ln", static_cast<uint32_t>(p.ref.index + 1)};
-        case Q::VoltLl:
-            return Placement{Group::VoltagePhases, "ll", static_cast<uint32_t>(p.ref.index + 1)};
-        case Q::VoltAngle:
-            return Placement{Group::VoltagePhases, "angle", static_cast<uint32_t>(p.ref.index + 1)};
-        case Q::SerialMsw:
-        case Q::SerialLsw:
-        case Q::FirmwareRs:
-        case Q::FirmwareOs:
-        case Q::DeviceId:
-        case Q::ProductId:
-        case Q::ModbusAddress:
-        case Q::Baudrate:
-        case Q::Running:
-            return Placement{Group::Product, p.id, 0};
-        case Q::RtcField:
-        case Q::RtcStatus:
-        case Q::RtcControl:
-            return Placement{Group::Clock, p.id, 0};
-        default:
-            break;
-    }
-    if (p.write == points::WriteKind::Reset) {
-        switch (p.reset_scope) {
-            case points::ResetScope::Global:
-                return Placement{Group::Commands, p.id, 0};
-            case points::ResetScope::Aux:
-                return Placement{Group::Mains, p.id, 0};
-            case points::ResetScope::Channel:
-                return Placement{Group::Branch, "reset", p.reset_index};
-            case points::ResetScope::Logical:
-                return Placement{Group::Flex, "reset", p.reset_index};
-            default:
-                return std::nullopt;
-        }
-    }
-    if (starts_with(p.id, "mains.")) return Placement{Group::Mains, after_first_dot(p.id), 0};
-    if (starts_with(p.id, "lc") && p.ref.group == points::GroupKind::Logical)
-        return Placement{Group::Flex, after_first_dot(p.id), p.ref.index};
-    if (p.channel != 0) {
-        const auto c = static_cast<uint32_t>(p.channel);
-        if (p.write == points::WriteKind::Setting)
-            return Placement{Group::ChannelConfig, after_first_dot(p.id), c};
-        if (is_aux_channel(p.channel))
-            return Placement{Group::Aux, after_first_dot(p.id), c - kMaxBranchChannels};
-        return Placement{Group::Branch, after_first_dot(p.id), c};
-    }
-    if (p.write == points::WriteKind::Setting)
-        return Placement{event_setting(p.id) ? Group::EventConfig : Group::Setup, p.id, 0};
-    return Placement{Group::Other, p.id, 0};
-}
-
 // ------------------------------------------------------------------ how values are carried
-
-std::string camel(const std::string& key) {
-    std::string out;
-    bool up = true;
-    for (char c : key) {
-        if (c == '_' || c == '.') {
-            up = true;
-            continue;
-        }
-        out.push_back(up ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c);
-        up = false;
-    }
-    return out;
-}
 
 std::string units_of(points::Unit u) {
     using points::Unit;
@@ -615,7 +337,7 @@ std::string sentence(std::string s) {
     return s;
 }
 
-std::string describe(const MibObject& o, const Point& p, const Pin* pin, bool column) {
+std::string describe(const MibObject& o, const Point& p, bool column) {
     std::string d;
     if (o.write == WriteAs::Setting) {
         const SettingDef* def = find_setting(points::setting_key(p, o.panel));
@@ -627,7 +349,7 @@ std::string describe(const MibObject& o, const Point& p, const Pin* pin, bool co
     } else {
         d = sentence(p.name);
     }
-    if (pin && pin->note) d += pin->note;
+    if (const char* note = note_of(p.snmp.descriptor)) d += note;
     if (o.write == WriteAs::Reset)
         d += " Reads none(0); writing a command carries it out for the row's channels.";
     if (p.nv) d += " Non-volatile.";
@@ -714,8 +436,7 @@ int32_t event_level(int channel, uint16_t bit) {
     }
 }
 
-MeterMib::MeterMib() {
-    const auto& points = points::Catalogue::instance().points();
+MeterMib::MeterMib(const std::vector<points::Point>& points) {
     nodes_.push_back({"panels", oids::kPanels, "The panels the meter monitors."});
     for (int panel = 1; panel <= kPanels; ++panel) {
         const std::string pp = prefix(panel);
@@ -745,50 +466,59 @@ MeterMib::MeterMib() {
         nodes_.push_back({pp + "Configuration", base.child(arcs::kConfiguration),
                           "Identity, commands and every writable setting of " + ps + "."});
 
-        // Catalogue order within each group; pinned arcs first, then new keys.
-        std::map<std::pair<Group, std::string>, size_t> by_key;
-        std::map<Group, uint32_t> next_arc;
+        // Each presented point at its pin (Point::snmp), in catalogue order.
+        std::map<std::pair<Group, uint32_t>, size_t> by_arc;
+        std::map<std::string, const Point*> by_descriptor;  // its first point
         std::map<Group, std::vector<size_t>> group_objects;
         for (const Point& p : points) {
-            const auto at = place(p);
-            if (!at) continue;
-            const GroupDef& g = group_def(at->group);
-            auto it = by_key.find({at->group, at->key});
-            if (it == by_key.end()) {
+            const points::SnmpPin& at = p.snmp;
+            if (exclusion(p) != Exclusion::None) {
+                if (at.pinned())
+                    throw std::logic_error("SNMP MIB: point " + p.id + " is pinned to " + pp +
+                                           at.descriptor +
+                                           " but the MIB leaves it out (MeterMib::exclusion)");
+                continue;
+            }
+            if (!at.pinned())
+                throw std::logic_error("SNMP MIB: point " + p.id +
+                                       " has no pinned OID (group, arc, row and descriptor in "
+                                       "src/points/catalogue.cpp)");
+            const GroupDef& g = group_def(at.group);
+            if (at.arc < (g.rows ? 2U : 1U) || at.descriptor.empty())
+                throw std::logic_error("SNMP MIB: point " + p.id + " has an invalid pin");
+            const auto [named, first_name] = by_descriptor.emplace(at.descriptor, &p);
+            if (!first_name &&
+                (named->second->snmp.group != at.group || named->second->snmp.arc != at.arc))
+                throw std::logic_error("SNMP MIB: points " + named->second->id + " and " + p.id +
+                                       " give " + pp + at.descriptor + " two places");
+            auto it = by_arc.find({at.group, at.arc});
+            if (it == by_arc.end()) {
                 MibObject o;
                 o.panel = panel;
                 o.column = g.rows != 0;
-                const Pin* pin = nullptr;
-                for (const Pin& candidate : g.pins)
-                    if (at->key == candidate.key) pin = &candidate;
-                uint32_t arc = 0;
-                if (pin) {
-                    arc = pin->arc;
-                    o.name = pp + pin->name;
-                } else {
-                    uint32_t& n = next_arc[at->group];
-                    if (n == 0) {
-                        n = g.rows ? 2 : 1;
-                        for (const Pin& q : g.pins)
-                            n = std::max(n, q.arc + 1);
-                    }
-                    arc = n++;
-                    o.name = pp + g.name + camel(at->key);
-                }
+                o.name = pp + at.descriptor;
                 const Oid group_oid = child_of(base, g.path);
-                o.oid = g.rows ? group_oid.child(1).child(arc) : group_oid.child(arc);
+                o.oid = g.rows ? group_oid.child(1).child(at.arc) : group_oid.child(at.arc);
                 represent(o, p);
-                o.description = describe(o, p, pin, o.column);
+                o.description = describe(o, p, o.column);
                 o.rows.assign(g.rows ? g.rows : 1, nullptr);
                 objects_.push_back(std::move(o));
-                it = by_key.emplace(std::pair{at->group, at->key}, objects_.size() - 1).first;
-                group_objects[at->group].push_back(objects_.size() - 1);
+                it = by_arc.emplace(std::pair{at.group, at.arc}, objects_.size() - 1).first;
+                group_objects[at.group].push_back(objects_.size() - 1);
             }
             MibObject& o = objects_[it->second];
-            const uint32_t row = g.rows ? at->row : 1;
-            if (row < 1 || row > o.rows.size())
-                throw std::logic_error("SNMP MIB: point " + p.id + " has no row");
-            o.rows[row - 1] = &p;
+            if (o.name != pp + at.descriptor)
+                throw std::logic_error("SNMP MIB: point " + p.id + " is pinned to the arc of " +
+                                       o.name + " under another name, " + at.descriptor);
+            if (g.rows ? at.row < 1 || at.row > g.rows : at.row != 0)
+                throw std::logic_error("SNMP MIB: point " + p.id + " is pinned to row " +
+                                       std::to_string(at.row) + " of " + o.name);
+            const Point*& cell = o.rows[g.rows ? at.row - 1 : 0];
+            if (cell)
+                throw std::logic_error("SNMP MIB: points " + cell->id + " and " + p.id +
+                                       " are both pinned to " + o.name +
+                                       (g.rows ? "." + std::to_string(at.row) : ".0"));
+            cell = &p;
         }
         for (const GroupDef& g : group_defs()) {
             auto members = group_objects.find(g.group);
@@ -877,7 +607,7 @@ MeterMib::MeterMib() {
 }
 
 const MeterMib& MeterMib::instance() {
-    static const MeterMib mib;
+    static const MeterMib mib(points::Catalogue::instance().points());
     return mib;
 }
 

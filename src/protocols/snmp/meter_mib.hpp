@@ -115,6 +115,11 @@ class MeterMib {
     // The layout of both panels (the exported module always has both; the
     // agent serves the panels the model has).
     static const MeterMib& instance();
+    // The layout of other points (tests). Every point the MIB serves is at
+    // its pin (Point::snmp); throws std::logic_error naming the point when a
+    // served point has no pin, a left-out point has one, or two points (or
+    // two descriptors) share one place.
+    explicit MeterMib(const std::vector<points::Point>& points);
 
     const std::vector<MibObject>& objects() const { return objects_; }
     const std::vector<MibTable>& tables() const { return tables_; }
@@ -128,7 +133,6 @@ class MeterMib {
     std::string module_text() const;
 
   private:
-    MeterMib();
     std::vector<MibObject> objects_;
     std::vector<MibTable> tables_;
     std::vector<MibNode> nodes_;
