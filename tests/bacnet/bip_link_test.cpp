@@ -62,7 +62,8 @@ LinkAddress link_address(const BipAddress& a) {
 
 TEST_F(BipLinkTest, UnicastAndBroadcastWithoutBbmd) {
     link.receive(client, encode_bvll_npdu(BvlcFunction::OriginalUnicastNpdu, npdu), now);
-    link.receive(client, encode_bvll_npdu(BvlcFunction::OriginalBroadcastNpdu, npdu), now);
+    link.receive(client, encode_bvll_npdu(BvlcFunction::OriginalBroadcastNpdu, npdu), now,
+                 Arrival::Broadcast);
     ASSERT_EQ(in.size(), 2u);
     EXPECT_FALSE(in[0].broadcast);
     EXPECT_TRUE(in[1].broadcast);
@@ -104,7 +105,8 @@ TEST_F(BipLinkTest, BroadcastsAreForwardedToPeersAndForeignDevices) {
     EXPECT_EQ(result_of(out[0]), 0x0000);
     out.clear();
     // A local broadcast goes to both peers (one by directed broadcast) and the foreign device.
-    link.receive(client, encode_bvll_npdu(BvlcFunction::OriginalBroadcastNpdu, npdu), now);
+    link.receive(client, encode_bvll_npdu(BvlcFunction::OriginalBroadcastNpdu, npdu), now,
+                 Arrival::Broadcast);
     ASSERT_EQ(out.size(), 3u);
     EXPECT_EQ(out[0].to, peer);
     EXPECT_EQ(out[1].to.to_string(), "10.2.0.255:47808");
@@ -188,4 +190,48 @@ TEST_F(BipLinkTest, TheForeignDeviceTableHoldsAtMost128) {
     // A registered device still renews.
     link.receive(BipAddress{{192, 168, 10, 5}, 47808}, encode_register_foreign_device(120), now);
     EXPECT_EQ(result_of(out.back()), 0x0000);
+}
+
+TEST_F(BipLinkTest, TheDestinationOfADatagramDecidesWhatIsTakenAndForwarded) {
+    enable();
+    // An Original-Unicast-NPDU sent to a broadcast address reached every
+    // station: nobody takes it.
+    link.receive(client, encode_bvll_npdu(BvlcFunction::OriginalUnicastNpdu, npdu), now,
+                 Arrival::Broadcast);
+    EXPECT_TRUE(in.empty());
+    EXPECT_EQ(link.stats().dropped, 1u);
+    EXPECT_EQ(link.stats().broadcasts_in, 1u);
+    // An Original-Broadcast-NPDU sent to us alone is taken as a broadcast,
+    // but a BBMD forwards only what its subnet heard.
+    link.receive(client, encode_bvll_npdu(BvlcFunction::OriginalBroadcastNpdu, npdu), now);
+    ASSERT_EQ(in.size(), 1u);
+    EXPECT_TRUE(in[0].broadcast);
+    EXPECT_TRUE(out.empty());
+    // A Forwarded-NPDU a peer sent as a directed broadcast has reached our
+    // subnet already: delivered, not broadcast again.
+    const BipAddress far{{10, 1, 0, 99}, 47808};
+    link.receive(peer, encode_forwarded_npdu(far, npdu), now, Arrival::Broadcast);
+    ASSERT_EQ(in.size(), 2u);
+    EXPECT_EQ(in[1].from, link_address(far));
+    EXPECT_TRUE(out.empty());
+    // Sent to us directly, we broadcast it on our subnet.
+    link.receive(peer, encode_forwarded_npdu(far, npdu), now, Arrival::Unicast);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].to.to_string(), "10.0.0.255:47808");
+}
+
+TEST(BipLink, AHostNetmaskHasNoLocalBroadcast) {
+    std::vector<BipAddress> sent;
+    const BipAddress self{{127, 0, 0, 1}, 47808};
+    BipLink link(self, {255, 255, 255, 255},
+                 [&](const BipAddress& to, std::span<const uint8_t>) { sent.push_back(to); });
+    const Bytes npdu{0x01, 0x00, 0x10, 0x08};
+    link.send_npdu(npdu, {});
+    EXPECT_TRUE(sent.empty());
+    // As a BBMD its broadcasts still reach the peers.
+    const BipAddress peer{{127, 0, 0, 1}, 47809};
+    link.enable_bbmd({{self, {255, 255, 255, 255}}, {peer, {255, 255, 255, 255}}});
+    link.send_npdu(npdu, {});
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0], peer);
 }

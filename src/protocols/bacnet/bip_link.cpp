@@ -49,14 +49,8 @@ void BipLink::nak(const BipAddress& to, BvlcResult r) {
     send(to, encode_bvlc_result(r));
 }
 
-bool BipLink::is_peer(const BipAddress& a, const BdtEntry** entry) const {
-    for (const auto& e : bdt_) {
-        if (e.address == a) {
-            if (entry) *entry = &e;
-            return true;
-        }
-    }
-    return false;
+bool BipLink::is_peer(const BipAddress& a) const {
+    return std::any_of(bdt_.begin(), bdt_.end(), [&](const BdtEntry& e) { return e.address == a; });
 }
 
 void BipLink::distribute(const BipAddress& origin, std::span<const uint8_t> npdu, bool to_peers,
@@ -81,9 +75,10 @@ void BipLink::distribute(const BipAddress& origin, std::span<const uint8_t> npdu
 }
 
 void BipLink::receive(const BipAddress& from, std::span<const uint8_t> datagram,
-                      Clock::time_point now) {
+                      Clock::time_point now, Arrival arrival) {
     now_ = now;
     ++stats_.datagrams_in;
+    if (arrival == Arrival::Broadcast) ++stats_.broadcasts_in;
     if (from == self_) return;  // our own broadcast coming back
     const auto m = decode_bvll(datagram);
     if (!m) {
@@ -137,28 +132,38 @@ void BipLink::receive(const BipAddress& from, std::span<const uint8_t> datagram,
                             [&](const ForeignDevice& f) { return f.address == from; });
             if (!bbmd_ || !registered)
                 return nak(from, BvlcResult::DistributeBroadcastToNetworkNak);
-            send(broadcast_address(), encode_forwarded_npdu(from, m->npdu));
+            local_broadcast(encode_forwarded_npdu(from, m->npdu));
             distribute(from, m->npdu, true, &from);
             deliver(m->npdu, link_of(from), true);
             return;
         }
         case BvlcFunction::OriginalUnicastNpdu:
+            // Sent to a broadcast address, it reached every station: none may take it.
+            if (arrival == Arrival::Broadcast) {
+                ++stats_.dropped;
+                return;
+            }
             deliver(m->npdu, link_of(from), false);
             return;
         case BvlcFunction::OriginalBroadcastNpdu:
-            if (bbmd_) distribute(from, m->npdu, true, nullptr);
+            // A BBMD forwards what its subnet heard. One sent to us alone is
+            // taken as a broadcast but not forwarded: otherwise any host that
+            // reaches us could flood the peers' subnets (that is what
+            // Distribute-Broadcast-To-Network of a registered device is for).
+            if (bbmd_ && arrival == Arrival::Broadcast) distribute(from, m->npdu, true, nullptr);
             deliver(m->npdu, link_of(from), true);
             return;
         case BvlcFunction::ForwardedNpdu: {
             if (m->origin == self_) return;
             if (bbmd_) {
-                const BdtEntry* entry = nullptr;
-                if (!is_peer(from, &entry)) {
+                if (!is_peer(from)) {
                     ++stats_.dropped;  // only BDT peers forward to a BBMD
                     return;
                 }
-                // A peer that sent to us directly relies on us for the local broadcast.
-                if (entry->mask_u32() == 0xFFFFFFFF) send(broadcast_address(), datagram);
+                // A peer that sent to us directly (our BDT entry's mask is all
+                // ones, J.4.3.2) relies on us for the local broadcast; one that
+                // sent a directed broadcast has reached our subnet already.
+                if (arrival == Arrival::Unicast) local_broadcast(datagram);
                 distribute(m->origin, m->npdu, false, nullptr);
             }
             deliver(m->npdu, link_of(m->origin), true);
@@ -179,8 +184,14 @@ void BipLink::send_npdu(std::span<const uint8_t> npdu, const LinkAddress& to) {
         send(*a, encode_bvll_npdu(BvlcFunction::OriginalUnicastNpdu, npdu));
         return;
     }
-    send(broadcast_address(), encode_bvll_npdu(BvlcFunction::OriginalBroadcastNpdu, npdu));
+    local_broadcast(encode_bvll_npdu(BvlcFunction::OriginalBroadcastNpdu, npdu));
     if (bbmd_) distribute(self_, npdu, true, nullptr);
+}
+
+void BipLink::local_broadcast(std::span<const uint8_t> datagram) {
+    const auto to = broadcast_address();
+    if (to == self_) return;  // a /32 netmask: no station shares our subnet
+    send(to, datagram);
 }
 
 }  // namespace openbcpm::bacnet

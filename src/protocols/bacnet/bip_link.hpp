@@ -13,6 +13,10 @@
 
 namespace openbcpm::bacnet {
 
+// How a datagram reached this station: sent to its own address, or to a
+// broadcast address of its subnet (the subnet broadcast or 255.255.255.255).
+enum class Arrival : uint8_t { Unicast, Broadcast };
+
 class BipLink : public Datalink {
   public:
     using Clock = std::chrono::steady_clock;
@@ -30,7 +34,10 @@ class BipLink : public Datalink {
     BipAddress broadcast_address() const;
     const BipAddress& self() const { return self_; }
 
-    void receive(const BipAddress& from, std::span<const uint8_t> datagram, Clock::time_point now);
+    // A datagram from `from`; `arrival` is what its IP destination was (the
+    // rules of Annex J differ: see docs/bacnet.md, "BACnet/IP and BBMD").
+    void receive(const BipAddress& from, std::span<const uint8_t> datagram, Clock::time_point now,
+                 Arrival arrival = Arrival::Unicast);
     // Expires foreign device registrations.
     void tick(Clock::time_point now);
 
@@ -39,6 +46,7 @@ class BipLink : public Datalink {
 
     struct Stats {
         uint64_t datagrams_in = 0, datagrams_out = 0, dropped = 0, forwarded = 0, naks = 0;
+        uint64_t broadcasts_in = 0;  // datagrams that arrived on a broadcast address
     };
     const Stats& stats() const { return stats_; }
 
@@ -53,7 +61,9 @@ class BipLink : public Datalink {
     // Forwarded-NPDU to the BDT peers (not this node) and foreign devices.
     void distribute(const BipAddress& origin, std::span<const uint8_t> npdu, bool to_peers,
                     const BipAddress* skip_fd);
-    bool is_peer(const BipAddress& a, const BdtEntry** entry) const;
+    bool is_peer(const BipAddress& a) const;
+    // To the subnet broadcast address (nothing with a /32 netmask).
+    void local_broadcast(std::span<const uint8_t> datagram);
     static LinkAddress link_of(const BipAddress& a);
 
     BipAddress self_;

@@ -1,8 +1,9 @@
 #include "protocols/bacnet/face.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
-#include <boost/asio/ip/address_v4.hpp>
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -10,10 +11,17 @@
 namespace openbcpm::bacnet {
 
 namespace asio = boost::asio;
-using asio::ip::udp;
+
+namespace {
+constexpr auto kDropReportInterval = std::chrono::minutes(1);
+
+std::string ip_text(const std::array<uint8_t, 4>& a) {
+    return fmt::format("{}.{}.{}.{}", a[0], a[1], a[2], a[3]);
+}
+}  // namespace
 
 BacnetIpFace::BacnetIpFace(asio::io_context& io, VirtualRouter& router, BacnetIpOptions options)
-    : router_(router), options_(std::move(options)), socket_(io), timer_(io) {}
+    : io_(io), router_(router), options_(std::move(options)), timer_(io) {}
 
 BacnetIpFace::~BacnetIpFace() {
     close();
@@ -21,34 +29,64 @@ BacnetIpFace::~BacnetIpFace() {
 
 void BacnetIpFace::start() {
     if (running_) return;
-    boost::system::error_code ec;
-    const auto ip = asio::ip::make_address_v4(options_.address, ec);
-    if (ec) throw std::runtime_error(fmt::format("BACnet/IP: bad address '{}'", options_.address));
+    const auto address = BipAddress::parse(options_.address, 0);
+    if (!address)
+        throw std::runtime_error(fmt::format("BACnet/IP: bad address '{}'", options_.address));
+    // A B/IP station is named by its own unicast address (it is the MAC of
+    // the devices and the origin of forwarded broadcasts).
+    if (address->ip_u32() == 0 || address->ip[0] >= 224)
+        throw std::runtime_error(fmt::format(
+            "BACnet/IP needs the meter's own unicast address, not {}", options_.address));
     const auto mask = BipAddress::parse(options_.netmask, 0);
     if (!mask)
         throw std::runtime_error(fmt::format("BACnet/IP: bad netmask '{}'", options_.netmask));
-    socket_.open(udp::v4());
-    socket_.set_option(asio::socket_base::reuse_address(true));
-    socket_.set_option(asio::socket_base::broadcast(true));
-    socket_.non_blocking(true);  // a send never stalls the event loop
-    socket_.bind(udp::endpoint(ip, options_.port), ec);
-    if (ec) {
-        socket_.close();
-        throw std::runtime_error(fmt::format("BACnet/IP: cannot bind {}:{}: {}", options_.address,
-                                             options_.port, ec.message()));
+    LocalAddress local;
+    try {
+        local = locate_local_address(address->ip);
+    } catch (const std::runtime_error& e) {
+        throw std::runtime_error(fmt::format("BACnet/IP: {}", e.what()));
     }
-    const auto self = *BipAddress::parse(options_.address, local_port());
+    warnings_.clear();
+    // (Not on loopback: there the netmask only chooses the broadcast address
+    // among the host's own, see docs/bacnet.md.)
+    if (local.netmask && *local.netmask != mask->ip && address->ip[0] != 127)
+        warnings_.push_back(
+            fmt::format("netmask {} differs from the interface's {}: broadcasts go to {}",
+                        options_.netmask, ip_text(*local.netmask),
+                        ip_text(BipAddress::from_u32(address->ip_u32() | ~mask->ip_u32(), 0).ip)));
+    port_ = BipPort::open(io_, options_.port);
+    station_.self = BipAddress{address->ip, port_->port()};
+    station_.broadcast = BipAddress::from_u32(address->ip_u32() | ~mask->ip_u32(), 0).ip;
+    station_.interface = local.interface;
     link_ = std::make_unique<BipLink>(
-        self, mask->ip, [this](const BipAddress& to, std::span<const uint8_t> d) {
-            const udp::endpoint ep(asio::ip::address_v4(to.ip), to.port);
-            boost::system::error_code ignored;
+        station_.self, mask->ip, [this](const BipAddress& to, std::span<const uint8_t> d) {
             // Non-blocking: a full send buffer drops the datagram, as UDP may.
-            socket_.send_to(asio::buffer(d.data(), d.size()), ep, 0, ignored);
+            if (port_->send(station_.self.ip, to, d) == BipPort::SendResult::BufferFull)
+                ++send_dropped_;
         });
-    if (options_.bbmd) link_->enable_bbmd(options_.bdt);
+    if (options_.bbmd) {
+        std::vector<BdtEntry> bdt = options_.bdt;
+        if (!options_.bdt_problem.empty()) {
+            warnings_.push_back(fmt::format(
+                "BBMD without a usable bdt.ini ({}): the broadcast distribution table is "
+                "this meter alone until a bdt.ini is transferred and the meter restarted",
+                options_.bdt_problem));
+        } else if (std::none_of(bdt.begin(), bdt.end(),
+                                [&](const BdtEntry& e) { return e.address == station_.self; })) {
+            warnings_.push_back(
+                fmt::format("bdt.ini does not list this meter ({})", station_.self.to_string()));
+        }
+        if (bdt.empty()) bdt.push_back(BdtEntry{station_.self, {255, 255, 255, 255}});
+        link_->enable_bbmd(std::move(bdt));
+    }
+    station_id_ = port_->attach(
+        station_, [this](const BipAddress& from, std::span<const uint8_t> d, Arrival arrival) {
+            link_->receive(from, d, Clock::now(), arrival);
+        });
+    for (const auto& w : warnings_)
+        spdlog::warn("BACnet/IP: {}", w);
     router_.attach(*link_);
     running_ = true;
-    receive_next();
     schedule_tick();
     router_.start(Clock::now());
 }
@@ -66,26 +104,11 @@ void BacnetIpFace::close() noexcept {
     } catch (const boost::system::system_error&) {
         // Nothing was waiting that could still fire into a stopped face.
     }
-    boost::system::error_code ec;
-    socket_.close(ec);
+    port_->detach(station_id_);
 }
 
 uint16_t BacnetIpFace::local_port() const {
-    boost::system::error_code ec;
-    const auto ep = socket_.local_endpoint(ec);
-    return ec ? options_.port : ep.port();
-}
-
-void BacnetIpFace::receive_next() {
-    socket_.async_receive_from(
-        asio::buffer(buffer_), sender_, [this](boost::system::error_code ec, size_t n) {
-            if (!running_ || ec == asio::error::operation_aborted) return;
-            if (!ec && sender_.address().is_v4()) {
-                const BipAddress from{sender_.address().to_v4().to_bytes(), sender_.port()};
-                link_->receive(from, std::span<const uint8_t>(buffer_.data(), n), Clock::now());
-            }
-            receive_next();
-        });
+    return port_ ? port_->port() : options_.port;
 }
 
 void BacnetIpFace::schedule_tick() {
@@ -96,8 +119,21 @@ void BacnetIpFace::schedule_tick() {
         if (options_.on_tick) options_.on_tick(now);
         link_->tick(now);
         router_.tick(now);
+        report_send_drops(now);
         schedule_tick();
     });
+}
+
+// One line a minute at most, however many datagrams a peer that does not
+// read (or a slow link) made us drop.
+void BacnetIpFace::report_send_drops(Clock::time_point now) {
+    if (send_dropped_ == send_drops_reported_ || now < next_drop_report_) return;
+    spdlog::warn(
+        "BACnet/IP: {} datagram(s) not sent since the last report: the socket's send buffer "
+        "was full",
+        send_dropped_ - send_drops_reported_);
+    send_drops_reported_ = send_dropped_;
+    next_drop_report_ = now + kDropReportInterval;
 }
 
 std::vector<BdtEntry> load_bdt_file(const std::filesystem::path& path) {
@@ -118,7 +154,15 @@ BacnetIpOptions ip_options_from_settings(const GatewaySettings& g,
     o.port = static_cast<uint16_t>(g.bacnet_ip_port);
     o.netmask = g.netmask;
     o.bbmd = g.bbmd_enable;
-    if (o.bbmd) o.bdt = load_bdt_file(state_dir / "bdt.ini");
+    if (o.bbmd) {
+        try {
+            if (state_dir.empty())
+                throw std::runtime_error("the meter runs without a state directory");
+            o.bdt = load_bdt_file(state_dir / "bdt.ini");
+        } catch (const std::runtime_error& e) {
+            o.bdt_problem = e.what();
+        }
+    }
     return o;
 }
 

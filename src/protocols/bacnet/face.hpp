@@ -1,11 +1,11 @@
-// The BACnet/IP face: one UDP socket on the shared io_context carrying the
-// BipLink (BVLL, BBMD) under the VirtualRouter. Also the helpers that derive
-// the router's configuration from the meter's settings and load bdt.ini.
+// The BACnet/IP face: a station on the shared UDP port (BipPort) carrying
+// the BipLink (BVLL, BBMD) under the VirtualRouter. Also the helpers that
+// derive the router's configuration from the meter's settings and load
+// bdt.ini.
 #pragma once
 
 #include <array>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <filesystem>
@@ -17,6 +17,7 @@
 #include "app/faces.hpp"
 #include "core/settings.hpp"
 #include "protocols/bacnet/bip_link.hpp"
+#include "protocols/bacnet/bip_port.hpp"
 #include "protocols/bacnet/router.hpp"
 
 namespace openbcpm::bacnet {
@@ -26,7 +27,9 @@ struct BacnetIpOptions {
     uint16_t port = 47808;              // GatewaySettings::bacnet_ip_port
     std::string netmask = "255.255.255.0";
     bool bbmd = false;          // GatewaySettings::bbmd_enable
-    std::vector<BdtEntry> bdt;  // from bdt.ini
+    std::vector<BdtEntry> bdt;  // from bdt.ini; empty: this station alone
+    // Why bdt.ini was not used (missing, unreadable, malformed); empty when it was.
+    std::string bdt_problem;
     std::chrono::milliseconds tick{100};
     // Called on every tick before the router's timers (e.g. to run
     // PointDatabase::evaluate with the meter's clock).
@@ -38,26 +41,37 @@ class BacnetIpFace : public Face {
     BacnetIpFace(boost::asio::io_context& io, VirtualRouter& router, BacnetIpOptions options);
     ~BacnetIpFace() override;
     std::string name() const override { return "bacnet-ip"; }
-    // Binds the socket (throws std::runtime_error on failure), attaches the
-    // router, announces it and its devices.
+    // Joins the UDP port (throws std::runtime_error when the address is not
+    // this host's or the port cannot be bound), attaches the router,
+    // announces it and its devices.
     void start() override;
     void stop() override;
 
     uint16_t local_port() const;  // the bound port (useful with port 0)
     BipLink* link() { return link_.get(); }
+    const BipStation& station() const { return station_; }
+    // Datagrams dropped because the socket's send buffer was full.
+    uint64_t send_dropped() const { return send_dropped_; }
+    // What is wrong but did not stop the face (a BBMD without its bdt.ini, a
+    // netmask that differs from the interface's), for the log and diagnostics.
+    const std::vector<std::string>& warnings() const { return warnings_; }
 
   private:
     void close() noexcept;  // stop() without virtual dispatch (the destructor's)
-    void receive_next();
     void schedule_tick();
+    void report_send_drops(Clock::time_point now);
 
+    boost::asio::io_context& io_;
     VirtualRouter& router_;
     BacnetIpOptions options_;
-    boost::asio::ip::udp::socket socket_;
     boost::asio::steady_timer timer_;
+    std::shared_ptr<BipPort> port_;
+    size_t station_id_ = 0;
+    BipStation station_;
     std::unique_ptr<BipLink> link_;
-    boost::asio::ip::udp::endpoint sender_;
-    std::array<uint8_t, 1600> buffer_{};
+    std::vector<std::string> warnings_;
+    uint64_t send_dropped_ = 0, send_drops_reported_ = 0;
+    Clock::time_point next_drop_report_{};
     bool running_ = false;
 };
 
@@ -66,7 +80,8 @@ class BacnetIpFace : public Face {
 std::vector<BdtEntry> load_bdt_file(const std::filesystem::path& path);
 
 // Options from the gateway settings; bdt.ini is read from `state_dir` when
-// BBMD support is on.
+// BBMD support is on. A missing or unusable file does not stop the meter:
+// the options say why (bdt_problem) and the BDT is the meter alone.
 BacnetIpOptions ip_options_from_settings(const GatewaySettings& g,
                                          const std::filesystem::path& state_dir);
 

@@ -1,7 +1,8 @@
 // libFuzzer target: BVLL, NPDU, APDU and service decoding, and the engine's
-// handling of a received datagram (B/IP link with BBMD on, virtual router,
-// the test node's devices). The engine keeps its state across inputs, as a
-// running meter would; time advances a little with each input.
+// handling of a received datagram (B/IP link with BBMD on, the datagram
+// arriving as a unicast and as a broadcast, virtual router, the test node's
+// devices). The engine keeps its state across inputs, as a running meter
+// would; time advances a little with each input.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -89,11 +90,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     decode_services(in);
     (void)parse_bdt_ini(std::string_view(reinterpret_cast<const char*>(data), size));
 
-    // The engine: the input as a datagram from a client, from a BDT peer,
-    // and wrapped in a BVLL so that the NPDU/APDU paths are reached directly.
+    // The engine: the input as a datagram from a client, from a BDT peer
+    // (each sent to our address and to a broadcast address: Annex J treats
+    // them differently), and wrapped in a BVLL so that the NPDU/APDU paths
+    // are reached directly.
     h.now += std::chrono::milliseconds(250);
-    h.link.receive(BipAddress{{127, 0, 0, 9}, 47808}, in, h.now);
-    h.link.receive(BipAddress{{127, 0, 0, 2}, 47808}, in, h.now);
+    for (const Arrival arrival : {Arrival::Unicast, Arrival::Broadcast}) {
+        h.link.receive(BipAddress{{127, 0, 0, 9}, 47808}, in, h.now, arrival);
+        h.link.receive(BipAddress{{127, 0, 0, 2}, 47808}, in, h.now, arrival);
+    }
     const auto wrapped = encode_bvll_npdu(BvlcFunction::OriginalUnicastNpdu, in);
     h.link.receive(BipAddress{{127, 0, 0, 9}, 47808}, wrapped, h.now);
     h.router.tick(h.now);

@@ -1,0 +1,293 @@
+#include "protocols/bacnet/bip_port.hpp"
+
+#include <fmt/format.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+namespace openbcpm::bacnet {
+
+namespace asio = boost::asio;
+using asio::ip::udp;
+
+namespace {
+
+constexpr std::array<uint8_t, 4> kLimitedBroadcast{255, 255, 255, 255};
+// Datagrams read per wake-up before the other handlers of the loop get a turn.
+constexpr int kReadBatch = 64;
+
+std::array<uint8_t, 4> bytes_of(const in_addr& a) {
+    std::array<uint8_t, 4> out{};
+    std::memcpy(out.data(), &a.s_addr, 4);  // network order in memory, as the array
+    return out;
+}
+
+in_addr in_addr_of(const std::array<uint8_t, 4>& a) {
+    in_addr out{};
+    std::memcpy(&out.s_addr, a.data(), 4);
+    return out;
+}
+
+// The ports open on each io_context, shared by the stations on it.
+struct Registry {
+    std::mutex mutex;
+    std::map<std::pair<const asio::io_context*, uint16_t>, std::weak_ptr<BipPort>> ports;
+};
+Registry& registry() {
+    static Registry r;
+    return r;
+}
+
+}  // namespace
+
+std::optional<Arrival> arrival_at(const BipStation& station,
+                                  const std::array<uint8_t, 4>& destination, unsigned interface) {
+    if (destination == station.self.ip) return Arrival::Unicast;
+    if (destination == kLimitedBroadcast) {
+        // Only the stations of the interface it came in on (0: not known).
+        const bool here =
+            station.interface == 0 || interface == 0 || station.interface == interface;
+        if (!here) return std::nullopt;
+        return Arrival::Broadcast;
+    }
+    if (destination == station.broadcast) return Arrival::Broadcast;
+    return std::nullopt;
+}
+
+LocalAddress locate_local_address(const std::array<uint8_t, 4>& address) {
+    LocalAddress out;
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) == 0) {
+        const ifaddrs* within = nullptr;  // an interface whose subnet holds the address
+        for (const ifaddrs* i = list; i; i = i->ifa_next) {
+            if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !i->ifa_netmask) continue;
+            sockaddr_in a{};
+            sockaddr_in m{};
+            std::memcpy(&a, i->ifa_addr, sizeof a);
+            std::memcpy(&m, i->ifa_netmask, sizeof m);
+            if (bytes_of(a.sin_addr) == address) {
+                out.interface = ::if_nametoindex(i->ifa_name);
+                out.netmask = bytes_of(m.sin_addr);
+                within = nullptr;
+                break;
+            }
+            if ((a.sin_addr.s_addr & m.sin_addr.s_addr) ==
+                (in_addr_of(address).s_addr & m.sin_addr.s_addr))
+                within = i;
+        }
+        if (within) out.interface = ::if_nametoindex(within->ifa_name);
+        ::freeifaddrs(list);
+    }
+    if (out.netmask) return out;
+    // Not an interface's own address: usable when a local route holds it
+    // (any of 127.0.0.0/8 on Linux). Binding to it says so.
+    asio::io_context io;
+    udp::socket probe(io, udp::v4());
+    boost::system::error_code ec;
+    probe.bind(udp::endpoint(asio::ip::address_v4(address), 0), ec);
+    if (ec)
+        throw std::runtime_error(fmt::format("{}.{}.{}.{} is not an address of this host ({})",
+                                             address[0], address[1], address[2], address[3],
+                                             ec.message()));
+    return out;
+}
+
+BipPort::BipPort(asio::io_context& io) : io_(io), socket_(io) {}
+
+BipPort::~BipPort() {
+    close();
+}
+
+std::shared_ptr<BipPort> BipPort::open(asio::io_context& io, uint16_t port) {
+    Registry& r = registry();
+    const std::lock_guard lock(r.mutex);
+    if (port != 0) {
+        const auto it = r.ports.find({&io, port});
+        if (it != r.ports.end()) {
+            if (auto shared = it->second.lock(); shared && shared->socket_.is_open()) return shared;
+        }
+    }
+    auto p = std::make_shared<BipPort>(io);
+    p->bind(port);
+    r.ports[{&io, p->port_}] = p;
+    return p;
+}
+
+void BipPort::bind(uint16_t port) {
+    socket_.open(udp::v4());
+    // No SO_REUSEADDR: with it a second process could bind the same wildcard
+    // port and the kernel would hand one of them the other's unicasts. A port
+    // in use is a start failure that says so (docs/bacnet.md).
+    socket_.set_option(asio::socket_base::broadcast(true));
+    socket_.non_blocking(true);
+    const int on = 1;
+    if (::setsockopt(socket_.native_handle(), IPPROTO_IP, IP_PKTINFO, &on, sizeof on) != 0) {
+        const int e = errno;
+        socket_.close();
+        throw std::runtime_error(
+            fmt::format("BACnet/IP: IP_PKTINFO on port {}: {}", port, std::strerror(e)));
+    }
+    boost::system::error_code ec;
+    socket_.bind(udp::endpoint(udp::v4(), port), ec);
+    if (ec) {
+        socket_.close();
+        throw std::runtime_error(
+            fmt::format("BACnet/IP: cannot bind UDP port {}: {}", port, ec.message()));
+    }
+    port_ = socket_.local_endpoint().port();
+}
+
+size_t BipPort::attach(const BipStation& station, Receive receive) {
+    const bool first = entries_.empty();
+    entries_.push_back(Entry{next_id_, station, std::move(receive)});
+    if (first) wait();
+    return next_id_++;
+}
+
+void BipPort::detach(size_t id) noexcept {
+    for (auto& e : entries_) {
+        if (e.id == id) e.receive = nullptr;  // erased below, or after the dispatch under way
+    }
+    if (!dispatching_) std::erase_if(entries_, [](const Entry& e) { return !e.receive; });
+    const bool any = std::any_of(entries_.begin(), entries_.end(),
+                                 [](const Entry& e) { return e.receive != nullptr; });
+    if (!any) close();
+}
+
+void BipPort::close() noexcept {
+    if (!socket_.is_open()) return;
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    Registry& r = registry();
+    const std::lock_guard lock(r.mutex);
+    const auto it = r.ports.find({&io_, port_});
+    if (it != r.ports.end()) {
+        const auto shared = it->second.lock();
+        if (!shared || shared.get() == this) r.ports.erase(it);
+    }
+}
+
+void BipPort::wait() {
+    socket_.async_wait(udp::socket::wait_read,
+                       [self = shared_from_this()](const boost::system::error_code& ec) {
+                           if (ec || !self->socket_.is_open()) return;
+                           self->drain();
+                       });
+}
+
+// Reads until the socket is empty (then waits again) or the batch is used
+// up (then lets the loop run other handlers and comes back).
+void BipPort::drain() {
+    for (int i = 0; i < kReadBatch; ++i) {
+        sockaddr_in source{};
+        iovec iov{buffer_.data(), buffer_.size()};
+        alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(in_pktinfo))> control{};
+        msghdr msg{};
+        msg.msg_name = &source;
+        msg.msg_namelen = sizeof source;
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.data();
+        msg.msg_controllen = control.size();
+        const ssize_t n = ::recvmsg(socket_.native_handle(), &msg, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            // EAGAIN: empty. Anything else (nothing is expected without
+            // IP_RECVERR) is not retried in a loop either.
+            wait();
+            return;
+        }
+        ++stats_.received;
+        if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
+            ++stats_.truncated;
+            continue;
+        }
+        std::optional<in_pktinfo> info;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+                in_pktinfo p{};
+                std::memcpy(&p, CMSG_DATA(c), sizeof p);
+                info = p;
+            }
+        }
+        if (!info || source.sin_family != AF_INET) {
+            ++stats_.unclaimed;
+            continue;
+        }
+        const BipAddress from{bytes_of(source.sin_addr), ntohs(source.sin_port)};
+        dispatch(from, std::span<const uint8_t>(buffer_.data(), static_cast<size_t>(n)),
+                 bytes_of(info->ipi_addr), static_cast<unsigned>(info->ipi_ifindex));
+        if (!socket_.is_open()) return;  // the last station left while handling it
+    }
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+        if (self->socket_.is_open()) self->drain();
+    });
+}
+
+void BipPort::dispatch(const BipAddress& from, std::span<const uint8_t> datagram,
+                       const std::array<uint8_t, 4>& destination, unsigned interface) {
+    bool claimed = false;
+    dispatching_ = true;
+    // By index: a station may attach another while handling the datagram.
+    for (size_t i = 0; i < entries_.size(); ++i) {
+        if (!entries_[i].receive) continue;
+        const auto arrival = arrival_at(entries_[i].station, destination, interface);
+        if (!arrival) continue;
+        claimed = true;
+        // A copy: the handler may detach its own station.
+        const Receive receive = entries_[i].receive;
+        receive(from, datagram, *arrival);
+    }
+    dispatching_ = false;
+    std::erase_if(entries_, [](const Entry& e) { return !e.receive; });
+    if (!claimed) ++stats_.unclaimed;
+}
+
+BipPort::SendResult BipPort::send(const std::array<uint8_t, 4>& from, const BipAddress& to,
+                                  std::span<const uint8_t> datagram) {
+    if (!socket_.is_open()) return SendResult::Failed;
+    sockaddr_in destination{};
+    destination.sin_family = AF_INET;
+    destination.sin_port = htons(to.port);
+    destination.sin_addr = in_addr_of(to.ip);
+    iovec iov{const_cast<uint8_t*>(datagram.data()), datagram.size()};  // sendmsg does not write
+    alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(in_pktinfo))> control{};
+    msghdr msg{};
+    msg.msg_name = &destination;
+    msg.msg_namelen = sizeof destination;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+    in_pktinfo info{};
+    info.ipi_spec_dst = in_addr_of(from);  // the source address of the datagram
+    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    for (;;) {
+        if (::sendmsg(socket_.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
+            ++stats_.sent;
+            return SendResult::Sent;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == ENOBUFS) {  // EWOULDBLOCK is EAGAIN on Linux
+            ++stats_.buffer_full;
+            return SendResult::BufferFull;
+        }
+        ++stats_.send_failed;  // no route, unreachable, ...: UDP gives no more
+        return SendResult::Failed;
+    }
+}
+
+}  // namespace openbcpm::bacnet
