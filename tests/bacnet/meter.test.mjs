@@ -8,14 +8,12 @@
 // from 16 s to 21 s (high and high-high latch: an event).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { once } from 'node:events';
-import dgram from 'node:dgram';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { sleep, waitEvent, value, destinationOctets } from './common.mjs';
+import { sleep, waitEvent, value, destinationOctets, Meter, RawSocket, bvll, parseBvll, parseNpdu } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const Bacnet = require('@bacnet-js/client').default;
@@ -91,51 +89,6 @@ amps = 10.0
 duration = 0.3
 `;
 
-class Meter {
-    constructor(dir) {
-        this.dir = dir;
-        this.lines = [];
-    }
-    start() {
-        this.lines = [];
-        const log = fs.openSync(path.join(this.dir, 'meter.log'), 'a');
-        this.proc = spawn(BINARY, ['run', '--config', path.join(this.dir, 'meter.toml'),
-            '--state-dir', path.join(this.dir, 'state')], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let partial = '';
-        const take = (chunk) => {
-            fs.writeSync(log, chunk);
-            partial += chunk;
-            const parts = partial.split('\n');
-            partial = parts.pop();
-            this.lines.push(...parts);
-        };
-        this.proc.stdout.setEncoding('utf8').on('data', take);
-        this.proc.stderr.setEncoding('utf8').on('data', take);
-        this.proc.on('exit', () => fs.closeSync(log));
-    }
-    count(pred) { return this.lines.filter(pred).length; }
-    async waitFor(pred, ms = 10000, times = 1) {
-        const end = Date.now() + ms;
-        while (Date.now() < end) {
-            if (this.count(pred) >= times) return;
-            if (this.proc.exitCode !== null) throw new Error(`meter exited: ${this.lines.slice(-5).join(' | ')}`);
-            await sleep(20);
-        }
-        throw new Error(`meter did not log the expected line; last: ${this.lines.slice(-5).join(' | ')}`);
-    }
-    async ready(times = 1) { await this.waitFor((l) => l.includes('bacnet-ip started'), 10000, times); }
-    // Stops the meter as an operator would; it must exit cleanly (a
-    // sanitizer report at exit would not).
-    async stop() {
-        if (!this.proc) return;
-        if (this.proc.exitCode === null && this.proc.signalCode === null) {
-            this.proc.kill('SIGTERM');
-            await once(this.proc, 'exit');
-        }
-        assert.equal(this.proc.exitCode, 0, `meter exit: ${this.proc.exitCode ?? this.proc.signalCode}; ${this.lines.slice(-3).join(' | ')}`);
-    }
-}
-
 const prop = (obj, id) => obj.values.find((p) => p.id === id)?.value;
 
 // Registers over Modbus TCP with mbpoll (register N = PDU address N - 1).
@@ -145,42 +98,8 @@ function modbusRead(register, count = 1, unit = 1) {
     return [...out.matchAll(/^\[(\d+)\]:\s+(-?\d+)/gm)].map((m) => Number(m[2]));
 }
 
-// Raw BVLL/NPDU for what the client cannot send, and their answers.
-const bvll = (fn, npdu) => Buffer.from([0x81, fn, (npdu.length + 4) >> 8, (npdu.length + 4) & 0xff, ...npdu]);
-function parseBvll(msg) {
-    const fn = msg[1];
-    const off = fn === 0x04 ? 10 : 4;
-    return { fn, npdu: msg.subarray(off) };
-}
-function parseNpdu(b) {
-    const control = b[1];
-    let i = 2;
-    const h = { network: (control & 0x80) !== 0 };
-    if (control & 0x20) { h.dnet = b.readUInt16BE(i); i += 3 + b[i + 2]; }
-    if (control & 0x08) { h.snet = b.readUInt16BE(i); h.sadr = [...b.subarray(i + 3, i + 3 + b[i + 2])]; i += 3 + b[i + 2]; }
-    if (control & 0x20) i += 1;
-    h.body = b.subarray(i);
-    return h;
-}
-class RawSocket {
-    constructor(port) { this.port = port; this.received = []; }
-    async open() {
-        this.socket = dgram.createSocket('udp4');
-        this.socket.on('message', (msg) => this.received.push(msg));
-        await new Promise((r) => this.socket.bind(this.port, HOST, r));
-    }
-    send(bytes) { this.socket.send(bytes, BACNET_PORT, HOST); }
-    async waitFor(pred, what, ms = 3000) {
-        const end = Date.now() + ms;
-        while (Date.now() < end) {
-            const hit = this.received.find(pred);
-            if (hit) return hit;
-            await sleep(20);
-        }
-        throw new Error(`no ${what}`);
-    }
-    close() { this.socket?.close(); }
-}
+// Raw sockets on loopback beside the client, sending to the meter.
+const rawSocket = (port) => new RawSocket(port, { address: HOST, target: { address: HOST, port: BACNET_PORT } });
 
 let meter, client, tmp;
 
@@ -192,7 +111,7 @@ before(async () => {
     // The BDT: this meter and a peer BBMD (the test's raw socket).
     fs.writeFileSync(path.join(tmp, 'state', 'bdt.ini'),
         `// Bdt.ini\n${HOST},${BACNET_PORT},255.255.255.255\n${HOST},${PEER_PORT},255.255.255.255\n`);
-    meter = new Meter(tmp);
+    meter = new Meter(tmp, { binary: BINARY });
     meter.start();
     await meter.ready();
     client = new Bacnet({ port: CLIENT_PORT, interface: HOST, broadcastAddress: HOST, apduTimeout: 2000 });
@@ -228,8 +147,8 @@ test('discovery: Who-Is, Who-Is-Router-To-Network and Who-Has reach all three de
     client.whoIs({ address: meterAddress, net: 50 }, { lowLimit: OFFSET + 2, highLimit: OFFSET + 2 });
     assert.equal((await ranged).payload.deviceId, OFFSET + 2);
 
-    const peer = new RawSocket(PEER_PORT);
-    const raw = new RawSocket(RAW_PORT);
+    const peer = rawSocket(PEER_PORT);
+    const raw = rawSocket(RAW_PORT);
     await peer.open();
     await raw.open();
     try {
@@ -440,7 +359,7 @@ test('events: channel 3 over its thresholds notifies, is acknowledged, and a cle
     });
 
 test('BBMD: foreign device registration and forwarding between the meter and a peer', async () => {
-    const peer = new RawSocket(PEER_PORT);
+    const peer = rawSocket(PEER_PORT);
     await peer.open();
     const fd = new Bacnet({ port: FD_PORT, interface: HOST, broadcastAddress: HOST, apduTimeout: 1500 });
     fd.on('error', () => {});
@@ -536,4 +455,79 @@ test('identities and AV2 written over BACnet persist across ReinitializeDevice a
         assert.equal(av164.split(';')[1], '50101');
         assert.equal(av164.split(';')[15], 'Modbus 62017');
         assert.ok(rows.some((r) => r.startsWith('Row_C_Gateway;50000;Row_C_Gateway;8;50000;')));
+    });
+
+test('BBMD enabled without bdt.ini: the meter starts alone in its table, answers, and warns in the log and in diagnostics',
+    { timeout: 60000 }, async () => {
+        const PORT2 = 47927, WEB2 = 47951, MODBUS2 = 47942, OFFSET2 = 70000;  // PORT2: run_with_capture.sh decodes it
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openbcpm-bbmd-alone-'));
+        fs.mkdirSync(path.join(dir, 'state'));
+        fs.writeFileSync(path.join(dir, 'meter.toml'), `
+[gateway]
+protocol_mode = 2
+[network]
+ip_address = "${HOST}"
+netmask = "255.255.255.0"
+[faces]
+web = true
+snmp = false
+[modbus]
+tcp_port = ${MODBUS2}
+[web]
+port = ${WEB2}
+[bacnet]
+ip_port = ${PORT2}
+device_id_offset = ${OFFSET2}
+bbmd_enable = true
+`);
+        const alone = new Meter(dir, { binary: BINARY });
+        const raw = new RawSocket(RAW_PORT, { address: HOST, target: { address: HOST, port: PORT2 } });
+        try {
+            alone.start();
+            await alone.ready();
+            const warning = (l) => l.includes('BBMD without a usable bdt.ini') && l.includes('this meter alone');
+            assert.equal(alone.count(warning), 1, alone.lines.join('\n'));
+
+            // It answers a global Who-Is: the router and both panels.
+            const seen = new Map();
+            const on = (c) => seen.set(c.payload.deviceId, c.header.sender);
+            client.on('iAm', on);
+            client.whoIs({ address: `${HOST}:${PORT2}`, net: 0xffff });
+            await sleep(600);
+            client.off('iAm', on);
+            assert.deepEqual([...seen.keys()].sort(), [OFFSET2, OFFSET2 + 1, OFFSET2 + 2]);
+
+            // Read-BDT: the meter alone, mask all ones.
+            await raw.open();
+            raw.send(Buffer.from([0x81, 0x02, 0x00, 0x04]));
+            const ack = await raw.waitFor((m) => m[1] === 0x03, 'Read-BDT-Ack');
+            assert.deepEqual([...ack], [0x81, 0x03, 0x00, 0x0e, 127, 0, 0, 1, PORT2 >> 8, PORT2 & 0xff,
+                0xff, 0xff, 0xff, 0xff]);
+
+            // Diagnostics: the device log the GUI's Diagnostics → Storage shows (GET /api/storage).
+            const base = `http://${HOST}:${WEB2}`;
+            const password = fs.readFileSync(path.join(dir, 'state', 'initial-admin-password'), 'utf8').trim();
+            const login = await fetch(`${base}/api/login`, {
+                method: 'POST', headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify({ username: 'admin', password }),
+            });
+            assert.equal(login.status, 200, await login.clone().text());
+            const cookie = login.headers.get('set-cookie').split(';')[0];
+            const { csrf } = await login.json();
+            const chosen = await fetch(`${base}/api/security`, {
+                method: 'POST', headers: { 'Content-Type': 'application/json', Cookie: cookie, 'X-CSRF-Token': csrf },
+                body: JSON.stringify({ mode: 'http' }),
+            });
+            assert.equal(chosen.status, 200, await chosen.text());
+            const storage = await fetch(`${base}/api/storage`, { headers: { Cookie: cookie } });
+            assert.equal(storage.status, 200);
+            const entries = (await storage.json()).log.filter((e) => e.kind === 'bacnet');
+            assert.equal(entries.length, 1, JSON.stringify(entries));
+            assert.match(entries[0].text, /^BACnet\/IP: BBMD without a usable bdt\.ini \(BBMD: cannot read .*bdt\.ini\)/);
+        } finally {
+            raw.close();
+            await alone.stop();
+            if (process.env.BACNET_KEEP_LOGS) console.log(`meter log kept in ${dir}`);
+            else fs.rmSync(dir, { recursive: true, force: true });
+        }
     });

@@ -34,8 +34,9 @@ wait "$cap" 2>/dev/null
 trap - EXIT
 [ "$status" -eq 0 ] || { echo "integration tests failed"; exit "$status"; }
 
-# The test server uses ports 47901 and 47911, the meter 47921; every packet has one of them.
-decode=(-d udp.port==47901,bvlc -d udp.port==47911,bvlc -d udp.port==47921,bvlc)
+# The test server uses ports 47901 and 47911, the meter 47921 (and a second
+# meter, a BBMD without bdt.ini, 47927); every packet has one of them.
+decode=(-d udp.port==47901,bvlc -d udp.port==47911,bvlc -d udp.port==47921,bvlc -d udp.port==47927,bvlc)
 count() { tshark -r "$pcap" "${decode[@]}" -Y "$1" 2>/dev/null | wc -l; }
 total=$(count "udp")
 meter_packets=$(count "udp.port == 47921")

@@ -29,6 +29,17 @@ void MeterBacnetIpFace::start() {
     spdlog::info("BACnet/IP on {}:{}: router device {} '{}', network {}",
                  device_.settings().gateway.ip_address, ip_->local_port(), c.router.instance,
                  c.router.name, c.virtual_network);
+    // What is wrong but did not stop the face (a BBMD without its bdt.ini)
+    // is in the log already; the device log puts it in Diagnostics too.
+    if (Store* store = device_.store()) {
+        for (const auto& w : ip_->warnings()) {
+            try {
+                store->add_log("bacnet", "BACnet/IP: " + w);
+            } catch (const StoreError&) {
+                // Storage failing: it says so itself; the log line stays.
+            }
+        }
+    }
 }
 
 // The socket's cancelled handlers still run after stop(): the BacnetIpFace
