@@ -461,10 +461,12 @@ void Store::note_failure(const std::string& why) {
     }
     ++health_.failed;
     health_.error = why;
+    last_failure_ = std::chrono::steady_clock::now();
 }
 
 void Store::note_success() {
     if (!health_.failing) return;
+    if (std::chrono::steady_clock::now() - last_failure_ < recovered_after_) return;
     health_.failing = false;
     const int64_t lasted = wall_now() - health_.since;
     const std::string text = "storage failed for " + age_text(lasted) + " (" +

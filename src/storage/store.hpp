@@ -5,7 +5,8 @@
 // Opening checks the database (integrity_check and each row's checksum) and
 // never takes damage silently: it restores the newest good backup beside it,
 // or refuses (StoreDamaged). A failed write throws StoreError and is noted in
-// health() until a later write succeeds (docs/storage.md).
+// health() until writes have succeeded for kRecoveredAfter with none failing
+// (docs/storage.md).
 #pragma once
 
 #include <chrono>
@@ -116,6 +117,11 @@ class Store {
     const StoreRecovery& recovery() const { return recovery_; }
     const StoreHealth& health() const { return health_; }
     bool created() const { return created_; }  // a new database this start
+    // How long writes must succeed with none failing before a failure is
+    // over. A disk with a few blocks left takes one write and refuses the
+    // next: without this the state (log, device log, health bit) would flap.
+    static constexpr std::chrono::milliseconds kRecoveredAfter{5000};
+    void set_recovered_after(std::chrono::milliseconds quiet) { recovered_after_ = quiet; }
 
     // Settings.
     std::map<std::string, StoredSetting> load_settings();
@@ -192,6 +198,8 @@ class Store {
     StoreHealth health_;
     bool created_ = false;
     bool in_transaction_ = false;
+    std::chrono::milliseconds recovered_after_ = kRecoveredAfter;
+    std::chrono::steady_clock::time_point last_failure_{};
 };
 
 // Reads a settings map from the store and merges it with the config file's values

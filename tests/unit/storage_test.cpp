@@ -10,6 +10,7 @@
 #include <iterator>
 #include <map>
 #include <optional>
+#include <thread>
 
 #include "../temp_dir.hpp"
 #include "config/config.hpp"
@@ -544,17 +545,32 @@ TEST(StoreFailure, AWriteThatCannotBeStoredChangesNothingAndTheStoreRecovers) {
         EXPECT_EQ(read_bytes(dir.path / "openbcpm.db.backup"), backup);
         EXPECT_FALSE(fs::exists(dir.path / "openbcpm.db.backup-tmp"));
     }
-    // Space again: the same connection stores, without a reopen, and says it recovered.
+    // Space again: the same connection stores, without a reopen. The failure
+    // is over once writes have succeeded for a while with none failing (a
+    // disk with a few blocks left takes one write and refuses the next).
+    store.save_counter("p1.power_up", 100);
+    EXPECT_EQ(store.load_counter("p1.power_up"), 100);
+    EXPECT_TRUE(store.health().failing) << "one write that fits is not a recovery";
+    {
+        const FilesCannotGrow full(4096);
+        EXPECT_THROW(store.save_counter("p1.power_up", 101), StoreError);
+    }
+    EXPECT_EQ(store.health().episodes, 1u) << "still the same failure";
+    store.set_recovered_after(std::chrono::milliseconds(300));
+    const auto failed_last = std::chrono::steady_clock::now();
+    store.save_counter("p1.power_up", 100);
+    EXPECT_TRUE(store.health().failing);
+    std::this_thread::sleep_until(failed_last + std::chrono::milliseconds(320));
     store.save_counter("p1.power_up", 100);
     EXPECT_FALSE(store.health().failing);
-    EXPECT_EQ(store.load_counter("p1.power_up"), 100);
+    EXPECT_EQ(store.health().episodes, 1u);
     ASSERT_TRUE(
         persist_setting(&store, s, *find_setting("panel.1.h_threshold"), int64_t{570}).ok());
     const auto log = store.load_log(1);
     ASSERT_EQ(log.size(), 1u);
     EXPECT_EQ(log.front().kind, "storage");
     EXPECT_NE(log.front().text.find("storage failed for"), std::string::npos) << log.front().text;
-    EXPECT_NE(log.front().text.find("4 writes refused"), std::string::npos) << log.front().text;
+    EXPECT_NE(log.front().text.find("5 writes refused"), std::string::npos) << log.front().text;
     EXPECT_TRUE(store.backup());
     EXPECT_TRUE(store.health().backup_error.empty());
     // And what it stored is what a restart reads.
@@ -575,7 +591,8 @@ TEST(StoreFailure, TheWriteAheadLogStaysBounded) {
     MeterSnapshot s = sample_snapshot();
     const fs::path wal = dir.path / "openbcpm.db-wal";
     uintmax_t largest = 0;
-    for (int i = 0; i < 60; ++i) {  // all of meter_nv each time: past 1000 pages, where SQLite's default stops
+    for (int i = 0; i < 60;
+         ++i) {  // all of meter_nv each time: past 1000 pages, where SQLite's default stops
         for (auto& p : s.panel) {
             for (auto& ch : p.channel)
                 ch.kwh += 0.001;
