@@ -19,6 +19,8 @@ packages=(
   # real protocol peers used by the integration tests
   socat mbpoll python3 python3-pymodbus python3-serial python3-serial-asyncio snmp snmpd snmptrapd smitools
   tshark nodejs chromium
+  # tests/lan: network namespaces, veth, tc; curl for the web on the LAN address
+  iproute2 curl
 )
 
 if [ -z "${OPENBCPM_SKIP_APT:-}" ]; then
