@@ -12,6 +12,7 @@
 #include "web/bdt.hpp"
 #include "web/gui_parameters.hpp"
 #include "web/http_parse.hpp"
+#include "web/routes_gui.hpp"
 #include "web/server.hpp"
 
 namespace openbcpm::web {
@@ -188,6 +189,7 @@ const std::vector<WebServer::Route>& WebServer::routes() {
             {V::get, "/api/snapshot", false, false, &WebServer::api_snapshot},
             {V::get, "/api/layout", false, false, &WebServer::api_layout},
             {V::get, "/api/events", false, false, &WebServer::api_events},
+            {V::get, "/api/events/query", false, false, &WebServer::api_events_query},
             {V::get, "/api/settings", false, false, &WebServer::api_settings_get},
             {V::post, "/api/settings", false, false, &WebServer::api_settings_set},
             {V::get, "/api/sim", false, false, &WebServer::api_sim_get},
@@ -1228,6 +1230,12 @@ Reply WebServer::api_events(Context& c) {
     return respond(c, http::status::ok, {{"events", events}});
 }
 
+Reply WebServer::api_events_query(Context& c) {  // routes_gui.cpp
+    auto r = gui::events_query(device_.store(), c.target.query, device_.settings().model.panels);
+    return r.ok ? respond(c, http::status::ok, r.body)
+                : error(c, http::status::bad_request, r.error);
+}
+
 Reply WebServer::api_settings_get(Context& c) {
     const std::string prefix = field(c.target.query, "prefix").value_or("");
     const Settings& s = device_.settings();
@@ -1279,7 +1287,8 @@ Reply WebServer::api_settings_set(Context& c) {
     // The one write path: validated once, stored, applied; the reply waits
     // until the meter shows it.
     const points::SubmitResult result = device_.submit(request);
-    if (!result.ok()) return error(c, status_of(result.result.refusal), result.result.message);
+    if (!result.ok())
+        return error(c, status_of(result.result.refusal), result.result.message);
     audit(c, "settings", detail.size() > 300 ? detail.substr(0, 300) + "..." : detail);
     Reply reply = respond(c, http::status::ok, {{"ok", true}, {"restart_required", restart}});
     reply.ticket = result.ticket;

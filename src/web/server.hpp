@@ -215,6 +215,7 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     Reply api_snapshot(Context& c);
     Reply api_layout(Context& c);
     Reply api_events(Context& c);
+    Reply api_events_query(Context& c);  // GUI queries (routes_gui.cpp)
     Reply api_settings_get(Context& c);
     Reply api_settings_set(Context& c);
     Reply api_sim_get(Context& c);
