@@ -8,20 +8,31 @@
   const select = document.getElementById('panel-select');
   for (let p = 1; p <= device.panels; ++p) select.append(bcpm.el('option', { value: p }, `Panel ${p}`));
   const colors = ['#0a6640', '#b3261e', '#1f5fbf', '#9a5b00', '#6b3fa0', '#00838f', '#c2185b', '#5d4037'];
-  const width = () => Math.min(document.querySelector('main').clientWidth - 40, 1300);
+  const width = () => Math.max(200, Math.min(document.querySelector('main').clientWidth - 40, 1300));
 
   let panel = 1;
   let channels = [1, 2, 3, 4];
   let charts = {};
   let data = {};
 
+  // Whole seconds on the time axis (one point a second): uPlot would otherwise
+  // tick every half second (":43.500") while the chart holds only a few points.
+  const two = (n) => String(n).padStart(2, '0');
+  const timeAxis = {
+    space: 70,
+    incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600],
+    values: (u, ticks) => ticks.map((t) => {
+      const d = new Date(t * 1000);
+      return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+    }),
+  };
   const make = (id, labels, unit) => {
     const series = [{}].concat(labels.map((l, i) => ({ label: l, stroke: colors[i % colors.length], width: 1.5,
       value: (u, v) => v == null ? '-' : v.toFixed(2) + ' ' + unit })));
     const el = document.getElementById(id);
     el.textContent = '';
     const d = [[]].concat(labels.map(() => []));
-    const opts = { width: width(), height: 240, series, scales: { x: { time: true } }, axes: [{}, { size: 70 }] };
+    const opts = { width: width(), height: 240, series, scales: { x: { time: true } }, axes: [timeAxis, { size: 70 }] };
     return { plot: new uPlot(opts, d, el), d };
   };
   const build = () => {
@@ -31,6 +42,7 @@
       voltage: make('chart-voltage', ['A-N', 'B-N', 'C-N'], 'V'),
     };
     data = charts;
+    window.bcpmCharts = charts;  // for the browser tests (tick labels)
   };
   build();
 

@@ -90,35 +90,81 @@ const bcpm = {
     location.reload();
   },
 
-  // Loads the session, draws the top bar; resolves to the session.
+  // Loads the session, draws the top bar; resolves to the session. Below
+  // 900 px the menu folds behind a Menu button. Before a security mode is
+  // chosen only the mode choice answers, so the menu has nothing else.
   async init(current) {
     bcpm.session = await bcpm.api('GET', '/api/session');
-    const links = [
+    const configured = bcpm.session.security !== 'unconfigured';
+    const links = configured ? [
       ['/', 'Configuration'], ['/panel', 'Panel'], ['/charts', 'Charts'], ['/events', 'Events'],
       ['/simulation', 'Simulation'], ['/diagnostics', 'Diagnostics & Debugging'],
-    ];
-    const nav = bcpm.el('nav', { 'aria-label': 'Main' });
+    ] : [['/security', 'Web Server Security']];
+    const nav = bcpm.el('nav', { 'aria-label': 'Main', id: 'main-menu', class: 'closed' });
     for (const [href, text] of links) {
       nav.append(bcpm.el('a', { href, 'aria-current': href === current ? 'page' : null }, text));
     }
+    const toggle = bcpm.el('button', { type: 'button', class: 'secondary', id: 'menu-toggle',
+      'aria-expanded': 'false', 'aria-controls': 'main-menu' }, 'Menu');
+    toggle.addEventListener('click', () => {
+      const open = nav.classList.toggle('closed') === false;
+      toggle.setAttribute('aria-expanded', String(open));
+    });
     const logout = bcpm.el('button', { class: 'secondary', id: 'logout', onclick: async () => {
       await bcpm.api('POST', '/api/logout');
       location.href = '/login';
     } }, 'Logout');
     const header = bcpm.el('header', { class: 'top' },
       bcpm.el('span', { class: 'brand' }, 'openbcpm ' + bcpm.session.model),
-      nav,
-      bcpm.el('span', { class: 'who' }, bcpm.el('span', { class: 'status-dot', id: 'live', title: 'live data' }),
-        'User: ' + bcpm.session.user, logout));
+      toggle, nav,
+      bcpm.el('span', { class: 'who' }, bcpm.el('span', { class: 'status-dot', id: 'live', role: 'img',
+        'aria-label': 'live data', title: 'live data' }),
+      'User: ' + bcpm.session.user, logout));
+    const main = document.querySelector('main');
+    if (main && !main.id) main.id = 'content';
     document.body.prepend(header);
+    document.body.prepend(bcpm.el('a', { class: 'skip', href: '#' + (main ? main.id : 'content') }, 'Skip to content'));
     if (bcpm.session.initial_password) {
       const warn = bcpm.el('div', { class: 'msg warn', id: 'initial-password' },
         'You are using the factory password. Change it under ',
         bcpm.el('a', { href: '/diagnostics#user-management' }, 'Diagnostics & Debugging > Setup > User Management'), '.');
-      document.querySelector('main').prepend(warn);
+      main.prepend(warn);
     }
     for (const b of document.querySelectorAll('[data-action=restart]')) b.addEventListener('click', bcpm.restart);
     return bcpm.session;
+  },
+
+  // A table that may be wider than a phone: it scrolls in its own box (which
+  // the keyboard can reach), never the page.
+  wrap(table, label) {
+    const box = bcpm.el('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': label });
+    table.replaceWith(box);
+    box.append(table);
+    return box;
+  },
+
+  when(t) { return new Date(t * 1000).toISOString().replace('.000', '').replace('T', ' ').replace('Z', ' UTC'); },
+
+  // Bits of a channel's event status as short badges: [text, class, words].
+  badges(st) {
+    const out = [];
+    if (st & 0x01) out.push(['HH', 'latched', 'high-high latched']);
+    if (st & 0x02) out.push(['H', 'latched', 'high latched']);
+    if (st & 0x04) out.push(['L', 'latched', 'low latched']);
+    if (st & 0x08) out.push(['LL', 'latched', 'low-low latched']);
+    if (st & 0x10) out.push(['OFF', 'off', 'off']);
+    if (st & 0x100) out.push(['NL\u2191', 'active', 'non-latching high active']);
+    if (st & 0x200) out.push(['NL\u2193', 'active', 'non-latching low active']);
+    return out;
+  },
+  // The same for an L-L voltage's status.
+  voltageBadges(st) {
+    const out = [];
+    if (st & 0x01) out.push(['OV', 'latched', 'over-voltage latched']);
+    if (st & 0x02) out.push(['UV', 'latched', 'under-voltage latched']);
+    if (st & 0x100) out.push(['OV\u2191', 'active', 'over-voltage active']);
+    if (st & 0x200) out.push(['UV\u2193', 'active', 'under-voltage active']);
+    return out;
   },
 
   fmt(v, digits) { return (typeof v === 'number' && isFinite(v)) ? v.toFixed(digits) : '-'; },
