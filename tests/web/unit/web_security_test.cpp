@@ -858,3 +858,10 @@ TEST_F(WebSecurity, AnAccountFromBeforeProtectedHttpGetsItsKeysAtATlsLogin) {
     cookie_.clear();
     EXPECT_EQ(scram_login(password_).status, 200u);
 }
+
+TEST(WebConfig, AllowPlainHttpIsAnExplicitBooleanOffByDefault) {
+    EXPECT_FALSE(parse_config("", "test").web.allow_plain_http);
+    EXPECT_TRUE(parse_config("[web]\nallow_plain_http = true\n", "test").web.allow_plain_http);
+    EXPECT_THROW(parse_config("[web]\nallow_plain_http = 1\n", "test"), ConfigError);
+    EXPECT_THROW(parse_config("[web]\nallow_plain_http = \"yes\"\n", "test"), ConfigError);
+}
