@@ -15,6 +15,7 @@ web = true
 tcp_port = 15030
 [web]
 port = 18030
+allow_plain_http = true
 TOML
 start_meter
 for _ in $(seq 50); do

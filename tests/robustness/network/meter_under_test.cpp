@@ -26,7 +26,8 @@ std::string base_config(int modbus_port, int web_port, bool web, const std::stri
       << "[network]\nip_address = \"127.0.0.1\"\n"
       << "[modbus]\ntcp_port = " << modbus_port << "\n"
       << modbus_keys << "\n"
-      << "[web]\nport = " << web_port << "\n"
+      // The tests log in over plain HTTP (a raw client, no SCRAM): the explicit key.
+      << "[web]\nport = " << web_port << "\nallow_plain_http = true\n"
       << web_keys << "\n"
       << "[[simulation.load]]\npanel = 1\nchannels = [1, 3, 5]\namps = 10.0\npf = 1.0\n";
     return c.str();
