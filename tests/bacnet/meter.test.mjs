@@ -475,6 +475,7 @@ snmp = false
 tcp_port = ${MODBUS2}
 [web]
 port = ${WEB2}
+allow_plain_http = true
 [bacnet]
 ip_port = ${PORT2}
 device_id_offset = ${OFFSET2}
