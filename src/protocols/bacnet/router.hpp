@@ -5,6 +5,12 @@
 // subscriptions, event notifications, confirmed requests it initiates).
 // Sans-I/O: NPDUs come in through receive() and go out through the
 // Datalink; time comes in through the `now` arguments and tick().
+// One class, implemented along its seams: router.cpp (lifetime),
+// router_network.cpp (network layer), router_transactions.cpp (confirmed
+// requests, segmentation, timers), and a file per family of services:
+// router_discovery, router_read, router_write, router_cov,
+// router_device_management, router_events (.cpp); device_object.cpp holds
+// the Device objects.
 #pragma once
 
 #include <chrono>
@@ -168,7 +174,30 @@ class VirtualRouter {
         bool confirmed = false;
         Clock::time_point expires{};
     };
-    struct Response;
+    // The answer to a confirmed request (send_response encodes it).
+    struct Response {
+        enum class Kind : uint8_t { None, Simple, Complex, Error, ErrorRaw, Reject, Abort };
+        Kind kind = Kind::None;
+        std::vector<uint8_t> data;
+        ErrorPair error{};
+        RejectReason reject = RejectReason::Other;
+        AbortReason abort = AbortReason::Other;
+
+        static Response simple() { return {Kind::Simple, {}, {}, {}, {}}; }
+        static Response complex(std::vector<uint8_t> d) {
+            return {Kind::Complex, std::move(d), {}, {}, {}};
+        }
+        static Response error_of(ErrorPair e) { return {Kind::Error, {}, e, {}, {}}; }
+        static Response error_raw(std::vector<uint8_t> d) {
+            return {Kind::ErrorRaw, std::move(d), {}, {}, {}};
+        }
+        static Response reject_of(RejectReason r) { return {Kind::Reject, {}, {}, r, {}}; }
+        static Response abort_of(AbortReason r) { return {Kind::Abort, {}, {}, {}, r}; }
+    };
+    // All, Required, Optional: names of groups of properties, not of one.
+    static bool is_special(PropertyId p) {
+        return p == PropertyId::All || p == PropertyId::Required || p == PropertyId::Optional;
+    }
 
     void handle_network_message(const Npdu& n, const Peer& from);
     void send_network_message(const Peer& to, const NetworkMessageBody& m,
@@ -177,6 +206,10 @@ class VirtualRouter {
                       const Peer& from, bool link_broadcast, bool network_broadcast);
     void handle_confirmed(size_t d, const Apdu& a, const Peer& from);
     void handle_unconfirmed(size_t d, const Apdu& a, const Peer& from, bool broadcast);
+    // I-Am: the Device_Address_Binding of its device (and notifications waiting for it).
+    void learn_binding(const Apdu& a, const Peer& from);
+    // (UTC)TimeSynchronization to the targets: the one clock, set once.
+    void synchronize_time(std::span<const size_t> targets, const Apdu& a);
     Response dispatch_confirmed(size_t d, const Apdu& a, const Peer& from);
     void send_response(size_t d, const Apdu& request, const Peer& to, const Response& r);
     void send_segments(SegmentedResponse& s, size_t first, size_t count);
