@@ -36,27 +36,65 @@ PropertyReference decode_ref(Reader& r, uint8_t prop_tag, uint8_t index_tag) {
     return ref;
 }
 
-// BACnetPropertyValue: [0] property, [1] index, [2] value, [3] priority.
-PropertyValue decode_property_value(Reader& r) {
+// A property, its index, value and priority under the context tags first..first
+// + 3: BACnetPropertyValue ([0]..[3]) and the tail of WriteProperty ([1]..[4]).
+PropertyValue decode_property_value(Reader& r, uint8_t first = 0) {
     PropertyValue v;
-    v.ref = decode_ref(r, 0, 1);
-    r.open(2);
-    v.value = r.elements_until_closing(2);
-    r.close(2);
-    if (r.peek_context(3)) {
-        const auto p = r.ctx_unsigned(3);
+    v.ref = decode_ref(r, first, first + 1);
+    r.open(first + 2);
+    v.value = r.elements_until_closing(first + 2);
+    r.close(first + 2);
+    if (r.peek_context(first + 3)) {
+        const auto p = r.ctx_unsigned(first + 3);
         if (p < 1 || p > 16) throw DecodeError{RejectReason::ParameterOutOfRange, "priority"};
         v.priority = static_cast<uint8_t>(p);
     }
     return v;
 }
 
-void encode_property_value(Writer& w, const PropertyValue& v) {
-    encode_ref(w, v.ref, 0, 1);
-    w.open(2);
+void encode_property_value(Writer& w, const PropertyValue& v, uint8_t first = 0) {
+    encode_ref(w, v.ref, first, first + 1);
+    w.open(first + 2);
     w.elements(v.value);
-    w.close(2);
-    if (v.priority) w.ctx_unsigned(3, *v.priority);
+    w.close(first + 2);
+    if (v.priority) w.ctx_unsigned(first + 3, *v.priority);
+}
+
+// ReadPropertyMultiple and WritePropertyMultiple: objects ([0]), each with a
+// non-empty list ([1]) of items (the Spec's `items` member).
+template <typename Spec, typename Item>
+std::vector<Spec> decode_access_specs(std::span<const uint8_t> d, std::vector<Item> Spec::*items,
+                                      auto decode_item, const char* empty) {
+    Reader r(d);
+    std::vector<Spec> specs;
+    do {
+        Spec s;
+        s.object = r.ctx_oid(0);
+        r.open(1);
+        while (!r.peek_closing(1)) {
+            if (r.at_end())
+                throw DecodeError{RejectReason::MissingRequiredParameter, "missing closing tag"};
+            (s.*items).push_back(decode_item(r));
+        }
+        r.close(1);
+        if ((s.*items).empty()) throw DecodeError{RejectReason::MissingRequiredParameter, empty};
+        specs.push_back(std::move(s));
+    } while (!r.at_end());
+    return specs;
+}
+
+template <typename Spec, typename Item>
+std::vector<uint8_t> encode_access_specs(const std::vector<Spec>& specs,
+                                         std::vector<Item> Spec::*items, auto encode_item) {
+    return with_writer([&](Writer& w) {
+        for (const auto& s : specs) {
+            w.ctx_oid(0, s.object);
+            w.open(1);
+            for (const auto& item : s.*items)
+                encode_item(w, item);
+            w.close(1);
+        }
+    });
 }
 
 std::optional<std::pair<uint32_t, uint32_t>> decode_range(Reader& r) {
@@ -229,35 +267,15 @@ ReadPropertyAck decode_read_property_ack(std::span<const uint8_t> d) {
 // --- ReadPropertyMultiple ---
 
 std::vector<ReadAccessSpec> decode_read_property_multiple(std::span<const uint8_t> d) {
-    Reader r(d);
-    std::vector<ReadAccessSpec> specs;
-    do {
-        ReadAccessSpec s;
-        s.object = r.ctx_oid(0);
-        r.open(1);
-        while (!r.peek_closing(1)) {
-            if (r.at_end())
-                throw DecodeError{RejectReason::MissingRequiredParameter, "missing closing tag"};
-            s.properties.push_back(decode_ref(r, 0, 1));
-        }
-        r.close(1);
-        if (s.properties.empty())
-            throw DecodeError{RejectReason::MissingRequiredParameter, "empty property list"};
-        specs.push_back(std::move(s));
-    } while (!r.at_end());
-    return specs;
+    return decode_access_specs(
+        d, &ReadAccessSpec::properties, [](Reader& r) { return decode_ref(r, 0, 1); },
+        "empty property list");
 }
 
 std::vector<uint8_t> encode_read_property_multiple(const std::vector<ReadAccessSpec>& specs) {
-    return with_writer([&](Writer& w) {
-        for (const auto& s : specs) {
-            w.ctx_oid(0, s.object);
-            w.open(1);
-            for (const auto& p : s.properties)
-                encode_ref(w, p, 0, 1);
-            w.close(1);
-        }
-    });
+    return encode_access_specs(
+        specs, &ReadAccessSpec::properties,
+        [](Writer& w, const PropertyReference& p) { encode_ref(w, p, 0, 1); });
 }
 
 void encode_rpm_object_open(Writer& w, ObjectId object) {
@@ -319,15 +337,7 @@ WritePropertyRequest decode_write_property(std::span<const uint8_t> d) {
     Reader r(d);
     WritePropertyRequest req;
     req.object = r.ctx_oid(0);
-    req.value.ref = decode_ref(r, 1, 2);
-    r.open(3);
-    req.value.value = r.elements_until_closing(3);
-    r.close(3);
-    if (r.peek_context(4)) {
-        const auto p = r.ctx_unsigned(4);
-        if (p < 1 || p > 16) throw DecodeError{RejectReason::ParameterOutOfRange, "priority"};
-        req.value.priority = static_cast<uint8_t>(p);
-    }
+    req.value = decode_property_value(r, 1);
     expect_end(r);
     return req;
 }
@@ -335,44 +345,20 @@ WritePropertyRequest decode_write_property(std::span<const uint8_t> d) {
 std::vector<uint8_t> encode_write_property(const WritePropertyRequest& req) {
     return with_writer([&](Writer& w) {
         w.ctx_oid(0, req.object);
-        encode_ref(w, req.value.ref, 1, 2);
-        w.open(3);
-        w.elements(req.value.value);
-        w.close(3);
-        if (req.value.priority) w.ctx_unsigned(4, *req.value.priority);
+        encode_property_value(w, req.value, 1);
     });
 }
 
 std::vector<WriteAccessSpec> decode_write_property_multiple(std::span<const uint8_t> d) {
-    Reader r(d);
-    std::vector<WriteAccessSpec> specs;
-    do {
-        WriteAccessSpec s;
-        s.object = r.ctx_oid(0);
-        r.open(1);
-        while (!r.peek_closing(1)) {
-            if (r.at_end())
-                throw DecodeError{RejectReason::MissingRequiredParameter, "missing closing tag"};
-            s.values.push_back(decode_property_value(r));
-        }
-        r.close(1);
-        if (s.values.empty())
-            throw DecodeError{RejectReason::MissingRequiredParameter, "empty value list"};
-        specs.push_back(std::move(s));
-    } while (!r.at_end());
-    return specs;
+    return decode_access_specs(
+        d, &WriteAccessSpec::values, [](Reader& r) { return decode_property_value(r); },
+        "empty value list");
 }
 
 std::vector<uint8_t> encode_write_property_multiple(const std::vector<WriteAccessSpec>& specs) {
-    return with_writer([&](Writer& w) {
-        for (const auto& s : specs) {
-            w.ctx_oid(0, s.object);
-            w.open(1);
-            for (const auto& v : s.values)
-                encode_property_value(w, v);
-            w.close(1);
-        }
-    });
+    return encode_access_specs(
+        specs, &WriteAccessSpec::values,
+        [](Writer& w, const PropertyValue& v) { encode_property_value(w, v); });
 }
 
 std::vector<uint8_t> encode_wpm_error(ErrorPair e, ObjectId object, const PropertyReference& ref) {
@@ -449,48 +435,9 @@ std::vector<uint8_t> encode_cov_notification(const CovNotification& n) {
 
 // --- Events ---
 
-void encode_timestamp(Writer& w, uint8_t tag, const TimeStamp& t) {
-    w.open(tag);
-    switch (t.kind) {
-        case TimeStamp::Kind::Time:
-            w.context(0, t.time);
-            break;
-        case TimeStamp::Kind::Sequence:
-            w.ctx_unsigned(1, t.sequence);
-            break;
-        case TimeStamp::Kind::DateTime:
-            w.open(2);
-            w.app(t.date);
-            w.app(t.time);
-            w.close(2);
-            break;
-    }
-    w.close(tag);
-}
-
-TimeStamp decode_timestamp(Reader& r, uint8_t tag) {
-    TimeStamp t;
-    r.open(tag);
-    if (r.peek_context(0)) {
-        t.kind = TimeStamp::Kind::Time;
-        t.time = std::get<Time>(r.context(0, AppTag::kTime));
-    } else if (r.peek_context(1)) {
-        t.kind = TimeStamp::Kind::Sequence;
-        t.sequence = static_cast<uint16_t>(r.ctx_unsigned(1, 0xFFFF));
-    } else {
-        t.kind = TimeStamp::Kind::DateTime;
-        r.open(2);
-        t.date = r.app_date();
-        t.time = r.app_time();
-        r.close(2);
-    }
-    r.close(tag);
-    return t;
-}
-
 namespace {
+// A BACnetTimeStamp choice without an enclosing tag (SEQUENCE OF elements).
 void encode_timestamp_bare(Writer& w, const TimeStamp& t) {
-    // A BACnetTimeStamp choice without an enclosing tag (SEQUENCE OF elements).
     switch (t.kind) {
         case TimeStamp::Kind::Time:
             w.context(0, t.time);
@@ -515,6 +462,7 @@ TimeStamp decode_timestamp_bare(Reader& r) {
         t.kind = TimeStamp::Kind::Sequence;
         t.sequence = static_cast<uint16_t>(r.ctx_unsigned(1, 0xFFFF));
     } else {
+        t.kind = TimeStamp::Kind::DateTime;
         r.open(2);
         t.date = r.app_date();
         t.time = r.app_time();
@@ -523,6 +471,19 @@ TimeStamp decode_timestamp_bare(Reader& r) {
     return t;
 }
 }  // namespace
+
+void encode_timestamp(Writer& w, uint8_t tag, const TimeStamp& t) {
+    w.open(tag);
+    encode_timestamp_bare(w, t);
+    w.close(tag);
+}
+
+TimeStamp decode_timestamp(Reader& r, uint8_t tag) {
+    r.open(tag);
+    TimeStamp t = decode_timestamp_bare(r);
+    r.close(tag);
+    return t;
+}
 
 EventNotification decode_event_notification(std::span<const uint8_t> d) {
     Reader r(d);
