@@ -137,11 +137,13 @@ PlanResult plan_writes(const WriteRequest& request, const Settings& settings,
         for (size_t i = 0; i < request.items.size(); ++i) {
             const WriteItem& item = request.items[i];
             const int panel = item.panel;
-            if (panel < 1 || panel > settings.model.panels)
-                return refuse(Refusal::NotWritable, i, "no panel " + std::to_string(panel));
             const SettingDef* def = item.setting;
             const Point* p = item.point;
             if (!def && !p) return refuse(Refusal::NotWritable, i, "nothing to write");
+            // A point belongs to a panel of this model; a setting by its
+            // table entry is the table's (both panels' rows exist).
+            if (!def && (panel < 1 || panel > settings.model.panels))
+                return refuse(Refusal::NotWritable, i, "no panel " + std::to_string(panel));
             if (p && !def) {
                 if (p->access == Access::Read || p->write == WriteKind::None)
                     return refuse(Refusal::NotWritable, i, p->id + " is read-only");
