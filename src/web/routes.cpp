@@ -1287,8 +1287,7 @@ Reply WebServer::api_settings_set(Context& c) {
     // The one write path: validated once, stored, applied; the reply waits
     // until the meter shows it.
     const points::SubmitResult result = device_.submit(request);
-    if (!result.ok())
-        return error(c, status_of(result.result.refusal), result.result.message);
+    if (!result.ok()) return error(c, status_of(result.result.refusal), result.result.message);
     audit(c, "settings", detail.size() > 300 ? detail.substr(0, 300) + "..." : detail);
     Reply reply = respond(c, http::status::ok, {{"ok", true}, {"restart_required", restart}});
     reply.ticket = result.ticket;

@@ -25,7 +25,8 @@ std::string base_config(int modbus_port, int web_port, bool web, const std::stri
       << "\nbacnet_ip = false\nsnmp = false\n"
       << "[network]\nip_address = \"127.0.0.1\"\n"
       << "[modbus]\ntcp_port = " << modbus_port << "\n"
-      << modbus_keys << "\n"
+      << modbus_keys
+      << "\n"
       // The tests log in over plain HTTP (a raw client, no SCRAM): the explicit key.
       << "[web]\nport = " << web_port << "\nallow_plain_http = true\n"
       << web_keys << "\n"
