@@ -198,7 +198,7 @@ test('the panel view reflows its strips into one column on a phone, side by side
   await page.locator('#p1-c1').waitFor();
   let [a, b] = await strips();
   assert.ok(b.top >= a.bottom - 1, `390 px: strip B (${b.top}) is under strip A (${a.bottom})`);
-  await page.waitForFunction(() => document.getElementById('p1-freq').textContent.includes('Hz'));
+  await page.waitForFunction(() => (document.getElementById('p1-freq')?.textContent ?? '').includes('Hz'));
   await shot('panel-390x844');
   await page.setViewportSize({ width: 768, height: 1024 });
   await shot('panel-768x1024');
@@ -211,7 +211,7 @@ test('the panel view reflows its strips into one column on a phone, side by side
 test('the panel view is a dashboard: voltages, frequency, totals, demand, power factor', async () => {
   await page.setViewportSize({ width: 1400, height: 900 });
   await open('/panel');
-  await page.waitForFunction(() => document.getElementById('p2-freq').textContent.includes('Hz'));
+  await page.waitForFunction(() => (document.getElementById('p2-freq')?.textContent ?? '').includes('Hz'));
   const text = async (id) => page.locator(`#${id}`).innerText();
   for (const p of [1, 2]) {
     assert.match(await text(`p${p}-vln`), /^1[12]\d\.\d \/ 1[12]\d\.\d \/ 1[12]\d\.\d V$/);
@@ -304,7 +304,7 @@ test('a sag set on the simulation page raises an under-voltage event within its 
   // The simulator's state as the page shows it.
   await page.locator('#state-sag', { hasText: 'sag of phases ABC to 0.8 x nominal, for 15 s' }).waitFor();
   assert.match(await page.locator('#state-trips').innerText(), /panel 1 channel 20/);
-  await page.waitForFunction(() => /A 9\d\.\d V/.test(document.getElementById('state-voltage').textContent));
+  await page.waitForFunction(() => /A 9\d\.\d V/.test((document.getElementById('state-voltage')?.textContent ?? '')));
   await axe('/simulation');
   await shot('simulation-1400x900');
   await open('/panel');
@@ -345,8 +345,8 @@ test('events: units, filter by panel, channel and level, paging, no live placeho
   for (let i = 0; i < 30 && total <= 25; ++i) {
     if (i) await page.waitForTimeout(1000);
     await page.click('#f-apply');
-    await page.waitForFunction(() => /match|No events/.test(document.getElementById('count').textContent) &&
-      document.getElementById('page').textContent === 'Page 1');
+    await page.waitForFunction(() => /match|No events/.test((document.getElementById('count')?.textContent ?? '')) &&
+      (document.getElementById('page')?.textContent ?? '') === 'Page 1');
     const m = (await page.locator('#count').innerText()).match(/^(\d+) events? match/);
     total = m ? Number(m[1]) : 0;
   }
@@ -356,11 +356,11 @@ test('events: units, filter by panel, channel and level, paging, no live placeho
   const first = await ids();
   assert.ok(first.every((x) => Number.isInteger(x) && x > 0), 'every row has its id (no "live" rows)');
   await page.click('#older');
-  await page.waitForFunction(() => document.getElementById('page').textContent === 'Page 2');
+  await page.waitForFunction(() => (document.getElementById('page')?.textContent ?? '') === 'Page 2');
   const second = await ids();
   assert.ok(Math.max(...second) < Math.min(...first), 'the older page holds older events');
   await page.click('#newer');
-  await page.waitForFunction(() => document.getElementById('page').textContent === 'Page 1');
+  await page.waitForFunction(() => (document.getElementById('page')?.textContent ?? '') === 'Page 1');
   assert.deepEqual((await ids()).slice(-5), first.slice(-5));
   await axe('/events');
   await page.setViewportSize({ width: 390, height: 844 });
@@ -427,7 +427,7 @@ test('Diagnostics has System Restart', async () => {
   // The button confirms (the dialog is accepted), waits for the meter to come back, reloads.
   await Promise.all([page.waitForEvent('load', { timeout: 30000 }), page.click('#restart')]);
   await page.locator('header.top').waitFor();
-  await page.waitForFunction(() => !document.getElementById('help').classList.contains('hidden'), null, { timeout: 30000 });
+  await page.waitForFunction(() => document.getElementById('help')?.classList.contains('hidden') === false, null, { timeout: 30000 });
   for (let i = 0; i < 50 && meter.output().split('system restart').length === before; ++i) await page.waitForTimeout(100);
   assert.ok(meter.output().split('system restart').length > before, 'the meter restarted');
 });
