@@ -1431,6 +1431,54 @@ void tail_section(Builder& b) {
     }
 }
 
+// ---------------------------------------------------------------- mains by phase (extension)
+// Added after the published points (issue 14), so the catalogue's order stays that of the
+// BACnet instances.
+void mains_by_phase_section(Builder& b) {
+    // The mains by phase (aux 1..3; aux 4, the neutral, has no power): energy,
+    // energy snapshot, kW demand and max kW demand, whose totals are 254, 3385,
+    // 277 and 278. Integers 3501..3518, floats 3601..3624 (docs/modbus.md).
+    struct AuxPhaseRow {
+        Q q;
+        Kind kind;
+        const char* id;
+        const char* name;
+        bool nv;
+        uint16_t reg;        // of aux 1; + 1 or 2 words per phase
+        uint16_t float_reg;  // of aux 1; + 2 per phase
+        int ai_base;         // + the aux input number
+        int arc;             // in the Aux table
+        const char* descriptor;
+    };
+    const AuxPhaseRow aux_phase_rows[] = {
+        {Q::ChKwh, kKwh, "kwh", "energy", true, 3501, 3601, 3281, 10, "AuxKwh"},
+        {Q::ChKwhSnapshot, kKwh, "kwh_snapshot", "energy snapshot", true, 3507, 3607, 3284, 11,
+         "AuxKwhSnapshot"},
+        {Q::ChKwDemand, kKw, "kw_demand", "real power demand", false, 3513, 3613, 3287, 12,
+         "AuxKwDemand"},
+        {Q::ChMaxKwDemand, kKw, "max_kw_demand", "max real power demand", true, 3516, 3619, 3290,
+         13, "AuxMaxKwDemand"},
+    };
+    for (const AuxPhaseRow& r : aux_phase_rows) {
+        const bool energy = r.kind.unit == Unit::KilowattHours;
+        for (int ph = 0; ph < 3; ++ph) {
+            const int c = kFirstAuxChannel + ph;
+            Point& p = b.add("ch" + s(c) + "." + r.id, channel_name(c) + " " + r.name, r.kind.unit,
+                             Access::Read, r.nv, ch(r.q, c));
+            p.channel = c;
+            p.cov_increment = energy ? 1.0 : 0.5;
+            // Energy at the mains energy scale (291: a phase fits where the total does), power
+            // at the phase's power scale (288..290, as KW Phase 259..261).
+            p.integer = mb(static_cast<uint16_t>(r.reg + (energy ? 2 : 1) * ph),
+                           energy ? Repr::Int32 : Repr::Int16, "",
+                           energy ? uint16_t{291} : static_cast<uint16_t>(288 + ph));
+            p.floating = fl(static_cast<uint16_t>(r.float_reg + 2 * ph));
+            p.bacnet = ai(r.ai_base + aux_number(c));
+            p.snmp = mib(G::Aux, r.arc, r.descriptor, aux_number(c));
+        }
+    }
+}
+
 // The gateway's points: settings of the whole meter, on the BACnet router device.
 void gateway_section(Builder& b) {
     {
@@ -1458,6 +1506,7 @@ Catalogue::Catalogue() {
     logical_by_circuit_section(b);
     extension_section(b);
     tail_section(b);
+    mains_by_phase_section(b);
     Builder gateway(gateway_);
     gateway_section(gateway);
     std::unordered_map<std::string_view, size_t> seen;

@@ -109,6 +109,75 @@ TEST_F(MapTest, ChannelsTheModelLacksReadInvalid) {
     EXPECT_EQ(kwh[1], kInvalidInteger);
 }
 
+// The mains by phase (3501..3518, floats 3601..3624): aux 1..3's energy,
+// snapshot, kW demand and max kW demand, at the scales of their totals' phases,
+// summing to the totals of 254, 3385, 277; aux 4 has none.
+TEST_F(MapTest, MainsByPhaseExtensionRegisters) {
+    PanelReadings& p = snap.panel[0];
+    const double kwh[] = {123.456, 78.9, 0.5};
+    const double snapshot[] = {120.0, 77.0, 0.25};
+    const double demand[] = {12.34, 5.5, 0.07};
+    const double max_demand[] = {20.0, 6.25, 1.0};
+    GroupReadings& m = p.mains;
+    m.valid = true;
+    m.members = 3;
+    m.channel = {43, 44, 45};
+    for (size_t i = 0; i < 3; ++i) {
+        ChannelReadings& c = p.channel[42 + i];
+        c.kwh = kwh[i];
+        c.kwh_snapshot = snapshot[i];
+        c.kw_demand = demand[i];
+        c.max_kw_demand = max_demand[i];
+        m.kwh += kwh[i];
+        m.kwh_snapshot += snapshot[i];
+        m.kw_demand += demand[i];
+    }
+    // Aux CTs are 200 A: energy scale (291) -2, phase power scales (288..290) -2.
+    EXPECT_EQ(static_cast<int16_t>(read(291, 1)[0]), -2);
+    EXPECT_EQ(static_cast<int16_t>(read(288, 1)[0]), -2);
+    const auto r = read(3501, 18);
+    ASSERT_EQ(last, ModbusException::None);
+    auto int32_at = [&](size_t i) {
+        return static_cast<int32_t>(static_cast<uint32_t>(r[i]) << 16 | r[i + 1]);
+    };
+    const auto total = read(254, 2);
+    const auto total_kwh = static_cast<int32_t>(static_cast<uint32_t>(total[0]) << 16 | total[1]);
+    EXPECT_EQ(int32_at(0), 12346);
+    EXPECT_EQ(int32_at(2), 7890);
+    EXPECT_EQ(int32_at(4), 50);
+    EXPECT_NEAR(int32_at(0) + int32_at(2) + int32_at(4), total_kwh, 1);
+    EXPECT_EQ(int32_at(6), 12000);
+    EXPECT_EQ(int32_at(8), 7700);
+    EXPECT_EQ(int32_at(10), 25);
+    const auto snap_total = read(3385, 2);
+    EXPECT_EQ(int32_at(6) + int32_at(8) + int32_at(10),
+              static_cast<int32_t>(static_cast<uint32_t>(snap_total[0]) << 16 | snap_total[1]));
+    EXPECT_EQ(r[12], 1234);
+    EXPECT_EQ(r[13], 550);
+    EXPECT_EQ(r[14], 7);
+    EXPECT_NEAR(r[12] + r[13] + r[14], read(277, 1)[0], 1);
+    EXPECT_EQ(r[15], 2000);
+    EXPECT_EQ(r[16], 625);
+    EXPECT_EQ(r[17], 100);
+    const auto f = read(3601, 24);
+    ASSERT_EQ(last, ModbusException::None);
+    for (size_t i = 0; i < 3; ++i) {
+        EXPECT_FLOAT_EQ(as_float(f[2 * i], f[2 * i + 1]), static_cast<float>(kwh[i]));
+        EXPECT_FLOAT_EQ(as_float(f[6 + 2 * i], f[7 + 2 * i]), static_cast<float>(snapshot[i]));
+        EXPECT_FLOAT_EQ(as_float(f[12 + 2 * i], f[13 + 2 * i]), static_cast<float>(demand[i]));
+        EXPECT_FLOAT_EQ(as_float(f[18 + 2 * i], f[19 + 2 * i]), static_cast<float>(max_demand[i]));
+    }
+    // Nothing for aux 4 (the neutral has no power) and nothing around the block.
+    for (uint32_t hole : {3500U, 3519U, 3600U, 3625U}) {
+        read(hole, 1);
+        EXPECT_EQ(last, ModbusException::IllegalDataAddress) << hole;
+    }
+    // A model without the aux channel reads invalid, as every other register.
+    p.channel[43].present = false;
+    EXPECT_EQ(read(3503, 2)[0], kInvalidInteger);
+    EXPECT_EQ(read(3514, 1)[0], kInvalidInteger);
+}
+
 TEST_F(MapTest, HolesAreIllegalAddresses) {
     read(544, 1);
     EXPECT_EQ(last, ModbusException::IllegalDataAddress);

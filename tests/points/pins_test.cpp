@@ -91,7 +91,7 @@ TEST(Pins, APresentedPointWithoutAPinIsRefused) {
 
 TEST(Pins, APinOnAPointTheFaceDoesNotPresentIsRefused) {
     auto points = catalogue_copy();
-    at(points, "ch5.current_scale").bacnet = {points::ObjectKind::AnalogInput, 3282};
+    at(points, "ch5.current_scale").bacnet = {points::ObjectKind::AnalogInput, 3294};
     EXPECT_NE(bacnet_error(points).find("ch5.current_scale"), std::string::npos)
         << bacnet_error(points);
     points = catalogue_copy();
@@ -150,7 +150,7 @@ TEST(Pins, APointAddedAnywhereMovesNothing) {
     points::Point measurement = at(points, "frequency");
     measurement.id = "new_frequency";
     measurement.name = "A new frequency";
-    measurement.bacnet = {points::ObjectKind::AnalogInput, 3282};
+    measurement.bacnet = {points::ObjectKind::AnalogInput, 3294};
     measurement.snmp = {points::MibGroup::VoltageSummary, 4, 0, "NewFrequency"};
     points.insert(points.begin() + 3, measurement);
     points.insert(points.begin() + 1, setting);
@@ -158,7 +158,7 @@ TEST(Pins, APointAddedAnywhereMovesNothing) {
     const auto objects = bacnet::build_panel_objects(points);
     EXPECT_EQ(object_of(objects, "user_defined"), "AV164");
     EXPECT_EQ(object_of(objects, "new_delay"), "AV263");
-    EXPECT_EQ(object_of(objects, "new_frequency"), "AI3282");
+    EXPECT_EQ(object_of(objects, "new_frequency"), "AI3294");
     EXPECT_EQ(object_of(objects, "firmware_rs"), "AI3");
     ASSERT_EQ(objects.size(), bacnet::panel_object_table().size() + 2);
     for (const bacnet::MeterObject& o : bacnet::panel_object_table())

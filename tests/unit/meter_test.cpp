@@ -188,6 +188,67 @@ TEST(Resets, EnergyMaximaAndDemandOperations) {
     EXPECT_NEAR(rig.ch(1).kwh, 1.2 * 10 / 3600.0, 1e-5);
 }
 
+// The mains by phase (aux 1..3, served at 3501.. and their BACnet/SNMP pins):
+// each reset the point map gives the totals acts on the phases alike, and the
+// phases add up to the totals (254, 3385, 277) before and after.
+TEST(Resets, MainsPhasesFollowTheMainsTotals) {
+    SimulationConfig sc = clean_supply();
+    sc.loads = {load(43, 20.0), load(44, 10.0), load(45, 5.0)};
+    Settings s;
+    s.panel(1).subinterval_seconds = 0;  // sync to comms: sub-intervals end on 26012
+    Rig rig(sc, s);
+    auto sums_match = [&](const char* when) {
+        const PanelReadings& p = rig.panel();
+        double kwh = 0, snap = 0, demand = 0;
+        for (int c = 43; c <= 45; ++c) {
+            kwh += rig.ch(c).kwh;
+            snap += rig.ch(c).kwh_snapshot;
+            demand += rig.ch(c).kw_demand;
+        }
+        EXPECT_NEAR(kwh, p.mains.kwh, 1e-9) << when;
+        EXPECT_NEAR(snap, p.mains.kwh_snapshot, 1e-9) << when;
+        EXPECT_NEAR(demand, p.mains.kw_demand, 1e-9) << when;
+    };
+    rig.run_until(36.0);
+    rig.meter.apply(ResetCommand{1, ResetOp::NewSubinterval});  // 26012
+    // 20 A x 120 V for 36 s: 0.024 kWh; demand 2.4 kW; the max is the first demand.
+    EXPECT_NEAR(rig.ch(43).kwh, 2.4 * 36 / 3600, 1e-4);
+    EXPECT_NEAR(rig.ch(43).kwh_snapshot, rig.ch(43).kwh, 1e-12);
+    EXPECT_NEAR(rig.ch(43).kw_demand, 2.4, 0.01);
+    EXPECT_NEAR(rig.ch(44).max_kw_demand, 1.2, 0.01);
+    EXPECT_NEAR(rig.panel().mains.max_kw_demand, 4.2, 0.03);
+    sums_match("after the first sub-interval");
+
+    const uint64_t aux = uint64_t{0xF} << 42;                     // register 294: aux 1..4
+    rig.meter.apply(ResetCommand{1, ResetOp::ClearEnergy, aux});  // 294 = 10203
+    for (int c = 43; c <= 45; ++c) {
+        EXPECT_EQ(rig.ch(c).kwh, 0.0) << c;
+        EXPECT_GT(rig.ch(c).kwh_snapshot, 0.0) << c;  // as the total's snapshot: kept
+    }
+    EXPECT_EQ(rig.panel().mains.kwh, 0.0);
+    rig.meter.apply(ResetCommand{1, ResetOp::ClearMaxima, aux});  // 294 = 29877
+    EXPECT_GT(rig.ch(43).max_kw_demand, 0.0);  // not a demand reset, for the total neither
+    EXPECT_GT(rig.panel().mains.max_kw_demand, 0.0);
+    sums_match("after the aux resets");
+
+    rig.meter.apply(ResetCommand{1, ResetOp::ClearMaxDemand});  // 295 = 20097
+    for (int c = 43; c <= 45; ++c)
+        EXPECT_EQ(rig.ch(c).max_kw_demand, 0.0) << c;
+    EXPECT_EQ(rig.panel().mains.max_kw_demand, 0.0);
+    rig.meter.apply(ResetCommand{1, ResetOp::ResetDemand});  // 295 = 26013
+    for (int c = 43; c <= 45; ++c)
+        EXPECT_EQ(rig.ch(c).kw_demand, 0.0) << c;
+    EXPECT_EQ(rig.panel().mains.kw_demand, 0.0);
+    sums_match("after the global resets");
+
+    rig.run_until(48.0);
+    rig.meter.apply(ResetCommand{1, ResetOp::NewSubinterval});
+    EXPECT_NEAR(rig.ch(45).kw_demand, 0.6, 0.01);
+    EXPECT_NEAR(rig.ch(45).max_kw_demand, 0.6, 0.01);
+    EXPECT_NEAR(rig.ch(43).kwh, 2.4 * 12 / 3600, 1e-4);
+    sums_match("after the next sub-interval");
+}
+
 TEST(LogicalCircuits, MultiPhaseTotalsOfAdjacentChannels) {
     SimulationConfig sc = clean_supply();
     sc.loads = {load(1, 10.0, 1.0), load(3, 10.0, 0.5), load(5, 20.0, 1.0)};
