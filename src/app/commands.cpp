@@ -9,10 +9,13 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <functional>
 #include <iostream>
+#include <optional>
+#include <utility>
 
 #include "app/device.hpp"
 #include "app/faces.hpp"
@@ -85,6 +88,9 @@ int run_command(const CommonOptions& common) {
     boost::asio::io_context io;
     bool stopping = false;
     bool restart = false;
+    RestartKind restart_kind = RestartKind::Warm;
+    // The RTC carried across a warm restart: its value and when it was read.
+    std::optional<std::pair<double, std::chrono::steady_clock::time_point>> rtc_kept;
     std::unique_ptr<Device> device;
     std::unique_ptr<Faces> faces;
 
@@ -109,10 +115,11 @@ int run_command(const CommonOptions& common) {
 
     while (!stopping) {
         device = std::make_unique<Device>(cfg, std::filesystem::path(common.state_dir));
-        device->set_restart_handler([&] {
+        device->set_restart_handler([&](RestartKind kind) {
             // Let the requesting handler finish its reply first.
-            boost::asio::post(io, [&] {
+            boost::asio::post(io, [&, kind] {
                 restart = true;
+                restart_kind = kind;
                 io.stop();
             });
         });
@@ -124,6 +131,17 @@ int run_command(const CommonOptions& common) {
         spdlog::info("source: {} at {}x real time; state in {}; power-up #{}", cfg.source.kind,
                      device->speed(), common.state_dir, device->power_up_counter(1));
         device->start();
+        if (rtc_kept) {
+            // A warm restart keeps the clock: the RTC read at the stop, plus
+            // the time the restart took (at the simulation's speed).
+            const std::chrono::duration<double> gap =
+                std::chrono::steady_clock::now() - rtc_kept->second;
+            const auto rtc =
+                static_cast<int64_t>(std::llround(rtc_kept->first + gap.count() * device->speed()));
+            device->set_rtc(rtc, RtcSource::Other);
+            spdlog::info("RTC kept across the restart");
+            rtc_kept.reset();
+        }
         faces->start();
         schedule_poll();
         io.restart();
@@ -135,10 +153,17 @@ int run_command(const CommonOptions& common) {
         io.poll();
         faces.reset();
         device->stop();
+        if (restart && restart_kind == RestartKind::Warm) {
+            const MeterSnapshot& snap = device->snapshot();
+            if (snap.rtc_set) {
+                rtc_kept.emplace(static_cast<double>(snap.rtc), std::chrono::steady_clock::now());
+            }
+        }
         device.reset();
         if (!restart) break;
         restart = false;
-        spdlog::info("system restart");
+        spdlog::info("system restart ({})",
+                     restart_kind == RestartKind::Warm ? "warm: RTC kept" : "cold: RTC not set");
     }
     spdlog::info("stopped; energy checkpointed");
     return 0;

@@ -24,6 +24,58 @@ std::string power_up_key(int panel) {
 
 }  // namespace
 
+FaceProtocol primary_protocol(int protocol_mode) {
+    switch (protocol_mode) {
+        case 1:
+        case 2:
+            return FaceProtocol::Bacnet;
+        case 3:
+            return FaceProtocol::Snmp;
+        default:
+            return FaceProtocol::Modbus;
+    }
+}
+
+std::string_view primary_protocol_name(int protocol_mode) {
+    switch (protocol_mode) {
+        case 1:
+            return "BACnet MS/TP";
+        case 2:
+            return "BACnet IP";
+        case 3:
+            return "SNMP";
+        default:
+            return "Modbus";
+    }
+}
+
+void Device::discover_profiles() {
+    GatewaySettings& g = settings_.gateway;
+    start_protocol_mode_ = g.protocol_mode;
+    start_operating_mode_ = g.operating_mode;
+    const int present = (1 << settings_.model.panels) - 1;
+    if (g.operating_mode != 0) {
+        // Discovery: the profiles are cleared and every panel discovered again.
+        not_served_ = 0;
+        if (g.removed_profiles == 0) return;
+        const WriteResult r = persist_setting(
+            store_.get(), settings_, *find_setting("gateway.removed_profiles"), int64_t{0});
+        if (!r.ok()) {
+            // Served all the same; the next start clears the stored set again.
+            spdlog::warn("Discovery mode: clearing the removed profiles not stored: {}", r.message);
+            g.removed_profiles = 0;
+        }
+        spdlog::info("Discovery mode: every panel discovered again (removed profiles cleared)");
+        return;
+    }
+    not_served_ = g.removed_profiles & present;
+    for (int p = 1; p <= settings_.model.panels; ++p) {
+        if (not_served_ & (1 << (p - 1)))
+            spdlog::info("Locked mode: panel {} (profile removed) is not served on {}", p,
+                         primary_protocol_name(g.protocol_mode));
+    }
+}
+
 Device::Device(const Config& config, const std::optional<std::filesystem::path>& state_dir)
     : config_(config), settings_(config.settings), block_(std::make_unique<SampleBlock>()) {
     if (state_dir) {
@@ -43,6 +95,7 @@ Device::Device(const Config& config, const std::optional<std::filesystem::path>&
         }
         retry_power_up();
     }
+    discover_profiles();
     speed_.store(config_.simulation.speed);
     if (config_.source.kind == "replay") {
         source_ =
@@ -406,6 +459,16 @@ points::SubmitResult Device::submit(const points::WriteRequest& request) {
     points::SubmitResult out;
     out.result = points::plan_writes(request, settings_, snapshot(), plan);
     if (!out.ok() || plan.empty()) return out;
+    // Operating_Mode Locked disables profile changes (the guide): the stored
+    // mode decides, so Locked set and not yet restarted refuses too.
+    for (size_t i = 0; i < plan.settings.size(); ++i) {
+        const auto& [def, value] = plan.settings[i];
+        if (def->key == "gateway.removed_profiles" && settings_.gateway.operating_mode == 0 &&
+            value != def->get(settings_)) {
+            out.result = {points::Refusal::Inconsistent, i, std::string(kLockedProfilesMessage)};
+            return out;
+        }
+    }
     // 2. Store the NV settings and counters in one transaction; a refusal changes nothing.
     if (store_) {
         std::vector<std::pair<std::string, SettingValue>> nv;

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -60,6 +61,22 @@ struct MeterCommand {
 };
 
 enum class RtcSource : uint8_t { Bacnet = 0, Modbus = 1, Other = 2 };
+
+// A System Restart (GUI, BACnet ReinitializeDevice warmstart) keeps the RTC
+// running; a cold start (ReinitializeDevice coldstart) starts it afresh, as a
+// power cycle does.
+enum class RestartKind : uint8_t { Warm, Cold };
+
+// The refusal of a profile change while Operating_Mode is Locked.
+inline constexpr std::string_view kLockedProfilesMessage =
+    "Operating_Mode is Locked, which disables profile changes: set Operating_Mode to 1 "
+    "(Discovery) first";
+
+// The protocol families whose face serves the panels as the guide's profiles.
+enum class FaceProtocol : uint8_t { Bacnet, Snmp, Modbus };
+// The primary protocol of a Protocol_Mode: 1, 2 BACnet; 3 SNMP; 4 Modbus.
+FaceProtocol primary_protocol(int protocol_mode);
+std::string_view primary_protocol_name(int protocol_mode);
 
 class Device {
   public:
@@ -184,14 +201,30 @@ class Device {
     // Volatile state resets, NV state stays, the faces rebind with the stored
     // settings. The handler is installed by the run command; the request is
     // carried out on the event loop after the caller's handler returns.
-    void set_restart_handler(std::function<void()> handler) {
+    void set_restart_handler(std::function<void(RestartKind)> handler) {
         restart_handler_ = std::move(handler);
     }
-    bool request_restart() {
+    bool request_restart(RestartKind kind = RestartKind::Warm) {
         if (!restart_handler_) return false;
-        restart_handler_();
+        restart_handler_(kind);
         return true;
     }
+
+    // --- Active profiles (Operating_Mode), fixed for this start ---
+    // Whether `protocol`'s face serves `panel`: false only for a panel whose
+    // profile was removed while Operating_Mode is Locked, on the face of the
+    // primary protocol of the Protocol_Mode this start runs. In Discovery
+    // mode the removed set is cleared at start and every panel is served.
+    bool serves_panel(FaceProtocol protocol, int panel) const {
+        if (panel < 1 || panel > settings_.model.panels) return false;
+        if (protocol != primary_protocol(start_protocol_mode_)) return true;
+        return (not_served_ & (1 << (panel - 1))) == 0;
+    }
+    // Bit p-1: panel p is not served on the primary protocol since this start.
+    int profiles_not_served() const { return not_served_; }
+    // The Protocol_Mode and Operating_Mode this start runs with.
+    int start_protocol_mode() const { return start_protocol_mode_; }
+    int start_operating_mode() const { return start_operating_mode_; }
 
     Store* store() { return store_.get(); }
     // Storage as the faces report it: whether writes reach the disk, and what
@@ -242,7 +275,11 @@ class Device {
     void unsubscribe(uint64_t id);
     std::vector<std::pair<uint64_t, EventListener>> listeners_;
     uint64_t next_listener_ = 1;
-    std::function<void()> restart_handler_;
+    std::function<void(RestartKind)> restart_handler_;
+    void discover_profiles();  // at construction: the Operating_Mode rules
+    int start_protocol_mode_ = 4;
+    int start_operating_mode_ = 1;
+    int not_served_ = 0;
     std::vector<EventRecord> event_batch_;
     // Events waiting for storage to come back (bounded: the history's size).
     std::vector<EventRecord> pending_events_;

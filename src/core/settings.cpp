@@ -333,6 +333,18 @@ std::vector<SettingDef> build_defs() {
 
     defs.push_back(gateway_int("operating_mode", &GatewaySettings::operating_mode, 0, 1,
                                "Operating mode: 0 Locked, 1 Discovery"));
+    {
+        SettingDef d = gateway_int(
+            "removed_profiles", &GatewaySettings::removed_profiles, 0, (1 << kMaxPanels) - 1,
+            "Active profiles removed (bit 0 panel 1, bit 1 panel 2); used at restart");
+        d.check = [](const Settings& s, const SettingValue& v) -> std::optional<std::string> {
+            if (as_int(v) >> s.model.panels)
+                return "this model has " + std::to_string(s.model.panels) + " panel" +
+                       (s.model.panels > 1 ? "s" : "");
+            return std::nullopt;
+        };
+        defs.push_back(std::move(d));
+    }
     defs.push_back(gateway_int("protocol_mode", &GatewaySettings::protocol_mode, 1, 4,
                                "Primary protocol: 1 BACnet MS/TP, 2 BACnet IP, 3 SNMP, 4 Modbus"));
     {

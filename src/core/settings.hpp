@@ -56,7 +56,12 @@ enum class Parity : uint8_t { None = 0, Even = 1, Odd = 2 };
 
 struct GatewaySettings {
     int operating_mode = 1;  // 0 locked, 1 discovery
-    int protocol_mode = 4;   // 1 MS/TP, 2 BACnet/IP, 3 SNMP, 4 Modbus
+    // The guide's Active profiles removed with the GUI's Remove button: bit p-1
+    // for panel p. Used at the next start: in Discovery mode it is cleared
+    // (every panel discovered again), in Locked mode those panels are not
+    // served on the primary protocol (docs/web.md, "Active profiles").
+    int removed_profiles = 0;
+    int protocol_mode = 4;  // 1 MS/TP, 2 BACnet/IP, 3 SNMP, 4 Modbus
     int upstream_baud = 19200;
     int modbus_address = 1;  // panel 1; panel 2 answers at +1
     Parity modbus_parity = Parity::Even;

@@ -339,8 +339,12 @@ MeterNode::MeterNode(Device& device)
     config_.password = s.gateway.bacnet_password;
     build_databases();
     config_.router.database = databases_[0].get();
-    for (size_t p = 0; p < config_.panels.size(); ++p)
+    for (size_t p = 0; p < config_.panels.size(); ++p) {
         config_.panels[p].database = databases_[p + 1].get();
+        // A profile removed in Locked mode: no device for the panel behind the router.
+        config_.panels[p].served =
+            device_.serves_panel(FaceProtocol::Bacnet, static_cast<int>(p) + 1);
+    }
 
     RouterHooks hooks;
     hooks.persist_identity = [this](size_t d, uint32_t instance, const std::string& name) {
@@ -376,7 +380,9 @@ MeterNode::MeterNode(Device& device)
     hooks.reinitialize = [this](ReinitializedState state) {
         spdlog::info("BACnet: ReinitializeDevice ({})",
                      state == ReinitializedState::Coldstart ? "coldstart" : "warmstart");
-        return device_.request_restart();
+        // A warmstart keeps the RTC running; a coldstart starts it afresh, as a power cycle.
+        return device_.request_restart(state == ReinitializedState::Coldstart ? RestartKind::Cold
+                                                                              : RestartKind::Warm);
     };
     hooks.local_time = [this] { return rtc_date_time(device_.snapshot().rtc); };
     router_ = std::make_unique<VirtualRouter>(config_, hooks);

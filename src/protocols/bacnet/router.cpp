@@ -16,6 +16,7 @@ VirtualRouter::VirtualRouter(RouterConfig config, RouterHooks hooks)
     for (const auto& p : config_.panels)
         add(p);
     for (size_t d = 0; d < devices_.size(); ++d) {
+        if (!devices_[d].config.served) continue;  // an absent device reports no events
         if (auto* db = devices_[d].config.database) {
             db->set_event_sink([this, d](const EventReport& r) { on_event_report(d, r); });
         }
@@ -50,8 +51,9 @@ void VirtualRouter::start(Clock::time_point now) {
     m.nets = {config_.virtual_network};
     send_network_message(Peer{}, m);
     const Peer global{{}, NetAddress{kGlobalNetwork, {}}};
-    for (size_t d = 0; d < devices_.size(); ++d)
-        send_i_am(d, global);
+    for (size_t d = 0; d < devices_.size(); ++d) {
+        if (devices_[d].config.served) send_i_am(d, global);
+    }
 }
 
 TimeStamp VirtualRouter::now_stamp() const {

@@ -54,6 +54,9 @@ struct DeviceConfig {
     std::string application_software_version;
     uint8_t mac = 0;                     // MAC on the virtual network (panels)
     ObjectDatabase* database = nullptr;  // may be null: no objects
+    // False: the device is absent from the virtual network (a panel whose
+    // profile was removed in Locked mode): nothing reaches it, it announces nothing.
+    bool served = true;
 };
 
 struct RouterConfig {

@@ -23,17 +23,20 @@ void VirtualRouter::receive(std::span<const uint8_t> bytes, const LinkAddress& f
     if (!h.destination) {
         targets.push_back(0);  // the router's own device is on this network
     } else if (h.destination->net == kGlobalNetwork) {
-        for (size_t d = 0; d < devices_.size(); ++d)
-            targets.push_back(d);
+        for (size_t d = 0; d < devices_.size(); ++d) {
+            if (devices_[d].config.served) targets.push_back(d);
+        }
         is_broadcast = true;
     } else if (h.destination->net == config_.virtual_network) {
         if (h.destination->mac.empty()) {
-            for (size_t d = 1; d < devices_.size(); ++d)
-                targets.push_back(d);
+            for (size_t d = 1; d < devices_.size(); ++d) {
+                if (devices_[d].config.served) targets.push_back(d);
+            }
             is_broadcast = true;
         } else if (h.destination->mac.size() == 1) {
             for (size_t d = 1; d < devices_.size(); ++d) {
-                if (devices_[d].config.mac == h.destination->mac[0]) targets.push_back(d);
+                if (devices_[d].config.served && devices_[d].config.mac == h.destination->mac[0])
+                    targets.push_back(d);
             }
         }
         if (targets.empty()) {

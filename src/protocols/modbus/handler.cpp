@@ -10,9 +10,12 @@ namespace openbcpm::modbus {
 int Handler::panel_of(uint8_t unit) const {
     const Settings& s = device_.settings();
     const int base = s.gateway.modbus_address;
-    if (unit == base) return 1;
-    if (unit == base + 1 && s.model.panels == 2) return 2;
-    return 0;
+    int panel = 0;
+    if (unit == base) panel = 1;
+    if (unit == base + 1 && s.model.panels == 2) panel = 2;
+    // A profile removed in Locked mode (Modbus the primary protocol): no unit for it.
+    if (panel && !device_.serves_panel(FaceProtocol::Modbus, panel)) return 0;
+    return panel;
 }
 
 std::optional<std::vector<uint8_t>> Handler::handle(uint8_t unit, std::span<const uint8_t> pdu,
@@ -32,8 +35,9 @@ std::optional<std::vector<uint8_t>> Handler::answer_of(uint8_t unit, std::span<c
         ++stats_.broadcasts;
         if (d.request && (std::holds_alternative<WriteSingle>(*d.request) ||
                           std::holds_alternative<WriteMultiple>(*d.request))) {
-            for (int panel = 1; panel <= device_.settings().model.panels; ++panel)
-                serve(panel, d);
+            for (int panel = 1; panel <= device_.settings().model.panels; ++panel) {
+                if (device_.serves_panel(FaceProtocol::Modbus, panel)) serve(panel, d);
+            }
         }
         return std::nullopt;
     }

@@ -31,6 +31,8 @@ class MeterSnmpFace final : public openbcpm::Face {
 
   private:
     void notify(const EventRecord& e) {
+        // A panel whose profile was removed in Locked mode has no rows, and no notifications.
+        if (!model_.serves_panel(e.panel)) return;
         view_->refresh();
         const PanelEvents& events =
             view_->snapshot()

@@ -22,6 +22,9 @@ class DeviceModel final : public meter::MeterModel {
     points::SubmitResult submit(const points::WriteRequest& request) override {
         return device_.submit(request);
     }
+    bool serves_panel(int panel) const override {
+        return device_.serves_panel(FaceProtocol::Snmp, panel);
+    }
 
   private:
     Device& device_;

@@ -58,20 +58,21 @@ ErrorStatus status_of(points::Refusal r) {
     return ErrorStatus::GenErr;
 }
 
-std::vector<Oid> panel_subtrees(int panels) {
+std::vector<Oid> panel_subtrees(const MeterModel& model) {
     std::vector<Oid> subtrees;
-    for (int p = 1; p <= panels; ++p)
-        subtrees.push_back(panel_oid(p));
+    for (int p = 1; p <= model.settings().model.panels; ++p) {
+        if (model.serves_panel(p)) subtrees.push_back(panel_oid(p));
+    }
     return subtrees;
 }
 
 }  // namespace
 
-MeterView::MeterView(MeterModel& model)
-    : ObjectView(panel_subtrees(model.settings().model.panels)), model_(model) {
+MeterView::MeterView(MeterModel& model) : ObjectView(panel_subtrees(model)), model_(model) {
     const int panels = model_.settings().model.panels;
     for (const MibObject& o : MeterMib::instance().objects()) {
         if (o.panel > panels || o.notify_only) continue;
+        if (o.panel >= 1 && !model_.serves_panel(o.panel)) continue;
         Object object;
         object.oid = o.oid;
         object.syntax = syntax_of(o);

@@ -29,11 +29,14 @@ class MeterModel {
     // stores and applies all or nothing; the ticket completes when the
     // meter shows it.
     virtual points::SubmitResult submit(const points::WriteRequest& request) = 0;
+    // False for a panel whose profile was removed in Locked mode (SNMP the
+    // primary protocol): its subtree is not served.
+    virtual bool serves_panel(int /*panel*/) const { return true; }
 };
 
 class MeterView final : public ObjectView {
   public:
-    // Serves the panels the model has (Settings::model.panels).
+    // Serves the panels the model has (Settings::model.panels) and serves (serves_panel).
     explicit MeterView(MeterModel& model);
 
     // Copies the model's newest snapshot: every read until the next refresh

@@ -479,7 +479,7 @@ TEST_F(WebSecurity, ReadTokenOpensMetricsAndReadsOnly) {
 
 TEST_F(WebSecurity, SystemRestartRepliesFirstThenRestarts) {
     bool restarted = false;
-    device_->set_restart_handler([&] { restarted = true; });
+    device_->set_restart_handler([&](RestartKind) { restarted = true; });
     login_and_choose_mode();
     Reply r = json_post("/api/restart", nlohmann::json::object());
     EXPECT_EQ(r.status, 202u);
