@@ -114,6 +114,21 @@ pf = 0.85
 panel = 1
 channel = 3
 amps = 10.0
+# Panel 2's mains, by phase (aux 1..3): energy at about 15 Wh per second.
+[[simulation.load]]
+panel = 2
+channel = 43
+amps = 150.0
+pf = 0.95
+[[simulation.load]]
+panel = 2
+channel = 44
+amps = 60.0
+[[simulation.load]]
+panel = 2
+channel = 45
+amps = 30.0
+pf = 0.9
 # 16 A on channel 3's 20 A breaker is 80 %: over high-high (70 %) and high (60 %).
 [[simulation.event]]
 at = 3.0
@@ -182,6 +197,49 @@ out=$(snmpget "${num[@]}" -c public "$target" .1.3.6.1.4.1.3833.1.30.1.1.3.2.1.3
       .1.3.6.1.4.1.3833.1.30.1.1.5.1.1.6.44 .1.3.6.1.4.1.3833.1.30.1.1.4.1.1.2.43 2>&1)
 check "absent cells are noSuchInstance (aux 4 kW, flex circuit 44, branch 43)" \
     test "$(grep -c 'No Such Instance' <<<"$out")" -eq 3
+
+# --- the mains by phase (aux table columns 10..13) add up to the mains scalars ---
+# Panel 2 (its aux inputs carry the loads). One request reads one snapshot, so
+# each sum is exact but for the rounding of each value (energy in Wh, kW in W).
+phases_and_total() {  # phases_and_total COLUMN SCALAR: aux 1..3 then the total, one request
+    snmpget "${named[@]}" -Oqv -c public "$target" "OPENBCPM-BCPME-MIB::p2$1.1" \
+        "OPENBCPM-BCPME-MIB::p2$1.2" "OPENBCPM-BCPME-MIB::p2$1.3" "OPENBCPM-BCPME-MIB::p2$2.0" 2>&1 |
+        awk '{print $1}' | paste -sd' '
+}
+sums_to_total() {  # sums_to_total "A B C TOTAL" TOLERANCE MIN: A + B + C = TOTAL > MIN, all > 0
+    awk -v t="$2" -v m="$3" '{ d = $1 + $2 + $3 - $4; if (d < 0) d = -d
+        exit !(NF == 4 && $1 > 0 && $2 > 0 && $3 > 0 && $4 > m && d <= t) }' <<<"$1"
+}
+for _ in $(seq 30); do
+    awk '{ exit !($4 > 20) }' <<<"$(phases_and_total AuxKwh MainsKwh)" && break; sleep 0.1
+done
+# A demand sub-interval ends now: demand and snapshots get their values.
+out=$(snmpset "${named[@]}" -c private "$target" OPENBCPM-BCPME-MIB::p2GlobalReset.0 i 26012 2>&1)
+check "snmpset p2GlobalReset.0 = beginNewSubinterval" \
+    grep -q "beginNewSubinterval" <<<"$out"
+for spec in "AuxKwh MainsKwh 2 20" "AuxKwhSnapshot MainsKwhSnapshot 2 20" \
+             "AuxKwDemand MainsKwDemand 0.002 20" "AuxMaxKwDemand MainsMaxKwDemand 0.002 20"; do
+    read -r column scalar tolerance least <<<"$spec"
+    values=$(phases_and_total "$column" "$scalar")
+    check "p2$column.1..3 add up to p2$scalar.0 ($values)" sums_to_total "$values" "$tolerance" "$least"
+done
+out=$(snmpget "${num[@]}" -c public "$target" .1.3.6.1.4.1.3833.1.30.1.2.3.2.1.10.4 \
+      .1.3.6.1.4.1.3833.1.30.1.2.3.2.1.13.4 2>&1)
+check "aux 4 (the neutral) has no energy or demand cells" \
+    test "$(grep -c 'No Such Instance' <<<"$out")" -eq 2
+# The same max kW demand over Modbus (unit 2, floats 3619..3623, extension registers).
+snmp_max=$(phases_and_total AuxMaxKwDemand MainsMaxKwDemand)
+modbus_max=$(mbpoll -m tcp -a 2 -t 4:float -B -r 3619 -c 3 -p "$modbus_port" -1 -q 127.0.0.1 2>/dev/null |
+             awk '/^\[/{print $2}' | paste -sd' ')
+check "Modbus 3619..3623 read the SNMP max kW demands ($modbus_max / $snmp_max)" \
+    awk -v m="$modbus_max" -v s="$snmp_max" 'BEGIN { split(m, a, " "); split(s, b, " ");
+        for (i = 1; i <= 3; i++) { d = a[i] - b[i]; if (d < 0) d = -d; if (a[i] == "" || b[i] <= 0 || d > 0.0011) exit 1 } }'
+# AuxReset clearEnergy: the phases' energy starts again, as the total's (Wh).
+out=$(snmpset "${named[@]}" -c private "$target" OPENBCPM-BCPME-MIB::p2AuxReset.0 i 10203 2>&1)
+check "snmpset p2AuxReset.0 = clearEnergy" grep -q "clearEnergy" <<<"$out"
+values=$(phases_and_total AuxKwh MainsKwh)
+check "the phases' energy and the total are cleared ($values Wh)" \
+    awk '{ exit !(NF == 4 && $1 < 3 && $2 < 2 && $3 < 2 && $4 < 5) }' <<<"$values"
 
 # --- whole-tree walks: numeric and by names, one by one and in bulk ---
 walk() {  # walk OUTFILE command...
