@@ -241,6 +241,55 @@ test('ReadProperty and ReadPropertyMultiple of every object type', async () => {
         /Class:1 - Code:31/);  // object, unknown-object
 });
 
+// The mains by phase (docs/decisions.md): energy, snapshot, kW demand and max
+// kW demand of aux 1..3 at AI3282..AI3293, beside their totals AI21, AI3278,
+// AI43, AI44. One ReadPropertyMultiple reads one snapshot, so they add up.
+test('the mains by phase (AI3282..AI3293) add up to the mains totals and read as over Modbus', async () => {
+    const AO_GLOBAL_RESET = { type: ObjectType.ANALOG_OUTPUT, instance: 2 };
+    // Some energy first (the mains, AI21), then 26012: a demand sub-interval ends
+    // now, so demand and snapshots get values.
+    const mainsKwh = { type: ObjectType.ANALOG_INPUT, instance: 21 };
+    for (let i = 0; i < 50 && !(value(await client.readProperty(panel(1), mainsKwh, P.PRESENT_VALUE)) > 0); ++i)
+        await sleep(100);
+    await client.writeProperty(panel(1), AO_GLOBAL_RESET, P.PRESENT_VALUE, [{ type: T.REAL, value: 26012 }], {});
+    const rows = [
+        { name: 'energy', phases: [3282, 3283, 3284], total: 21, units: 19 },  // kilowatt-hours
+        { name: 'energy snapshot', phases: [3285, 3286, 3287], total: 3278, units: 19 },
+        { name: 'real power demand', phases: [3288, 3289, 3290], total: 43, units: 48 },  // kilowatts
+        { name: 'max real power demand', phases: [3291, 3292, 3293], total: 44, units: 48 },
+    ];
+    const instances = rows.flatMap((r) => [...r.phases, r.total]);
+    const rpm = await client.readPropertyMultiple(panel(1), instances.map((instance) => ({
+        objectId: { type: ObjectType.ANALOG_INPUT, instance },
+        properties: [{ id: P.PRESENT_VALUE }, { id: P.OBJECT_NAME }, { id: P.UNITS }],
+    })));
+    const read = new Map(rpm.values.map((o) => [o.objectId.instance, {
+        value: prop(o, P.PRESENT_VALUE)[0].value, name: prop(o, P.OBJECT_NAME)[0].value, units: prop(o, P.UNITS)[0].value,
+    }]));
+    for (const r of rows) {
+        r.phases.forEach((instance, i) => {
+            assert.equal(read.get(instance).name, `Aux ${i + 1} ${r.name}`);
+            assert.equal(read.get(instance).units, r.units, `AI${instance} units`);
+        });
+        const sum = r.phases.reduce((s, instance) => s + read.get(instance).value, 0);
+        const total = read.get(r.total).value;
+        assert.ok(total > 0, `${r.name}: total ${total}`);
+        assert.ok(Math.abs(sum - total) <= 1e-5 * total, `${r.name}: phases ${sum}, total ${total}`);
+    }
+    // The same max kW demands over Modbus: 3516..3518 at the phases' power scales (288..290).
+    const int16 = (v) => (v > 32767 ? v - 65536 : v);  // mbpoll prints the words unsigned
+    const scales = modbusRead(288, 3).map(int16);
+    const registers = modbusRead(3516, 3).map(int16);
+    [3291, 3292, 3293].forEach((instance, i) => {
+        const modbus = registers[i] * 10 ** scales[i];
+        assert.ok(Math.abs(modbus - read.get(instance).value) <= 10 ** scales[i],
+            `aux ${i + 1} max kW demand: Modbus ${registers} x 10^${scales}, BACnet ${read.get(instance).value}`);
+    });
+    // The neutral (aux 4) has no such object.
+    await assert.rejects(client.readProperty(panel(1), { type: ObjectType.ANALOG_INPUT, instance: 3294 }, P.PRESENT_VALUE),
+        /Class:1 - Code:31/);
+});
+
 test('WriteProperty: good values reach the meter (and Modbus), bad ones change nothing', async () => {
     const av = (instance) => ({ type: ObjectType.ANALOG_VALUE, instance });
     const real = (v) => [{ type: T.REAL, value: v }];
