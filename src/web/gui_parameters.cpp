@@ -132,7 +132,7 @@ ParsedValue parse_display_value(const GuiParameter& p, std::string_view text) {
     return {SettingValue{v}, {}};
 }
 
-std::vector<ActiveProfile> active_profiles(const Settings& s, int protocol_mode) {
+std::vector<ActiveProfile> active_profiles(const Settings& s, int protocol_mode, int not_served) {
     std::vector<ActiveProfile> out;
     const std::string sync = s.gateway.rtc_control == 0 ? "BACnet Time Sync" : "Modbus Time Sync";
     std::string profile;
@@ -150,8 +150,27 @@ std::vector<ActiveProfile> active_profiles(const Settings& s, int protocol_mode)
             profile = "Schneider Electric BCPME Modbus";
             break;
     }
+    const GatewaySettings& g = s.gateway;
     for (int p = 1; p <= s.model.panels; ++p) {
-        out.push_back({p, s.gateway.modbus_address + p - 1, profile});
+        if (not_served & (1 << (p - 1))) continue;
+        const int node = g.modbus_address + p - 1;
+        std::string parameters;
+        switch (protocol_mode) {
+            case 1:
+            case 2:
+                parameters = "BACnet device " + std::to_string(g.device_id_offset + node) +
+                             ", MAC " + std::to_string(node) + " on network " +
+                             std::to_string(effective_router_net(g));
+                break;
+            case 3:
+                parameters = "SNMP rows of panel " + std::to_string(p);
+                break;
+            default:
+                parameters = "Modbus unit " + std::to_string(node);
+                break;
+        }
+        const bool removed = (g.removed_profiles & (1 << (p - 1))) != 0;
+        out.push_back({p, node, profile, std::move(parameters), removed});
     }
     return out;
 }

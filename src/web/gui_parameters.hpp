@@ -35,12 +35,20 @@ struct ParsedValue {
 };
 ParsedValue parse_display_value(const GuiParameter& p, std::string_view text);
 
-// "Active profiles": the device profile each panel node runs with.
+// "Active profiles": the device profile each panel node runs with on the
+// primary protocol, node ID = the panel's Modbus address. `parameters` says
+// where the primary protocol serves it; `removed`: its Remove was stored (the
+// stored set, gateway.removed_profiles), which the next start applies.
 struct ActiveProfile {
     int number = 0;
     int node_id = 0;
     std::string profile;
+    std::string parameters;
+    bool removed = false;
 };
-std::vector<ActiveProfile> active_profiles(const Settings& s, int protocol_mode);
+// The panels served since this start (those not in `not_served`, bit p-1 for
+// panel p), with `s` the stored settings.
+std::vector<ActiveProfile> active_profiles(const Settings& s, int protocol_mode,
+                                           int not_served = 0);
 
 }  // namespace openbcpm::web

@@ -180,6 +180,7 @@ const std::vector<WebServer::Route>& WebServer::routes() {
             {V::get, "/api/parameters", false, false, &WebServer::api_parameters_get},
             {V::post, "/api/parameters", false, false, &WebServer::api_parameters_set},
             {V::get, "/api/profiles", false, false, &WebServer::api_profiles},
+            {V::post, "/api/profiles/remove", false, false, &WebServer::api_profiles_remove},
             {V::get, "/api/network", false, false, &WebServer::api_network_get},
             {V::post, "/api/network", false, false, &WebServer::api_network_set},
             {V::post, "/api/restart", false, false, &WebServer::api_restart},
@@ -976,17 +977,35 @@ Reply WebServer::api_parameters_get(Context& c) {
                           {"value", display_value(*p, s)},
                           {"restart_required", find_setting(p->setting_key)->restart_required}});
     }
-    nlohmann::json profiles = nlohmann::json::array();
-    for (const ActiveProfile& a : active_profiles(s, protocol_mode_)) {
-        profiles.push_back({{"number", a.number}, {"node_id", a.node_id}, {"profile", a.profile}});
-    }
     return respond(c, http::status::ok,
                    {{"model", s.model.model_name()},
                     {"serial_number", fmt::format("{:08X}", s.identity.serial_number)},
                     {"protocol_mode", protocol_mode_},
                     {"stored_protocol_mode", s.gateway.protocol_mode},
                     {"parameters", params},
-                    {"profiles", profiles}});
+                    {"profiles", profiles_json()}});
+}
+
+nlohmann::json WebServer::profiles_json() {
+    const Settings& s = device_.settings();
+    nlohmann::json profiles = nlohmann::json::array();
+    for (const ActiveProfile& a :
+         active_profiles(s, protocol_mode_, device_.profiles_not_served())) {
+        profiles.push_back({{"number", a.number},
+                            {"node_id", a.node_id},
+                            {"profile", a.profile},
+                            {"parameters", a.parameters},
+                            {"removed", a.removed}});
+    }
+    nlohmann::json not_served = nlohmann::json::array();
+    for (int p = 1; p <= s.model.panels; ++p) {
+        if (device_.profiles_not_served() & (1 << (p - 1))) not_served.push_back(p);
+    }
+    return {{"profiles", profiles},
+            {"not_served", not_served},
+            {"primary_protocol", primary_protocol_name(protocol_mode_)},
+            {"operating_mode", device_.start_operating_mode()},
+            {"stored_operating_mode", s.gateway.operating_mode}};
 }
 
 Reply WebServer::api_parameters_set(Context& c) {
@@ -1024,11 +1043,52 @@ Reply WebServer::api_parameters_set(Context& c) {
 }
 
 Reply WebServer::api_profiles(Context& c) {
-    nlohmann::json profiles = nlohmann::json::array();
-    for (const ActiveProfile& a : active_profiles(device_.settings(), protocol_mode_)) {
-        profiles.push_back({{"number", a.number}, {"node_id", a.node_id}, {"profile", a.profile}});
+    return respond(c, http::status::ok, profiles_json());
+}
+
+// Remove (the Active profiles table): the panel joins the stored set of
+// removed profiles, through the one write path (validated, stored, or refused
+// with nothing changed). Used at the next start: Locked mode then no longer
+// serves the panel on the primary protocol, Discovery mode discovers it again.
+Reply WebServer::api_profiles_remove(Context& c) {
+    if (!c.json) return error(c, http::status::bad_request, "send a JSON object {\"panel\": n}");
+    const Settings& s = device_.settings();
+    const auto panel = json_int(*c.json, "panel");
+    if (!panel || *panel < 1 || *panel > s.model.panels) {
+        return error(
+            c, http::status::bad_request,
+            "panel must be a panel of this meter (1 to " + std::to_string(s.model.panels) + ")");
     }
-    return respond(c, http::status::ok, {{"profiles", profiles}});
+    if ((device_.profiles_not_served() & (1 << (*panel - 1))) != 0) {
+        return error(c, http::status::bad_request,
+                     "panel " + std::to_string(*panel) + " has no active profile");
+    }
+    if (s.gateway.operating_mode == 0) {
+        audit(c, "profile removal refused", "panel " + std::to_string(*panel) + ": Locked");
+        return error(c, http::status::conflict, std::string(kLockedProfilesMessage));
+    }
+    points::WriteRequest request;
+    request.source = points::WriteSource::Web;
+    points::WriteItem item;
+    item.setting = find_setting("gateway.removed_profiles");
+    item.panel = 1;
+    item.value = int64_t{s.gateway.removed_profiles | (1 << (*panel - 1))};
+    request.items.push_back(std::move(item));
+    const points::SubmitResult result = device_.submit(request);
+    if (!result.ok()) return error(c, status_of(result.result.refusal), result.result.message);
+    audit(c, "profile removed",
+          "panel " + std::to_string(*panel) + " (node " +
+              std::to_string(s.gateway.modbus_address + *panel - 1) + ")");
+    nlohmann::json out = profiles_json();
+    out["ok"] = true;
+    out["restart_required"] = true;
+    out["message"] = "Profile " + std::to_string(*panel) +
+                     " removed. It takes effect at System Restart: in Discovery mode the panel "
+                     "is discovered again then; in Locked mode it is no longer served on " +
+                     std::string(primary_protocol_name(protocol_mode_)) + ".";
+    Reply reply = respond(c, http::status::ok, out);
+    reply.ticket = result.ticket;
+    return reply;
 }
 
 Reply WebServer::api_network_get(Context& c) {

@@ -205,6 +205,8 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     Reply api_parameters_get(Context& c);
     Reply api_parameters_set(Context& c);
     Reply api_profiles(Context& c);
+    Reply api_profiles_remove(Context& c);
+    nlohmann::json profiles_json();
     Reply api_network_get(Context& c);
     Reply api_network_set(Context& c);
     Reply api_restart(Context& c);

@@ -28,9 +28,41 @@
     tbody.append(bcpm.el('tr', { id: 'row-' + p.name }, bcpm.el('th', { scope: 'row' }, p.name),
       bcpm.el('td', {}, p.description), bcpm.el('td', {}, form)));
   }
-  const profiles = document.querySelector('#profiles tbody');
-  for (const a of data.profiles) {
-    profiles.append(bcpm.el('tr', {}, bcpm.el('td', {}, a.number), bcpm.el('td', {}, a.node_id),
-      bcpm.el('td', {}, a.profile)));
-  }
+  showProfiles(data.profiles);
 })();
+
+// Active profiles: one row per panel served on the primary protocol, its
+// parameters there and a Remove button (used at System Restart; refused in
+// Locked mode).
+function showProfiles(p) {
+  const tbody = document.querySelector('#profiles tbody');
+  tbody.replaceChildren();
+  for (const a of p.profiles) {
+    let action;
+    if (a.removed) {
+      action = bcpm.el('span', { class: 'pending' }, 'Removed at System Restart');
+    } else {
+      action = bcpm.el('button', { type: 'button', class: 'secondary', id: 'remove-' + a.number,
+        'aria-label': `Remove profile ${a.number} (node ${a.node_id})`, onclick: async () => {
+          try {
+            const r = await bcpm.api('POST', '/api/profiles/remove', { panel: a.number });
+            showProfiles(r);
+            bcpm.message(r.message, 'warn');
+          } catch (e) {
+            bcpm.message(e.message, 'error');
+          }
+        } }, 'Remove');
+    }
+    tbody.append(bcpm.el('tr', { id: 'profile-' + a.number }, bcpm.el('td', {}, a.number),
+      bcpm.el('td', {}, a.node_id), bcpm.el('td', {}, a.profile), bcpm.el('td', {}, a.parameters),
+      bcpm.el('td', {}, action)));
+  }
+  let note = p.stored_operating_mode === 0
+    ? 'Operating_Mode is Locked: profile changes are disabled, and the profiles are kept at restart.'
+    : 'Operating_Mode is Discovery: at System Restart every panel is discovered again (removed profiles come back).';
+  if (p.not_served.length) {
+    note += ` Not served on ${p.primary_protocol} (profile removed, Locked mode): panel ${p.not_served.join(', ')}.` +
+      ' Set Operating_Mode to 1 (Discovery) and restart to discover it again.';
+  }
+  document.getElementById('profiles-note').textContent = note;
+}

@@ -77,3 +77,25 @@ TEST(GuiParameters, ActiveProfilesFollowModeAndAddress) {
     s.model = *ModelInfo::from_channels(42);
     EXPECT_EQ(active_profiles(s, 4).size(), 1u);
 }
+
+TEST(GuiParameters, ActiveProfilesShowWhereThePrimaryProtocolServesThem) {
+    Settings s;
+    s.gateway.modbus_address = 5;
+    s.gateway.device_id_offset = 27000;
+    s.gateway.virt_router_net = 27;
+    auto p = active_profiles(s, 2);
+    ASSERT_EQ(p.size(), 2u);
+    EXPECT_EQ(p[1].parameters, "BACnet device 27006, MAC 6 on network 27");
+    EXPECT_FALSE(p[1].removed);
+    EXPECT_EQ(active_profiles(s, 3)[0].parameters, "SNMP rows of panel 1");
+    EXPECT_EQ(active_profiles(s, 4)[1].parameters, "Modbus unit 6");
+    // A stored removal shows until the restart; a panel not served is not listed.
+    s.gateway.removed_profiles = 2;
+    p = active_profiles(s, 4);
+    ASSERT_EQ(p.size(), 2u);
+    EXPECT_FALSE(p[0].removed);
+    EXPECT_TRUE(p[1].removed);
+    p = active_profiles(s, 4, 2);
+    ASSERT_EQ(p.size(), 1u);
+    EXPECT_EQ(p[0].number, 1);
+}

@@ -525,6 +525,40 @@ TEST_F(WebSecurity, ParametersAreThoseOfTheActiveModeAndValidated) {
     EXPECT_EQ(p.json()["stored_protocol_mode"], 2);
 }
 
+TEST_F(WebSecurity, ProfileRemovalIsStoredAuditedAndRefusedWhenLocked) {
+    login_and_choose_mode();
+    Reply p = request(true, http::verb::get, "/api/profiles");
+    ASSERT_EQ(p.json()["profiles"].size(), 2u);
+    EXPECT_EQ(p.json()["profiles"][1]["parameters"], "Modbus unit 2");
+    EXPECT_FALSE(p.json()["profiles"][1]["removed"].get<bool>());
+    for (const nlohmann::json& bad : {nlohmann::json{{"panel", 3}}, nlohmann::json{{"panel", 0}},
+                                      nlohmann::json{{"panel", "2"}}, nlohmann::json::object()}) {
+        EXPECT_EQ(json_post("/api/profiles/remove", bad).status, 400u) << bad.dump();
+    }
+    EXPECT_EQ(device_->settings().gateway.removed_profiles, 0);
+    Reply removed = json_post("/api/profiles/remove", {{"panel", 2}});
+    ASSERT_EQ(removed.status, 200u) << removed.body;
+    EXPECT_TRUE(removed.json()["restart_required"].get<bool>());
+    EXPECT_TRUE(removed.json()["profiles"][1]["removed"].get<bool>());
+    EXPECT_NE(removed.json()["message"].get<std::string>().find("System Restart"),
+              std::string::npos);
+    EXPECT_EQ(device_->settings().gateway.removed_profiles, 2);
+    // Locked (stored, not yet restarted): profile changes are refused, nothing changes.
+    ASSERT_EQ(json_post("/api/parameters", {{"name", "Operating_Mode"}, {"value", "0"}}).status,
+              200u);
+    Reply locked = json_post("/api/profiles/remove", {{"panel", 1}});
+    EXPECT_EQ(locked.status, 409u);
+    EXPECT_NE(locked.json()["error"].get<std::string>().find("Locked"), std::string::npos);
+    EXPECT_EQ(device_->settings().gateway.removed_profiles, 2);
+    // The generic settings route goes through the same rule.
+    Reply generic = json_post("/api/settings", {{"settings", {{"gateway.removed_profiles", 0}}}});
+    EXPECT_EQ(generic.status, 400u);
+    EXPECT_EQ(device_->settings().gateway.removed_profiles, 2);
+    const std::string audit = request(true, http::verb::get, "/api/audit").body;
+    EXPECT_NE(audit.find("profile removed"), std::string::npos);
+    EXPECT_NE(audit.find("profile removal refused"), std::string::npos);
+}
+
 TEST_F(WebSecurity, StreamSendsSnapshotsToSameOriginSessionsOnly) {
     login_and_choose_mode();
     auto handshake = [&](const std::string& origin) -> std::pair<bool, std::string> {
