@@ -193,6 +193,9 @@ const std::vector<WebServer::Route>& WebServer::routes() {
             {V::get, "/api/events/query", false, false, &WebServer::api_events_query},
             {V::get, "/api/settings", false, false, &WebServer::api_settings_get},
             {V::post, "/api/settings", false, false, &WebServer::api_settings_set},
+            {V::get, "/api/settings/export", false, false, &WebServer::api_settings_export},
+            {V::post, "/api/settings/import", false, false, &WebServer::api_settings_import},
+            {V::post, "/api/alarms/clear", false, false, &WebServer::api_alarms_clear},
             {V::get, "/api/sim", false, false, &WebServer::api_sim_get},
             {V::post, "/api/sim/load", false, false, &WebServer::api_sim_load},
             {V::post, "/api/sim/trip", false, false, &WebServer::api_sim_trip},
@@ -1347,9 +1350,95 @@ Reply WebServer::api_settings_set(Context& c) {
     // The one write path: validated once, stored, applied; the reply waits
     // until the meter shows it.
     const points::SubmitResult result = device_.submit(request);
-    if (!result.ok()) return error(c, status_of(result.result.refusal), result.result.message);
+    if (!result.ok()) {
+        // The refused key too, so that a form can show the message at its field.
+        Reply r = error(c, status_of(result.result.refusal), result.result.message);
+        if (result.result.item < request.items.size()) {
+            nlohmann::json body = {{"error", result.result.message},
+                                   {"key", request.items[result.result.item].setting->key}};
+            r.response.body() = body.dump();
+            r.response.prepare_payload();
+        }
+        return r;
+    }
     audit(c, "settings", detail.size() > 300 ? detail.substr(0, 300) + "..." : detail);
     Reply reply = respond(c, http::status::ok, {{"ok", true}, {"restart_required", restart}});
+    reply.ticket = result.ticket;
+    return reply;
+}
+
+// The GUI's writes (routes_gui.cpp): through the one write path, audited,
+// answered once a published snapshot shows them.
+Reply WebServer::api_alarms_clear(Context& c) {
+    if (!c.json) return error(c, http::status::bad_request, "send a JSON object {\"panel\": p}");
+    gui::GuiWrite w = gui::alarm_clear(*c.json, device_.settings());
+    if (!w.ok) return error(c, http::status::bad_request, w.error);
+    const points::SubmitResult result = device_.submit(w.request);
+    if (!result.ok()) return error(c, status_of(result.result.refusal), result.result.message);
+    audit(c, "clear latches", w.detail);
+    Reply reply = respond(c, http::status::ok, {{"ok", true}});
+    reply.ticket = result.ticket;
+    return reply;
+}
+
+namespace {
+std::optional<int> panel_of(const Fields& query, const nlohmann::json* body, const Settings& s) {
+    std::optional<int64_t> n;
+    if (body) {
+        n = json_int(*body, "panel");
+    } else if (auto v = field(query, "panel");
+               v && !v->empty() && v->size() < 3 &&
+               v->find_first_not_of("0123456789") == std::string::npos) {
+        n = std::stoll(*v);
+    }
+    if (!n || !s.model.has_panel(static_cast<int>(*n))) return std::nullopt;
+    return static_cast<int>(*n);
+}
+}  // namespace
+
+Reply WebServer::api_settings_export(Context& c) {
+    const Settings& s = device_.settings();
+    auto panel = panel_of(c.target.query, nullptr, s);
+    if (!panel)
+        return error(c, http::status::bad_request,
+                     "panel must be 1 to " + std::to_string(s.model.panels));
+    Response r{http::status::ok, c.request.version()};
+    r.set(http::field::content_type, "text/csv; charset=utf-8");
+    r.set(http::field::content_disposition,
+          "attachment; filename=\"panel-" + std::to_string(*panel) + "-settings.csv\"");
+    r.body() = gui::settings_csv(s, *panel);
+    r.keep_alive(c.request.keep_alive());
+    r.prepare_payload();
+    return {std::move(r), {}, {}};
+}
+
+Reply WebServer::api_settings_import(Context& c) {
+    const Settings& s = device_.settings();
+    const nlohmann::json* csv = nullptr;
+    if (c.json && c.json->contains("csv") && (*c.json)["csv"].is_string()) csv = &(*c.json)["csv"];
+    if (!csv)
+        return error(c, http::status::bad_request,
+                     "send a JSON object {\"panel\": p, \"csv\": \"key,value...\"}");
+    auto panel = panel_of(c.target.query, &*c.json, s);
+    if (!panel)
+        return error(c, http::status::bad_request,
+                     "panel must be 1 to " + std::to_string(s.model.panels));
+    gui::GuiWrite w = gui::settings_csv_request(csv->get<std::string>(), s, *panel);
+    if (!w.ok) return error(c, http::status::bad_request, w.error);
+    // All lines in one request: one refused value and nothing changes.
+    const points::SubmitResult result = device_.submit(w.request);
+    if (!result.ok()) {
+        const size_t i = result.result.item;
+        const std::string at =
+            i < w.lines.size() ? "line " + std::to_string(w.lines[i]) + ": " : std::string();
+        return error(c, status_of(result.result.refusal),
+                     at + result.result.message + " (nothing was changed)");
+    }
+    audit(c, "settings import",
+          "panel " + std::to_string(*panel) + ", " + std::to_string(w.request.items.size()) +
+              " settings");
+    Reply reply =
+        respond(c, http::status::ok, {{"ok", true}, {"settings", w.request.items.size()}});
     reply.ticket = result.ticket;
     return reply;
 }

@@ -1,12 +1,17 @@
-// Read-only queries of the operator's GUI that the plain API does not answer:
-// the event history filtered by panel, channel and level, a page at a time.
-// Pure functions of the store and the request's query; the web server's route
-// handler only wraps them.
+// What the operator's GUI needs beyond the plain API: the event history
+// filtered by panel, channel and level, a page at a time; the latch clears of
+// a channel or a panel, and a panel's settings as CSV, both turned into a
+// request for the one write path (points::WriteRequest). Pure functions of the
+// store, the settings and the request; the web server's route handlers only
+// wrap them (submit, audit, answer after the write is applied).
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "points/write_plan.hpp"
 #include "web/http_parse.hpp"
 
 namespace openbcpm {
@@ -27,5 +32,31 @@ struct QueryResult {
 // (the next page); limit 1..500 (50). Newest first, each with its unit, the
 // number of matching events and the `before` of the next page (null at the end).
 QueryResult events_query(Store* store, const Fields& query, int panels);
+
+// A change the GUI asks for, as a request for the write path, or why not.
+struct GuiWrite {
+    bool ok = true;
+    points::WriteRequest request;
+    std::vector<int> lines;  // the CSV line of each item (imports)
+    std::string detail;      // for the audit log
+    std::string error;       // when !ok (400)
+};
+
+// POST /api/alarms/clear {"panel": p} clears every latch of the panel, channel
+// and L-L voltage latches (the Global Reset register 295 written with 31010);
+// {"panel": p, "channel": c} clears channel c's latches (a 0 written to its
+// event status register, 177 + c); {"panel": p, "voltage": "ab"|"bc"|"ca"}
+// the latches of that L-L voltage (a 0 to register 241..243).
+GuiWrite alarm_clear(const nlohmann::json& body, const Settings& settings);
+
+// A panel's settings as CSV: "key,value" and a line per setting of the panel
+// (channels of this model only), in the settings table's order; text quoted
+// when it needs to be.
+std::string settings_csv(const Settings& settings, int panel);
+
+// The lines of such a CSV (the header optional, blank lines skipped) as one
+// request: every key must be a setting of `panel`, each at most once. The
+// write path then judges the values all together (all or nothing).
+GuiWrite settings_csv_request(std::string_view csv, const Settings& settings, int panel);
 
 }  // namespace openbcpm::web::gui

@@ -220,6 +220,9 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     Reply api_events_query(Context& c);  // GUI queries (routes_gui.cpp)
     Reply api_settings_get(Context& c);
     Reply api_settings_set(Context& c);
+    Reply api_settings_export(Context& c);  // GUI writes (routes_gui.cpp)
+    Reply api_settings_import(Context& c);
+    Reply api_alarms_clear(Context& c);
     Reply api_sim_get(Context& c);
     Reply api_sim_load(Context& c);
     Reply api_sim_trip(Context& c);

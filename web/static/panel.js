@@ -86,11 +86,19 @@
       item(p.panel, 'freq', 'Frequency'), item(p.panel, 'kw', 'Total power'), item(p.panel, 'pf', 'Power factor'),
       item(p.panel, 'kwh', 'Energy'), item(p.panel, 'demand', 'Demand (present)'),
       item(p.panel, 'maxdemand', 'Demand (maximum)'), item(p.panel, 'current', 'Mains current (total)'),
-      item(p.panel, 'vstatus', 'Voltage events'), item(p.panel, 'events', 'Channel events'));
+      item(p.panel, 'vstatus', 'Voltage events'), item(p.panel, 'events', 'Channel events'),
+      item(p.panel, 'latched', 'Channels latched'), item(p.panel, 'nonlatched', 'Channels non-latching'),
+      item(p.panel, 'recent', 'Most recent latch'), item(p.panel, 'recentnl', 'Most recent non-latching'));
+    // Alarm handling: every latch of the panel, channels and L-L voltages (Global Reset 31010).
+    const clearAll = bcpm.el('button', { type: 'button', class: 'secondary', id: `p${p.panel}-clear-all`,
+      onclick: () => clearLatches({ panel: p.panel }, `p${p.panel}-alarm-msg`,
+        `Panel ${p.panel}: every channel and voltage latch cleared.`) }, 'Clear all latches');
+    const alarmMsg = bcpm.el('span', { id: `p${p.panel}-alarm-msg`, class: 'msg inline', role: 'status', 'aria-live': 'polite' });
+    const alarms = bcpm.el('div', { class: 'alarm-bar' }, clearAll, alarmMsg);
     root.append(bcpm.el('section', { class: 'panel', id: `panel-${p.panel}`, 'aria-labelledby': `panel-${p.panel}-title` },
       bcpm.el('h2', { id: `panel-${p.panel}-title` }, `Panel ${p.panel}: ${p.location}`),
       bcpm.el('div', { class: 'feed' }, `Configuration: ${p.configuration}, ${p.strip_size} CTs per strip`),
-      dl, strips, bcpm.el('h3', {}, 'Mains and neutral (aux inputs)'), mains));
+      dl, alarms, strips, bcpm.el('h3', {}, 'Mains and neutral (aux inputs)'), mains));
   }
 
   const badgeEls = (list) => list.map(([t, cls, words]) => bcpm.el('b', { class: 'badge ' + cls, title: words }, t));
@@ -124,6 +132,10 @@
       setSummary(p.panel, 'events', `${ev.channels_latched} latched, ${ev.channels_non_latched} non-latching` +
         (ev.recent_latching_channel ? `; latest latch: ch ${ev.recent_latching_channel}` : ''));
       summary.get(`${p.panel}-events`).classList.add('small');
+      setSummary(p.panel, 'latched', String(ev.channels_latched));
+      setSummary(p.panel, 'nonlatched', String(ev.channels_non_latched));
+      setSummary(p.panel, 'recent', ev.recent_latching_channel ? `ch ${ev.recent_latching_channel}` : 'none');
+      setSummary(p.panel, 'recentnl', ev.recent_non_latching_channel ? `ch ${ev.recent_non_latching_channel}` : 'none');
       for (const c of p.channels) {
         const e = cells.get(`${p.panel}-${c.channel}`);
         if (!e) continue;
@@ -278,6 +290,24 @@
     const from = open && cells.get(`${open.panel}-${open.channel}`);
     open = null;
     if (from) from.focus();
+  });
+
+  // Clears through POST /api/alarms/clear (the write path, as Modbus writes do);
+  // the answer comes once the meter shows the clear.
+  async function clearLatches(body, msgId, done) {
+    const box = document.getElementById(msgId);
+    try {
+      await bcpm.api('POST', '/api/alarms/clear', body);
+      box.className = 'msg inline info';
+      box.textContent = done;
+    } catch (e) {
+      box.className = 'msg inline error';
+      box.textContent = e.message;
+    }
+  }
+  document.getElementById('detail-clear').addEventListener('click', () => {
+    const { panel, channel } = open;
+    clearLatches({ panel, channel }, 'detail-msg', `Channel ${channel}: latches cleared.`);
   });
 
   const save = async (values, done) => {
