@@ -100,7 +100,9 @@ class Snmp:
     NAMES = ["p1ChannelEventStatus.5", "p1BranchMaxCurrent.5", "p1BranchKwh.8",
              "p1BranchReset.5", "p1BranchReset.8", "p1HighHighThreshold.0", "p1ClockYear.0",
              "p1ClockMonth.0", "p1ClockDay.0", "p1ClockHour.0", "p1ClockMinute.0",
-             "p1ClockSecond.0"]
+             "p1ClockSecond.0"] + [
+                 f"p1{column}.{aux}" for column in ("AuxKwhSnapshot", "AuxKwDemand", "AuxMaxKwDemand")
+                 for aux in (1, 2, 3)] + ["p1MainsKwDemand.0"]
 
     def __init__(self, port, work):
         self.target = f"udp:127.0.0.1:{port}"
@@ -340,6 +342,42 @@ def settings(mb, snmp, web):
     check(status == 200 and mb.read(171)[0] == 725, f"web: 725.0 is a whole step ({status} {body})")
 
 
+def mains_by_phase(mb, snmp, web):
+    """Aux 1..3's energy snapshot, kW demand and max kW demand read the same on
+    Modbus (floats 3607.., 3613.., 3619..), SNMP (the aux table's columns 11..13)
+    and the web API (the snapshot's aux entries), and add up to the mains total.
+    Sub-intervals end only on 26012 from here on (72 = 0, sync to comms): the values
+    hold still while they are read."""
+    check(mb.write(72, 0), "Modbus: sub-interval length 0 (sync to comms)")
+    time.sleep(0.3)  # the change restarts demand: 6 simulated seconds of it
+    check(mb.write(295, 26012), "Modbus: begin a new demand sub-interval")
+    status, body = web.call("GET", "/api/snapshot")
+    if not check(status == 200, f"web: GET /api/snapshot {status}"):
+        return
+    panel = body["panels"][0]
+    aux = {c["channel"]: c for c in panel["channels"] if c["aux"]}
+    web_values = {key: [aux[c][key] for c in (43, 44, 45)]
+                  for key in ("kwh", "kwh_snapshot", "kw_demand", "max_kw_demand")}
+    modbus_values = {key: [mb.float(base + 2 * i) for i in range(3)]
+                     for key, base in (("kwh_snapshot", 3607), ("kw_demand", 3613), ("max_kw_demand", 3619))}
+    s = snmp.get(*[n for n in Snmp.NAMES if n.startswith("p1Aux") or n.startswith("p1Mains")])
+    snmp_values = {"kwh_snapshot": s[0:3], "kw_demand": s[3:6], "max_kw_demand": s[6:9]}
+    print(f"mains by phase: web {web_values}, Modbus {modbus_values}, SNMP {snmp_values} (thousandths)",
+          flush=True)
+    mains = panel["mains"]
+    check(mains["kw_demand"] > 0, f"the mains have a demand: {mains['kw_demand']}")
+    for key, total in (("kwh", mains["kwh"]), ("kwh_snapshot", mains["kwh_snapshot"]),
+                       ("kw_demand", mains["kw_demand"])):
+        check(abs(sum(web_values[key]) - total) <= 1e-9 + 1e-9 * total,
+              f"web: aux 1..3 {key} add up to the mains' {total}: {web_values[key]}")
+    check(abs(s[9] - round(1000 * mains["kw_demand"])) <= 1, f"SNMP p1MainsKwDemand.0 {s[9]} ~ web")
+    for key in modbus_values:
+        for i in range(3):
+            w, m, n = web_values[key][i], modbus_values[key][i], snmp_values[key][i] / 1000
+            check(abs(w - m) <= 1e-6 + 1e-6 * abs(w) and abs(w - n) <= 0.0006,
+                  f"aux {i + 1} {key}: web {w}, Modbus {m}, SNMP {n}")
+
+
 def main():
     modbus_port, snmp_port, web_port = free_port(), free_port(socket.SOCK_DGRAM), free_port()
     with tempfile.TemporaryDirectory() as d:
@@ -368,6 +406,7 @@ def main():
             cycles(mb, snmp)
             rtc(mb, snmp)
             settings(mb, snmp, web)
+            mains_by_phase(mb, snmp, web)
             print(f"ran {time.monotonic() - started:.1f} s", flush=True)
             mb.close()
         finally:
