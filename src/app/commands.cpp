@@ -162,8 +162,9 @@ int run_command(const CommonOptions& common) {
         device.reset();
         if (!restart) break;
         restart = false;
-        spdlog::info("system restart ({})",
-                     restart_kind == RestartKind::Warm ? "warm: RTC kept" : "cold: RTC not set");
+        spdlog::info("system restart ({})", restart_kind == RestartKind::Warm
+                                                ? "warm: the RTC runs on"
+                                                : "cold: the RTC starts afresh");
     }
     spdlog::info("stopped; energy checkpointed");
     return 0;
