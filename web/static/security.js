@@ -2,11 +2,8 @@
 (async () => {
   await bcpm.init('/security');
   const state = await bcpm.api('GET', '/api/security');
-  // The guide's third mode; plain HTTP only when the configuration allows it.
-  const plain = document.getElementById('mode-http').closest('label');
-  plain.before(bcpm.el('label', {}, bcpm.el('input', { type: 'radio', name: 'mode', value: 'http-protected',
-    id: 'mode-http-protected' }), ' HTTP with built-in payload encryption (vulnerable to man-in-the-middle attack)'));
-  if (!state.plain_http_allowed) plain.remove();
+  // The guide's three modes; plain HTTP besides them only when the configuration allows it.
+  if (!state.plain_http_allowed) document.getElementById('mode-http').closest('label').remove();
   if (state.mode === 'http') {
     bcpm.message('Plain HTTP: the password crosses the network in clear ([web] allow_plain_http = true). ' +
       'Choose HTTPS or HTTP with built-in payload encryption.', 'warn');

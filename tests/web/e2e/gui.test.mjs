@@ -78,6 +78,9 @@ test('first start: the initial password is printed once and written to the state
 test('first visit shows Web Server Security Unconfigured', async () => {
   await page.goto(`${meter.http}/`);
   await page.getByRole('heading', { name: 'Web Server Security Unconfigured' }).waitFor();
+  // The guide's third mode, not plain HTTP.
+  await page.getByText('HTTP with built-in payload encryption (vulnerable to man-in-the-middle attack)').waitFor();
+  assert.equal(await page.innerText('#use-http'), 'Continue over HTTP (built-in payload encryption)');
   await shot('unconfigured');
 });
 
@@ -93,6 +96,12 @@ test('Use HTTPS leads to the login page over TLS; the initial password logs in',
 });
 
 test('choosing the self-signed HTTPS mode opens Configuration Parameters', async () => {
+  // The guide's three modes; plain HTTP only with [web] allow_plain_http.
+  const modes = await page.locator('fieldset.modes label').allInnerTexts();
+  assert.deepEqual(modes.map((m) => m.trim()), [
+    'HTTPS with own trusted TLS certificate (recommended and most secure)',
+    'HTTPS with default untrusted self-signed TLS certificate (vulnerable to man-in-the-middle attack)',
+    'HTTP with built-in payload encryption (vulnerable to man-in-the-middle attack)']);
   await page.check('#mode-self');
   await shot('security');
   await page.click('#save');
@@ -110,6 +119,16 @@ test('Configuration Parameters shows exactly the Modbus mode parameters', async 
   const names = await page.locator('#parameters tbody th').allInnerTexts();
   assert.deepEqual(names, ['Operating_Mode', 'Protocol_Mode', 'Upstream_Baud', 'Modbus_Address', 'Modbus_Parity']);
   await page.getByText('You are using the factory password').waitFor();
+  // Active profiles: the guide's Parameters column and a Remove button per profile.
+  const heads = await page.locator('#profiles thead th').allInnerTexts();
+  assert.deepEqual(heads.slice(0, 4), ['Nr', 'Node ID', 'Current profile', 'Parameters']);
+  assert.match(await page.innerText('#profile-2'), /Modbus unit 2/);
+  await page.locator('#remove-1').waitFor();
+  await page.click('#remove-2');
+  await page.getByText('Profile 2 removed. It takes effect at System Restart').waitFor();
+  await page.locator('#profile-2').getByText('Removed at System Restart').waitFor();
+  assert.equal(await page.locator('#remove-2').count(), 0);
+  await page.getByText('Operating_Mode is Discovery').waitFor();
   await shot('configuration');
 });
 
@@ -160,6 +179,9 @@ test('a configuration change survives System Restart', async () => {
   const profiles = await page.locator('#profiles tbody tr').allInnerTexts();
   assert.equal(profiles.length, 2);
   assert.match(profiles[0], /7\s+Schneider Electric BCPME SNMP/);
+  // Discovery mode: the profile removed before the restart is back, with its Remove button.
+  await page.locator('#remove-2').waitFor();
+  assert.match(profiles[1], /8\s+Schneider Electric BCPME SNMP\s+SNMP rows of panel 2/);
   await shot('configuration-snmp-mode');
 });
 
