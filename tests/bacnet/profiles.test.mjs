@@ -4,7 +4,7 @@
 // (@bacnet-js/client: Who-Is, ReadProperty, TimeSynchronization,
 // ReinitializeDevice), the web API for Remove / Operating_Mode / System
 // Restart, and mbpoll for Modbus TCP (not the primary protocol in this mode).
-// Ports 47961..47965.
+// Ports 47961..47964 (the meter of the first tests), 47966..47968 (the Locked ones).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -122,9 +122,9 @@ async function rtc() {
     return Date.UTC(d.getFullYear(), d.getMonth(), d.getDate(), t.getHours(), t.getMinutes(), t.getSeconds());
 }
 
-function modbusRead(register, unit) {
+function modbusRead(register, unit, port = MODBUS_PORT) {
     const out = execFileSync('mbpoll', ['-m', 'tcp', '-a', String(unit), '-r', String(register), '-c', '1',
-        '-t', '4', '-1', '-p', String(MODBUS_PORT), HOST], { encoding: 'utf8' });
+        '-t', '4', '-1', '-p', String(port), HOST], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return Number(out.match(/^\[\d+\]:\s+(-?\d+)/m)[1]);
 }
 
@@ -199,4 +199,70 @@ test('Locked mode: a removed profile stays removed, panel 2 is not served on BAC
     const audit = JSON.stringify(await get('/api/audit'));
     assert.match(audit, /profile removed/);
     assert.match(audit, /profile removal refused/);
+});
+
+// The primary protocol per Protocol_Mode, Locked and the removed set given in
+// the configuration file (a fresh state directory each): SNMP mode hides the
+// panel's MIB subtree (net-snmp's snmpget), Modbus mode its unit (mbpoll).
+const LOCKED_MODBUS = 47966, LOCKED_SNMP = 47967, LOCKED_NOTIF = 47968;
+async function lockedMeter(mode, removed) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openbcpm-profiles-locked-'));
+    fs.mkdirSync(path.join(dir, 'state'));
+    fs.writeFileSync(path.join(dir, 'meter.toml'), `
+[device]
+channels = 84
+[gateway]
+protocol_mode = ${mode}
+operating_mode = 0
+removed_profiles = ${removed}
+[network]
+ip_address = "${HOST}"
+[faces]
+web = false
+bacnet_ip = false
+[modbus]
+tcp_port = ${LOCKED_MODBUS}
+[snmp]
+port = ${LOCKED_SNMP}
+notif_port = ${LOCKED_NOTIF}
+`);
+    const m = new Meter(dir, { binary: BINARY });
+    m.start();
+    await m.waitFor((l) => l.includes('Modbus TCP on') && l.includes('started'));
+    await m.waitFor((l) => l.includes('Locked mode: panel'));
+    return { m, dir };
+}
+
+function snmpget(oid) {
+    return execFileSync('snmpget', ['-v2c', '-c', 'public', '-On', `${HOST}:${LOCKED_SNMP}`, oid],
+        { encoding: 'utf8' }).trim();
+}
+
+test('Locked, SNMP mode: the removed panel has no MIB subtree; Modbus mode: no unit', async (t) => {
+    try {
+        execFileSync('snmpget', ['--version'], { stdio: 'ignore' });
+    } catch {
+        t.skip('net-snmp tools missing (scripts/install-deps.sh installs them)');
+        return;
+    }
+    const panelOid = (p) => `.1.3.6.1.4.1.3833.1.30.1.${p}.1.1.5.0`;
+    let { m, dir } = await lockedMeter(3, 1);
+    try {
+        await sleep(300);
+        assert.match(snmpget(panelOid(1)), /No Such Object/);
+        assert.match(snmpget(panelOid(2)), /Gauge32/);
+        assert.equal(modbusRead(3, 1, LOCKED_MODBUS), 1030);  // Modbus TCP is not the primary protocol here
+    } finally {
+        await m.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+    ({ m, dir } = await lockedMeter(4, 2));
+    try {
+        assert.equal(modbusRead(3, 1, LOCKED_MODBUS), 1030);
+        // Unit 2: exception 0B (gateway target device failed to respond).
+        assert.throws(() => modbusRead(3, 2, LOCKED_MODBUS), /Target device failed to respond/);
+    } finally {
+        await m.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
 });
