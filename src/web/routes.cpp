@@ -23,8 +23,9 @@ constexpr std::string_view kCookie = "bcpm_session";
 constexpr std::string_view kJson = "application/json";
 
 // The pages: URL path -> embedded asset of the same path.
-const std::vector<std::string> kPages = {"/",       "/network", "/diagnostics", "/panel",
-                                         "/charts", "/events",  "/simulation",  "/security"};
+const std::vector<std::string> kPages = {"/",           "/network",  "/diagnostics",
+                                         "/panel",      "/charts",   "/events",
+                                         "/simulation", "/security", "/settings"};
 
 std::string lower_ascii(std::string_view s) {
     std::string out(s);

@@ -24,7 +24,13 @@ const bcpm = {
     }
     const type = res.headers.get('Content-Type') || '';
     const data = type.startsWith('application/json') ? await res.json() : await res.text();
-    if (!res.ok) throw new Error((data && data.error) || res.statusText);
+    if (!res.ok) {
+      // The answer goes with the error: a refused setting names its key.
+      const err = new Error((data && data.error) || res.statusText);
+      err.body = data;
+      err.status = res.status;
+      throw err;
+    }
     return data;
   },
 
@@ -97,7 +103,7 @@ const bcpm = {
     bcpm.session = await bcpm.api('GET', '/api/session');
     const configured = bcpm.session.security !== 'unconfigured';
     const links = configured ? [
-      ['/', 'Configuration'], ['/panel', 'Panel'], ['/charts', 'Charts'], ['/events', 'Events'],
+      ['/', 'Configuration'], ['/panel', 'Panel'], ['/settings', 'Settings'], ['/charts', 'Charts'], ['/events', 'Events'],
       ['/simulation', 'Simulation'], ['/diagnostics', 'Diagnostics & Debugging'],
     ] : [['/security', 'Web Server Security']];
     const nav = bcpm.el('nav', { 'aria-label': 'Main', id: 'main-menu', class: 'closed' });

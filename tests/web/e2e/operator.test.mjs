@@ -28,7 +28,7 @@ let started;                // when the meter started (ms)
 const notFound = [];        // every 404 any page asked for
 const pageErrors = [];      // uncaught errors in the pages' scripts
 const password = 'Operator#Panel-15';
-const pages = ['/', '/panel', '/charts', '/events', '/simulation', '/diagnostics', '/network', '/security'];
+const pages = ['/', '/panel', '/settings', '/charts', '/events', '/simulation', '/diagnostics', '/network', '/security'];
 const widths = [360, 390, 768, 1024, 1400, 1920];
 
 async function shot(name) {

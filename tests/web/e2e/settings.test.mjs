@@ -3,13 +3,23 @@
 // another client than the browser). A channel latched by a breaker tripped on
 // the simulation page is cleared from its detail and the very next Modbus read
 // shows it cleared; a panel's "Clear all latches" clears channels and L-L
-// voltage latches alike; every clear is in the audit log. The steps run in
-// order on one meter.
+// voltage latches alike; every clear is in the audit log. On the Settings
+// page a threshold, sizes and logical circuits edited read back over Modbus,
+// a refused value shows the settings table's message at its field and changes
+// nothing, and a panel's CSV export imports back (a bad file refused with its
+// line, nothing changed). The steps run in order on one meter.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startMeter, launchBrowser } from './meter.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { startMeter, launchBrowser, root } from './meter.mjs';
+
+// axe-core from tests/web/node_modules (npm ci in tests/web; scripts/install-deps.sh does).
+const axeSource = fs.readFileSync(createRequire(path.join(root, 'tests', 'web', 'package.json'))
+  .resolve('axe-core/axe.min.js'), 'utf8');
 
 let meter;
 let browser;
@@ -166,6 +176,137 @@ test('the clear API refuses what names no input, and changes nothing', async () 
     assert.equal(r.status, 400, JSON.stringify(body));
     assert.match(r.body.error, why);
   }
+});
+
+// --- The Settings page ---
+
+const f = (k) => `#f-${k.replace(/\./g, '-')}`;
+const e = (k) => `#e-${k.replace(/\./g, '-')}`;
+
+test('a threshold, a breaker size and a CT size edited on the Settings page read back over Modbus', async () => {
+  await open('/settings');
+  await page.locator(f('panel.1.hh_threshold')).waitFor();
+  await page.waitForFunction(() => document.querySelector('#f-panel-1-hh_threshold').value !== '');
+  await page.fill(f('panel.1.hh_threshold'), '850');
+  await page.click('#save-thresholds');
+  await page.locator('#msg-thresholds', { hasText: '1 setting(s) stored.' }).waitFor();
+  assert.equal(await modbusRead(1, 171), 850, 'High-High threshold, register 171');
+  await page.fill(f('panel.1.breaker_size.7'), '30');
+  await page.fill(f('panel.1.ct_size.7'), '50');
+  await page.click('#save-channels');
+  await page.locator('#msg-channels', { hasText: '2 setting(s) stored.' }).waitFor();
+  assert.equal(await modbusRead(1, 118 + 7), 30, 'breaker size of channel 7');
+  assert.equal(await modbusRead(1, 72 + 7), 50, 'CT size of channel 7');
+  // The page shows what is stored after a reload.
+  await open('/settings');
+  await page.waitForFunction(() => document.querySelector('#f-panel-1-breaker_size-7').value === '30');
+});
+
+test('a refused value shows the settings table\'s message at its field and changes nothing', async () => {
+  await open('/settings');
+  await page.waitForFunction(() => document.querySelector('#f-panel-1-hh_threshold').value === '850');
+  const h = await modbusRead(1, 172);
+  await page.fill(f('panel.1.h_threshold'), String(h === 600 ? 610 : 600));  // valid, but in the same request
+  await page.fill(f('panel.1.hh_threshold'), '1001');
+  await page.click('#save-thresholds');
+  await page.locator(e('panel.1.hh_threshold')).waitFor();
+  const shown = await page.locator(e('panel.1.hh_threshold')).innerText();
+  // The same message the API (and so every face's table) gives.
+  const api1 = await api('POST', '/api/settings', { settings: { 'panel.1.hh_threshold': 1001 } });
+  assert.equal(api1.status, 400);
+  assert.equal(api1.body.key, 'panel.1.hh_threshold');
+  assert.equal(shown, api1.body.error);
+  assert.match(shown, /panel\.1\.hh_threshold must be 0 to 1000/);
+  assert.equal(await modbusRead(1, 171), 850, 'High-High unchanged');
+  assert.equal(await modbusRead(1, 172), h, 'High unchanged: the request was refused as a whole');
+  // Two breakers that are not adjacent cannot be one logical circuit.
+  await page.check('#sel-1');
+  await page.check('#sel-20');
+  await page.click('#join');
+  await page.click('#save-channels');
+  await page.locator(e('panel.1.logical_circuit.20')).waitFor();
+  assert.match(await page.locator(e('panel.1.logical_circuit.20')).innerText(), /would not be 1 to 3 adjacent channels/);
+  assert.equal(await modbusRead(1, 3220), 20, 'channel 20 keeps its own circuit');
+});
+
+test('logical circuits are formed from adjacent breakers and read back over Modbus', async () => {
+  // The default's three-pole breakers: channels 1, 3, 5 are circuit 1, and 2, 4, 6 circuit 2.
+  assert.deepEqual(await modbusRead(1, 3201, 6), [1, 2, 1, 2, 1, 2], 'circuits of channels 1..6');
+  await open('/settings');
+  await page.waitForFunction(() => document.querySelector('#f-panel-1-logical_circuit-1').value !== '');
+  for (const c of [1, 3, 5]) await page.check(`#sel-${c}`);
+  await page.click('#separate');
+  await page.click('#save-channels');
+  await page.locator('#msg-channels', { hasText: '2 setting(s) stored.' }).waitFor();
+  assert.deepEqual(await modbusRead(1, 3201, 6), [1, 2, 3, 2, 5, 2], 'each its own circuit');
+  await open('/settings');
+  await page.waitForFunction(() => document.querySelector('#f-panel-1-logical_circuit-3').value === '3');
+  for (const c of [1, 3, 5]) await page.check(`#sel-${c}`);
+  await page.click('#join');
+  await page.click('#save-channels');
+  await page.locator('#msg-channels', { hasText: '2 setting(s) stored.' }).waitFor();
+  assert.deepEqual(await modbusRead(1, 3201, 6), [1, 2, 1, 2, 1, 2], 'one circuit again');
+});
+
+test('CSV export and import round-trip; a bad file is refused with its line and changes nothing', async () => {
+  await open('/settings');
+  const exported = await page.evaluate(async () => (await fetch('/api/settings/export?panel=1')).text());
+  assert.match(exported, /^key,value\r\n/);
+  assert.match(exported, /\r\npanel\.1\.hh_threshold,850\r\n/);
+  assert.match(exported, /\r\npanel\.1\.location,DC1 Row C RPP-1A\r\n/);
+  assert.doesNotMatch(exported, /panel\.2\./);
+  // Changed elsewhere, then the file brings the panel back.
+  const r = await api('POST', '/api/settings', { settings: { 'panel.1.hh_threshold': 800, 'panel.1.breaker_size.7': 40 } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(await modbusRead(1, 171), 800);
+  await page.setInputFiles('#csv-file', { name: 'panel-1-settings.csv', mimeType: 'text/csv', buffer: Buffer.from(exported) });
+  await page.click('#csv-import-submit');
+  await page.locator('#csv-msg', { hasText: 'settings imported into panel 1.' }).waitFor();
+  assert.equal(await modbusRead(1, 171), 850);
+  assert.equal(await modbusRead(1, 118 + 7), 30);
+  assert.equal(await page.inputValue(f('panel.1.hh_threshold')), '850', 'the form shows the imported values');
+  const again = await page.evaluate(async () => (await fetch('/api/settings/export?panel=1')).text());
+  assert.equal(again, exported, 'export, import, export gives the same file');
+  // One bad line: refused with its line, nothing else changed either.
+  const bad = exported.replace('panel.1.hh_threshold,850', 'panel.1.hh_threshold,700')
+    .replace(/panel\.1\.h_threshold,\d+/, 'panel.1.h_threshold,1001');
+  const line = bad.split('\r\n').findIndex((l) => l.startsWith('panel.1.h_threshold,')) + 1;
+  await page.setInputFiles('#csv-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+  await page.click('#csv-import-submit');
+  await page.locator('#csv-msg.error').waitFor();
+  const msg = await page.locator('#csv-msg').innerText();
+  assert.match(msg, new RegExp(`^line ${line}: panel\\.1\\.h_threshold must be 0 to 1000 \\(nothing was changed\\)$`));
+  assert.equal(await modbusRead(1, 171), 850, 'hh_threshold (an earlier line) unchanged');
+  for (const [text, why] of [['panel.2.hh_threshold,1\r\n', /line 1: panel\.2\.hh_threshold is not a setting of panel 1/],
+    ['panel.1.hh_threshold,1\r\npanel.1.hh_threshold,2\r\n', /line 2: .* appears twice/],
+    ['panel.1.location,"open\r\n', /line 1: an unclosed quote/], ['', /no settings/]]) {
+    const x = await api('POST', '/api/settings/import', { panel: 1, csv: text });
+    assert.equal(x.status, 400, text);
+    assert.match(x.body.error, why);
+  }
+  assert.equal(await modbusRead(1, 171), 850);
+  const audit = await api('GET', '/api/audit');
+  assert.ok(audit.body.entries.some((x) => x.action === 'settings import'), 'the import is audited');
+});
+
+test('the Settings page fits from 360 to 1920 px, passes axe-core, and shows a refusal to screen readers', async () => {
+  for (const w of [360, 390, 768, 1024, 1400, 1920]) {
+    await page.setViewportSize({ width: w, height: 900 });
+    await open('/settings');
+    await page.locator('#channels tbody tr').first().waitFor();
+    const r = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: innerWidth }));
+    assert.ok(r.scroll <= r.inner, `/settings at ${w} px: ${r.scroll} px wide`);
+  }
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await page.fill(f('panel.1.ct_size.9'), '-1');
+  await page.click('#save-channels');
+  await page.locator(e('panel.1.ct_size.9'), { hasText: 'must be 0 to 32767' }).waitFor();
+  assert.equal(await page.getAttribute(f('panel.1.ct_size.9'), 'aria-describedby'), e('panel.1.ct_size.9').slice(1));
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] }))
+    .violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) })));
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad, [], JSON.stringify(bad, null, 1));
 });
 
 test('no script error on any page', () => {
