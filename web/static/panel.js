@@ -86,7 +86,7 @@
       item(p.panel, 'freq', 'Frequency'), item(p.panel, 'kw', 'Total power'), item(p.panel, 'pf', 'Power factor'),
       item(p.panel, 'kwh', 'Energy'), item(p.panel, 'demand', 'Demand (present)'),
       item(p.panel, 'maxdemand', 'Demand (maximum)'), item(p.panel, 'current', 'Mains current (total)'),
-      item(p.panel, 'vstatus', 'Voltage events'), item(p.panel, 'events', 'Channel events'),
+      item(p.panel, 'vstatus', 'Voltage events'),
       item(p.panel, 'latched', 'Channels latched'), item(p.panel, 'nonlatched', 'Channels non-latching'),
       item(p.panel, 'recent', 'Most recent latch'), item(p.panel, 'recentnl', 'Most recent non-latching'));
     // Alarm handling: every latch of the panel, channels and L-L voltages (Global Reset 31010).
@@ -129,9 +129,6 @@
       });
       setSummary(p.panel, 'vstatus', ...(vb.length ? badgeEls(vb) : [bcpm.el('b', { class: 'badge ok' }, 'none')]));
       const ev = p.events;
-      setSummary(p.panel, 'events', `${ev.channels_latched} latched, ${ev.channels_non_latched} non-latching` +
-        (ev.recent_latching_channel ? `; latest latch: ch ${ev.recent_latching_channel}` : ''));
-      summary.get(`${p.panel}-events`).classList.add('small');
       setSummary(p.panel, 'latched', String(ev.channels_latched));
       setSummary(p.panel, 'nonlatched', String(ev.channels_non_latched));
       setSummary(p.panel, 'recent', ev.recent_latching_channel ? `ch ${ev.recent_latching_channel}` : 'none');

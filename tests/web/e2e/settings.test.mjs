@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { startMeter, launchBrowser, root } from './meter.mjs';
+import { startMeter, launchBrowser, root, screenshotDir, removeScreenshots } from './meter.mjs';
 
 // axe-core from tests/web/node_modules (npm ci in tests/web; scripts/install-deps.sh does).
 const axeSource = fs.readFileSync(createRequire(path.join(root, 'tests', 'web', 'package.json'))
@@ -94,7 +94,13 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   if (meter) await meter.stop();
+  removeScreenshots();
 });
+
+// docs/screenshots/ with OPENBCPM_SCREENSHOTS=1, else a temporary directory.
+async function shot(name) {
+  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`) });
+}
 
 async function trip(channel, tripped) {
   await open('/simulation');
@@ -152,6 +158,7 @@ test('Clear all latches clears every channel and the L-L voltage latches of the 
 
   await open('/panel');
   await page.locator('#p1-c22 .badge', { hasText: /^LL$/ }).waitFor({ timeout: 10000 });
+  await shot('panel-latched-1400x900');
   await page.click('#p1-clear-all');
   await page.locator('#p1-alarm-msg', { hasText: 'every channel and voltage latch cleared' }).waitFor();
   const regs = await modbusRead(1, statusRegister(1), 46);
@@ -296,6 +303,10 @@ test('the Settings page fits from 360 to 1920 px, passes axe-core, and shows a r
     await page.locator('#channels tbody tr').first().waitFor();
     const r = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: innerWidth }));
     assert.ok(r.scroll <= r.inner, `/settings at ${w} px: ${r.scroll} px wide`);
+    if (w === 390 || w === 1400) {
+      await page.setViewportSize({ width: w, height: w === 390 ? 844 : 900 });
+      await shot(`settings-${w}x${w === 390 ? 844 : 900}`);
+    }
   }
   await page.setViewportSize({ width: 1400, height: 900 });
   await page.fill(f('panel.1.ct_size.9'), '-1');
