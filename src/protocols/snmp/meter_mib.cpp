@@ -161,6 +161,18 @@ const char* note_of(const std::string& descriptor) {
         {"VoltsLineLine",
          " Line-to-line voltage from the row's phase to the next (A-B, B-C, C-A)."},
         {"VoltsAngle", " Phase angle of the row's voltage against phase A."},
+        {"AuxKwh",
+         " The mains by phase: rows 1..3 add up to the panel's MainsKwh; row 4, the neutral, "
+         "has no power."},
+        {"AuxKwhSnapshot",
+         " The mains by phase: rows 1..3 add up to the panel's MainsKwhSnapshot; row 4, the "
+         "neutral, has no power."},
+        {"AuxKwDemand",
+         " The mains by phase: rows 1..3 add up to the panel's MainsKwDemand; row 4, the "
+         "neutral, has no power."},
+        {"AuxMaxKwDemand",
+         " Each phase's own maximum (the panel's MainsMaxKwDemand is the maximum of the total); "
+         "rows 1..3 only: row 4, the neutral, has no power."},
         {"UserDefinedSettings",
          " Bits: 0 user-defined CT to voltage phase assignment, 1 current angles against the "
          "channel's own phase, 2 demand interval from the RTC, 3 legacy multi-phase Modbus "
