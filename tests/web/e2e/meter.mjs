@@ -34,9 +34,11 @@ export async function startMeter({ faces = {}, extraConfig = '' } = {}) {
   const stateDir = path.join(dir, 'state');
   const port = await freePort();
   const modbusPort = await freePort();
+  const snmpPort = await freePort();  // UDP: a free TCP port number, free for UDP on loopback as a rule
   let config = execFileSync(binary, ['config', '--default'], { encoding: 'utf8' });
   config = config.replace(/\[web\]\nport = \d+/, `[web]\nport = ${port}`)
     .replace(/\[modbus\]\ntcp_port = \d+/, `[modbus]\ntcp_port = ${modbusPort}`)
+    .replace(/\[snmp\]\nport = \d+/, `[snmp]\nport = ${snmpPort}`)
     // The default's own [faces] block gives way to the switches below.
     .replace(/\[faces\]\n(?:[a-z_]+ = (?:true|false)\n)*/, '');
   const switches = { modbus_tcp: false, modbus_rtu: false, bacnet_ip: false, bacnet_mstp: false, snmp: false,
@@ -56,7 +58,7 @@ export async function startMeter({ faces = {}, extraConfig = '' } = {}) {
     await new Promise((r) => setTimeout(r, 100));
   }
   const meter = {
-    dir, stateDir, port, modbusPort, child,
+    dir, stateDir, port, modbusPort, snmpPort, child,
     output: () => output,
     initialPassword: () => fs.readFileSync(path.join(stateDir, 'initial-admin-password'), 'utf8').trim(),
     http: `http://127.0.0.1:${port}`,

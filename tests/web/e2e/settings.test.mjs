@@ -1,6 +1,6 @@
 // End-to-end: alarm handling and the Settings page (issue 15) in headless
-// Chromium, checked over Modbus TCP with mbpoll (the meter's own Modbus face,
-// another client than the browser). A channel latched by a breaker tripped on
+// Chromium, checked over Modbus TCP with mbpoll and SNMP with snmpget (the
+// meter's own faces, other clients than the browser). A channel latched by a breaker tripped on
 // the simulation page is cleared from its detail and the very next Modbus read
 // shows it cleared; a panel's "Clear all latches" clears channels and L-L
 // voltage latches alike; every clear is in the audit log. On the Settings
@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { startMeter, launchBrowser, root, screenshotDir, removeScreenshots } from './meter.mjs';
+import { startMeter, launchBrowser, root, screenshotDir, removeScreenshots, binary as meterBinary } from './meter.mjs';
 
 // axe-core from tests/web/node_modules (npm ci in tests/web; scripts/install-deps.sh does).
 const axeSource = fs.readFileSync(createRequire(path.join(root, 'tests', 'web', 'package.json'))
@@ -56,6 +56,15 @@ async function modbusRead(unit, register, count = 1) {
   return count === 1 ? values[0] : values;
 }
 
+// One snmpget by MIB name (the meter's exported MIB; Debian's net-snmp lacks
+// the IETF base modules, which the npm net-snmp package brings).
+async function snmpRead(name) {
+  const mibs = [path.join(root, 'tests', 'snmp', 'node_modules', 'net-snmp', 'lib', 'mibs'), path.join(meter.dir, 'mibs')];
+  const { stdout } = await promisify(execFile)('snmpget', ['-v2c', '-c', 'public', '-t', '2', '-r', '1', '-M', mibs.join(':'),
+    '-m', 'SNMPv2-MIB:OPENBCPM-BCPME-MIB', '-Oqv', `127.0.0.1:${meter.snmpPort}`, `OPENBCPM-BCPME-MIB::${name}`]);
+  return stdout.trim();
+}
+
 const statusRegister = (channel) => 177 + channel;  // Branch/AUX Alarm Status
 const latchedBits = 0x1f;
 
@@ -71,7 +80,9 @@ async function waitForRegister(unit, register, predicate, what, timeout = 30000)
 }
 
 before(async () => {
-  meter = await startMeter({ faces: { modbus_tcp: true } });
+  meter = await startMeter({ faces: { modbus_tcp: true, snmp: true } });
+  fs.mkdirSync(path.join(meter.dir, 'mibs'));
+  await promisify(execFile)(meterBinary, ['export', 'mib', '-o', path.join(meter.dir, 'mibs', 'OPENBCPM-BCPME-MIB')]);
   browser = await launchBrowser();
   page = await browser.context.newPage();
   page.on('dialog', (d) => d.accept());
@@ -190,7 +201,7 @@ test('the clear API refuses what names no input, and changes nothing', async () 
 const f = (k) => `#f-${k.replace(/\./g, '-')}`;
 const e = (k) => `#e-${k.replace(/\./g, '-')}`;
 
-test('a threshold, a breaker size and a CT size edited on the Settings page read back over Modbus', async () => {
+test('a threshold, a breaker size and a CT size edited on the Settings page read back over Modbus and SNMP', async () => {
   await open('/settings');
   await page.locator(f('panel.1.hh_threshold')).waitFor();
   await page.waitForFunction(() => document.querySelector('#f-panel-1-hh_threshold').value !== '');
@@ -204,6 +215,9 @@ test('a threshold, a breaker size and a CT size edited on the Settings page read
   await page.locator('#msg-channels', { hasText: '2 setting(s) stored.' }).waitFor();
   assert.equal(await modbusRead(1, 118 + 7), 30, 'breaker size of channel 7');
   assert.equal(await modbusRead(1, 72 + 7), 50, 'CT size of channel 7');
+  // ... and over SNMP, by the product MIB's names (its DISPLAY-HINT puts the 0.1 % steps as %).
+  assert.equal(await snmpRead('p1HighHighThreshold.0'), '85.0 %');
+  assert.match(await snmpRead('p1ChannelBreakerSize.7'), /^30( A)?$/);
   // The page shows what is stored after a reload.
   await open('/settings');
   await page.waitForFunction(() => document.querySelector('#f-panel-1-breaker_size-7').value === '30');
