@@ -7,7 +7,7 @@
 // settings table's, as over Modbus, BACnet and SNMP) is shown at that field.
 (async () => {
   await bcpm.init('/settings');
-  const layout = await bcpm.api('GET', '/api/layout');
+  let layout = await bcpm.api('GET', '/api/layout');
   const select = document.getElementById('s-panel');
   for (const p of layout.panels) select.append(bcpm.el('option', { value: p.panel }, `Panel ${p.panel}: ${p.location}`));
   const root = document.getElementById('forms');
@@ -65,6 +65,11 @@
       await bcpm.api('POST', '/api/settings', { settings: changed });
       msg.className = 'msg info';
       msg.textContent = `${Object.keys(changed).length} setting(s) stored.`;
+      if (key('configuration') in changed) {
+        // The strip positions of the channels follow the configuration.
+        layout = await bcpm.api('GET', '/api/layout');
+        document.getElementById('form-channels').replaceWith(channelsForm());
+      }
       await load();
     } catch (e) {
       const k = e.body && e.body.key;

@@ -310,6 +310,35 @@ test('CSV export and import round-trip; a bad file is refused with its line and 
   assert.ok(audit.body.entries.some((x) => x.action === 'settings import'), 'the import is audited');
 });
 
+test('strip configuration, user phase assignment and demand sub-intervals from the Settings page, over Modbus', async () => {
+  await open('/settings');
+  await page.waitForFunction(() => document.querySelector('#f-panel-1-demand_subintervals').value !== '');
+  await page.check('#bit-1');  // user CT phase assignment
+  await page.selectOption(f('panel.1.configuration'), '2');  // Sequential
+  await page.click('#save-panel');
+  await page.locator('#msg-panel', { hasText: '2 setting(s) stored.' }).waitFor();
+  assert.equal(await modbusRead(1, 6), 2, 'Configuration, register 6');
+  assert.equal((await modbusRead(1, 62017)) & 1, 1, 'User Defined Status Register bit 0');
+  // The channel table's positions follow: sequential numbering puts channel 2 at A2 (top feed: B1).
+  await page.locator('#row-2 td', { hasText: /^A2$/ }).waitFor();
+  await page.selectOption(f('panel.1.phase.2'), '2');  // C
+  await page.click('#save-channels');
+  await page.locator('#msg-channels', { hasText: '1 setting(s) stored.' }).waitFor();
+  assert.equal(await modbusRead(1, 62115 + 2), 2, 'voltage phase of channel 2');
+  await page.fill(f('panel.1.demand_subintervals'), '7');
+  await page.click('#save-demand');
+  await page.locator(e('panel.1.demand_subintervals'), { hasText: 'must be 1 to 6' }).waitFor();
+  await page.fill(f('panel.1.demand_subintervals'), '4');
+  await page.click('#save-demand');
+  await page.locator('#msg-demand', { hasText: '1 setting(s) stored.' }).waitFor();
+  assert.equal(await page.locator(e('panel.1.demand_subintervals')).innerText(), '', 'the old refusal is gone');
+  // Back as it was.
+  const r = await api('POST', '/api/settings', { settings: { 'panel.1.configuration': 0, 'panel.1.user_defined': 0,
+    'panel.1.phase.2': 0, 'panel.1.demand_subintervals': 3 } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(await modbusRead(1, 6), 0);
+});
+
 test('the Settings page fits from 360 to 1920 px, passes axe-core, and shows a refusal to screen readers', async () => {
   for (const w of [360, 390, 768, 1024, 1400, 1920]) {
     await page.setViewportSize({ width: w, height: 900 });
