@@ -1445,8 +1445,14 @@ Reply WebServer::api_settings_import(Context& c) {
 }
 
 Reply WebServer::api_sim_get(Context& c) {
+    // When this device started (its System Restart or the process's start):
+    // the simulator holds nothing set before it.
+    const auto up = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::steady_clock::now() - device_.started());
     return respond(c, http::status::ok,
-                   {{"simulating", device_.simulating()}, {"speed", device_.speed()}});
+                   {{"simulating", device_.simulating()},
+                    {"speed", device_.speed()},
+                    {"started", unix_now() - up.count()}});
 }
 
 namespace {

@@ -2,8 +2,10 @@
 (async () => {
   await bcpm.init('/simulation');
   const text = (id, t) => { document.getElementById(id).textContent = t; };
+  let started = 0;  // when the meter (re)started: the simulator holds nothing set before
   const state = async () => {
     const s = await bcpm.api('GET', '/api/sim');
+    started = s.started || 0;
     text('sim-state', s.simulating
       ? `Source: panel simulator at ${s.speed}x real time.` : 'Source: replay (simulator controls are not available).');
     document.getElementById('speed').value = s.speed;
@@ -11,13 +13,15 @@
   };
   await state();
 
-  // What was set through the web since the last restart: the audit log's
-  // simulator entries after its newest "system restart", replayed in order.
+  // What was set through the web since the meter last started (System
+  // Restart or the process's start): the audit log's simulator entries from
+  // then on, replayed in order (the log outlives restarts, the simulator's
+  // overrides do not).
   const history = async () => {
     const a = await bcpm.api('GET', '/api/audit?limit=1000');
     const entries = a.entries.slice().sort((x, y) => x.time - y.time);
     let start = 0;
-    entries.forEach((e, i) => { if (e.action === 'system restart') start = i + 1; });
+    entries.forEach((e, i) => { if (e.action === 'system restart' || e.time < started) start = i + 1; });
     const loads = new Map();
     const trips = new Set();
     let voltage = null;
@@ -45,6 +49,7 @@
     text('state-sag', sag);
     text('state-trips', trips.size ? [...trips].join('; ') : 'none');
     text('state-loads', loads.size ? [...loads.values()].join('; ') : 'none');
+    document.getElementById('state').dataset.ready = 'true';
   };
   const refresh = () => history().catch((e) => bcpm.message(e.message, 'error'));
   await refresh();

@@ -46,23 +46,38 @@ export async function startMeter({ faces = {}, extraConfig = '' } = {}) {
   config += '\n[faces]\n' + Object.entries(switches).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n' + extraConfig;
   const configFile = path.join(dir, 'meter.toml');
   fs.writeFileSync(configFile, config);
-  const child = spawn(binary, ['run', '--config', configFile, '--state-dir', stateDir],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let child;
   let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
-  const deadline = Date.now() + 20000;
-  while (!/web: listening on/.test(output)) {
-    if (child.exitCode !== null) throw new Error('openbcpm exited:\n' + output);
-    if (Date.now() > deadline) throw new Error('openbcpm did not start:\n' + output);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  // Starts the process on the state directory and waits for its web face.
+  const launch = async () => {
+    child = spawn(binary, ['run', '--config', configFile, '--state-dir', stateDir],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    const from = output.length;
+    child.stdout.on('data', (d) => { output += d; });
+    child.stderr.on('data', (d) => { output += d; });
+    const deadline = Date.now() + 20000;
+    while (!/web: listening on/.test(output.slice(from))) {
+      if (child.exitCode !== null) throw new Error('openbcpm exited:\n' + output);
+      if (Date.now() > deadline) throw new Error('openbcpm did not start:\n' + output);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  await launch();
   const meter = {
-    dir, stateDir, port, modbusPort, snmpPort, child,
+    dir, stateDir, port, modbusPort, snmpPort,
+    get child() { return child; },
     output: () => output,
     initialPassword: () => fs.readFileSync(path.join(stateDir, 'initial-admin-password'), 'utf8').trim(),
     http: `http://127.0.0.1:${port}`,
     https: `https://127.0.0.1:${port}`,
+    // The process stopped (SIGTERM) and started again on the same state directory.
+    async restart() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      await launch();
+    },
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

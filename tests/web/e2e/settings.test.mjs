@@ -339,6 +339,18 @@ test('strip configuration, user phase assignment and demand sub-intervals from t
   assert.equal(await modbusRead(1, 6), 0);
 });
 
+test('the simulation page shows only what is in force: a trip made before the process restarted is not', async () => {
+  await trip(20, true);
+  await page.locator('#state[data-ready] #state-trips', { hasText: 'panel 1 channel 20' }).waitFor();
+  await meter.restart();  // kill -TERM and start again on the same state directory
+  await open('/simulation');  // the session survives the restart
+  await page.locator('#state[data-ready]').waitFor();
+  assert.equal(await page.locator('#state-trips').innerText(), 'none');
+  const s = await page.evaluate(async () => (await fetch('/api/snapshot')).json());
+  const c20 = s.panels[0].channels.find((c) => c.channel === 20);
+  assert.ok(c20.current > 0.5, `channel 20 draws its configured load again (${c20.current} A)`);
+});
+
 test('the Settings page fits from 360 to 1920 px, passes axe-core, and shows a refusal to screen readers', async () => {
   for (const w of [360, 390, 768, 1024, 1400, 1920]) {
     await page.setViewportSize({ width: w, height: 900 });
