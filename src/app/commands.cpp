@@ -17,9 +17,9 @@
 #include <optional>
 #include <utility>
 
-#include "app/device.hpp"
 #include "app/faces.hpp"
-#include "app/snapshot_json.hpp"
+#include "device/device.hpp"
+#include "model/snapshot_json.hpp"
 #include "sources/replay.hpp"
 #include "sources/simulator.hpp"
 

@@ -7,18 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "app/device.hpp"
+#include "device/device.hpp"
+#include "model/face.hpp"
 
 namespace openbcpm {
-
-// One face (Modbus TCP, Modbus RTU, BACnet/IP, MS/TP, SNMP, web).
-class Face {
-  public:
-    virtual ~Face() = default;
-    virtual std::string name() const = 0;
-    virtual void start() = 0;  // binds/opens; throws on failure
-    virtual void stop() = 0;   // closes everything it opened
-};
 
 class Faces {
   public:

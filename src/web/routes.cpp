@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "app/snapshot_json.hpp"
+#include "model/snapshot_json.hpp"
 #include "points/write_plan.hpp"
 #include "web/assets.hpp"
 #include "web/bdt.hpp"
@@ -1138,10 +1138,10 @@ Reply WebServer::api_restart(Context& c) {
                 {{"ok", true},
                  {"message", "The system is restarting; the page reconnects when it is back."}});
     r.response.keep_alive(false);
-    Device* device = &device_;
+    MeterModel* device = &device_;
     // The reply goes out first; then the run loop re-initialises the meter.
     r.after_write = [device] {
-        if (!device->request_restart())
+        if (!device->request_restart(RestartKind::Warm))
             spdlog::warn("web: System Restart requested but no restart handler is installed");
     };
     return r;

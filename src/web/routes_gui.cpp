@@ -6,10 +6,10 @@
 #include <optional>
 #include <string_view>
 
-#include "app/snapshot_json.hpp"
 #include "core/device_model.hpp"
 #include "events/event_engine.hpp"
 #include "events/event_state.hpp"
+#include "model/snapshot_json.hpp"
 #include "points/catalogue.hpp"
 #include "storage/store.hpp"
 

@@ -16,7 +16,7 @@
 #include <fstream>
 #include <iostream>
 
-#include "app/snapshot_json.hpp"
+#include "model/snapshot_json.hpp"
 
 namespace openbcpm::web {
 
@@ -367,7 +367,7 @@ class Detector : public Closable, public std::enable_shared_from_this<Detector> 
 
 }  // namespace
 
-WebServer::WebServer(boost::asio::io_context& io, Device& device, WebOptions options)
+WebServer::WebServer(boost::asio::io_context& io, MeterModel& device, WebOptions options)
     : io_(io),
       device_(device),
       options_(std::move(options)),

@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "app/connection_log.hpp"
-#include "app/device.hpp"
+#include "model/connection_log.hpp"
+#include "model/meter_model.hpp"
 #include "web/auth.hpp"
 #include "web/tls.hpp"
 #include "web/web_face.hpp"
@@ -101,7 +101,7 @@ class ConnectionSlot {
 
 class WebServer : public std::enable_shared_from_this<WebServer> {
   public:
-    WebServer(boost::asio::io_context& io, Device& device, WebOptions options);
+    WebServer(boost::asio::io_context& io, MeterModel& device, WebOptions options);
     ~WebServer();
 
     void start();
@@ -233,7 +233,7 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     Reply metrics(Context& c);
 
     boost::asio::io_context& io_;
-    Device& device_;
+    MeterModel& device_;
     WebOptions options_;
     const int protocol_mode_;  // the mode the GUI shows: the one in effect since the last (re)start
     SecurityState security_;
@@ -256,7 +256,7 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     bool stream_timer_running_ = false;
     std::vector<std::weak_ptr<Closable>> connections_;
     std::vector<std::weak_ptr<StreamClient>> stream_clients_;
-    Device::Subscription events_;  // last: released first, before what on_event uses
+    MeterModel::Subscription events_;  // last: released first, before what on_event uses
     uint16_t port_ = 0;
     bool stopped_ = false;
     // One thread: logins queue behind each other instead of taking a core

@@ -4,7 +4,7 @@
 
 namespace openbcpm {
 
-WebFace::WebFace(boost::asio::io_context& io, Device& device, WebOptions options)
+WebFace::WebFace(boost::asio::io_context& io, MeterModel& device, WebOptions options)
     : server_(std::make_shared<web::WebServer>(io, device, std::move(options))) {}
 
 WebFace::~WebFace() {
@@ -30,7 +30,7 @@ uint16_t WebFace::port() const {
 }  // namespace openbcpm
 
 namespace openbcpm {
-std::unique_ptr<Face> make_web_face(boost::asio::io_context& io, Device& device) {
+std::unique_ptr<Face> make_web_face(boost::asio::io_context& io, MeterModel& device) {
     const WebConfig& config = device.config().web;
     WebOptions options;
     options.max_connections = static_cast<size_t>(config.max_connections);

@@ -12,7 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "app/faces.hpp"
+#include "model/face.hpp"
+#include "model/meter_model.hpp"
 #include "web/auth.hpp"
 
 namespace openbcpm {
@@ -49,7 +50,7 @@ std::vector<RouteInfo> route_table();
 
 class WebFace : public Face {
   public:
-    WebFace(boost::asio::io_context& io, Device& device, WebOptions options = {});
+    WebFace(boost::asio::io_context& io, MeterModel& device, WebOptions options = {});
     ~WebFace() override;
     std::string name() const override;
     void start() override;
@@ -66,5 +67,5 @@ class WebFace : public Face {
 namespace openbcpm {
 // The web face with the meter's defaults (bind to N1_IP_Address, port web_port):
 // what Faces constructs.
-std::unique_ptr<Face> make_web_face(boost::asio::io_context& io, Device& device);
+std::unique_ptr<Face> make_web_face(boost::asio::io_context& io, MeterModel& device);
 }  // namespace openbcpm

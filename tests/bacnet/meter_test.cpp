@@ -14,8 +14,8 @@
 #include <sstream>
 
 #include "../temp_dir.hpp"
-#include "app/device.hpp"
 #include "config/config.hpp"
+#include "device/device.hpp"
 #include "points/modbus_map.hpp"
 #include "protocols/bacnet/apdu.hpp"
 #include "protocols/bacnet/ede.hpp"

@@ -7,6 +7,8 @@
 
 #include <bit>
 
+#include "device/device.hpp"
+
 using namespace openbcpm;
 using namespace openbcpm::modbus;
 

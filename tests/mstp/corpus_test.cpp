@@ -6,7 +6,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "../../src/protocols/mstp/fuzz/mstp_fuzz_harness.hpp"
+#include "../../fuzz/mstp/mstp_fuzz_harness.hpp"
 
 TEST(MstpFuzzCorpus, ReplaysWithoutFault) {
     const std::filesystem::path dir = MSTP_CORPUS_DIR;

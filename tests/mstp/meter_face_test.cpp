@@ -11,8 +11,8 @@
 #include <functional>
 #include <thread>
 
-#include "app/device.hpp"
 #include "config/config.hpp"
+#include "device/device.hpp"
 #include "protocols/bacnet/apdu.hpp"
 #include "protocols/bacnet/services.hpp"
 #include "pty_peer.hpp"

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "config/config.hpp"
+#include "device/device.hpp"
 #include "protocols/snmp/snmp_face.hpp"
 #include "test_mib.hpp"
 

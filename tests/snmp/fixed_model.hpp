@@ -6,8 +6,8 @@
 #include <array>
 #include <vector>
 
-#include "app/device.hpp"
 #include "config/config.hpp"
+#include "device/device.hpp"
 #include "protocols/snmp/meter_view.hpp"
 
 namespace openbcpm::snmp::testing {

@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "config/config.hpp"
+#include "device/device.hpp"
 #include "protocols/snmp/snmp_face.hpp"
 #include "test_mib.hpp"
 

@@ -7,8 +7,8 @@
 #include <functional>
 #include <thread>
 
-#include "app/device.hpp"
 #include "config/config.hpp"
+#include "device/device.hpp"
 
 namespace openbcpm {
 namespace {

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "../temp_dir.hpp"
-#include "app/device.hpp"
 #include "config/config.hpp"
+#include "device/device.hpp"
 
 namespace openbcpm {
 namespace {

@@ -14,8 +14,8 @@
 #include <optional>
 #include <string>
 
-#include "app/faces.hpp"
 #include "core/settings.hpp"
+#include "model/face.hpp"
 #include "protocols/bacnet/bip_link.hpp"
 #include "protocols/bacnet/bip_port.hpp"
 #include "protocols/bacnet/router.hpp"

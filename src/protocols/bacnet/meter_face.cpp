@@ -6,7 +6,7 @@
 
 namespace openbcpm::bacnet {
 
-MeterBacnetIpFace::MeterBacnetIpFace(boost::asio::io_context& io, Device& device)
+MeterBacnetIpFace::MeterBacnetIpFace(boost::asio::io_context& io, MeterModel& device)
     : io_(io), device_(device), node_(device) {
     device_.set_loop_poster(
         [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
@@ -49,14 +49,14 @@ void MeterBacnetIpFace::stop() {
     if (ip_) ip_->stop();
 }
 
-std::unique_ptr<Face> make_meter_bacnet_ip_face(boost::asio::io_context& io, Device& device) {
+std::unique_ptr<Face> make_meter_bacnet_ip_face(boost::asio::io_context& io, MeterModel& device) {
     return std::make_unique<MeterBacnetIpFace>(io, device);
 }
 
 }  // namespace openbcpm::bacnet
 
 namespace openbcpm {
-std::unique_ptr<Face> make_bacnet_ip_face(boost::asio::io_context& io, Device& device) {
+std::unique_ptr<Face> make_bacnet_ip_face(boost::asio::io_context& io, MeterModel& device) {
     return bacnet::make_meter_bacnet_ip_face(io, device);
 }
 }  // namespace openbcpm

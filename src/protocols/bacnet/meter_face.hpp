@@ -7,7 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <memory>
 
-#include "app/faces.hpp"
+#include "model/face.hpp"
 #include "protocols/bacnet/face.hpp"
 #include "protocols/bacnet/meter_node.hpp"
 
@@ -15,7 +15,7 @@ namespace openbcpm::bacnet {
 
 class MeterBacnetIpFace : public Face {
   public:
-    MeterBacnetIpFace(boost::asio::io_context& io, Device& device);
+    MeterBacnetIpFace(boost::asio::io_context& io, MeterModel& device);
     ~MeterBacnetIpFace() override;
     std::string name() const override { return "bacnet-ip"; }
     // Reads bdt.ini (BBMD on), binds BACnet_IP_Port on N1_IP_Address and
@@ -28,16 +28,16 @@ class MeterBacnetIpFace : public Face {
 
   private:
     boost::asio::io_context& io_;
-    Device& device_;
+    MeterModel& device_;
     MeterNode node_;
     std::unique_ptr<BacnetIpFace> ip_;
 };
 
-std::unique_ptr<Face> make_meter_bacnet_ip_face(boost::asio::io_context& io, Device& device);
+std::unique_ptr<Face> make_meter_bacnet_ip_face(boost::asio::io_context& io, MeterModel& device);
 
 }  // namespace openbcpm::bacnet
 
 namespace openbcpm {
 // The same, for src/app/faces.cpp's block (declared there, no include needed).
-std::unique_ptr<Face> make_bacnet_ip_face(boost::asio::io_context& io, Device& device);
+std::unique_ptr<Face> make_bacnet_ip_face(boost::asio::io_context& io, MeterModel& device);
 }  // namespace openbcpm

@@ -8,7 +8,7 @@
 #include <ctime>
 #include <deque>
 
-#include "app/snapshot_json.hpp"
+#include "model/snapshot_json.hpp"
 #include "points/modbus_map.hpp"
 
 namespace openbcpm::bacnet {
@@ -88,7 +88,7 @@ std::vector<Destination> load_recipients(Store* store, size_t device, uint32_t n
 }
 
 // The present value of a point for a panel, in the object's scale.
-points::Value value_of(Device& device, const points::Point& p, int panel) {
+points::Value value_of(MeterModel& device, const points::Point& p, int panel) {
     const points::Context ctx{device.snapshot(), device.settings(), panel,
                               device.power_up_counter(panel)};
     return points::point_value(p, ctx);
@@ -166,12 +166,12 @@ std::optional<int64_t> rtc_seconds(const DateTime& dt) {
 // the load; COV covers them).
 
 struct MeterNode::Events {
-    Device& device;
+    MeterModel& device;
     std::vector<PointDatabase*> panels;                // index panel - 1
     std::array<std::optional<ObjectId>, 50> object{};  // by event channel
     std::array<std::array<uint16_t, 50>, kMaxPanels> latched{};
 
-    explicit Events(Device& d) : device(d) {}
+    explicit Events(MeterModel& d) : device(d) {}
 
     static EventState state_of(int channel, uint16_t bits) {
         if (channel > kVoltageEventChannelBase) {
@@ -262,7 +262,7 @@ struct MeterNode::Events {
 
 class MeterNode::Gate final : public Datalink {
   public:
-    Gate(MeterNode& node, Device& device) : node_(node), device_(device) {}
+    Gate(MeterNode& node, MeterModel& device) : node_(node), device_(device) {}
 
     void wrap(Datalink& inner) {
         inner_ = &inner;
@@ -315,7 +315,7 @@ class MeterNode::Gate final : public Datalink {
     }
 
     MeterNode& node_;
-    Device& device_;
+    MeterModel& device_;
     Datalink* inner_ = nullptr;
     std::deque<Held> held_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
@@ -330,7 +330,7 @@ void MeterNode::release_link() {
     gate_->release();
 }
 
-MeterNode::MeterNode(Device& device)
+MeterNode::MeterNode(MeterModel& device)
     : device_(device),
       gate_(std::make_unique<Gate>(*this, device)),
       events_(std::make_shared<Events>(device)) {
@@ -414,7 +414,7 @@ points::SubmitResult MeterNode::submit(const points::WriteItem& item) {
 }
 
 void MeterNode::build_databases() {
-    Device& dev = device_;
+    MeterModel& dev = device_;
     const Settings& s = dev.settings();
     auto write_of = [this](points::WriteItem item) {
         return [this, item](float x) -> WriteVerdict {

@@ -17,7 +17,7 @@
 #include <optional>
 #include <string>
 
-#include "app/device.hpp"
+#include "model/meter_model.hpp"
 #include "points/write_plan.hpp"
 #include "protocols/bacnet/face.hpp"
 #include "protocols/bacnet/meter_objects.hpp"
@@ -43,7 +43,7 @@ std::optional<int64_t> rtc_seconds(const DateTime& dt);
 
 class MeterNode {
   public:
-    explicit MeterNode(Device& device);
+    explicit MeterNode(MeterModel& device);
     ~MeterNode();
     MeterNode(const MeterNode&) = delete;
     MeterNode& operator=(const MeterNode&) = delete;
@@ -78,13 +78,13 @@ class MeterNode {
     bool persist_identity(size_t device, uint32_t instance, const std::string& name);
     bool persist_recipients(size_t device, const NotificationClassDef& nc);
 
-    Device& device_;
+    MeterModel& device_;
     RouterConfig config_;
     std::vector<std::unique_ptr<PointDatabase>> databases_;
     std::unique_ptr<Gate> gate_;  // before router_: outlives the router attached to it
     std::unique_ptr<VirtualRouter> router_;
     std::shared_ptr<Events> events_;
-    Device::Subscription subscription_;  // after events_: released before it
+    MeterModel::Subscription subscription_;  // after events_: released before it
     std::function<void(uint8_t)> max_master_listener_;
     // The ticket of the write the request being handled made: the next
     // frame the router sends (its answer) waits for it.

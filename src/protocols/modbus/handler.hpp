@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-#include "app/device.hpp"
+#include "model/meter_model.hpp"
 #include "points/write_plan.hpp"
 #include "protocols/modbus/codec.hpp"
 
@@ -25,7 +25,7 @@ struct HandlerStats {
 
 class Handler {
   public:
-    explicit Handler(Device& device) : device_(device) {}
+    explicit Handler(MeterModel& device) : device_(device) {}
 
     // The response PDU for a request PDU addressed to `unit`, or nothing
     // (broadcasts, and RTU frames for other addresses, get no answer).
@@ -45,7 +45,7 @@ class Handler {
     uint8_t write(int panel, uint16_t address, std::span<const uint16_t> values);
     std::vector<uint8_t> device_id(int panel, const ReadDeviceId& r);
 
-    Device& device_;
+    MeterModel& device_;
     HandlerStats stats_;
     std::vector<uint16_t> words_;
     points::WriteRequest request_;  // reused: no allocation per write once warm

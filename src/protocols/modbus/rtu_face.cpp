@@ -16,7 +16,7 @@ std::chrono::microseconds frame_silence(int baud, Parity parity) {
     return std::chrono::microseconds(std::llround(3.5 * bits * 1e6 / baud));
 }
 
-RtuFace::RtuFace(asio::io_context& io, Device& device)
+RtuFace::RtuFace(asio::io_context& io, MeterModel& device)
     : device_(device), handler_(device), port_(io), silence_(io) {
     device_.set_loop_poster([&io](std::function<void()> f) { asio::post(io, std::move(f)); });
 }

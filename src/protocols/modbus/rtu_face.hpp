@@ -9,7 +9,7 @@
 #include <deque>
 #include <memory>
 
-#include "app/faces.hpp"
+#include "model/face.hpp"
 #include "protocols/modbus/handler.hpp"
 
 namespace openbcpm::modbus {
@@ -27,7 +27,7 @@ std::chrono::microseconds frame_silence(int baud, Parity parity);
 
 class RtuFace final : public Face {
   public:
-    RtuFace(boost::asio::io_context& io, Device& device);
+    RtuFace(boost::asio::io_context& io, MeterModel& device);
     ~RtuFace() override;
 
     std::string name() const override;
@@ -42,7 +42,7 @@ class RtuFace final : public Face {
     void send(std::vector<uint8_t> adu);
     void write_front();
 
-    Device& device_;
+    MeterModel& device_;
     Handler handler_;
     boost::asio::serial_port port_;
     boost::asio::steady_timer silence_;

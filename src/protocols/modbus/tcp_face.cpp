@@ -185,7 +185,7 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
     bool done_ = false;
 };
 
-TcpFace::TcpFace(asio::io_context& io, Device& device, const ModbusConfig& config)
+TcpFace::TcpFace(asio::io_context& io, MeterModel& device, const ModbusConfig& config)
     : device_(device),
       config_(config),
       handler_(device),

@@ -11,8 +11,8 @@
 #include <memory>
 #include <set>
 
-#include "app/connection_log.hpp"
-#include "app/faces.hpp"
+#include "model/connection_log.hpp"
+#include "model/face.hpp"
 #include "protocols/modbus/handler.hpp"
 
 namespace openbcpm::modbus {
@@ -24,7 +24,7 @@ inline constexpr std::chrono::seconds kDrainTimeout{10};
 
 class TcpFace final : public Face {
   public:
-    TcpFace(boost::asio::io_context& io, Device& device, const ModbusConfig& config);
+    TcpFace(boost::asio::io_context& io, MeterModel& device, const ModbusConfig& config);
     ~TcpFace() override;
 
     std::string name() const override;
@@ -43,7 +43,7 @@ class TcpFace final : public Face {
     void closed(const std::shared_ptr<Session>& session);
     ConnectionCounters& counters() { return device_.connection_stats().modbus_tcp; }
 
-    Device& device_;
+    MeterModel& device_;
     ModbusConfig config_;
     Handler handler_;
     boost::asio::ip::tcp::acceptor acceptor_;

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "app/faces.hpp"
 #include "core/settings.hpp"
+#include "model/face.hpp"
 #include "protocols/bacnet/router.hpp"
 #include "protocols/mstp/mstp_link.hpp"
 

@@ -6,7 +6,7 @@
 
 namespace openbcpm::mstp {
 
-MeterMstpFace::MeterMstpFace(boost::asio::io_context& io, Device& device)
+MeterMstpFace::MeterMstpFace(boost::asio::io_context& io, MeterModel& device)
     : io_(io), device_(device), node_(device) {
     device_.set_loop_poster(
         [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
@@ -39,14 +39,14 @@ void MeterMstpFace::stop() {
     if (mstp_) mstp_->stop();
 }
 
-std::unique_ptr<Face> make_meter_mstp_face(boost::asio::io_context& io, Device& device) {
+std::unique_ptr<Face> make_meter_mstp_face(boost::asio::io_context& io, MeterModel& device) {
     return std::make_unique<MeterMstpFace>(io, device);
 }
 
 }  // namespace openbcpm::mstp
 
 namespace openbcpm {
-std::unique_ptr<Face> make_mstp_face(boost::asio::io_context& io, Device& device) {
+std::unique_ptr<Face> make_mstp_face(boost::asio::io_context& io, MeterModel& device) {
     return mstp::make_meter_mstp_face(io, device);
 }
 }  // namespace openbcpm

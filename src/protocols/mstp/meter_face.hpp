@@ -7,7 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <memory>
 
-#include "app/faces.hpp"
+#include "model/face.hpp"
 #include "protocols/bacnet/meter_node.hpp"
 #include "protocols/mstp/face.hpp"
 
@@ -15,7 +15,7 @@ namespace openbcpm::mstp {
 
 class MeterMstpFace final : public Face {
   public:
-    MeterMstpFace(boost::asio::io_context& io, Device& device);
+    MeterMstpFace(boost::asio::io_context& io, MeterModel& device);
     ~MeterMstpFace() override;
     std::string name() const override { return "bacnet-mstp"; }
     // Opens GatewaySettings::serial_device at Upstream_Baud, 8N1, as master
@@ -29,16 +29,16 @@ class MeterMstpFace final : public Face {
 
   private:
     boost::asio::io_context& io_;
-    Device& device_;
+    MeterModel& device_;
     bacnet::MeterNode node_;
     std::unique_ptr<MstpFace> mstp_;  // destroyed first: it detaches from node_'s router
 };
 
-std::unique_ptr<Face> make_meter_mstp_face(boost::asio::io_context& io, Device& device);
+std::unique_ptr<Face> make_meter_mstp_face(boost::asio::io_context& io, MeterModel& device);
 
 }  // namespace openbcpm::mstp
 
 namespace openbcpm {
 // The same, for src/app/faces.cpp's block (declared there, no include needed).
-std::unique_ptr<Face> make_mstp_face(boost::asio::io_context& io, Device& device);
+std::unique_ptr<Face> make_mstp_face(boost::asio::io_context& io, MeterModel& device);
 }  // namespace openbcpm

@@ -10,7 +10,7 @@ namespace {
 
 class MeterSnmpFace final : public openbcpm::Face {
   public:
-    MeterSnmpFace(boost::asio::io_context& io, Device& device)
+    MeterSnmpFace(boost::asio::io_context& io, openbcpm::MeterModel& device)
         : model_(device), view_(std::make_shared<meter::MeterView>(model_)) {
         SnmpFaceOptions options;
         options.views = {view_};
@@ -54,12 +54,13 @@ class MeterSnmpFace final : public openbcpm::Face {
     DeviceModel model_;
     std::shared_ptr<meter::MeterView> view_;
     std::unique_ptr<SnmpFace> face_;
-    Device::Subscription events_;  // last: released before the rest
+    openbcpm::MeterModel::Subscription events_;  // last: released before the rest
 };
 
 }  // namespace
 
-std::unique_ptr<openbcpm::Face> make_meter_snmp_face(boost::asio::io_context& io, Device& device) {
+std::unique_ptr<openbcpm::Face> make_meter_snmp_face(boost::asio::io_context& io,
+                                                     openbcpm::MeterModel& device) {
     return std::make_unique<MeterSnmpFace>(io, device);
 }
 

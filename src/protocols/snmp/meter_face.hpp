@@ -6,16 +6,16 @@
 #include <boost/asio/io_context.hpp>
 #include <memory>
 
-#include "app/device.hpp"
-#include "app/faces.hpp"
+#include "model/face.hpp"
+#include "model/meter_model.hpp"
 #include "protocols/snmp/meter_view.hpp"
 
 namespace openbcpm::snmp {
 
-// The Device as the product MIB's model.
+// The meter model as the product MIB's model.
 class DeviceModel final : public meter::MeterModel {
   public:
-    explicit DeviceModel(Device& device) : device_(device) {}
+    explicit DeviceModel(openbcpm::MeterModel& device) : device_(device) {}
     const Settings& settings() const override { return device_.settings(); }
     const MeterSnapshot& snapshot() override { return device_.snapshot(); }
     int power_up_counter(int panel) const override { return device_.power_up_counter(panel); }
@@ -27,10 +27,11 @@ class DeviceModel final : public meter::MeterModel {
     }
 
   private:
-    Device& device_;
+    openbcpm::MeterModel& device_;
 };
 
 // The face Faces runs when SNMP is on (Protocol_Mode 3, or [faces] snmp).
-std::unique_ptr<openbcpm::Face> make_meter_snmp_face(boost::asio::io_context& io, Device& device);
+std::unique_ptr<openbcpm::Face> make_meter_snmp_face(boost::asio::io_context& io,
+                                                     openbcpm::MeterModel& device);
 
 }  // namespace openbcpm::snmp

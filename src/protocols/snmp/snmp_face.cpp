@@ -12,7 +12,7 @@ namespace {
 
 using boost::asio::ip::udp;
 
-AgentConfig agent_config(const Device& device, const SnmpFaceOptions& options) {
+AgentConfig agent_config(const openbcpm::MeterModel& device, const SnmpFaceOptions& options) {
     const Settings& s = device.settings();
     AgentConfig c;
     c.communities = {s.gateway.read_community, s.gateway.write_community, s.gateway.trap_community};
@@ -45,7 +45,8 @@ AgentConfig agent_config(const Device& device, const SnmpFaceOptions& options) {
 
 }  // namespace
 
-SnmpFace::SnmpFace(boost::asio::io_context& io, Device& device, SnmpFaceOptions options)
+SnmpFace::SnmpFace(boost::asio::io_context& io, openbcpm::MeterModel& device,
+                   SnmpFaceOptions options)
     : device_(device),
       before_request_(std::move(options.before_request)),
       take_ticket_(std::move(options.take_ticket)),

@@ -10,8 +10,8 @@
 #include <memory>
 #include <vector>
 
-#include "app/device.hpp"
-#include "app/faces.hpp"
+#include "model/face.hpp"
+#include "model/meter_model.hpp"
 #include "protocols/snmp/agent.hpp"
 
 namespace openbcpm::snmp {
@@ -34,7 +34,8 @@ struct SnmpFaceOptions {
 
 class SnmpFace final : public Face {
   public:
-    SnmpFace(boost::asio::io_context& io, Device& device, SnmpFaceOptions options = {});
+    SnmpFace(boost::asio::io_context& io, openbcpm::MeterModel& device,
+             SnmpFaceOptions options = {});
     ~SnmpFace() override;
 
     std::string name() const override { return "SNMP"; }
@@ -58,7 +59,7 @@ class SnmpFace final : public Face {
     // The communities may change at any time through the other faces.
     void refresh_communities();
 
-    Device& device_;
+    openbcpm::MeterModel& device_;
     std::function<void()> before_request_;
     std::function<uint64_t()> take_ticket_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // held responses check it

@@ -1,6 +1,6 @@
 // The connection incident log: the first incident at once, then one summary
 // line per window, however many incidents there are.
-#include "app/connection_log.hpp"
+#include "model/connection_log.hpp"
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>

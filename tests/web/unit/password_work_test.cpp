@@ -8,8 +8,8 @@
 #include <fstream>
 
 #include "../../temp_dir.hpp"
-#include "app/device.hpp"
 #include "config/config.hpp"
+#include "device/device.hpp"
 #include "web/server.hpp"
 
 using namespace openbcpm;

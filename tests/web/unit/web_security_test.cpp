@@ -19,8 +19,8 @@
 #include <thread>
 
 #include "../../temp_dir.hpp"
-#include "app/device.hpp"
 #include "config/config.hpp"
+#include "device/device.hpp"
 #include "storage/store.hpp"
 #include "web/auth.hpp"
 #include "web/http_parse.hpp"

@@ -1,4 +1,4 @@
-#include "app/snapshot_json.hpp"
+#include "model/snapshot_json.hpp"
 
 namespace openbcpm {
 

@@ -1,4 +1,4 @@
-#include "app/device.hpp"
+#include "device/device.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -23,31 +23,6 @@ std::string power_up_key(int panel) {
 }
 
 }  // namespace
-
-FaceProtocol primary_protocol(int protocol_mode) {
-    switch (protocol_mode) {
-        case 1:
-        case 2:
-            return FaceProtocol::Bacnet;
-        case 3:
-            return FaceProtocol::Snmp;
-        default:
-            return FaceProtocol::Modbus;
-    }
-}
-
-std::string_view primary_protocol_name(int protocol_mode) {
-    switch (protocol_mode) {
-        case 1:
-            return "BACnet MS/TP";
-        case 2:
-            return "BACnet IP";
-        case 3:
-            return "SNMP";
-        default:
-            return "Modbus";
-    }
-}
 
 void Device::discover_profiles() {
     GatewaySettings& g = settings_.gateway;

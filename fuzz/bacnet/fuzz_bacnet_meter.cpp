@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <span>
 
-#include "app/device.hpp"
 #include "config/config.hpp"
+#include "device/device.hpp"
 #include "protocols/bacnet/bip_link.hpp"
 #include "protocols/bacnet/bvll.hpp"
 #include "protocols/bacnet/meter_node.hpp"

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <span>
 
+#include "device/device.hpp"
 #include "protocols/modbus/handler.hpp"
 
 using namespace openbcpm;
