@@ -63,14 +63,16 @@
     }
     try {
       await bcpm.api('POST', '/api/settings', { settings: changed });
-      msg.className = 'msg info';
-      msg.textContent = `${Object.keys(changed).length} setting(s) stored.`;
       if (key('configuration') in changed) {
         // The strip positions of the channels follow the configuration.
         layout = await bcpm.api('GET', '/api/layout');
         document.getElementById('form-channels').replaceWith(channelsForm());
       }
+      // The fields show what is stored before the page says it is: an edit
+      // made after the message is never overwritten by this reload.
       await load();
+      msg.className = 'msg info';
+      msg.textContent = `${Object.keys(changed).length} setting(s) stored.`;
     } catch (e) {
       const k = e.body && e.body.key;
       if (!(k && showError(k, e.message))) {
@@ -227,9 +229,9 @@
     if (!file) return;
     try {
       const r = await bcpm.api('POST', '/api/settings/import', { panel, csv: await file.text() });
+      await load();
       box.className = 'msg info';
       box.textContent = `${r.settings} settings imported into panel ${panel}.`;
-      await load();
     } catch (e) {
       box.className = 'msg error';
       box.textContent = e.message;
