@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -150,15 +151,18 @@ AuditLog::AuditLog(Store* store, size_t keep) : store_(store), keep_(keep) {
             }
         }
     }
+    before_start_ = entries_.size();
 }
 
 void AuditLog::add(std::string user, std::string client, std::string action, std::string detail) {
     spdlog::info("web audit: {} from {}: {} {}", user.empty() ? "-" : user, client, action, detail);
     entries_.push_back(
         {unix_now(), std::move(user), std::move(client), std::move(action), std::move(detail)});
-    if (entries_.size() > keep_)
-        entries_.erase(entries_.begin(),
-                       entries_.begin() + static_cast<long>(entries_.size() - keep_));
+    if (entries_.size() > keep_) {
+        const size_t drop = entries_.size() - keep_;
+        entries_.erase(entries_.begin(), entries_.begin() + static_cast<long>(drop));
+        before_start_ -= std::min(before_start_, drop);
+    }
     if (!store_) return;
     try {
         store_->save_text(kAuditKey, to_json(keep_).dump());
@@ -168,7 +172,7 @@ void AuditLog::add(std::string user, std::string client, std::string action, std
     }
 }
 
-nlohmann::json AuditLog::to_json(size_t limit) const {
+nlohmann::json AuditLog::to_json(size_t limit, bool mark_start) const {
     nlohmann::json out = nlohmann::json::array();
     const size_t first = entries_.size() > limit ? entries_.size() - limit : 0;
     for (size_t i = first; i < entries_.size(); ++i) {
@@ -178,6 +182,7 @@ nlohmann::json AuditLog::to_json(size_t limit) const {
                        {"client", a.client},
                        {"action", a.action},
                        {"detail", a.detail}});
+        if (mark_start) out.back()["this_start"] = i >= before_start_;
     }
     return out;
 }

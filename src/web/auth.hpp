@@ -72,12 +72,16 @@ class AuditLog {
     explicit AuditLog(Store* store, size_t keep = 1000);
     void add(std::string user, std::string client, std::string action, std::string detail);
     const std::vector<AuditEntry>& entries() const { return entries_; }
-    nlohmann::json to_json(size_t limit) const;
+    // The newest `limit` entries; with `mark_start`, each says whether it was
+    // made since this start ("this_start"): the simulation page replays only
+    // those (a second's resolution in "time" cannot tell).
+    nlohmann::json to_json(size_t limit, bool mark_start = false) const;
 
   private:
     Store* store_;
     size_t keep_;
     std::vector<AuditEntry> entries_;
+    size_t before_start_ = 0;  // entries_[0 .. before_start_) were loaded at start
 };
 
 // --- Users ---

@@ -21,7 +21,7 @@
     const a = await bcpm.api('GET', '/api/audit?limit=1000');
     const entries = a.entries.slice().sort((x, y) => x.time - y.time);
     let start = 0;
-    entries.forEach((e, i) => { if (e.action === 'system restart' || e.time < started) start = i + 1; });
+    entries.forEach((e, i) => { if (e.action === 'system restart' || e.this_start === false || e.time < started) start = i + 1; });
     const loads = new Map();
     const trips = new Set();
     let voltage = null;

@@ -1,0 +1,180 @@
+// The web face: the stream, connection counters and Prometheus metrics.
+#include <spdlog/spdlog.h>
+
+#include "model/snapshot_json.hpp"
+#include "points/write_plan.hpp"
+#include "web/assets.hpp"
+#include "web/bdt.hpp"
+#include "web/gui_parameters.hpp"
+#include "web/http_parse.hpp"
+#include "web/routes_gui.hpp"
+#include "web/routes_internal.hpp"
+#include "web/server.hpp"
+
+namespace openbcpm::web {
+
+using namespace route_util;
+
+namespace {
+
+// Prometheus exposition helpers.
+class Metrics {
+  public:
+    void family(const char* name, const char* type, const char* help) {
+        out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+    }
+    void sample(const std::string& name, const std::string& labels, double v) {
+        out_ << name;
+        if (!labels.empty()) out_ << '{' << labels << '}';
+        out_ << ' ' << fmt::format("{}", v) << '\n';
+    }
+    std::string str() const { return out_.str(); }
+
+  private:
+    std::ostringstream out_;
+};
+
+}  // namespace
+
+Reply WebServer::api_stream_info(Context& c) {
+    return error(c, http::status::upgrade_required,
+                 "/api/stream is a WebSocket: connect with ws:// or wss://");
+}
+
+namespace {
+nlohmann::json counters_json(const ConnectionCounters& k) {
+    return {{"open", k.open},       {"accepted", k.accepted},   {"refused", k.refused},
+            {"evicted", k.evicted}, {"timed_out", k.timed_out}, {"stalled", k.stalled}};
+}
+}  // namespace
+
+Reply WebServer::api_connections(Context& c) {
+    const ConnectionStats& stats = device_.connection_stats();
+    const ModbusConfig& modbus = device_.config().modbus;
+    nlohmann::json m = counters_json(stats.modbus_tcp);
+    m["max_connections"] = modbus.max_connections;
+    m["idle_timeout"] = modbus.idle_timeout_s;
+    nlohmann::json w = counters_json(stats.web);
+    w["max_connections"] = options_.max_connections;
+    w["max_connections_per_address"] = options_.max_connections_per_address;
+    return respond(c, http::status::ok, {{"modbus_tcp", std::move(m)}, {"web", std::move(w)}});
+}
+
+Reply WebServer::metrics(Context& c) {
+    const MeterSnapshot& snap = device_.snapshot();
+    const Settings& s = device_.settings();
+    Metrics m;
+    static const char* ln[] = {"A", "B", "C"};
+    static const char* ll[] = {"AB", "BC", "CA"};
+    m.family("bcpm_voltage_ln_volts", "gauge", "Line-to-neutral voltage");
+    for (size_t i = 0; i < 3; ++i)
+        m.sample("bcpm_voltage_ln_volts", fmt::format("phase=\"{}\"", ln[i]), snap.voltage.ln[i]);
+    m.family("bcpm_voltage_ll_volts", "gauge", "Line-to-line voltage");
+    for (size_t i = 0; i < 3; ++i)
+        m.sample("bcpm_voltage_ll_volts", fmt::format("pair=\"{}\"", ll[i]), snap.voltage.ll[i]);
+    m.family("bcpm_frequency_hertz", "gauge", "Line frequency");
+    m.sample("bcpm_frequency_hertz", "", snap.voltage.frequency);
+    struct Column {
+        const char* name;
+        const char* type;
+        const char* help;
+        double (*get)(const ChannelReadings&);
+    };
+    static const Column columns[] = {
+        {"bcpm_channel_current_amperes", "gauge", "RMS current of a branch or aux input",
+         [](const ChannelReadings& r) { return r.current; }},
+        {"bcpm_channel_power_watts", "gauge", "Real power",
+         [](const ChannelReadings& r) { return r.kw * 1000.0; }},
+        {"bcpm_channel_apparent_power_voltamperes", "gauge", "Apparent power",
+         [](const ChannelReadings& r) { return r.kva * 1000.0; }},
+        {"bcpm_channel_power_factor", "gauge", "Power factor",
+         [](const ChannelReadings& r) { return r.pf; }},
+        {"bcpm_channel_energy_kilowatt_hours_total", "counter", "Real energy accumulated",
+         [](const ChannelReadings& r) { return r.kwh; }},
+        {"bcpm_channel_current_demand_amperes", "gauge", "Current demand",
+         [](const ChannelReadings& r) { return r.current_demand; }},
+        {"bcpm_channel_power_demand_watts", "gauge", "Real power demand",
+         [](const ChannelReadings& r) { return r.kw_demand * 1000.0; }},
+    };
+    for (const Column& col : columns) {
+        m.family(col.name, col.type, col.help);
+        for (int p = 1; p <= s.model.panels; ++p) {
+            const PanelReadings& pr = snap.panel[static_cast<size_t>(p - 1)];
+            for (int ch = 1; ch <= kChannelsPerPanel; ++ch) {
+                const ChannelReadings& r = pr.channel[static_cast<size_t>(ch - 1)];
+                if (!r.present) continue;
+                m.sample(col.name, fmt::format("panel=\"{}\",channel=\"{}\"", p, ch), col.get(r));
+            }
+        }
+    }
+    m.family("bcpm_channel_event_status", "gauge",
+             "Event status bits of a channel (register map bits)");
+    for (int p = 1; p <= s.model.panels; ++p) {
+        const PanelReadings& pr = snap.panel[static_cast<size_t>(p - 1)];
+        for (int ch = 1; ch <= kChannelsPerPanel; ++ch) {
+            if (!pr.channel[static_cast<size_t>(ch - 1)].present) continue;
+            m.sample("bcpm_channel_event_status", fmt::format("panel=\"{}\",channel=\"{}\"", p, ch),
+                     pr.events.status[static_cast<size_t>(ch - 1)]);
+        }
+    }
+    m.family("bcpm_mains_power_watts", "gauge", "Real power of the mains (aux 1..3)");
+    m.family("bcpm_panel_health", "gauge", "Device health bits of a panel");
+    for (int p = 1; p <= s.model.panels; ++p) {
+        const PanelReadings& pr = snap.panel[static_cast<size_t>(p - 1)];
+        m.sample("bcpm_mains_power_watts", fmt::format("panel=\"{}\"", p), pr.mains.kw * 1000.0);
+        m.sample("bcpm_panel_health", fmt::format("panel=\"{}\"", p), pr.health);
+    }
+    m.family("bcpm_windows_total", "counter", "Metering windows since start");
+    m.sample("bcpm_windows_total", "", static_cast<double>(snap.sequence));
+    m.family("bcpm_meter_lag_seconds", "gauge", "How far metering lags behind the source clock");
+    m.sample("bcpm_meter_lag_seconds", "", device_.lag_seconds());
+    m.family("bcpm_events_dropped_total", "counter", "Events lost because the queue was full");
+    m.sample("bcpm_events_dropped_total", "", static_cast<double>(device_.events_dropped()));
+    m.family("bcpm_simulation_speed", "gauge", "Simulated seconds per real second");
+    m.sample("bcpm_simulation_speed", "", device_.speed());
+    m.family("bcpm_web_requests_total", "counter", "HTTP requests handled by the web face");
+    m.sample("bcpm_web_requests_total", "", static_cast<double>(requests_));
+    m.family("bcpm_web_requests_refused_total", "counter",
+             "Requests refused for missing login, CSRF or origin");
+    m.sample("bcpm_web_requests_refused_total", "", static_cast<double>(refused_));
+    m.family("bcpm_web_logins_failed_total", "counter", "Failed logins");
+    m.sample("bcpm_web_logins_failed_total", "", static_cast<double>(logins_failed_));
+    m.family("bcpm_web_sessions", "gauge", "Live login sessions");
+    m.sample("bcpm_web_sessions", "", static_cast<double>(sessions_.size()));
+    const ConnectionStats& stats = device_.connection_stats();
+    const std::pair<const char*, const ConnectionCounters*> faces[] = {
+        {"modbus_tcp", &stats.modbus_tcp}, {"web", &stats.web}};
+    m.family("bcpm_connections_open", "gauge", "Open connections of a stream face");
+    for (const auto& [face, k] : faces)
+        m.sample("bcpm_connections_open", fmt::format("face=\"{}\"", face),
+                 static_cast<double>(k->open));
+    m.family("bcpm_connections_accepted_total", "counter", "Connections accepted");
+    for (const auto& [face, k] : faces)
+        m.sample("bcpm_connections_accepted_total", fmt::format("face=\"{}\"", face),
+                 static_cast<double>(k->accepted));
+    m.family("bcpm_connections_refused_total", "counter",
+             "Connections closed at once: over a connection cap, or not accepted");
+    for (const auto& [face, k] : faces)
+        m.sample("bcpm_connections_refused_total", fmt::format("face=\"{}\"", face),
+                 static_cast<double>(k->refused));
+    m.family("bcpm_connections_closed_total", "counter",
+             "Connections the meter closed: evicted (a newcomer at the cap took the slot), "
+             "timed_out (idle, or a request head too slow), stalled (answers not read in time)");
+    for (const auto& [face, k] : faces) {
+        for (const auto& [reason, n] :
+             {std::pair{"evicted", k->evicted}, std::pair{"timed_out", k->timed_out},
+              std::pair{"stalled", k->stalled}}) {
+            m.sample("bcpm_connections_closed_total",
+                     fmt::format("face=\"{}\",reason=\"{}\"", face, reason),
+                     static_cast<double>(n));
+        }
+    }
+    Response r{http::status::ok, c.request.version()};
+    r.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    r.body() = m.str();
+    r.keep_alive(c.request.keep_alive());
+    r.prepare_payload();
+    return {std::move(r), {}, {}};
+}
+
+}  // namespace openbcpm::web
