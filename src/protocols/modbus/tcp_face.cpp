@@ -25,6 +25,8 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
           last_answer_(Clock::now()) {}
 
     void start() {
+        boost::system::error_code ignored;  // a socket that refuses keeps the default
+        socket_.set_option(asio::socket_base::send_buffer_size(kSocketSendBuffer), ignored);
         if (face_.config_.idle_timeout_s > 0) arm_idle(idle_timeout());
         read();
     }

@@ -21,6 +21,11 @@ namespace openbcpm::modbus {
 inline constexpr size_t kMaxUnsentBytes = 64 * 1024;
 // How long a connection may stay stopped that way before it is closed.
 inline constexpr std::chrono::seconds kDrainTimeout{10};
+// The kernel's send buffer of a connection (Linux doubles it): an answer is at
+// most 260 bytes, so this holds hundreds of them; without it the buffer grows
+// to megabytes for a master that does not read, before kMaxUnsentBytes is
+// ever reached.
+inline constexpr int kSocketSendBuffer = 64 * 1024;
 
 class TcpFace final : public Face {
   public:
