@@ -66,6 +66,8 @@ constexpr std::string_view primary_protocol_name(int protocol_mode) {
     }
 }
 
+class Site;  // model/site.hpp
+
 class MeterModel {
   public:
     MeterModel() = default;
@@ -191,6 +193,10 @@ class MeterModel {
     virtual double lag_seconds() const = 0;
     virtual ConnectionStats& connection_stats() = 0;
     virtual std::chrono::steady_clock::time_point started() const = 0;
+
+    // --- A site (model/site.hpp) ---
+    // The site this meter is part of (a [fleet] meter), null for a single meter.
+    virtual Site* site() const { return nullptr; }
 
   protected:
     virtual void unsubscribe(uint64_t id) = 0;
