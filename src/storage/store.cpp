@@ -481,7 +481,7 @@ void Store::note_success() {
 }
 
 Store::Store(const std::filesystem::path& dir, OnDamage on_damage) : dir_(dir) {
-    make_state_dir(dir_);
+    if (on_damage != OnDamage::ReadOnly) make_state_dir(dir_);
     try {
         open_checked(on_damage);
     } catch (...) {
@@ -499,10 +499,10 @@ void Store::close_connection() {
     db_ = nullptr;
 }
 
-void Store::open_connection(const std::filesystem::path& path) {
+void Store::open_connection(const std::filesystem::path& path, bool read_only) {
     close_connection();
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
-                        nullptr) != SQLITE_OK) {
+    const int mode = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    if (sqlite3_open_v2(path.c_str(), &db_, mode | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
         const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
         close_connection();
         throw StoreError("cannot open " + path.string() + ": " + why);
@@ -608,6 +608,17 @@ std::string Store::check_file(const std::filesystem::path& file) {
 
 void Store::open_checked(OnDamage on_damage) {
     const fs::path db = file();
+    if (on_damage == OnDamage::ReadOnly) {
+        std::error_code ec;
+        if (!fs::exists(db, ec)) throw StoreError(db.string() + " does not exist");
+        recovery_.damage = check_header(db);
+        if (recovery_.damage.empty()) {
+            open_connection(db, true);
+            recovery_.damage = check_open_database();
+        }
+        if (recovery_.damage.empty()) return;
+        throw StoreDamaged(db, recovery_.damage);
+    }
     // What an interrupted creation, backup or restore left behind.
     for (const char* stale : {".new", ".backup-tmp", ".restore-tmp"})
         remove_database(dir_ / (std::string(kFileName) + stale));

@@ -97,6 +97,10 @@ class Store {
         Restore,  // the meter: restore the newest good backup, else throw StoreDamaged
         Refuse,   // readers (events, export): throw StoreDamaged, change nothing
         Discard,  // factory-reset --all: put the damaged file aside and start afresh
+        // `openbcpm site` beside a running meter: opens read-only (a WAL
+        // reader), creates, removes and repairs nothing; throws StoreError
+        // when there is no database, StoreDamaged when it is damaged.
+        ReadOnly,
     };
     static constexpr const char* kFileName = "openbcpm.db";
     static constexpr int kBackups = 2;  // openbcpm.db.backup (newest), openbcpm.db.backup.1
@@ -177,7 +181,7 @@ class Store {
 
   private:
     void open_checked(OnDamage on_damage);
-    void open_connection(const std::filesystem::path& path);
+    void open_connection(const std::filesystem::path& path, bool read_only = false);
     void close_connection();
     void create_new();
     void prepare_schema();
