@@ -821,6 +821,12 @@ bool Store::load_meter_state(MeterSnapshot& into) {
     return true;
 }
 
+std::optional<double> Store::load_checkpoint_time() {
+    Statement s(prepare("SELECT value FROM meter_nv WHERE key = 'meter_time'"));
+    if (sqlite3_step(s.get()) != SQLITE_ROW) return std::nullopt;
+    return sqlite3_column_double(s.get(), 0);
+}
+
 void Store::checkpoint(const MeterSnapshot& snapshot) {
     transaction([&] {
         Statement s(

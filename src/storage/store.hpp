@@ -145,6 +145,9 @@ class Store {
     // Meter NV values (energy, maxima, latched events, NV counters).
     // Returns false when nothing was stored yet.
     bool load_meter_state(MeterSnapshot& into);
+    // Metered seconds since its start at the last checkpoint (not restored:
+    // a reader tells whether the meter runs, and its power, from two reads).
+    std::optional<double> load_checkpoint_time();
     void checkpoint(const MeterSnapshot& snapshot);
     void clear_meter_state();
 
