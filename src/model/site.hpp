@@ -44,12 +44,10 @@ struct SiteMeter {
     // panels' are device_id_offset + Modbus address of the panel.
     uint32_t device_id_offset = 0;
     int modbus_address = 1;  // panel 1's unit; panel 2 answers at +1
-    // Channels with a latched event (register 228) plus latched voltage
-    // events (registers 241..243), over the meter's panels.
-    int latched_events = 0;
-    double kw = 0.0;       // mains real power, over the panels
-    double kwh = 0.0;      // mains real energy, over the panels
-    bool running = false;  // false: configured in this process but not running (failed to start)
+    int latched_events = 0;  // site_latched_events()
+    double kw = 0.0;         // mains real power, over the panels
+    double kwh = 0.0;        // mains real energy, over the panels
+    bool running = false;    // false: configured in this process but not running (failed to start)
 };
 
 // This process's part of a site: `count` meters in all, of which this process
@@ -76,6 +74,26 @@ class Site {
                        std::function<void()> done) = 0;
 };
 
+// Latched events of a meter: its channels with a latching event bit set
+// (HH, H, L, LL, OFF: registers 178..223) and its L-L voltages with a latched
+// over/under-voltage (241..243), over the model's panels. The same count
+// from a live snapshot (the site page) and from a stored one (openbcpm site).
+inline int site_latched_events(const ModelInfo& model, const MeterSnapshot& snap) {
+    int n = 0;
+    for (int p = 1; p <= model.panels; ++p) {
+        const PanelEvents& e = snap.panel[static_cast<size_t>(p - 1)].events;
+        for (int ch = 1; ch <= kChannelsPerPanel; ++ch) {
+            if (model.has_channel(ch) &&
+                (e.status[static_cast<size_t>(ch - 1)] & event_bits::kLatchingMask))
+                ++n;
+        }
+        for (uint16_t v : e.voltage_status) {
+            if (v & (event_bits::kVoltageHighLatching | event_bits::kVoltageLowLatching)) ++n;
+        }
+    }
+    return n;
+}
+
 // Every field of a SiteMeter but index and running, from a meter's settings
 // and one snapshot (call it on the meter's own loop).
 inline void fill_site_meter_status(SiteMeter& m, const Settings& s, const MeterSnapshot& snap) {
@@ -87,18 +105,12 @@ inline void fill_site_meter_status(SiteMeter& m, const Settings& s, const MeterS
     m.location = s.panels[0].location;
     m.device_id_offset = static_cast<uint32_t>(s.gateway.device_id_offset);
     m.modbus_address = s.gateway.modbus_address;
-    m.latched_events = 0;
+    m.latched_events = site_latched_events(s.model, snap);
     m.kw = 0.0;
     m.kwh = 0.0;
     for (int p = 1; p <= s.model.panels; ++p) {
-        const PanelReadings& pr = snap.panel[static_cast<size_t>(p - 1)];
-        m.latched_events += pr.events.channels_latched;
-        for (uint16_t v : pr.events.voltage_status) {
-            if (v & (event_bits::kVoltageHighLatching | event_bits::kVoltageLowLatching))
-                ++m.latched_events;
-        }
-        m.kw += pr.mains.kw;
-        m.kwh += pr.mains.kwh;
+        m.kw += snap.panel[static_cast<size_t>(p - 1)].mains.kw;
+        m.kwh += snap.panel[static_cast<size_t>(p - 1)].mains.kwh;
     }
 }
 
