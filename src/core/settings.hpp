@@ -47,6 +47,7 @@ struct PanelSettings {
     std::array<int, kChannelsPerPanel> logical_circuit{};   // 0 = none, 1..46
 
     PanelSettings();
+    bool operator==(const PanelSettings&) const = default;
     bool user_phase_assignment() const {
         return (user_defined & user_bits::kUserPhaseAssignment) != 0;
     }
@@ -88,6 +89,8 @@ struct GatewaySettings {
     std::string serial_device;  // RS-485 port for Modbus RTU / MS/TP, empty = none
     // BACnet DeviceCommunicationControl / ReinitializeDevice password; empty = none asked.
     std::string bacnet_password;
+
+    bool operator==(const GatewaySettings&) const = default;
 };
 
 // Identity that the point map reports (regs 1..5) and the guide prints on labels.
@@ -96,6 +99,8 @@ struct Identity {
     int firmware_rs = 1030;  // reg 3, firmware revision of the gateway (RS)
     int firmware_os = 1;     // reg 4
     int device_id = 15172;   // reg 5: Model A, current and power on all channels
+
+    bool operator==(const Identity&) const = default;
 };
 
 struct Settings {
