@@ -7,6 +7,9 @@
 #include <cmath>
 #include <ctime>
 #include <deque>
+#include <map>
+#include <mutex>
+#include <stdexcept>
 
 #include "model/snapshot_json.hpp"
 #include "points/modbus_map.hpp"
@@ -94,7 +97,143 @@ points::Value value_of(MeterModel& device, const points::Point& p, int panel) {
     return points::point_value(p, ctx);
 }
 
+// The immutable part of a panel device's objects for a model, shared by every
+// panel of every meter in the process that has the same channels.
+struct PanelTable {
+    AnalogTable table;
+    std::vector<const MeterObject*> objects;  // by table index
+};
+
+std::shared_ptr<const PanelTable> panel_table(const ModelInfo& model) {
+    static std::mutex mutex;
+    static std::map<std::vector<bool>, std::weak_ptr<const PanelTable>> cache;
+    auto objects = panel_objects(model);
+    std::vector<bool> key;
+    for (const MeterObject& o : panel_object_table())
+        key.push_back(o.channel == 0 || model.has_channel(o.channel));
+    const std::lock_guard lock(mutex);
+    if (auto t = cache[key].lock()) return t;
+    auto t = std::make_shared<PanelTable>();
+    t->table.specs.reserve(objects.size());
+    for (const MeterObject* o : objects) {
+        AnalogSpec a;
+        a.type = o->type;
+        a.instance = o->instance;
+        a.name = o->name;
+        a.description = o->description;
+        a.units = o->units;
+        a.cov_increment = o->cov_increment;
+        a.min_value = o->min_value;
+        a.max_value = o->max_value;
+        a.relinquish_default = o->relinquish_default;
+        a.has_write = o->action != MeterAction::None;
+        a.has_reliability = o->action == MeterAction::None;
+        a.has_writable = o->action == MeterAction::Rtc;
+        if (o->notification_class != 0) {
+            EventReporting rep;
+            rep.notification_class = o->notification_class;
+            rep.intrinsic = false;
+            a.reporting = std::move(rep);
+            a.meter_limits = true;
+        }
+        t->table.specs.push_back(std::move(a));
+    }
+    if (!t->table.index()) throw std::logic_error("BACnet: two panel objects share an identifier");
+    t->objects = std::move(objects);
+    cache[key] = t;
+    return t;
+}
+
 }  // namespace
+
+// A panel's present values (the newest snapshot, the settings) and its writes
+// (the one write path), for the shared table's objects.
+class MeterNode::PanelSource final : public AnalogSource {
+  public:
+    PanelSource(MeterNode& node, int panel, std::shared_ptr<const PanelTable> t)
+        : node_(node), dev_(node.device_), panel_(panel), t_(std::move(t)) {
+        settings_.resize(t_->objects.size());
+        for (size_t i = 0; i < t_->objects.size(); ++i) {
+            if (t_->objects[i]->action == MeterAction::Setting)
+                settings_[i] = find_setting(points::setting_key(*t_->objects[i]->point, panel));
+        }
+        last_command_.resize(t_->table.outputs);
+        for (const AnalogSpec& s : t_->table.specs) {
+            if (s.type == ObjectType::AnalogOutput)
+                last_command_[s.priority_slot] = s.relinquish_default;
+        }
+    }
+    std::shared_ptr<const AnalogTable> table() const {
+        return std::shared_ptr<const AnalogTable>(t_, &t_->table);
+    }
+
+    float value(size_t i) const override {
+        const MeterObject& o = *t_->objects[i];
+        switch (o.action) {
+            case MeterAction::None: {
+                const auto v = value_of(dev_, *o.point, panel_);
+                return v.valid ? static_cast<float>(v.value) : 0.0F;
+            }
+            case MeterAction::Setting:
+                return static_cast<float>(
+                    static_cast<double>(std::get<int64_t>(settings_[i]->get(dev_.settings()))) *
+                    o.scale);
+            case MeterAction::PowerUpCounter:
+                return static_cast<float>(dev_.power_up_counter(panel_));
+            case MeterAction::Reset:
+                // A commandable output: the value in force is the last command.
+                return last_command_[t_->table.specs[i].priority_slot];
+            case MeterAction::LatchClear:
+            case MeterAction::Rtc:
+                break;
+        }
+        return static_cast<float>(value_of(dev_, *o.point, panel_).value);
+    }
+    uint32_t reliability(size_t i) const override {
+        return value_of(dev_, *t_->objects[i]->point, panel_).valid ? 0u : kConfigurationError;
+    }
+    bool writable(size_t /*i*/) const override {
+        // RTC_Control 0 gives BACnet the clock (time synchronisation and the RTC AVs).
+        return dev_.settings().gateway.rtc_control == 0;
+    }
+    WriteVerdict write(size_t i, float x) override {
+        const MeterObject& o = *t_->objects[i];
+        points::WriteItem w;
+        w.point = o.point;
+        w.panel = panel_;
+        w.scale = o.action == MeterAction::Setting ? o.scale : 1.0;
+        w.value = static_cast<double>(x);
+        if (o.action != MeterAction::Reset) return verdict_of(node_.submit(w).result);
+        // Each write that leaves a code in force runs it; 0 = no command.
+        if (x != 0.0F) {
+            const auto r = node_.submit(w);
+            if (!r.ok()) return verdict_of(r.result);
+        }
+        last_command_[t_->table.specs[i].priority_slot] = x;
+        return true;
+    }
+    float high_limit(size_t i) const override { return limit(i, true); }
+    float low_limit(size_t i) const override { return limit(i, false); }
+
+  private:
+    float limit(size_t i, bool high) const {
+        const int c = t_->objects[i]->event_channel;
+        const PanelSettings& ps = dev_.settings().panel(panel_);
+        if (c > kVoltageEventChannelBase)
+            return static_cast<float>(
+                (high ? ps.over_voltage_threshold : ps.under_voltage_threshold) / 10.0);
+        // The high and low latching thresholds, per mille of the breaker size.
+        return static_cast<float>(ps.breaker_size[static_cast<size_t>(c - 1)] *
+                                  (high ? ps.h_threshold : ps.l_threshold) / 1000.0);
+    }
+
+    MeterNode& node_;
+    MeterModel& dev_;
+    int panel_;
+    std::shared_ptr<const PanelTable> t_;
+    std::vector<const SettingDef*> settings_;  // by index, setting objects only
+    std::vector<float> last_command_;          // by priority slot
+};
 
 std::string identity_key(size_t device, const char* what) {
     return fmt::format("bacnet.device.{}.{}", device, what);
@@ -450,99 +589,9 @@ void MeterNode::build_databases() {
                                                              std::vector<NotificationClassDef>{}));
     }
 
-    const auto objects = panel_objects(s.model);
+    const auto table = panel_table(s.model);
     for (int panel = 1; panel <= s.model.panels; ++panel) {
-        std::vector<AnalogPoint> points;
-        points.reserve(objects.size());
-        for (const MeterObject* o : objects) {
-            const points::Point& pt = *o->point;
-            AnalogPoint a = analog_point_of(*o);
-            points::WriteItem item;
-            item.point = &pt;
-            item.panel = panel;
-            item.scale = o->action == MeterAction::Setting ? o->scale : 1.0;
-            auto present = [&dev, &pt, panel] {
-                return static_cast<float>(value_of(dev, pt, panel).value);
-            };
-            switch (o->action) {
-                case MeterAction::None:
-                    a.value = [&dev, &pt, panel] {
-                        const auto v = value_of(dev, pt, panel);
-                        return v.valid ? static_cast<float>(v.value) : 0.0F;
-                    };
-                    a.reliability = [&dev, &pt, panel] {
-                        return value_of(dev, pt, panel).valid ? 0u : kConfigurationError;
-                    };
-                    break;
-                case MeterAction::Setting:
-                    bind_setting(a, item);
-                    break;
-                case MeterAction::LatchClear:
-                    // As on Modbus: a 0 written to a latched bit clears it.
-                    a.value = present;
-                    a.write = write_of(item);
-                    break;
-                case MeterAction::PowerUpCounter:
-                    a.value = [&dev, panel] {
-                        return static_cast<float>(dev.power_up_counter(panel));
-                    };
-                    a.write = write_of(item);
-                    break;
-                case MeterAction::Rtc:
-                    a.value = present;
-                    // RTC_Control 0 gives BACnet the clock (time synchronisation and these).
-                    a.writable = [&dev] { return dev.settings().gateway.rtc_control == 0; };
-                    a.write = write_of(item);
-                    break;
-                case MeterAction::Reset: {
-                    // A commandable output: the value in force is the last
-                    // command; each write that leaves a code in force runs it.
-                    auto last = std::make_shared<float>(o->relinquish_default);
-                    a.value = [last] { return *last; };
-                    a.write = [this, item, last](float x) -> WriteVerdict {
-                        if (x != 0.0F) {
-                            points::WriteItem w = item;
-                            w.value = static_cast<double>(x);
-                            const auto r = submit(w);
-                            if (!r.ok()) return verdict_of(r.result);
-                        }
-                        *last = x;
-                        return true;
-                    };
-                    break;
-                }
-            }
-            if (o->notification_class != 0) {
-                EventReporting rep;
-                rep.notification_class = o->notification_class;
-                rep.intrinsic = false;
-                const int c = o->event_channel;
-                if (c > kVoltageEventChannelBase) {
-                    rep.meter_high_limit = [&dev, panel] {
-                        return static_cast<float>(
-                            dev.settings().panel(panel).over_voltage_threshold / 10.0);
-                    };
-                    rep.meter_low_limit = [&dev, panel] {
-                        return static_cast<float>(
-                            dev.settings().panel(panel).under_voltage_threshold / 10.0);
-                    };
-                } else {
-                    // The high and low latching thresholds, per mille of the breaker size.
-                    rep.meter_high_limit = [&dev, panel, c] {
-                        const PanelSettings& ps = dev.settings().panel(panel);
-                        return static_cast<float>(ps.breaker_size[static_cast<size_t>(c - 1)] *
-                                                  ps.h_threshold / 1000.0);
-                    };
-                    rep.meter_low_limit = [&dev, panel, c] {
-                        const PanelSettings& ps = dev.settings().panel(panel);
-                        return static_cast<float>(ps.breaker_size[static_cast<size_t>(c - 1)] *
-                                                  ps.l_threshold / 1000.0);
-                    };
-                }
-                a.reporting = rep;
-            }
-            points.push_back(std::move(a));
-        }
+        sources_.push_back(std::make_unique<PanelSource>(*this, panel, table));
         std::vector<NotificationClassDef> classes;
         for (const MeterClass& c : panel_classes()) {
             NotificationClassDef n;
@@ -555,7 +604,8 @@ void MeterNode::build_databases() {
             n.recipients = load_recipients(dev.store(), static_cast<size_t>(panel), c.instance);
             classes.push_back(std::move(n));
         }
-        auto db = std::make_unique<PointDatabase>(std::move(points), std::move(classes));
+        auto db = std::make_unique<PointDatabase>(sources_.back()->table(), *sources_.back(),
+                                                  std::move(classes));
         db->set_class_listener([this, panel](const NotificationClassDef& n) {
             return persist_recipients(static_cast<size_t>(panel), n);
         });

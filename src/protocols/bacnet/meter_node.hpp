@@ -68,8 +68,9 @@ class MeterNode {
     }
 
   private:
-    struct Events;  // the over-threshold event listener's state
-    class Gate;     // the answer gate (carry())
+    struct Events;      // the over-threshold event listener's state
+    class Gate;         // the answer gate (carry())
+    class PanelSource;  // a panel's present values and writes
 
     void build_databases();
     // One write through the one write path; its ticket holds the answer.
@@ -80,6 +81,7 @@ class MeterNode {
 
     MeterModel& device_;
     RouterConfig config_;
+    std::vector<std::unique_ptr<PanelSource>> sources_;  // before databases_: outlive them
     std::vector<std::unique_ptr<PointDatabase>> databases_;
     std::unique_ptr<Gate> gate_;  // before router_: outlives the router attached to it
     std::unique_ptr<VirtualRouter> router_;

@@ -64,63 +64,182 @@ std::optional<std::vector<Destination>> destinations_of(std::span<const Element>
 
 }  // namespace
 
+namespace {
+
+// The callbacks of AnalogPoints as a source.
+class FunctionSource final : public AnalogSource {
+  public:
+    struct Calls {
+        std::function<float()> value;
+        std::function<WriteVerdict(float)> write;
+        std::function<uint32_t()> reliability;
+        std::function<bool()> writable;
+        std::function<float()> high_limit, low_limit;
+    };
+    std::vector<Calls> calls;
+
+    float value(size_t i) const override { return calls[i].value ? calls[i].value() : 0.0F; }
+    uint32_t reliability(size_t i) const override { return calls[i].reliability(); }
+    WriteVerdict write(size_t i, float x) override { return calls[i].write(x); }
+    bool writable(size_t i) const override { return calls[i].writable(); }
+    float high_limit(size_t i) const override { return calls[i].high_limit(); }
+    float low_limit(size_t i) const override { return calls[i].low_limit(); }
+};
+
+}  // namespace
+
+bool AnalogTable::index() {
+    by_id.clear();
+    by_id.reserve(specs.size());
+    reporting = outputs = 0;
+    for (size_t i = 0; i < specs.size(); ++i) {
+        AnalogSpec& s = specs[i];
+        by_id.emplace_back(ObjectId(s.type, s.instance), static_cast<uint32_t>(i));
+        if (s.reporting) s.event_slot = reporting++;
+        if (s.type == ObjectType::AnalogOutput) s.priority_slot = outputs++;
+    }
+    std::sort(by_id.begin(), by_id.end());
+    return std::adjacent_find(by_id.begin(), by_id.end(), [](const auto& x, const auto& y) {
+               return x.first == y.first;
+           }) == by_id.end();
+}
+
+const AnalogSpec* AnalogTable::find(ObjectId id, size_t& i) const {
+    const auto it = std::lower_bound(by_id.begin(), by_id.end(), id,
+                                     [](const auto& e, ObjectId k) { return e.first < k; });
+    if (it == by_id.end() || !(it->first == id)) return nullptr;
+    i = it->second;
+    return &specs[i];
+}
+
 PointDatabase::PointDatabase(std::vector<AnalogPoint> points,
                              std::vector<NotificationClassDef> classes) {
+    auto table = std::make_shared<AnalogTable>();
+    auto source = std::make_unique<FunctionSource>();
+    table->specs.reserve(points.size());
+    source->calls.reserve(points.size());
+    std::vector<ObjectId> seen;
     for (auto& p : points) {
         const ObjectId id(p.type, p.instance);
-        Analog a;
-        a.cov_increment = p.cov_increment;
-        a.point = std::move(p);
-        if (analogs_.emplace(id, std::move(a)).second) order_.push_back(id);
+        if (std::find(seen.begin(), seen.end(), id) != seen.end()) continue;  // the first one
+        seen.push_back(id);
+        AnalogSpec s;
+        s.type = p.type;
+        s.instance = p.instance;
+        s.name = std::move(p.name);
+        s.description = std::move(p.description);
+        s.units = p.units;
+        s.cov_increment = p.cov_increment;
+        s.min_value = p.min_value;
+        s.max_value = p.max_value;
+        s.relinquish_default = p.relinquish_default;
+        s.has_value = static_cast<bool>(p.value);
+        s.has_write = static_cast<bool>(p.write);
+        s.has_reliability = static_cast<bool>(p.reliability);
+        s.has_writable = static_cast<bool>(p.writable);
+        FunctionSource::Calls c{std::move(p.value),
+                                std::move(p.write),
+                                std::move(p.reliability),
+                                std::move(p.writable),
+                                {},
+                                {}};
+        if (p.reporting) {
+            s.meter_limits = static_cast<bool>(p.reporting->meter_high_limit);
+            c.high_limit = std::move(p.reporting->meter_high_limit);
+            c.low_limit = std::move(p.reporting->meter_low_limit);
+            if (!c.low_limit) c.low_limit = [] { return 0.0F; };
+            p.reporting->meter_high_limit = nullptr;
+            p.reporting->meter_low_limit = nullptr;
+            s.reporting = std::move(p.reporting);
+        }
+        table->specs.push_back(std::move(s));
+        source->calls.push_back(std::move(c));
     }
-    for (auto& c : classes) {
-        const ObjectId id(ObjectType::NotificationClass, c.instance);
-        if (classes_.emplace(id, std::move(c)).second) order_.push_back(id);
+    table->index();
+    source_ = source.get();
+    owned_source_ = std::move(source);
+    table_ = std::move(table);
+    classes_ = std::move(classes);
+    init_state();
+}
+
+PointDatabase::PointDatabase(std::shared_ptr<const AnalogTable> table, AnalogSource& source,
+                             std::vector<NotificationClassDef> classes)
+    : table_(std::move(table)), source_(&source), classes_(std::move(classes)) {
+    init_state();
+}
+
+PointDatabase::~PointDatabase() = default;
+
+void PointDatabase::init_state() {
+    // Notification classes: the first of each instance, as the objects.
+    std::vector<NotificationClassDef> unique;
+    for (auto& c : classes_) {
+        if (std::none_of(unique.begin(), unique.end(),
+                         [&](const NotificationClassDef& u) { return u.instance == c.instance; }))
+            unique.push_back(std::move(c));
+    }
+    classes_ = std::move(unique);
+    cov_increment_.reserve(table_->specs.size());
+    events_.resize(table_->reporting);
+    priorities_.resize(table_->outputs);
+    for (const AnalogSpec& s : table_->specs) {
+        cov_increment_.push_back(s.cov_increment);
+        if (s.reporting) events_[s.event_slot].rep = *s.reporting;
     }
 }
 
-PointDatabase::Analog* PointDatabase::analog(ObjectId id) {
-    auto it = analogs_.find(id);
-    return it == analogs_.end() ? nullptr : &it->second;
-}
-const PointDatabase::Analog* PointDatabase::analog(ObjectId id) const {
-    auto it = analogs_.find(id);
-    return it == analogs_.end() ? nullptr : &it->second;
+std::optional<PointDatabase::Analog> PointDatabase::analog(ObjectId id) const {
+    if (id.object_type() == ObjectType::NotificationClass) return std::nullopt;
+    Analog a;
+    a.spec = table_->find(id, a.i);
+    if (!a.spec) return std::nullopt;
+    if (a.spec->reporting)  // the state is this database's own, not the table's
+        a.ev = const_cast<EventSlot*>(&events_[a.spec->event_slot]);  // NOLINT
+    return a;
 }
 NotificationClassDef* PointDatabase::nc(ObjectId id) {
-    auto it = classes_.find(id);
-    return it == classes_.end() ? nullptr : &it->second;
+    if (id.object_type() != ObjectType::NotificationClass) return nullptr;
+    for (auto& c : classes_)
+        if (c.instance == id.instance) return &c;
+    return nullptr;
 }
 const NotificationClassDef* PointDatabase::nc(ObjectId id) const {
-    auto it = classes_.find(id);
-    return it == classes_.end() ? nullptr : &it->second;
+    return const_cast<PointDatabase*>(this)->nc(id);  // NOLINT
 }
 
 std::vector<ObjectId> PointDatabase::object_list() const {
-    return order_;
+    std::vector<ObjectId> out;
+    out.reserve(table_->specs.size() + classes_.size());
+    for (const AnalogSpec& s : table_->specs)
+        out.emplace_back(s.type, s.instance);
+    for (const auto& c : classes_)
+        out.emplace_back(ObjectType::NotificationClass, c.instance);
+    return out;
 }
 
 bool PointDatabase::has_object(ObjectId id) const {
-    return analogs_.contains(id) || classes_.contains(id);
+    return analog(id).has_value() || nc(id) != nullptr;
 }
 
 std::vector<PropertyInfo> PointDatabase::property_list(ObjectId id) const {
     std::vector<PropertyInfo> out;
-    if (const Analog* a = analog(id)) {
+    if (const auto a = analog(id)) {
+        const AnalogSpec& s = *a->spec;
         for (P p : {P::ObjectIdentifier, P::ObjectName, P::ObjectType, P::PresentValue,
                     P::StatusFlags, P::EventState, P::OutOfService, P::Units}) {
             out.push_back({p, true});
         }
-        if (a->point.type == ObjectType::AnalogOutput) {
+        if (s.type == ObjectType::AnalogOutput) {
             out.push_back({P::PriorityArray, true});
             out.push_back({P::RelinquishDefault, true});
         }
         out.push_back({P::Description, false});
-        if (a->point.reliability) out.push_back({P::Reliability, false});
+        if (s.has_reliability) out.push_back({P::Reliability, false});
         out.push_back({P::CovIncrement, false});
-        if (a->point.min_value) out.push_back({P::MinPresValue, false});
-        if (a->point.max_value) out.push_back({P::MaxPresValue, false});
-        if (a->point.reporting) {
+        if (s.min_value) out.push_back({P::MinPresValue, false});
+        if (s.max_value) out.push_back({P::MaxPresValue, false});
+        if (s.reporting) {
             for (P p : {P::TimeDelay, P::NotificationClass, P::HighLimit, P::LowLimit, P::Deadband,
                         P::LimitEnable, P::EventEnable, P::AckedTransitions, P::NotifyType,
                         P::EventTimeStamps}) {
@@ -137,20 +256,66 @@ std::vector<PropertyInfo> PointDatabase::property_list(ObjectId id) const {
     return out;
 }
 
+// Whether the object has the property (as property_list says, without building it).
+bool PointDatabase::has_property(ObjectId id, PropertyId p) const {
+    if (const auto a = analog(id)) {
+        const AnalogSpec& s = *a->spec;
+        switch (p) {
+            case P::ObjectIdentifier:
+            case P::ObjectName:
+            case P::ObjectType:
+            case P::PresentValue:
+            case P::StatusFlags:
+            case P::EventState:
+            case P::OutOfService:
+            case P::Units:
+            case P::Description:
+            case P::CovIncrement:
+                return true;
+            case P::PriorityArray:
+            case P::RelinquishDefault:
+                return s.type == ObjectType::AnalogOutput;
+            case P::Reliability:
+                return s.has_reliability;
+            case P::MinPresValue:
+                return s.min_value.has_value();
+            case P::MaxPresValue:
+                return s.max_value.has_value();
+            case P::TimeDelay:
+            case P::NotificationClass:
+            case P::HighLimit:
+            case P::LowLimit:
+            case P::Deadband:
+            case P::LimitEnable:
+            case P::EventEnable:
+            case P::AckedTransitions:
+            case P::NotifyType:
+            case P::EventTimeStamps:
+                return s.reporting.has_value();
+            default:
+                return false;
+        }
+    }
+    const auto props = property_list(id);
+    return std::any_of(props.begin(), props.end(),
+                       [&](const PropertyInfo& i) { return i.id == p; });
+}
+
+float PointDatabase::present_value(const Analog& a) const {
+    return a.spec->has_value ? source_->value(a.i) : 0.0F;
+}
+
 BitString PointDatabase::status_flags(const Analog& a) const {
     // in-alarm, fault, overridden, out-of-service
+    const EventState state = a.ev ? a.ev->state : EventState::Normal;
     const bool fault =
-        a.state == EventState::Fault || (a.point.reliability && a.point.reliability() != 0);
-    return BitString{a.state != EventState::Normal, fault, false, false};
+        state == EventState::Fault || (a.spec->has_reliability && source_->reliability(a.i) != 0);
+    return BitString{state != EventState::Normal, fault, false, false};
 }
 
 ReadOutcome PointDatabase::read(ObjectId id, PropertyId p) const {
-    const auto props = property_list(id);
-    if (props.empty()) return errors::kUnknownObject;
-    if (std::none_of(props.begin(), props.end(),
-                     [&](const PropertyInfo& i) { return i.id == p; })) {
-        return errors::kUnknownProperty;
-    }
+    if (!has_object(id)) return errors::kUnknownObject;
+    if (!has_property(id, p)) return errors::kUnknownProperty;
     switch (p) {
         case P::ObjectIdentifier:
             return PropertyData::scalar(id);
@@ -159,28 +324,29 @@ ReadOutcome PointDatabase::read(ObjectId id, PropertyId p) const {
         default:
             break;
     }
-    if (const Analog* a = analog(id)) {
-        const auto& pt = a->point;
-        const auto& rep = pt.reporting;
+    if (const auto a = analog(id)) {
+        const AnalogSpec& pt = *a->spec;
+        const EventReporting* rep = a->ev ? &a->ev->rep : nullptr;
         switch (p) {
             case P::ObjectName:
                 return PropertyData::scalar(CharString{0, pt.name});
             case P::Description:
                 return PropertyData::scalar(CharString{0, pt.description});
             case P::PresentValue:
-                return PropertyData::scalar(pt.value ? pt.value() : 0.0F);
+                return PropertyData::scalar(present_value(*a));
             case P::StatusFlags:
                 return PropertyData::scalar(status_flags(*a));
             case P::EventState:
-                return PropertyData::scalar(Enumerated{static_cast<uint32_t>(a->state)});
+                return PropertyData::scalar(
+                    Enumerated{static_cast<uint32_t>(a->ev ? a->ev->state : EventState::Normal)});
             case P::OutOfService:
                 return PropertyData::scalar(false);
             case P::Reliability:
-                return PropertyData::scalar(Enumerated{pt.reliability()});
+                return PropertyData::scalar(Enumerated{source_->reliability(a->i)});
             case P::Units:
                 return PropertyData::scalar(Enumerated{pt.units});
             case P::CovIncrement:
-                return PropertyData::scalar(a->cov_increment);
+                return PropertyData::scalar(cov_increment_[a->i]);
             case P::MinPresValue:
                 return PropertyData::scalar(*pt.min_value);
             case P::MaxPresValue:
@@ -189,7 +355,7 @@ ReadOutcome PointDatabase::read(ObjectId id, PropertyId p) const {
                 return PropertyData::scalar(pt.relinquish_default);
             case P::PriorityArray: {
                 std::vector<Primitive> slots;
-                for (const auto& s : a->priority_array) {
+                for (const auto& s : priorities_[pt.priority_slot]) {
                     if (s)
                         slots.emplace_back(*s);
                     else
@@ -202,11 +368,11 @@ ReadOutcome PointDatabase::read(ObjectId id, PropertyId p) const {
             case P::NotificationClass:
                 return PropertyData::scalar(uint64_t{rep->notification_class});
             case P::HighLimit:
-                return PropertyData::scalar(rep->meter_high_limit ? rep->meter_high_limit()
-                                                                  : rep->high_limit);
+                return PropertyData::scalar(pt.meter_limits ? source_->high_limit(a->i)
+                                                            : rep->high_limit);
             case P::LowLimit:
-                return PropertyData::scalar(rep->meter_low_limit ? rep->meter_low_limit()
-                                                                 : rep->low_limit);
+                return PropertyData::scalar(pt.meter_limits ? source_->low_limit(a->i)
+                                                            : rep->low_limit);
             case P::Deadband:
                 return PropertyData::scalar(rep->deadband);
             case P::LimitEnable:
@@ -214,12 +380,12 @@ ReadOutcome PointDatabase::read(ObjectId id, PropertyId p) const {
             case P::EventEnable:
                 return PropertyData::scalar(rep->event_enable);
             case P::AckedTransitions:
-                return PropertyData::scalar(a->acked);
+                return PropertyData::scalar(a->ev->acked);
             case P::NotifyType:
                 return PropertyData::scalar(Enumerated{static_cast<uint32_t>(rep->notify_type)});
             case P::EventTimeStamps: {
                 std::vector<std::vector<Element>> items;
-                for (const auto& t : a->stamps) {
+                for (const auto& t : a->ev->stamps) {
                     std::vector<uint8_t> bytes;
                     Writer w(bytes);
                     // Array members are bare BACnetTimeStamp choices.
@@ -266,13 +432,9 @@ ReadOutcome PointDatabase::read(ObjectId id, PropertyId p) const {
 }
 
 WriteOutcome PointDatabase::write(ObjectId id, const PropertyValue& v) {
-    const auto props = property_list(id);
-    if (props.empty()) return errors::kUnknownObject;
-    if (std::none_of(props.begin(), props.end(),
-                     [&](const PropertyInfo& i) { return i.id == v.ref.property; })) {
-        return errors::kUnknownProperty;
-    }
-    if (Analog* a = analog(id)) return write_analog(*a, v);
+    if (!has_object(id)) return errors::kUnknownObject;
+    if (!has_property(id, v.ref.property)) return errors::kUnknownProperty;
+    if (const auto a = analog(id)) return write_analog(*a, v);
     NotificationClassDef& n = *nc(id);
     NotificationClassDef next = n;
     const WriteOutcome r = write_nc(next, v);
@@ -282,8 +444,8 @@ WriteOutcome PointDatabase::write(ObjectId id, const PropertyValue& v) {
     return std::nullopt;
 }
 
-WriteOutcome PointDatabase::write_analog(Analog& a, const PropertyValue& v) {
-    const auto& pt = a.point;
+WriteOutcome PointDatabase::write_analog(const Analog& a, const PropertyValue& v) {
+    const AnalogSpec& pt = *a.spec;
     if (v.ref.index != kNoIndex) {
         return v.ref.property == P::PriorityArray || v.ref.property == P::EventTimeStamps
                    ? errors::kWriteAccessDenied
@@ -295,8 +457,9 @@ WriteOutcome PointDatabase::write_analog(Analog& a, const PropertyValue& v) {
     };
     switch (v.ref.property) {
         case P::PresentValue: {
-            if (pt.type == ObjectType::AnalogInput || !pt.write) return errors::kWriteAccessDenied;
-            if (pt.writable && !pt.writable()) return errors::kWriteAccessDenied;
+            if (pt.type == ObjectType::AnalogInput || !pt.has_write)
+                return errors::kWriteAccessDenied;
+            if (pt.has_writable && !source_->writable(a.i)) return errors::kWriteAccessDenied;
             if (pt.type == ObjectType::AnalogOutput) {
                 // Commandable: the slot of the priority (16 when absent), then
                 // the highest priority in force drives the output.
@@ -310,7 +473,8 @@ WriteOutcome PointDatabase::write_analog(Analog& a, const PropertyValue& v) {
                 } else {
                     return errors::kInvalidDataType;
                 }
-                auto next = a.priority_array;
+                PriorityArray& current = priorities_[pt.priority_slot];
+                auto next = current;
                 next[slot] = command;
                 float effective = pt.relinquish_default;
                 for (const auto& s : next) {
@@ -319,27 +483,27 @@ WriteOutcome PointDatabase::write_analog(Analog& a, const PropertyValue& v) {
                         break;
                     }
                 }
-                if (WriteOutcome e = refusal(pt.write(effective))) return e;
-                a.priority_array = next;
+                if (WriteOutcome e = refusal(source_->write(a.i, effective))) return e;
+                current = next;
                 return std::nullopt;
             }
             const auto x = real_of(v);
             if (!x) return errors::kInvalidDataType;
             if (!in_range(*x)) return errors::kValueOutOfRange;
-            return refusal(pt.write(*x));
+            return refusal(source_->write(a.i, *x));
         }
         case P::CovIncrement: {
             const auto x = real_of(v);
             if (!x) return errors::kInvalidDataType;
             if (!std::isfinite(*x) || *x < 0.0F) return errors::kValueOutOfRange;
-            a.cov_increment = *x;
+            cov_increment_[a.i] = *x;
             return std::nullopt;
         }
         default:
             break;
     }
-    if (!pt.reporting) return errors::kWriteAccessDenied;
-    EventReporting& rep = *a.point.reporting;
+    if (!a.ev) return errors::kWriteAccessDenied;
+    EventReporting& rep = a.ev->rep;
     // The meter's own event engine decides these objects' states: the
     // algorithm's parameters are not ours to change.
     if (!rep.intrinsic) {
@@ -377,8 +541,7 @@ WriteOutcome PointDatabase::write_analog(Analog& a, const PropertyValue& v) {
         case P::NotificationClass: {
             const auto x = unsigned_of(v);
             if (!x) return errors::kInvalidDataType;
-            if (!classes_.contains(
-                    ObjectId(ObjectType::NotificationClass, static_cast<uint32_t>(*x)))) {
+            if (!nc(ObjectId(ObjectType::NotificationClass, static_cast<uint32_t>(*x)))) {
                 return errors::kValueOutOfRange;
             }
             rep.notification_class = static_cast<uint32_t>(*x);
@@ -497,30 +660,30 @@ WriteOutcome PointDatabase::remove_list_element(ObjectId id, const PropertyRefer
 }
 
 std::optional<CovValue> PointDatabase::cov_value(ObjectId id) const {
-    const Analog* a = analog(id);
+    const auto a = analog(id);
     if (!a) return std::nullopt;
     CovValue v;
-    v.present_value = a->point.value ? a->point.value() : 0.0F;
+    v.present_value = present_value(*a);
     v.status_flags = status_flags(*a);
-    v.increment = a->cov_increment;
+    v.increment = cov_increment_[a->i];
     return v;
 }
 
 std::vector<EventSummary> PointDatabase::event_summaries() const {
     std::vector<EventSummary> out;
-    for (const ObjectId& id : order_) {
-        const Analog* a = analog(id);
-        if (!a || !a->point.reporting) continue;
-        const bool all_acked = a->acked.get(0) && a->acked.get(1) && a->acked.get(2);
-        if (a->state == EventState::Normal && all_acked) continue;
+    for (const AnalogSpec& spec : table_->specs) {
+        if (!spec.reporting) continue;
+        const EventSlot& e = events_[spec.event_slot];
+        const bool all_acked = e.acked.get(0) && e.acked.get(1) && e.acked.get(2);
+        if (e.state == EventState::Normal && all_acked) continue;
         EventSummary s;
-        s.object = id;
-        s.state = a->state;
-        s.acked_transitions = a->acked;
-        s.timestamps = a->stamps;
-        s.notify_type = a->point.reporting->notify_type;
-        s.event_enable = a->point.reporting->event_enable;
-        if (const auto info = notification_class(a->point.reporting->notification_class))
+        s.object = ObjectId(spec.type, spec.instance);
+        s.state = e.state;
+        s.acked_transitions = e.acked;
+        s.timestamps = e.stamps;
+        s.notify_type = e.rep.notify_type;
+        s.event_enable = e.rep.event_enable;
+        if (const auto info = notification_class(e.rep.notification_class))
             s.priorities = info->priority;
         out.push_back(std::move(s));
     }
@@ -530,21 +693,22 @@ std::vector<EventSummary> PointDatabase::event_summaries() const {
 AcknowledgeOutcome PointDatabase::acknowledge(ObjectId id, EventState state,
                                               const TimeStamp& event_time,
                                               const TimeStamp& ack_time) {
-    Analog* a = analog(id);
+    const auto a = analog(id);
     if (!a)
         return nc(id) ? AcknowledgeOutcome{ErrorPair{ErrorClass::Services,
                                                      ErrorCode::NoAlarmConfigured}}
                       : AcknowledgeOutcome{errors::kUnknownObject};
-    if (!a->point.reporting) return ErrorPair{ErrorClass::Services, ErrorCode::NoAlarmConfigured};
+    if (!a->ev) return ErrorPair{ErrorClass::Services, ErrorCode::NoAlarmConfigured};
+    EventSlot& e = *a->ev;
     const size_t t = transition_index(state);
-    if (a->stamps[t] == TimeStamp::unspecified())
+    if (e.stamps[t] == TimeStamp::unspecified())
         return ErrorPair{ErrorClass::Services, ErrorCode::InvalidEventState};
-    if (!(a->stamps[t] == event_time))
+    if (!(e.stamps[t] == event_time))
         return ErrorPair{ErrorClass::Services, ErrorCode::InvalidTimeStamp};
-    a->acked.set(t, true);
+    e.acked.set(t, true);
     EventReport r;
     r.object = id;
-    r.notification_class = a->point.reporting->notification_class;
+    r.notification_class = e.rep.notification_class;
     r.timestamp = ack_time;
     r.event_type = EventType::OutOfRange;
     r.notify_type = NotifyType::AckNotification;
@@ -558,19 +722,20 @@ std::optional<NotificationClassInfo> PointDatabase::notification_class(uint32_t 
     return NotificationClassInfo{n->priority, n->ack_required, n->recipients};
 }
 
-void PointDatabase::transition(Analog& a, EventState to, const TimeStamp& stamp,
+void PointDatabase::transition(const Analog& a, EventState to, const TimeStamp& stamp,
                                EventDetail detail) {
-    const EventReporting& rep = *a.point.reporting;
-    const EventState from = a.state;
-    a.state = to;
-    a.pending.reset();
+    EventSlot& e = *a.ev;
+    const EventReporting& rep = e.rep;
+    const EventState from = e.state;
+    e.state = to;
+    e.pending.reset();
     const size_t t = transition_index(to);
-    a.stamps[t] = stamp;
+    e.stamps[t] = stamp;
     const auto info = notification_class(rep.notification_class);
-    a.acked.set(t, !(info && info->ack_required.get(t)));
+    e.acked.set(t, !(info && info->ack_required.get(t)));
     if (!rep.event_enable.get(t)) return;
     EventReport r;
-    r.object = ObjectId(a.point.type, a.point.instance);
+    r.object = ObjectId(a.spec->type, a.spec->instance);
     r.notification_class = rep.notification_class;
     r.timestamp = stamp;
     r.event_type = EventType::OutOfRange;
@@ -579,31 +744,33 @@ void PointDatabase::transition(Analog& a, EventState to, const TimeStamp& stamp,
     r.to_state = to;
     r.message = std::move(detail.message);
     OutOfRangeValues v;
-    v.exceeding_value = detail.exceeding_value.value_or(a.point.value ? a.point.value() : 0.0F);
+    v.exceeding_value = detail.exceeding_value.value_or(present_value(a));
     v.status_flags = status_flags(a);
     v.deadband = rep.deadband;
     const EventState limit_state = to == EventState::Normal ? from : to;
     if (detail.exceeded_limit) {
         v.exceeded_limit = *detail.exceeded_limit;
     } else if (limit_state == EventState::LowLimit) {
-        v.exceeded_limit = rep.meter_low_limit ? rep.meter_low_limit() : rep.low_limit;
+        v.exceeded_limit = a.spec->meter_limits ? source_->low_limit(a.i) : rep.low_limit;
     } else {
-        v.exceeded_limit = rep.meter_high_limit ? rep.meter_high_limit() : rep.high_limit;
+        v.exceeded_limit = a.spec->meter_limits ? source_->high_limit(a.i) : rep.high_limit;
     }
     r.values = v;
     report(r);
 }
 
 void PointDatabase::evaluate(std::chrono::steady_clock::time_point now, const TimeStamp& stamp) {
-    for (const ObjectId& id : order_) {
-        Analog* a = analog(id);
-        if (!a || !a->point.reporting || !a->point.reporting->intrinsic || !a->point.value)
-            continue;
-        const EventReporting& rep = *a->point.reporting;
-        const float pv = a->point.value();
+    for (size_t i = 0; i < table_->specs.size(); ++i) {
+        const AnalogSpec& spec = table_->specs[i];
+        if (!spec.reporting || !spec.has_value) continue;
+        EventSlot& e = events_[spec.event_slot];
+        if (!e.rep.intrinsic) continue;
+        const Analog a{i, &spec, &e};
+        const EventReporting& rep = e.rep;
+        const float pv = source_->value(i);
         const bool low_on = rep.limit_enable.get(0), high_on = rep.limit_enable.get(1);
-        EventState target = a->state;
-        switch (a->state) {
+        EventState target = e.state;
+        switch (e.state) {
             case EventState::HighLimit:
                 if (low_on && pv < rep.low_limit)
                     target = EventState::LowLimit;
@@ -625,16 +792,16 @@ void PointDatabase::evaluate(std::chrono::steady_clock::time_point now, const Ti
                     target = EventState::Normal;
                 break;
         }
-        if (target == a->state) {
-            a->pending.reset();
+        if (target == e.state) {
+            e.pending.reset();
             continue;
         }
-        if (a->pending != target) {
-            a->pending = target;
-            a->pending_since = now;
+        if (e.pending != target) {
+            e.pending = target;
+            e.pending_since = now;
         }
-        if (now - a->pending_since >= std::chrono::seconds(rep.time_delay))
-            transition(*a, target, stamp, EventDetail{});
+        if (now - e.pending_since >= std::chrono::seconds(rep.time_delay))
+            transition(a, target, stamp, EventDetail{});
     }
 }
 
@@ -647,16 +814,16 @@ bool PointDatabase::set_event_state(ObjectId id, EventState state, const TimeSta
 
 bool PointDatabase::set_event_state(ObjectId id, EventState state, const TimeStamp& stamp,
                                     EventDetail detail) {
-    Analog* a = analog(id);
-    if (!a || !a->point.reporting) return false;
-    if (a->state == state) return true;
+    const auto a = analog(id);
+    if (!a || !a->ev) return false;
+    if (a->ev->state == state) return true;
     transition(*a, state, stamp, std::move(detail));
     return true;
 }
 
 EventState PointDatabase::event_state(ObjectId id) const {
-    const Analog* a = analog(id);
-    return a ? a->state : EventState::Normal;
+    const auto a = analog(id);
+    return a && a->ev ? a->ev->state : EventState::Normal;
 }
 
 }  // namespace openbcpm::bacnet

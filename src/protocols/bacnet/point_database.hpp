@@ -5,11 +5,18 @@
 // OUT_OF_RANGE algorithm (clause 13.3.6) for objects that report events
 // intrinsically; objects whose events the meter decides report them through
 // set_event_state(). All state is volatile, as the guide says of COV increments.
+//
+// Memory: what does not change (names, descriptions, units, limits, event
+// parameters as configured) is an AnalogTable that many databases (one per
+// panel of every meter in a process) may share; a database keeps only its
+// mutable state: a COV increment per object, the event state of its
+// reporting objects and the priority arrays of its outputs. Present values
+// come from an AnalogSource (the meter), or from the callbacks of AnalogPoints.
 #pragma once
 
 #include <chrono>
 #include <functional>
-#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -77,6 +84,48 @@ struct AnalogPoint {
     std::function<bool()> writable;
 };
 
+// The immutable part of an analog object (an AnalogPoint without its callbacks).
+struct AnalogSpec {
+    ObjectType type = ObjectType::AnalogInput;
+    uint32_t instance = 0;
+    std::string name;
+    std::string description;
+    uint32_t units = units::kNoUnits;
+    float cov_increment = 1.0F;
+    std::optional<float> min_value, max_value;
+    float relinquish_default = 0.0F;
+    // Which of the source's answers the object has (AnalogPoint: which callbacks are set).
+    bool has_value = true, has_write = false, has_reliability = false, has_writable = false;
+    bool meter_limits = false;  // High_/Low_Limit from the source (intrinsic = false objects)
+    // Initial event reporting parameters (the callbacks unused here).
+    std::optional<EventReporting> reporting;
+    uint32_t event_slot = 0;     // index among the reporting objects
+    uint32_t priority_slot = 0;  // index among the Analog Outputs
+};
+
+// A device's analog objects in Object_List order, with their lookup by identifier.
+struct AnalogTable {
+    std::vector<AnalogSpec> specs;
+    std::vector<std::pair<ObjectId, uint32_t>> by_id;  // sorted
+    uint32_t reporting = 0, outputs = 0;               // counts of event and priority slots
+    // Fills by_id and the slots from specs; false when an identifier is there twice.
+    bool index();
+    const AnalogSpec* find(ObjectId id, size_t& i) const;
+};
+
+// Where the present values of a table's objects come from and where their
+// writes go: index i is the object's place in the table.
+class AnalogSource {
+  public:
+    virtual ~AnalogSource() = default;
+    virtual float value(size_t i) const = 0;
+    virtual uint32_t reliability(size_t /*i*/) const { return 0; }
+    virtual WriteVerdict write(size_t /*i*/, float /*x*/) { return false; }
+    virtual bool writable(size_t /*i*/) const { return true; }
+    virtual float high_limit(size_t /*i*/) const { return 0.0F; }
+    virtual float low_limit(size_t /*i*/) const { return 0.0F; }
+};
+
 struct NotificationClassDef {
     uint32_t instance = 0;
     std::string name;
@@ -89,6 +138,10 @@ struct NotificationClassDef {
 class PointDatabase : public ObjectDatabase {
   public:
     PointDatabase(std::vector<AnalogPoint> points, std::vector<NotificationClassDef> classes);
+    // A shared table whose values `source` gives (it outlives the database).
+    PointDatabase(std::shared_ptr<const AnalogTable> table, AnalogSource& source,
+                  std::vector<NotificationClassDef> classes);
+    ~PointDatabase() override;
 
     std::vector<ObjectId> object_list() const override;
     bool has_object(ObjectId id) const override;
@@ -121,31 +174,43 @@ class PointDatabase : public ObjectDatabase {
     void set_class_listener(ClassListener l) { class_listener_ = std::move(l); }
 
   private:
-    struct Analog {
-        AnalogPoint point;
-        float cov_increment = 1.0F;
-        std::array<std::optional<float>, 16> priority_array{};
+    // The mutable event state of a reporting object.
+    struct EventSlot {
+        EventReporting rep;  // parameters as written (intrinsic objects)
         EventState state = EventState::Normal;
         BitString acked{true, true, true};
         std::array<TimeStamp, 3> stamps{};
         std::optional<EventState> pending;
         std::chrono::steady_clock::time_point pending_since{};
     };
-    Analog* analog(ObjectId id);
-    const Analog* analog(ObjectId id) const;
+    using PriorityArray = std::array<std::optional<float>, 16>;
+    // An analog object found: its index, its spec and its event slot (null: none).
+    struct Analog {
+        size_t i = 0;
+        const AnalogSpec* spec = nullptr;
+        EventSlot* ev = nullptr;
+    };
+    std::optional<Analog> analog(ObjectId id) const;
     NotificationClassDef* nc(ObjectId id);
     const NotificationClassDef* nc(ObjectId id) const;
+    bool has_property(ObjectId id, PropertyId p) const;
+    float present_value(const Analog& a) const;
     BitString status_flags(const Analog& a) const;
-    void transition(Analog& a, EventState to, const TimeStamp& stamp, EventDetail detail);
+    void transition(const Analog& a, EventState to, const TimeStamp& stamp, EventDetail detail);
     bool class_changing(const NotificationClassDef& n) const {
         return !class_listener_ || class_listener_(n);
     }
-    WriteOutcome write_analog(Analog& a, const PropertyValue& v);
+    WriteOutcome write_analog(const Analog& a, const PropertyValue& v);
     WriteOutcome write_nc(NotificationClassDef& n, const PropertyValue& v);
+    void init_state();
 
-    std::vector<ObjectId> order_;
-    std::map<ObjectId, Analog> analogs_;
-    std::map<ObjectId, NotificationClassDef> classes_;
+    std::shared_ptr<const AnalogTable> table_;
+    std::unique_ptr<AnalogSource> owned_source_;  // the AnalogPoints' callbacks
+    AnalogSource* source_ = nullptr;
+    std::vector<float> cov_increment_;
+    std::vector<EventSlot> events_;          // by AnalogSpec::event_slot
+    std::vector<PriorityArray> priorities_;  // by AnalogSpec::priority_slot
+    std::vector<NotificationClassDef> classes_;
     ClassListener class_listener_;
 };
 
