@@ -101,7 +101,11 @@ LocalAddress locate_local_address(const std::array<uint8_t, 4>& address) {
     return out;
 }
 
-BipPort::BipPort(asio::io_context& io) : io_(io), socket_(io) {}
+BipPort::BipPort(asio::io_context& io)
+    : io_(io),
+      socket_(io),
+      in_(std::make_unique<std::array<Incoming, kBatch>>()),
+      out_(std::make_unique<std::array<Outgoing, kBatch>>()) {}
 
 BipPort::~BipPort() {
     close();
@@ -154,6 +158,7 @@ size_t BipPort::attach(const BipStation& station, Receive receive) {
 }
 
 void BipPort::detach(size_t id) noexcept {
+    flush();  // what the station queued goes out while its drop counter lives
     for (auto& e : entries_) {
         if (e.id == id) e.receive = nullptr;  // erased below, or after the dispatch under way
     }
@@ -164,6 +169,7 @@ void BipPort::detach(size_t id) noexcept {
 }
 
 void BipPort::close() noexcept {
+    queued_ = 0;
     if (!socket_.is_open()) return;
     boost::system::error_code ignored;
     socket_.close(ignored);
@@ -184,21 +190,26 @@ void BipPort::wait() {
                        });
 }
 
-// Reads until the socket is empty (then waits again) or the batch is used
-// up (then lets the loop run other handlers and comes back).
+// Reads until the socket is empty (then waits again) or kReadBatch datagrams
+// were read (then lets the loop run other handlers and comes back), kBatch
+// at a time; the answers to a batch go out together at its end.
 void BipPort::drain() {
-    for (int i = 0; i < kReadBatch; ++i) {
-        sockaddr_in source{};
-        iovec iov{buffer_.data(), buffer_.size()};
-        alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(in_pktinfo))> control{};
-        msghdr msg{};
-        msg.msg_name = &source;
-        msg.msg_namelen = sizeof source;
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.data();
-        msg.msg_controllen = control.size();
-        const ssize_t n = ::recvmsg(socket_.native_handle(), &msg, MSG_DONTWAIT);
+    for (int read = 0; read < kReadBatch;) {
+        std::array<mmsghdr, kBatch> msgs{};
+        std::array<iovec, kBatch> iovs{};
+        for (size_t i = 0; i < kBatch; ++i) {
+            Incoming& in = (*in_)[i];
+            iovs[i] = iovec{in.data.data(), in.data.size()};
+            msghdr& msg = msgs[i].msg_hdr;
+            msg.msg_name = &in.source;
+            msg.msg_namelen = sizeof in.source;
+            msg.msg_iov = &iovs[i];
+            msg.msg_iovlen = 1;
+            msg.msg_control = in.control.data();
+            msg.msg_controllen = in.control.size();
+        }
+        const int n =
+            ::recvmmsg(socket_.native_handle(), msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
         if (n < 0) {
             if (errno == EINTR) continue;
             // EAGAIN: empty. Anything else (nothing is expected without
@@ -206,27 +217,42 @@ void BipPort::drain() {
             wait();
             return;
         }
-        ++stats_.received;
-        if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
-            ++stats_.truncated;
-            continue;
-        }
-        std::optional<in_pktinfo> info;
-        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-                in_pktinfo p{};
-                std::memcpy(&p, CMSG_DATA(c), sizeof p);
-                info = p;
+        read += n;
+        batching_ = true;
+        for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
+            ++stats_.received;
+            msghdr& msg = msgs[i].msg_hdr;
+            if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
+                ++stats_.truncated;
+                continue;
+            }
+            std::optional<in_pktinfo> info;
+            for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+                if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+                    in_pktinfo p{};
+                    std::memcpy(&p, CMSG_DATA(c), sizeof p);
+                    info = p;
+                }
+            }
+            const sockaddr_in& source = (*in_)[i].source;
+            if (!info || source.sin_family != AF_INET) {
+                ++stats_.unclaimed;
+                continue;
+            }
+            const BipAddress from{bytes_of(source.sin_addr), ntohs(source.sin_port)};
+            dispatch(from, std::span<const uint8_t>((*in_)[i].data.data(), msgs[i].msg_len),
+                     bytes_of(info->ipi_addr), static_cast<unsigned>(info->ipi_ifindex));
+            if (!socket_.is_open()) {  // the last station left while handling it
+                batching_ = false;
+                return;
             }
         }
-        if (!info || source.sin_family != AF_INET) {
-            ++stats_.unclaimed;
-            continue;
+        batching_ = false;
+        flush();
+        if (static_cast<size_t>(n) < kBatch) {  // the socket is empty
+            wait();
+            return;
         }
-        const BipAddress from{bytes_of(source.sin_addr), ntohs(source.sin_port)};
-        dispatch(from, std::span<const uint8_t>(buffer_.data(), static_cast<size_t>(n)),
-                 bytes_of(info->ipi_addr), static_cast<unsigned>(info->ipi_ifindex));
-        if (!socket_.is_open()) return;  // the last station left while handling it
     }
     asio::post(socket_.get_executor(), [self = shared_from_this()] {
         if (self->socket_.is_open()) self->drain();
@@ -253,28 +279,40 @@ void BipPort::dispatch(const BipAddress& from, std::span<const uint8_t> datagram
 }
 
 BipPort::SendResult BipPort::send(const std::array<uint8_t, 4>& from, const BipAddress& to,
-                                  std::span<const uint8_t> datagram) {
+                                  std::span<const uint8_t> datagram, uint64_t* dropped) {
     if (!socket_.is_open()) return SendResult::Failed;
-    sockaddr_in destination{};
-    destination.sin_family = AF_INET;
-    destination.sin_port = htons(to.port);
-    destination.sin_addr = in_addr_of(to.ip);
-    iovec iov{const_cast<uint8_t*>(datagram.data()), datagram.size()};  // sendmsg does not write
-    alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(in_pktinfo))> control{};
-    msghdr msg{};
-    msg.msg_name = &destination;
-    msg.msg_namelen = sizeof destination;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    if (queued_ == kBatch || datagram.size() > kDatagram) flush();
+    Outgoing& o = (*out_)[queued_];
+    o.to = sockaddr_in{};
+    o.to.sin_family = AF_INET;
+    o.to.sin_port = htons(to.port);
+    o.to.sin_addr = in_addr_of(to.ip);
+    o.control.fill(0);
+    msghdr control_only{};
+    control_only.msg_control = o.control.data();
+    control_only.msg_controllen = o.control.size();
+    cmsghdr* c = CMSG_FIRSTHDR(&control_only);
     c->cmsg_level = IPPROTO_IP;
     c->cmsg_type = IP_PKTINFO;
     c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
     in_pktinfo info{};
     info.ipi_spec_dst = in_addr_of(from);  // the source address of the datagram
     std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    if (batching_ && datagram.size() <= kDatagram) {
+        std::memcpy(o.data.data(), datagram.data(), datagram.size());
+        o.size = datagram.size();
+        o.dropped = dropped;
+        ++queued_;
+        return SendResult::Sent;
+    }
+    iovec iov{const_cast<uint8_t*>(datagram.data()), datagram.size()};  // sendmsg does not write
+    msghdr msg{};
+    msg.msg_name = &o.to;
+    msg.msg_namelen = sizeof o.to;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = o.control.data();
+    msg.msg_controllen = o.control.size();
     for (;;) {
         if (::sendmsg(socket_.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
             ++stats_.sent;
@@ -288,6 +326,46 @@ BipPort::SendResult BipPort::send(const std::array<uint8_t, 4>& from, const BipA
         ++stats_.send_failed;  // no route, unreachable, ...: UDP gives no more
         return SendResult::Failed;
     }
+}
+
+// Sends what was queued, in order; a datagram the socket does not take is
+// counted and dropped (the next ones are still tried).
+void BipPort::flush() noexcept {
+    size_t done = 0;
+    while (done < queued_ && socket_.is_open()) {
+        std::array<mmsghdr, kBatch> msgs{};
+        std::array<iovec, kBatch> iovs{};
+        const size_t count = queued_ - done;
+        for (size_t i = 0; i < count; ++i) {
+            Outgoing& o = (*out_)[done + i];
+            iovs[i] = iovec{o.data.data(), o.size};
+            msghdr& msg = msgs[i].msg_hdr;
+            msg.msg_name = &o.to;
+            msg.msg_namelen = sizeof o.to;
+            msg.msg_iov = &iovs[i];
+            msg.msg_iovlen = 1;
+            msg.msg_control = o.control.data();
+            msg.msg_controllen = o.control.size();
+        }
+        const int n = ::sendmmsg(socket_.native_handle(), msgs.data(), static_cast<unsigned>(count),
+                                 MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) {
+            stats_.sent += static_cast<uint64_t>(n);
+            done += static_cast<size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        // The first datagram of the rest was refused: count it, go on after it.
+        Outgoing& o = (*out_)[done];
+        if (n < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+            ++stats_.buffer_full;
+            if (o.dropped) ++*o.dropped;
+        } else {
+            ++stats_.send_failed;
+        }
+        ++done;
+    }
+    queued_ = 0;
 }
 
 }  // namespace openbcpm::bacnet

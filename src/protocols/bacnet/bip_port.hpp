@@ -6,8 +6,13 @@
 // datagram goes to the station it was sent to, a broadcast to every station
 // of that broadcast domain. Sends carry the station's own address as their
 // source. There is no send queue: what the socket's buffer cannot take is
-// dropped, as UDP may, and counted.
+// dropped, as UDP may, and counted. Datagrams are read in batches (recvmmsg),
+// and what the stations send while a batch is handled goes out together at
+// its end (sendmmsg), in order: one system call each way per batch.
 #pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <boost/asio/io_context.hpp>
@@ -72,9 +77,13 @@ class BipPort : public std::enable_shared_from_this<BipPort> {
     // last station to leave closes the socket.
     size_t attach(const BipStation& station, Receive receive);
     void detach(size_t id) noexcept;
-    // Sends without blocking, with `from` as the source address.
+    // Sends without blocking, with `from` as the source address. While a
+    // batch of received datagrams is handled the datagram is queued (Sent)
+    // and goes out at the end of the batch; if the socket's buffer cannot
+    // take it then, `dropped` (when given) is incremented. detach() sends
+    // what its station queued first.
     SendResult send(const std::array<uint8_t, 4>& from, const BipAddress& to,
-                    std::span<const uint8_t> datagram);
+                    std::span<const uint8_t> datagram, uint64_t* dropped = nullptr);
     const Stats& stats() const { return stats_; }
 
   private:
@@ -89,6 +98,23 @@ class BipPort : public std::enable_shared_from_this<BipPort> {
     void dispatch(const BipAddress& from, std::span<const uint8_t> datagram,
                   const std::array<uint8_t, 4>& destination, unsigned interface);
     void close() noexcept;
+    void flush() noexcept;
+
+    // Datagrams per recvmmsg / sendmmsg.
+    static constexpr size_t kBatch = 16;
+    static constexpr size_t kDatagram = 1600;
+    struct Incoming {
+        sockaddr_in source{};
+        alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(in_pktinfo))> control{};
+        std::array<uint8_t, kDatagram> data{};
+    };
+    struct Outgoing {
+        sockaddr_in to{};
+        alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(in_pktinfo))> control{};
+        uint64_t* dropped = nullptr;
+        size_t size = 0;
+        std::array<uint8_t, kDatagram> data{};
+    };
 
     boost::asio::io_context& io_;
     boost::asio::ip::udp::socket socket_;
@@ -96,7 +122,10 @@ class BipPort : public std::enable_shared_from_this<BipPort> {
     std::vector<Entry> entries_;
     size_t next_id_ = 1;
     bool dispatching_ = false;
-    std::array<uint8_t, 1600> buffer_{};
+    bool batching_ = false;  // sends are queued until the end of the batch
+    std::unique_ptr<std::array<Incoming, kBatch>> in_;
+    std::unique_ptr<std::array<Outgoing, kBatch>> out_;
+    size_t queued_ = 0;
     Stats stats_;
 };
 

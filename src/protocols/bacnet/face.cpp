@@ -60,8 +60,10 @@ void BacnetIpFace::start() {
     station_.interface = local.interface;
     link_ = std::make_unique<BipLink>(
         station_.self, mask->ip, [this](const BipAddress& to, std::span<const uint8_t> d) {
-            // Non-blocking: a full send buffer drops the datagram, as UDP may.
-            if (port_->send(station_.self.ip, to, d) == BipPort::SendResult::BufferFull)
+            // Non-blocking: a full send buffer drops the datagram, as UDP may
+            // (counted now, or when the port sends its batch).
+            if (port_->send(station_.self.ip, to, d, &send_dropped_) ==
+                BipPort::SendResult::BufferFull)
                 ++send_dropped_;
         });
     if (options_.bbmd) {
