@@ -90,7 +90,7 @@ MeterView::MeterView(MeterModel& model) : ObjectView(panel_subtrees(model)), mod
 }
 
 void MeterView::refresh() {
-    snapshot_ = model_.snapshot();
+    snapshot_ = &model_.snapshot();
 }
 
 MeterView::Target MeterView::target(const Oid& name) const {
@@ -115,7 +115,7 @@ std::optional<Value> MeterView::read(const MibObject& o, const Oid& index) const
         if (!def) return std::nullopt;
         return Value(openbcpm::to_string(def->get(settings)));
     }
-    const points::Context ctx{snapshot_, settings, o.panel, model_.power_up_counter(o.panel)};
+    const points::Context ctx{*snapshot_, settings, o.panel, model_.power_up_counter(o.panel)};
     const points::Value v = points::point_value(*p, ctx);
     if (!v.valid) return Value(NoSuchInstance{});
     // A setting is served as stored: its decimals (tenths of a percent) are only a display hint.
@@ -175,7 +175,7 @@ SetError MeterView::test(std::span<const SetItem> items) {
     SetError error;
     if (!request_of(items, request, error)) return error;
     points::WritePlan plan;
-    const points::PlanResult r = points::plan_writes(request, model_.settings(), snapshot_, plan);
+    const points::PlanResult r = points::plan_writes(request, model_.settings(), *snapshot_, plan);
     if (!r.ok()) return {status_of(r.refusal), items[r.item].index};
     return {};
 }

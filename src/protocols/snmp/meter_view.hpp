@@ -39,10 +39,12 @@ class MeterView final : public ObjectView {
     // Serves the panels the model has (Settings::model.panels) and serves (serves_panel).
     explicit MeterView(MeterModel& model);
 
-    // Copies the model's newest snapshot: every read until the next refresh
-    // answers from it, so one request sees one metering window.
+    // Takes the model's newest snapshot: every read until the next refresh
+    // answers from it. It is not copied: the face holds a SnapshotPin for the
+    // request (snmp_face.cpp), so one request sees one metering window and
+    // the reference stays good while the request is handled.
     void refresh();
-    const MeterSnapshot& snapshot() const { return snapshot_; }
+    const MeterSnapshot& snapshot() const { return *snapshot_; }
 
     SetError test(std::span<const SetItem> items) override;
     SetError commit(std::span<const SetItem> items) override;
@@ -67,7 +69,7 @@ class MeterView final : public ObjectView {
                     SetError& error) const;
 
     MeterModel& model_;
-    MeterSnapshot snapshot_{};
+    const MeterSnapshot* snapshot_ = nullptr;
     std::vector<std::pair<Oid, const MibObject*>> served_;  // sorted by oid
     // What the last commit changed that can be put back.
     struct Undo {

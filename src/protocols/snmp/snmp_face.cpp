@@ -5,6 +5,7 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
+#include <optional>
 
 namespace openbcpm::snmp {
 
@@ -93,8 +94,13 @@ void SnmpFace::receive() {
             if (ec == boost::asio::error::operation_aborted || !socket_.is_open()) return;
             if (!ec) {
                 refresh_communities();
-                if (before_request_) before_request_();
-                auto response = agent_->handle(std::span<const uint8_t>(buffer_.data(), n));
+                std::optional<std::vector<uint8_t>> response;
+                {
+                    // One request, one snapshot: the views read the pinned one in place.
+                    const auto pin = device_.pin_snapshot();
+                    if (before_request_) before_request_();
+                    response = agent_->handle(std::span<const uint8_t>(buffer_.data(), n));
+                }
                 const uint64_t ticket = take_ticket_ ? take_ticket_() : 0;
                 if (response && ticket && !device_.applied(ticket)) {
                     // A Set is answered once the meter shows it.
