@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <chrono>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -24,8 +25,11 @@ namespace openbcpm::bacnet::bench {
 
 class RouterClient {
   public:
-    explicit RouterClient(uint16_t port)
-        : socket_(io_,
+    // `dest`: the DNET/DADR of the device asked (default: panel 1 behind
+    // the router); nullopt: the device at `port` itself.
+    explicit RouterClient(uint16_t port, std::optional<NetAddress> dest = NetAddress{50, {1}})
+        : dest_(std::move(dest)),
+          socket_(io_,
                   boost::asio::ip::udp::endpoint(boost::asio::ip::make_address_v4("127.0.0.1"), 0)),
           target_(boost::asio::ip::make_address_v4("127.0.0.1"), port) {
         socket_.set_option(boost::asio::socket_base::receive_buffer_size(1 << 20));
@@ -73,11 +77,12 @@ class RouterClient {
     void send(const std::vector<uint8_t>& apdu) {
         NpduHeader nh;
         nh.expecting_reply = true;
-        nh.destination = NetAddress{50, {1}};
+        nh.destination = dest_;
         const auto d = encode_bvll_npdu(BvlcFunction::OriginalUnicastNpdu, encode_npdu(nh, apdu));
         socket_.send_to(boost::asio::buffer(d), target_);
     }
 
+    std::optional<NetAddress> dest_;
     boost::asio::io_context io_;
     boost::asio::ip::udp::socket socket_;
     boost::asio::ip::udp::endpoint target_;

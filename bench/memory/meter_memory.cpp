@@ -37,7 +37,7 @@ double rss_mb() {
     return 0.0;
 }
 
-struct Meter {
+struct MeterUnderTest {
     std::unique_ptr<Device> device;
     std::unique_ptr<bacnet::MeterNode> bacnet;
     std::unique_ptr<Face> snmp;
@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
     const size_t most = argc > 1 ? static_cast<size_t>(std::max(2, std::atoi(argv[1]))) : 10;
     boost::asio::io_context io;
     const Config config = default_config();
-    std::vector<Meter> meters;
+    std::vector<MeterUnderTest> meters;
     meters.reserve(most);
     // Process-wide tables (catalogue, Modbus map, MIB, BACnet object tables)
     // are built by the first meter; the increments below are from the second on.
@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
     double device_mb = 0, bacnet_mb = 0, snmp_mb = 0;
     Sample at_one{}, last{};
     for (size_t n = 1; n <= most; ++n) {
-        Meter m;
+        MeterUnderTest m;
         const Sample s0 = sample();
         m.device = std::make_unique<Device>(config, std::nullopt);
         const Sample s1 = sample();

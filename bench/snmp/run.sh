@@ -73,7 +73,7 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 
-echo "# $(date -u +%F) $(uname -m), $(nproc) cores; $(snmpd -v | grep -o 'version: *[0-9.]*' | head -1 | tr -s ' ')"
+echo "# $(date -u +%F) $(uname -m) $(lscpu | grep 'Model name' | sed 's/.*: *//'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $(snmpd -v | grep -o 'version: *[0-9.]*' | head -1 | tr -s ' ')"
 echo "# test agent: SNMPv2-MIB + test table of $rows rows; 3 s per figure; load tool on the same host"
 run() { "$load" "$@" || echo "(errors in the run above)"; }
 branch=1.3.6.1.4.1.3833.1.30.1.1.4.1  # p1BranchTable
@@ -88,6 +88,39 @@ for target in "test agent:$ours" "net-snmp snmpd:$theirs"; do
     run --label "$name, 1 in flight" --port "$port" --op get --oid 1.3.6.1.2.1.1.1.0 --window 1
     run --label "$name, 8 in flight" --port "$port" --op get --oid 1.3.6.1.2.1.1.1.0
     run --label "$name, 8 in flight" --port "$port" --op bulk --oid 1.3.6.1.2.1.1 --repetitions 10
+done
+# Side by side with 16 in flight, alternating, 3 rounds: req/s, server CPU per
+# request (utime + stime from /proc/PID/stat, the meter's including its
+# metering thread) and the ratio meter / snmpd.
+meter_pid=${pids[1]}
+snmpd_pid=${pids[2]}
+tck=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# side PID LABEL ARGS...: one 3 s run; prints it with the server's CPU per
+# response and leaves responses/s in $rate.
+side() {
+    local pid=$1 label=$2
+    shift 2
+    local c0 c1 line
+    c0=$(cpu_ticks "$pid")
+    line=$("$load" --label "$label" "$@" || echo "(errors) 0 responses/s")
+    c1=$(cpu_ticks "$pid")
+    rate=$(grep -o '[0-9]* responses/s' <<<"$line" | awk '{ print $1 }')
+    printf '%s  server CPU %s us/response\n' "$line" \
+        "$(awk -v t=$((c1 - c0)) -v hz="$tck" -v r="$rate" 'BEGIN { printf "%.1f", (r > 0 ? t * 1e6 / hz / (r * 3) : 0) }')"
+}
+echo "# 16 in flight, side by side (3 rounds)"
+for what in "sysDescr.0:1.3.6.1.2.1.1.1.0" "p1BranchCurrent.5:$branch.1.2.5"; do
+    name=${what%%:*}
+    oid=${what#*:}
+    ratios=()
+    for _ in 1 2 3; do
+        side "$meter_pid" "meter $name, 16" --port "$meter" --op get --oid "$oid" --window 16
+        ours=$rate
+        side "$snmpd_pid" "net-snmp sysDescr.0, 16" --port "$theirs" --op get --oid 1.3.6.1.2.1.1.1.0 --window 16
+        ratios+=("$(awk -v a="$ours" -v b="$rate" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
+    done
+    echo "ratio meter Get $name / snmpd Get sysDescr.0, 16 in flight: ${ratios[*]} (median $(printf '%s\n' "${ratios[@]}" | sort -n | sed -n 2p))"
 done
 echo "# full walks"
 run --label "meter (GetNext)" --port "$meter" --op walk --oid 1 --repetitions 0

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# BACnet/IP ReadProperty, openbcpm against bacnet-stack's demo server, in the
+# same run on 127.0.0.1: requests per second, p50/p99, server CPU per request
+# (utime + stime of the server process from /proc/PID/stat) and the ratio.
+#
+# openbcpm: `openbcpm run` (BCPME84, Protocol_Mode 2, the simulator in real
+# time, BACnet/IP only); the request is Present_Value of panel 1's AI417
+# through the virtual router (DNET 50, DADR 1). The peer: bacnet-stack's
+# apps/server answering on its own device; the request is Present_Value of
+# the Analog Input it creates at start. The load (`bacnet_load --window N`)
+# is one thread keeping N requests in flight on one socket, for both.
+#
+# The peer is not part of this repository and is never vendored: build it
+# from bacnet-stack's source in a directory of your own, e.g.
+#   git clone <bacnet-stack repository> /tmp/bacnet-stack && cd /tmp/bacnet-stack
+#   sed -i 's/-DPRINT_ENABLED=1/-DPRINT_ENABLED=0/' apps/Makefile   # no line on stderr per request
+#   make BACDL=bip OPTIMIZATION=-O2 server                        # -> bin/bacserv
+# and give its path in BACNET_PEER.
+#
+# Usage: BACNET_PEER=/tmp/bacnet-stack/bin/bacserv bench/bacnet/compare.sh [build-dir] [seconds] [rounds]
+#   build-dir built with -DCMAKE_BUILD_TYPE=Release and OPENBCPM_BACNET_BENCH
+#   (targets openbcpm and bacnet_load).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../meter_run.sh"
+rounds="${3:-3}"
+peer="${BACNET_PEER:?set BACNET_PEER to a built bacnet-stack apps/server (bacserv); see the comment at the top}"
+[ -x "$peer" ] || { echo "BACNET_PEER=$peer is not executable"; exit 1; }
+load="$(find "$build" -name bacnet_load -type f -executable | head -1)"
+[ -n "$load" ] || { echo "no bacnet_load under $build"; exit 1; }
+ours_port=47961
+peer_port=47963
+
+cat > "$work/meter.toml" <<TOML
+[device]
+channels = 84
+[gateway]
+protocol_mode = 2
+[faces]
+web = false
+modbus_tcp = false
+snmp = false
+[bacnet]
+ip_port = $ours_port
+TOML
+start_meter
+ours_pid=$!
+(cd "$work" && BACNET_IP_PORT=$peer_port BACNET_IFACE=lo exec "$peer" 260001 > "$work/peer.log" 2>&1) &
+peer_pid=$!
+sleep 1.5
+kill -0 "$ours_pid" || { cat "$work/meter.log"; exit 1; }
+kill -0 "$peer_pid" || { cat "$work/peer.log"; exit 1; }
+# The peer's Analog Input (created at start, instance printed), else 1.
+peer_ai=$(grep -o 'analog-input-[0-9]*' "$work/peer.log" | head -1 | grep -o '[0-9]*$' || true)
+peer_ai=${peer_ai:-1}
+tck=$(getconf CLK_TCK)
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# run PID LABEL ARGS...: one load run; prints its line with the server CPU per request
+# and leaves req/s in $rate.
+run() {
+  local pid=$1 label=$2
+  shift 2
+  local c0 c1 line
+  c0=$(cpu_ticks "$pid")
+  line=$("$load" "$@")
+  c1=$(cpu_ticks "$pid")
+  rate=$(awk '{ print $4 }' <<<"$line")
+  local cpu_us
+  cpu_us=$(awk -v t=$((c1 - c0)) -v hz="$tck" -v r="$rate" -v s="$seconds" \
+    'BEGIN { n = r * s; printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')
+  printf '%-10s %s  server CPU %5s us/req\n' "$label" "$line" "$cpu_us"
+}
+
+echo "# $(date -u '+%F %H:%M') $(lscpu | grep 'Model name' | sed 's/  */ /g'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# ReadProperty Present_Value, ${seconds} s per line; peer: $peer (AI$peer_ai)"
+for window in 1 16; do
+  ratios=()
+  for r in $(seq "$rounds"); do
+    run "$ours_pid" openbcpm "$ours_port" 1 "$seconds" rp --window "$window"
+    ours=$rate
+    run "$peer_pid" bacnet-stk "$peer_port" 1 "$seconds" rp --window "$window" --direct "$peer_ai"
+    theirs=$rate
+    ratios+=("$(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
+  done
+  echo "window $window: openbcpm / bacnet-stack = ${ratios[*]} (median $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'))"
+done
