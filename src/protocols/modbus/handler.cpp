@@ -1,6 +1,7 @@
 #include "protocols/modbus/handler.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 #include "points/modbus_map.hpp"
@@ -20,11 +21,48 @@ int Handler::panel_of(uint8_t unit) const {
 
 std::optional<std::vector<uint8_t>> Handler::handle(uint8_t unit, std::span<const uint8_t> pdu,
                                                     Transport transport, uint64_t* ticket) {
+    std::array<uint8_t, kMaxPdu> out;
+    const size_t n = respond(unit, pdu, transport, ticket, out);
+    if (n == 0) return std::nullopt;
+    return std::vector<uint8_t>(out.begin(), out.begin() + static_cast<long>(n));
+}
+
+size_t Handler::respond(uint8_t unit, std::span<const uint8_t> pdu, Transport transport,
+                        uint64_t* ticket, std::span<uint8_t, kMaxPdu> out) {
     ++stats_.requests;
+    if (ticket) *ticket = 0;
+    if (const size_t n = read_registers(unit, pdu, out)) return n;
     ticket_ = 0;
     const auto answer = answer_of(unit, pdu, transport);
     if (ticket) *ticket = ticket_;
-    return answer;
+    if (!answer) return 0;
+    std::copy(answer->begin(), answer->end(), out.begin());
+    return answer->size();
+}
+
+// The hot path: no decoding into a request object, no allocation.
+size_t Handler::read_registers(uint8_t unit, std::span<const uint8_t> pdu,
+                               std::span<uint8_t, kMaxPdu> out) {
+    if (unit == 0 || pdu.size() != 5) return 0;
+    const uint8_t function = pdu[0];
+    if (function != fc::kReadHoldingRegisters && function != fc::kReadInputRegisters) return 0;
+    const auto address = static_cast<uint16_t>(pdu[1] << 8 | pdu[2]);
+    const auto quantity = static_cast<uint16_t>(pdu[3] << 8 | pdu[4]);
+    // Anything the decoder refuses takes the general path and its exception.
+    if (quantity < 1 || quantity > kMaxReadQuantity || uint32_t{address} + quantity > 0x10000)
+        return 0;
+    const int panel = panel_of(unit);
+    if (panel == 0) return 0;
+    const auto e = image_.read(panel, uint32_t{address} + 1, quantity, out.data() + 2);
+    if (e != points::ModbusException::None) {
+        ++stats_.exceptions;
+        out[0] = static_cast<uint8_t>(function | 0x80);
+        out[1] = static_cast<uint8_t>(e);
+        return 2;
+    }
+    out[0] = function;
+    out[1] = static_cast<uint8_t>(2 * quantity);
+    return 2 + 2 * size_t{quantity};
 }
 
 std::optional<std::vector<uint8_t>> Handler::answer_of(uint8_t unit, std::span<const uint8_t> pdu,
@@ -62,14 +100,14 @@ std::vector<uint8_t> Handler::serve(int panel, const Decoded& d) {
             using T = std::decay_t<decltype(r)>;
             if constexpr (std::is_same_v<T, ReadRegisters>) {
                 // The newest snapshot: a value metered in the last window is readable now.
-                const points::Context ctx{device_.snapshot(), settings, panel,
-                                          device_.power_up_counter(panel)};
-                const auto& map = points::ModbusMap::instance();
-                words_.resize(r.quantity);
-                const auto e = map.read(ctx, uint32_t{r.address} + 1, r.quantity, words_.data());
+                std::array<uint8_t, 2 * kMaxReadQuantity> bytes;
+                const auto e =
+                    image_.read(panel, uint32_t{r.address} + 1, r.quantity, bytes.data());
                 if (e != points::ModbusException::None)
                     return exception_response(r.function, static_cast<uint8_t>(e));
-                return read_response(r.function, words_);
+                std::vector<uint8_t> out{r.function, static_cast<uint8_t>(2 * r.quantity)};
+                out.insert(out.end(), bytes.begin(), bytes.begin() + 2 * r.quantity);
+                return out;
             } else if constexpr (std::is_same_v<T, WriteSingle>) {
                 const uint16_t v = r.value;
                 const uint8_t e = write(panel, r.address, std::span<const uint16_t>(&v, 1));

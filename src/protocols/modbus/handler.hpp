@@ -11,6 +11,7 @@
 #include "model/meter_model.hpp"
 #include "points/write_plan.hpp"
 #include "protocols/modbus/codec.hpp"
+#include "protocols/modbus/register_image.hpp"
 
 namespace openbcpm::modbus {
 
@@ -25,7 +26,7 @@ struct HandlerStats {
 
 class Handler {
   public:
-    explicit Handler(MeterModel& device) : device_(device) {}
+    explicit Handler(MeterModel& device) : device_(device), image_(device) {}
 
     // The response PDU for a request PDU addressed to `unit`, or nothing
     // (broadcasts, and RTU frames for other addresses, get no answer).
@@ -33,10 +34,16 @@ class Handler {
     // Device::when_applied(ticket) runs (0: at once).
     std::optional<std::vector<uint8_t>> handle(uint8_t unit, std::span<const uint8_t> pdu,
                                                Transport transport, uint64_t* ticket = nullptr);
+    // The same, written into `out`: the response's length, 0 for no answer.
+    // A register read allocates nothing: it is answered from the register
+    // image (a bounds check and a copy).
+    size_t respond(uint8_t unit, std::span<const uint8_t> pdu, Transport transport,
+                   uint64_t* ticket, std::span<uint8_t, kMaxPdu> out);
 
     // The panel a unit address reaches (Modbus_Address and +1), 0 for none.
     int panel_of(uint8_t unit) const;
     const HandlerStats& stats() const { return stats_; }
+    const RegisterImage& image() const { return image_; }
 
   private:
     std::optional<std::vector<uint8_t>> answer_of(uint8_t unit, std::span<const uint8_t> pdu,
@@ -45,9 +52,13 @@ class Handler {
     uint8_t write(int panel, uint16_t address, std::span<const uint16_t> values);
     std::vector<uint8_t> device_id(int panel, const ReadDeviceId& r);
 
+    // A read of registers 1..125 from a served unit, or 0 when it is not one.
+    size_t read_registers(uint8_t unit, std::span<const uint8_t> pdu,
+                          std::span<uint8_t, kMaxPdu> out);
+
     MeterModel& device_;
+    RegisterImage image_;
     HandlerStats stats_;
-    std::vector<uint16_t> words_;
     points::WriteRequest request_;  // reused: no allocation per write once warm
     uint64_t ticket_ = 0;
 };

@@ -7,7 +7,7 @@
 #include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <deque>
+#include <cstring>
 
 namespace openbcpm::modbus {
 
@@ -27,6 +27,7 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
     void start() {
         boost::system::error_code ignored;  // a socket that refuses keeps the default
         socket_.set_option(asio::socket_base::send_buffer_size(kSocketSendBuffer), ignored);
+        socket_.non_blocking(true, ignored);  // flush() sends without waiting
         if (face_.config_.idle_timeout_s > 0) arm_idle(idle_timeout());
         read();
     }
@@ -68,56 +69,79 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
         });
     }
 
+    // One receive per readiness (Asio reads at once only when the last read
+    // filled the buffer), every complete request in it answered, the answers
+    // sent with one send.
     void read() {
-        socket_.async_read_some(asio::buffer(chunk_),
+        if (reading_) return;
+        reading_ = true;
+        socket_.async_read_some(asio::buffer(in_.data() + have_, in_.size() - have_),
                                 [self = shared_from_this()](const boost::system::error_code& ec,
                                                             size_t n) { self->on_read(ec, n); });
     }
 
     void on_read(const boost::system::error_code& ec, size_t n) {
+        reading_ = false;
         if (ec || done_) return finish();
-        pending_.insert(pending_.end(), chunk_.begin(), chunk_.begin() + static_cast<long>(n));
+        have_ += n;
         serve();
     }
 
     // Answers the complete requests received while the unsent answers stay
     // under the bound; then reads on, or waits for the master to take them.
     void serve() {
-        if (held_) return;  // an answer waits for the meter: the next ones wait behind it
+        if (held_ || done_) return;  // an answer waits for the meter: the next ones wait behind it
         size_t used = 0;
-        while (unsent_ < kMaxUnsentBytes) {
+        bool answered = false;
+        while (unsent() < kMaxUnsentBytes) {
             size_t adu = 0;
-            const auto status = tcp_frame(std::span(pending_).subspan(used), adu);
+            const auto status = tcp_frame(std::span(in_.data() + used, have_ - used), adu);
             if (status == FrameStatus::NeedMore) break;
             if (status == FrameStatus::Invalid) return finish();  // no way to find the next frame
-            const auto frame = std::span<const uint8_t>(pending_).subspan(used, adu);
+            const auto frame = std::span<const uint8_t>(in_.data() + used, adu);
             used += adu;
             const MbapHeader h = decode_mbap(frame);
             if (h.protocol != 0) continue;  // not Modbus: dropped
+            // The answer goes straight into the output buffer, after its MBAP header.
+            const size_t at = next_.size();
+            grow(next_, at + kMbapSize + kMaxPdu);
+            next_.resize(at + kMbapSize + kMaxPdu);
             uint64_t ticket = 0;
-            auto response =
-                face_.handler_.handle(h.unit, frame.subspan(kMbapSize), Transport::Tcp, &ticket);
-            if (!response) continue;
-            last_answer_ = Clock::now();
+            const size_t n = face_.handler_.respond(
+                h.unit, frame.subspan(kMbapSize), Transport::Tcp, &ticket,
+                std::span<uint8_t, kMaxPdu>(next_.data() + at + kMbapSize, kMaxPdu));
+            if (n == 0) {
+                next_.resize(at);
+                continue;
+            }
+            put_mbap(next_.data() + at, h, n);
+            next_.resize(at + kMbapSize + n);
+            answered = true;
             if (ticket && !face_.device_.applied(ticket)) {
                 // A write is answered once the meter shows it, so that the
                 // master's next read (on any face) sees it; this connection's
                 // later requests keep their order behind it.
                 held_ = true;
-                pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(used));
+                std::vector<uint8_t> adu_bytes(next_.begin() + static_cast<long>(at), next_.end());
+                next_.resize(at);
+                consume(used);
+                last_answer_ = Clock::now();
+                flush();
                 face_.device_.when_applied(
-                    ticket, [self = shared_from_this(), adu = tcp_adu(h, *response)]() mutable {
+                    ticket, [self = shared_from_this(), adu_bytes = std::move(adu_bytes)] {
                         if (self->done_) return;
                         self->held_ = false;
-                        self->queue(std::move(adu));
+                        grow(self->next_, self->next_.size() + adu_bytes.size());
+                        self->next_.insert(self->next_.end(), adu_bytes.begin(), adu_bytes.end());
                         self->serve();
                     });
                 return;
             }
-            queue(tcp_adu(h, *response));
         }
-        pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(used));
-        if (unsent_ < kMaxUnsentBytes) return read();
+        consume(used);
+        if (answered) last_answer_ = Clock::now();
+        if (!flush()) return;
+        if (unsent() < kMaxUnsentBytes) return read();
         // The master sends faster than it reads: no more reading (its requests
         // wait in the kernel, then in its own socket) until it catches up.
         paused_ = true;
@@ -135,35 +159,67 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
         });
     }
 
-    void queue(std::vector<uint8_t> adu) {
-        unsent_ += adu.size();
-        out_.push_back(std::move(adu));
-        if (!writing_) write();
+    static void put_mbap(uint8_t* at, const MbapHeader& h, size_t pdu) {
+        const auto length = static_cast<uint16_t>(pdu + 1);
+        at[0] = static_cast<uint8_t>(h.transaction >> 8);
+        at[1] = static_cast<uint8_t>(h.transaction & 0xFF);
+        at[2] = static_cast<uint8_t>(h.protocol >> 8);
+        at[3] = static_cast<uint8_t>(h.protocol & 0xFF);
+        at[4] = static_cast<uint8_t>(length >> 8);
+        at[5] = static_cast<uint8_t>(length & 0xFF);
+        at[6] = h.unit;
     }
 
-    // Everything queued goes out in one gathered write.
-    void write() {
-        writing_ = true;
-        in_flight_.clear();
-        while (!out_.empty()) {
-            in_flight_.push_back(std::move(out_.front()));
-            out_.pop_front();
+    // Room for `size` bytes, growing by doubling up to the most the bound
+    // lets a buffer hold (kMaxUnsentBytes and one answer), never past it.
+    static void grow(std::vector<uint8_t>& buffer, size_t size) {
+        if (buffer.capacity() >= size) return;
+        constexpr size_t kMost = kMaxUnsentBytes + kMbapSize + kMaxPdu;
+        buffer.reserve(std::min(std::max(size, 2 * buffer.capacity()), kMost));
+    }
+
+    // Drops the requests answered from the input buffer.
+    void consume(size_t used) {
+        if (used == 0) return;
+        have_ -= used;
+        if (have_) std::memmove(in_.data(), in_.data() + used, have_);
+    }
+
+    size_t unsent() const { return out_.size() - sent_ + next_.size(); }
+
+    // The answers gathered go out in one send, at once when the socket takes
+    // them (the usual case: no wait, no completion to run), else by an
+    // asynchronous write of what is left. False when the connection failed.
+    bool flush() {
+        if (writing_ || next_.empty()) return true;
+        std::swap(out_, next_);
+        next_.clear();
+        sent_ = 0;
+        boost::system::error_code ec;
+        sent_ = socket_.write_some(asio::buffer(out_), ec);
+        if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+            finish();
+            return false;
         }
-        buffers_.clear();
-        for (const auto& adu : in_flight_)
-            buffers_.emplace_back(asio::buffer(adu));
-        asio::async_write(socket_, buffers_,
-                          [self = shared_from_this()](const boost::system::error_code& ec,
-                                                      size_t n) { self->on_written(ec, n); });
+        if (sent_ == out_.size()) {
+            out_.clear();
+            sent_ = 0;
+            return true;
+        }
+        writing_ = true;
+        asio::async_write(socket_, asio::buffer(out_.data() + sent_, out_.size() - sent_),
+                          [self = shared_from_this()](const boost::system::error_code& e,
+                                                      size_t n) { self->on_written(e, n); });
+        return true;
     }
 
-    void on_written(const boost::system::error_code& ec, size_t n) {
+    void on_written(const boost::system::error_code& ec, size_t /*n: all of it*/) {
         writing_ = false;
         if (ec || done_) return finish();
-        unsent_ -= n;
-        in_flight_.clear();
-        if (!out_.empty()) write();
-        if (paused_ && unsent_ <= kMaxUnsentBytes / 2) {
+        out_.clear();
+        sent_ = 0;
+        if (!flush()) return;
+        if (paused_ && unsent() <= kMaxUnsentBytes / 2) {
             paused_ = false;
             drain_.cancel();
             serve();
@@ -175,12 +231,16 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
     asio::steady_timer idle_;
     asio::steady_timer drain_;
     Clock::time_point last_answer_;
-    std::array<uint8_t, 1024> chunk_{};
-    std::vector<uint8_t> pending_;
-    std::deque<std::vector<uint8_t>> out_;
-    std::vector<std::vector<uint8_t>> in_flight_;
-    std::vector<asio::const_buffer> buffers_;
-    size_t unsent_ = 0;  // bytes in out_ and in_flight_
+    // Received bytes not yet answered: room for a few full requests at least
+    // (an ADU is at most 260 bytes), filled by one receive.
+    std::array<uint8_t, 4096> in_{};
+    size_t have_ = 0;
+    // Answers: out_ is being sent (sent_ bytes of it gone), next_ gathers the
+    // following ones. Both keep their capacity: no allocation once warm.
+    std::vector<uint8_t> out_;
+    std::vector<uint8_t> next_;
+    size_t sent_ = 0;
+    bool reading_ = false;
     bool writing_ = false;
     bool paused_ = false;
     bool held_ = false;  // an answer waits for Device::when_applied
