@@ -80,6 +80,8 @@ const std::vector<WebServer::Route>& WebServer::routes() {
             {V::get, "/api/stream", false, false, &WebServer::api_stream_info},
             {V::get, "/api/connections", false, false, &WebServer::api_connections},
             {V::get, "/metrics", false, false, &WebServer::metrics},
+            {V::get, "/site", false, true, &WebServer::page_site},
+            {V::get, "/api/site", false, false, &WebServer::api_site},
         };
         for (const std::string& p : kPages) {
             if (p != "/") r.push_back({V::get, p, false, true, &WebServer::page});

@@ -218,7 +218,8 @@ Reply WebServer::api_session(Context& c) {
                     {"session_key", !c.session->key.empty()},
                     {"model", s.model.model_name()},
                     {"serial_number", fmt::format("{:08X}", s.identity.serial_number)},
-                    {"simulating", device_.simulating()}});
+                    {"simulating", device_.simulating()},
+                    {"site", device_.site() != nullptr}});
 }
 
 Reply WebServer::api_password(Context& c) {

@@ -7,6 +7,7 @@
 #include "web/bdt.hpp"
 #include "web/gui_parameters.hpp"
 #include "web/http_parse.hpp"
+#include "web/metrics_text.hpp"
 #include "web/routes_gui.hpp"
 #include "web/routes_internal.hpp"
 #include "web/server.hpp"
@@ -14,27 +15,6 @@
 namespace openbcpm::web {
 
 using namespace route_util;
-
-namespace {
-
-// Prometheus exposition helpers.
-class Metrics {
-  public:
-    void family(const char* name, const char* type, const char* help) {
-        out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
-    }
-    void sample(const std::string& name, const std::string& labels, double v) {
-        out_ << name;
-        if (!labels.empty()) out_ << '{' << labels << '}';
-        out_ << ' ' << fmt::format("{}", v) << '\n';
-    }
-    std::string str() const { return out_.str(); }
-
-  private:
-    std::ostringstream out_;
-};
-
-}  // namespace
 
 Reply WebServer::api_stream_info(Context& c) {
     return error(c, http::status::upgrade_required,
@@ -60,10 +40,9 @@ Reply WebServer::api_connections(Context& c) {
     return respond(c, http::status::ok, {{"modbus_tcp", std::move(m)}, {"web", std::move(w)}});
 }
 
-Reply WebServer::metrics(Context& c) {
-    const MeterSnapshot& snap = device_.snapshot();
-    const Settings& s = device_.settings();
-    Metrics m;
+void meter_metrics(MetricsText& m, MeterModel& device) {
+    const MeterSnapshot& snap = device.snapshot();
+    const Settings& s = device.settings();
     static const char* ln[] = {"A", "B", "C"};
     static const char* ll[] = {"AB", "BC", "CA"};
     m.family("bcpm_voltage_ln_volts", "gauge", "Line-to-neutral voltage");
@@ -127,21 +106,12 @@ Reply WebServer::metrics(Context& c) {
     m.family("bcpm_windows_total", "counter", "Metering windows since start");
     m.sample("bcpm_windows_total", "", static_cast<double>(snap.sequence));
     m.family("bcpm_meter_lag_seconds", "gauge", "How far metering lags behind the source clock");
-    m.sample("bcpm_meter_lag_seconds", "", device_.lag_seconds());
+    m.sample("bcpm_meter_lag_seconds", "", device.lag_seconds());
     m.family("bcpm_events_dropped_total", "counter", "Events lost because the queue was full");
-    m.sample("bcpm_events_dropped_total", "", static_cast<double>(device_.events_dropped()));
+    m.sample("bcpm_events_dropped_total", "", static_cast<double>(device.events_dropped()));
     m.family("bcpm_simulation_speed", "gauge", "Simulated seconds per real second");
-    m.sample("bcpm_simulation_speed", "", device_.speed());
-    m.family("bcpm_web_requests_total", "counter", "HTTP requests handled by the web face");
-    m.sample("bcpm_web_requests_total", "", static_cast<double>(requests_));
-    m.family("bcpm_web_requests_refused_total", "counter",
-             "Requests refused for missing login, CSRF or origin");
-    m.sample("bcpm_web_requests_refused_total", "", static_cast<double>(refused_));
-    m.family("bcpm_web_logins_failed_total", "counter", "Failed logins");
-    m.sample("bcpm_web_logins_failed_total", "", static_cast<double>(logins_failed_));
-    m.family("bcpm_web_sessions", "gauge", "Live login sessions");
-    m.sample("bcpm_web_sessions", "", static_cast<double>(sessions_.size()));
-    const ConnectionStats& stats = device_.connection_stats();
+    m.sample("bcpm_simulation_speed", "", device.speed());
+    const ConnectionStats& stats = device.connection_stats();
     const std::pair<const char*, const ConnectionCounters*> faces[] = {
         {"modbus_tcp", &stats.modbus_tcp}, {"web", &stats.web}};
     m.family("bcpm_connections_open", "gauge", "Open connections of a stream face");
@@ -169,10 +139,28 @@ Reply WebServer::metrics(Context& c) {
                      static_cast<double>(n));
         }
     }
+}
+
+Reply WebServer::metrics(Context& c) {
     Response r{http::status::ok, c.request.version()};
     r.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-    r.body() = m.str();
     r.keep_alive(c.request.keep_alive());
+    const std::string scope = field(c.target.query, "scope").value_or("meter");
+    if (scope == "site") return site_metrics(c, std::move(r));  // routes_site.cpp
+    if (scope != "meter")
+        return error(c, http::status::bad_request, "scope is meter (the default) or site");
+    MetricsText m;
+    meter_metrics(m, device_);
+    m.family("bcpm_web_requests_total", "counter", "HTTP requests handled by the web face");
+    m.sample("bcpm_web_requests_total", "", static_cast<double>(requests_));
+    m.family("bcpm_web_requests_refused_total", "counter",
+             "Requests refused for missing login, CSRF or origin");
+    m.sample("bcpm_web_requests_refused_total", "", static_cast<double>(refused_));
+    m.family("bcpm_web_logins_failed_total", "counter", "Failed logins");
+    m.sample("bcpm_web_logins_failed_total", "", static_cast<double>(logins_failed_));
+    m.family("bcpm_web_sessions", "gauge", "Live login sessions");
+    m.sample("bcpm_web_sessions", "", static_cast<double>(sessions_.size()));
+    r.body() = m.str();
     r.prepare_payload();
     return {std::move(r), {}, {}};
 }

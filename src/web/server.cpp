@@ -259,6 +259,21 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
                 [self, request](const PasswordVerdict& v) { self->answer(request, &v); });
             return;
         }
+        if (reply.body_later) {
+            auto held = std::make_shared<Reply>(std::move(reply));
+            auto later = std::move(held->body_later);
+            const bool head = request->method() == http::verb::head;
+            later([self = this->shared_from_this(), held, head](std::string body) {
+                if (head) {
+                    held->response.content_length(body.size());
+                } else {
+                    held->response.body() = std::move(body);
+                    held->response.prepare_payload();
+                }
+                self->write(std::move(*held));
+            });
+            return;
+        }
         if (reply.ticket) {
             // A write is answered once the meter shows it.
             auto held = std::make_shared<Reply>(std::move(reply));

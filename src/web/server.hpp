@@ -65,6 +65,10 @@ struct Reply {
     // A write's ticket: the reply waits for Device::when_applied(ticket), so
     // that the client's next read, on any face, shows the write (0: at once).
     uint64_t ticket = 0;
+    // Set when the body comes later (the site-level metrics: each meter's part
+    // is made on that meter's own event loop): the connection calls it with a
+    // function that takes the body, fills `response` with it and writes it.
+    std::function<void(std::function<void(std::string)>)> body_later{};
 };
 
 // Anything the server must be able to close on stop().
@@ -227,6 +231,10 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     Reply api_sim_load(Context& c);
     Reply api_sim_trip(Context& c);
     Reply api_sim_voltage(Context& c);
+    // A site (model/site.hpp; routes_site.cpp): 404 for a single meter.
+    Reply page_site(Context& c);
+    Reply api_site(Context& c);
+    Reply site_metrics(Context& c, Response head);  // /metrics?scope=site
     Reply api_sim_speed(Context& c);
     Reply api_stream_info(Context& c);
     Reply api_connections(Context& c);

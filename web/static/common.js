@@ -106,6 +106,8 @@ const bcpm = {
       ['/', 'Configuration'], ['/panel', 'Panel'], ['/settings', 'Settings'], ['/charts', 'Charts'], ['/events', 'Events'],
       ['/simulation', 'Simulation'], ['/diagnostics', 'Diagnostics & Debugging'],
     ] : [['/security', 'Web Server Security']];
+    // A meter of a site (a [fleet] configuration) links to the site page.
+    if (configured && bcpm.session.site) links.push(['/site', 'Site']);
     const nav = bcpm.el('nav', { 'aria-label': 'Main', id: 'main-menu', class: 'closed' });
     for (const [href, text] of links) {
       nav.append(bcpm.el('a', { href, 'aria-current': href === current ? 'page' : null }, text));
