@@ -9,6 +9,8 @@
 
 namespace openbcpm {
 
+// Built from the catalogue's quantities (points::quantities), so it is
+// defined in src/points/snapshot_json.cpp; the event texts below in core.
 nlohmann::json snapshot_json(const MeterSnapshot& snapshot, const Settings& settings);
 nlohmann::json event_json(const EventRecord& record);
 std::string_view event_kind_name(EventKind kind);

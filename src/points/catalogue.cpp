@@ -2,46 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <stdexcept>
 #include <unordered_map>
 
 namespace openbcpm::points {
-
-std::string_view unit_symbol(Unit u) {
-    switch (u) {
-        case Unit::None:
-            return "";
-        case Unit::Amps:
-            return "A";
-        case Unit::Kilowatts:
-            return "kW";
-        case Unit::KilovoltAmps:
-            return "kVA";
-        case Unit::KilowattHours:
-            return "kWh";
-        case Unit::Volts:
-            return "V";
-        case Unit::Hertz:
-            return "Hz";
-        case Unit::Degrees:
-            return "deg";
-        case Unit::PowerFactor:
-            return "PF";
-        case Unit::PercentTenths:
-            return "0.1%";
-        case Unit::Seconds:
-            return "s";
-        case Unit::Count:
-            return "count";
-        case Unit::Bits:
-            return "bits";
-        case Unit::Text:
-            return "text";
-        case Unit::Exponent:
-            return "10^n";
-    }
-    return "";
-}
 
 std::string_view access_name(Access a) {
     switch (a) {
@@ -58,6 +23,102 @@ std::string_view access_name(Access a) {
 std::string setting_key(const Point& p, int panel) {
     if (p.setting_key.rfind("gateway.", 0) == 0) return p.setting_key;
     return "panel." + std::to_string(panel) + "." + p.setting_key;
+}
+
+namespace {
+
+bool is_channel_reading(Q q) {
+    return (q >= Q::ChCurrent && q <= Q::ChMaxKwDemand) || q == Q::EvStatus;
+}
+bool is_group_reading(Q q) {
+    return q >= Q::GrKw && q <= Q::GrMaxCurrentDemand;
+}
+bool is_voltage_reading(Q q) {
+    return q >= Q::VoltLn && q <= Q::VoltAngle;
+}
+
+std::vector<Quantity> read_quantities(QuantityOf of) {
+    struct Source {
+        std::string_view id_prefix;
+        std::string_view name_prefix;
+        bool (*reading)(Q);
+    };
+    const Source src = [of]() -> Source {
+        switch (of) {
+            case QuantityOf::Channel:
+                return {"ch1.", "channel 1 ", is_channel_reading};
+            case QuantityOf::Circuit:
+                return {"lc1.", "Logical circuit 1 ", is_group_reading};
+            case QuantityOf::Mains:
+                return {"mains.", "Mains ", is_group_reading};
+            case QuantityOf::Voltage:
+                break;
+        }
+        return {"", "", is_voltage_reading};
+    }();
+    std::vector<Quantity> out;
+    for (const Point& p : Catalogue::instance().points()) {
+        if (!src.reading(p.ref.q) || p.id.rfind(src.id_prefix, 0) != 0) continue;
+        Quantity q;
+        q.key = p.id.substr(src.id_prefix.size());
+        if (q.key.find('.') != std::string::npos && of != QuantityOf::Voltage) continue;
+        if (of == QuantityOf::Voltage) {
+            if (q.key.rfind("volts_", 0) == 0) q.key.erase(0, 6);
+            const size_t dot = q.key.find('.');  // "a.angle" -> "angle_a"
+            if (dot != std::string::npos)
+                q.key = q.key.substr(dot + 1) + "_" + q.key.substr(0, dot);
+        }
+        q.name =
+            p.name.rfind(src.name_prefix, 0) == 0 ? p.name.substr(src.name_prefix.size()) : p.name;
+        q.unit = p.unit;
+        q.ref = p.ref;
+        const bool seen =
+            std::any_of(out.begin(), out.end(), [&](const Quantity& o) { return o.key == q.key; });
+        if (!seen) out.push_back(std::move(q));
+    }
+    std::stable_sort(out.begin(), out.end(), [](const Quantity& a, const Quantity& b) {
+        return std::pair(a.ref.q, a.ref.index) < std::pair(b.ref.q, b.ref.index);
+    });
+    return out;
+}
+
+}  // namespace
+
+const std::vector<Quantity>& quantities(QuantityOf of) {
+    static const std::array<std::vector<Quantity>, 4> all{
+        read_quantities(QuantityOf::Channel), read_quantities(QuantityOf::Circuit),
+        read_quantities(QuantityOf::Mains), read_quantities(QuantityOf::Voltage)};
+    return all[static_cast<size_t>(of)];
+}
+
+std::string prometheus_name(std::string_view scope, const Quantity& q) {
+    const UnitInfo& u = unit_info(q.unit);
+    std::string token(u.symbol);  // "kW" -> "kw", the key's word for the unit
+    std::transform(token.begin(), token.end(), token.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    std::string name = "bcpm_" + std::string(scope);
+    size_t start = 0;
+    while (start <= q.key.size()) {
+        size_t end = q.key.find('_', start);
+        if (end == std::string::npos) end = q.key.size();
+        const std::string word = q.key.substr(start, end - start);
+        name += '_';
+        name += !u.quantity.empty() && word == token ? std::string(u.quantity) : word;
+        start = end + 1;
+    }
+    if (!u.prometheus.empty()) name += "_" + std::string(u.prometheus);
+    if (prometheus_counter(q)) name += "_total";
+    return name;
+}
+
+bool prometheus_counter(const Quantity& q) {
+    return q.ref.q == Q::ChKwh || q.ref.q == Q::GrKwh;
+}
+
+std::string quantity_label(const Quantity& q) {
+    std::string s = q.name;
+    if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
+    return s;
 }
 
 namespace {

@@ -9,27 +9,9 @@
 #include <vector>
 
 #include "points/quantity.hpp"
+#include "points/units.hpp"
 
 namespace openbcpm::points {
-
-enum class Unit : uint8_t {
-    None,
-    Amps,
-    Kilowatts,
-    KilovoltAmps,
-    KilowattHours,
-    Volts,
-    Hertz,
-    Degrees,
-    PowerFactor,
-    PercentTenths,  // 0.1 % steps (thresholds, hysteresis)
-    Seconds,
-    Count,
-    Bits,
-    Text,
-    Exponent,
-};
-std::string_view unit_symbol(Unit u);
 
 enum class Access : uint8_t { Read, ReadWrite, Write };
 std::string_view access_name(Access a);
@@ -163,5 +145,37 @@ class Catalogue {
 
 // The full setting key of a panel point ("panel.2.ct_size.5").
 std::string setting_key(const Point& p, int panel);
+
+// ---------------------------------------------------------------- quantities
+// What a channel, a multi-channel meter and the voltage inputs measure, read
+// off the catalogue's own points (channel 1's, logical circuit 1's, the
+// mains' and the voltage points), so that nothing else describes them: the
+// web JSON's keys, the GUI's labels and units (GET /api/quantities) and the
+// Prometheus names come from here.
+enum class QuantityOf : uint8_t {
+    Channel,  // "ch1.<key>": ChCurrent..ChMaxKwDemand, EvStatus
+    Circuit,  // "lc1.<key>": GrKw..GrMaxCurrentDemand (logical circuits)
+    Mains,    // "mains.<key>": the mains' points
+    Voltage,  // the voltage inputs: VoltLn.., Frequency, VoltAngle
+};
+struct Quantity {
+    // The point id without its prefix ("kw_demand" of "ch1.kw_demand"); for
+    // the voltage points the id without "volts_", an angle as "angle_a".
+    std::string key;
+    std::string name;  // the point's name without its prefix: "real power demand"
+    Unit unit = Unit::None;
+    Ref ref;  // the point's reference (channel 1, circuit 1, the mains, the voltage)
+};
+// In the order of Q (current, power, ..., maxima, event status).
+const std::vector<Quantity>& quantities(QuantityOf of);
+// "real power demand" -> "Real power demand".
+std::string quantity_label(const Quantity& q);
+// The Prometheus metric of a quantity: "bcpm_<scope>_" + the key with its
+// unit's token spelled as the quantity it stands for ("kw_demand" ->
+// "power_demand"), then the unit's base unit ("_watts"), and "_total" for the
+// energy counter: bcpm_channel_power_demand_watts, bcpm_mains_energy_kilowatt_hours_total.
+std::string prometheus_name(std::string_view scope, const Quantity& q);
+// Energy (kWh) only grows but for a reset: a counter; everything else a gauge.
+bool prometheus_counter(const Quantity& q);
 
 }  // namespace openbcpm::points

@@ -19,6 +19,8 @@ int decade_exponent(double full_scale, double capacity) {
     return std::clamp(e, -3, 3);
 }
 
+}  // namespace
+
 double channel_quantity(Q q, const ChannelReadings& r) {
     switch (q) {
         case Q::ChCurrent:
@@ -84,6 +86,8 @@ double group_quantity(Q q, const GroupReadings& g) {
             return 0.0;
     }
 }
+
+namespace {
 
 int group_phases(GroupKind k, const GroupReadings* g) {
     switch (k) {

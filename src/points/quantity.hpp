@@ -118,6 +118,11 @@ struct Value {
 
 Value evaluate(const Ref& ref, const Context& ctx);
 
+// A channel quantity (ChCurrent..ChMaxKwDemand) or a meter's (GrKw..
+// GrMaxCurrentDemand) as the readings hold it, valid or not; 0 for others.
+double channel_quantity(Q q, const ChannelReadings& r);
+double group_quantity(Q q, const GroupReadings& g);
+
 // The group a reference points at, or nullptr.
 const GroupReadings* group_of(const PanelReadings& panel, GroupKind kind, int number);
 

@@ -319,65 +319,13 @@ const std::vector<MeterClass>& panel_classes() {
     return classes;
 }
 
+// The one unit table (points/units.hpp) has the codes and their names.
 uint32_t bacnet_units(points::Unit u) {
-    switch (u) {
-        case Unit::Amps:
-            return units::kAmperes;
-        case Unit::Kilowatts:
-            return units::kKilowatts;
-        case Unit::KilovoltAmps:
-            return units::kKilovoltAmperes;
-        case Unit::KilowattHours:
-            return units::kKilowattHours;
-        case Unit::Volts:
-            return units::kVolts;
-        case Unit::Hertz:
-            return units::kHertz;
-        case Unit::Degrees:
-            return units::kDegreesPhase;
-        case Unit::PowerFactor:
-            return units::kPowerFactor;
-        case Unit::PercentTenths:
-            return units::kPercent;  // the objects present these in percent
-        case Unit::Seconds:
-            return units::kSeconds;
-        case Unit::None:
-        case Unit::Count:
-        case Unit::Bits:
-        case Unit::Text:
-        case Unit::Exponent:
-            return units::kNoUnits;
-    }
-    return units::kNoUnits;
+    return points::unit_info(u).bacnet;
 }
 
 std::string units_name(uint32_t u) {
-    switch (u) {
-        case units::kAmperes:
-            return "amperes";
-        case units::kVolts:
-            return "volts";
-        case units::kKilovoltAmperes:
-            return "kilovolt-amperes";
-        case units::kPowerFactor:
-            return "power-factor";
-        case units::kKilowattHours:
-            return "kilowatt-hours";
-        case units::kHertz:
-            return "hertz";
-        case units::kKilowatts:
-            return "kilowatts";
-        case units::kSeconds:
-            return "seconds";
-        case units::kDegreesPhase:
-            return "degrees-phase";
-        case units::kPercent:
-            return "percent";
-        case units::kNoUnits:
-            return "no-units";
-        default:
-            return "units-" + std::to_string(u);
-    }
+    return points::bacnet_units_name(u);
 }
 
 std::string object_type_name(ObjectType t) {

@@ -192,30 +192,9 @@ bool is_legacy(const Point& p) {
 
 // ------------------------------------------------------------------ how values are carried
 
+// The MIB's UNITS text, from the one unit table (points/units.hpp).
 std::string units_of(points::Unit u) {
-    using points::Unit;
-    switch (u) {
-        case Unit::Amps:
-            return "A";
-        case Unit::Kilowatts:
-            return "kW";
-        case Unit::KilovoltAmps:
-            return "kVA";
-        case Unit::KilowattHours:
-            return "kWh";
-        case Unit::Volts:
-            return "V";
-        case Unit::Hertz:
-            return "Hz";
-        case Unit::Degrees:
-            return "degrees";
-        case Unit::PercentTenths:
-            return "%";
-        case Unit::Seconds:
-            return "seconds";
-        default:
-            return "";
-    }
+    return std::string(points::unit_info(u).snmp);
 }
 
 const std::vector<std::pair<std::string, int32_t>>& reset_codes(points::ResetScope scope) {
