@@ -15,9 +15,11 @@
 #include <functional>
 #include <iostream>
 #include <optional>
+#include <tuple>
 #include <utility>
 
 #include "app/faces.hpp"
+#include "app/fleet.hpp"
 #include "device/device.hpp"
 #include "model/snapshot_json.hpp"
 #include "sources/replay.hpp"
@@ -26,20 +28,6 @@
 namespace openbcpm {
 
 namespace {
-
-// The event loop, with a safety net: every handler that writes storage turns a
-// failure into its face's error, but should a StoreError still escape one, the
-// meter logs it and goes on serving rather than ending.
-void run_loop(boost::asio::io_context& io) {
-    for (;;) {
-        try {
-            io.run();
-            return;
-        } catch (const StoreError& e) {
-            spdlog::error("storage error escaped a handler (the meter goes on): {}", e.what());
-        }
-    }
-}
 
 // Progress of a long command on stderr, only when stderr is a terminal and the
 // command has run for a second: "\rsimulate: 42% (1512 of 3600 s)".
@@ -79,12 +67,49 @@ class Progress {
 
 }  // namespace
 
+// The event loop, with a safety net: every handler that writes storage turns a
+// failure into its face's error, but should a StoreError still escape one, the
+// meter logs it and goes on serving rather than ending.
+void run_loop(boost::asio::io_context& io) {
+    for (;;) {
+        try {
+            io.run();
+            return;
+        } catch (const StoreError& e) {
+            spdlog::error("storage error escaped a handler (the meter goes on): {}", e.what());
+        }
+    }
+}
+
 Config load_config(const CommonOptions& common) {
     return common.config_file.empty() ? default_config() : load_config_file(common.config_file);
 }
 
 int run_command(const CommonOptions& common) {
     const Config cfg = load_config(common);
+    if (cfg.fleet || !common.shard.empty()) {
+        int shard = 0, shards = 1;
+        if (!common.shard.empty()) {
+            if (!cfg.fleet) {
+                std::fprintf(stderr,
+                             "openbcpm: --shard runs part of a site: the configuration needs a "
+                             "[fleet] section\n");
+                return 2;
+            }
+            try {
+                std::tie(shard, shards) = parse_shard(common.shard);
+            } catch (const std::invalid_argument& e) {
+                std::fprintf(stderr, "openbcpm: --shard %s: %s\n", common.shard.c_str(), e.what());
+                return 2;
+            }
+            if (shard >= cfg.fleet->count) {
+                std::fprintf(stderr, "openbcpm: --shard %s: no meter of the %d is in it\n",
+                             common.shard.c_str(), cfg.fleet->count);
+                return 2;
+            }
+        }
+        return run_fleet(cfg, common.state_dir, shard, shards);
+    }
     boost::asio::io_context io;
     bool stopping = false;
     bool restart = false;

@@ -1,6 +1,7 @@
 // The subcommands of the openbcpm executable.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <string>
 
 #include "config/config.hpp"
@@ -10,6 +11,7 @@ namespace openbcpm {
 struct CommonOptions {
     std::string config_file;  // empty = embedded default
     std::string state_dir;
+    std::string shard;  // run --shard K/N (a [fleet] configuration only)
 };
 
 struct SimulateOptions {
@@ -30,6 +32,8 @@ struct EventsOptions {
 };
 
 Config load_config(const CommonOptions& common);
+// Runs `io` until it stops; a StoreError escaping a handler is logged, not fatal.
+void run_loop(boost::asio::io_context& io);
 int run_command(const CommonOptions& common);
 int simulate_command(const CommonOptions& common, const SimulateOptions& options);
 int record_command(const CommonOptions& common, const RecordOptions& options);

@@ -58,6 +58,8 @@ int run_main(int argc, char** argv) {
     CLI::App* run = app.add_subcommand("run", "Run the meter until stopped (SIGINT/SIGTERM)");
     add_config(run);
     add_state(run, false);
+    run->add_option("--shard", common.shard,
+                    "Run shard K of N of a [fleet] site: the meters k with k mod N = K");
     common.state_dir = "openbcpm-state";
 
     SimulateOptions sim;

@@ -677,14 +677,213 @@ class Parser {
         }
     }
 
-    Config parse(std::string_view text) const {
-        toml::table root;
+    toml::table parse_toml(std::string_view text) const {
         try {
-            root = toml::parse(text, origin_);
+            return toml::parse(text, origin_);
         } catch (const toml::parse_error& e) {
             throw ConfigError(origin_, static_cast<int>(e.source().begin.line), "",
                               std::string(e.description()));
         }
+    }
+
+    Config parse(std::string_view text) const {
+        toml::table root = parse_toml(text);
+        std::shared_ptr<FleetConfig> fleet;
+        if (const toml::node* f = root.get("fleet")) {
+            fleet = std::make_shared<FleetConfig>(parse_fleet(table(*f, "fleet")));
+            fleet->text = std::string(text);
+            root.erase("fleet");
+        }
+        Config cfg = parse_table(root);
+        if (fleet) {
+            cfg.fleet = fleet;
+            // Everything is checked now: the last meter of the template's
+            // derivations, and every meter with an override.
+            (void)derive_meter(cfg, *fleet, fleet->count - 1, nullptr);
+            for (const auto& [index, line] : fleet->overrides)
+                (void)meter(cfg, index);
+        }
+        return cfg;
+    }
+
+    FleetConfig parse_fleet(const toml::table& t) const {
+        FleetConfig f;
+        f.line = static_cast<int>(t.source().begin.line);
+        bool address = false;
+        for (auto&& [k, v] : t) {
+            const std::string name(k.str());
+            const std::string key = "fleet." + name;
+            if (name == "count") {
+                const int64_t n = integer(v, key);
+                if (n < 1 || n > 10000) fail(&v, key, "must be 1 to 10000");
+                f.count = static_cast<int>(n);
+                f.line = static_cast<int>(v.source().begin.line);
+            } else if (name == "first_address") {
+                const std::string a = string(v, key);
+                parse_ipv4(v, key, a, f.first_address);
+                address = true;
+            } else if (name == "acquisition_threads") {
+                const int64_t n = integer(v, key);
+                if (n < 1 || n > 256) fail(&v, key, "must be 1 to 256");
+                f.acquisition_threads = static_cast<int>(n);
+            } else if (name == "event_loops") {
+                const int64_t n = integer(v, key);
+                if (n < 1 || n > 64) fail(&v, key, "must be 1 to 64");
+                f.event_loops = static_cast<int>(n);
+            } else if (name == "meter") {
+                const auto* arr = v.as_array();
+                if (!arr) fail(&v, key, "use [[fleet.meter]] tables");
+                for (const auto& item : *arr) {
+                    const toml::table& m = table(item, key);
+                    const toml::node* index = m.get("index");
+                    if (!index) fail(&m, key + ".index", "each [[fleet.meter]] needs index = k");
+                    const int64_t i = integer(*index, key + ".index");
+                    if (m.get("fleet"))
+                        fail(m.get("fleet"), key + ".fleet", "a meter has no [fleet]");
+                    if (!f.overrides
+                             .emplace(static_cast<int>(std::clamp<int64_t>(i, -1, 1 << 20)),
+                                      static_cast<int>(index->source().begin.line))
+                             .second)
+                        fail(index, key + ".index",
+                             "meter " + std::to_string(i) + " is overridden twice");
+                }
+            } else {
+                fail(&v, key,
+                     "unknown key (count, first_address, acquisition_threads, event_loops, meter)");
+            }
+        }
+        if (!t.get("count")) fail(&t, "fleet.count", "[fleet] needs count = N (1 to 10000)");
+        if (!address) fail(&t, "fleet.first_address", "[fleet] needs first_address = \"a.b.c.d\"");
+        if (uint64_t{f.first_address} + static_cast<uint64_t>(f.count - 1) > 0xDFFFFFFFull)
+            fail(t.get("count"), "fleet.count",
+                 "the last meter's address would be past 223.255.255.255 (first_address " +
+                     ipv4_text(f.first_address) + ")");
+        for (const auto& [index, line] : f.overrides) {
+            if (index < 0 || index >= f.count)
+                throw ConfigError(origin_, line, "fleet.meter.index",
+                                  "must be 0 to " + std::to_string(f.count - 1) + " (count - 1)");
+        }
+        return f;
+    }
+
+    void parse_ipv4(const toml::node& v, const std::string& key, const std::string& a,
+                    uint32_t& out) const {
+        uint32_t value = 0;
+        int parts = 0;
+        size_t i = 0;
+        while (parts < 4) {
+            size_t j = i;
+            while (j < a.size() && a[j] >= '0' && a[j] <= '9' && j - i < 4)
+                ++j;
+            if (j == i || j - i > 3) break;
+            const int octet = std::stoi(a.substr(i, j - i));
+            if (octet > 255) break;
+            value = (value << 8) | static_cast<uint32_t>(octet);
+            ++parts;
+            i = j;
+            if (parts < 4) {
+                if (i >= a.size() || a[i] != '.') break;
+                ++i;
+            }
+        }
+        if (parts != 4 || i != a.size())
+            fail(&v, key, "must be an IPv4 address such as \"127.0.1.1\"");
+        if (value == 0 || (value >> 28) >= 14)
+            fail(&v, key, "must be a unicast address (not 0.0.0.0, multicast or reserved)");
+        out = value;
+    }
+
+    // Meter k: the template, or the file parsed again with its override merged in.
+    Config meter(const Config& tmpl, int k) const {
+        const FleetConfig& f = *tmpl.fleet;
+        auto it = f.overrides.find(k);
+        if (it == f.overrides.end()) return derive_meter(tmpl, f, k, nullptr);
+        toml::table root = parse_toml(f.text);
+        toml::table over;
+        if (auto* arr = root.at_path("fleet.meter").as_array()) {
+            for (auto& item : *arr) {
+                auto* m = item.as_table();
+                if (m && m->get("index") && m->get("index")->value_exact<int64_t>() == k) {
+                    over = std::move(*m);
+                    break;
+                }
+            }
+        }
+        root.erase("fleet");
+        over.erase("index");
+        // What the override sets itself is not derived from k.
+        const toml::table keys = over;  // a copy: only which keys, not where
+        merge(root, std::move(over));
+        Config cfg = parse_table(root);
+        cfg.fleet = tmpl.fleet;
+        return derive_meter(cfg, f, k, &keys);
+    }
+
+    // Tables key by key; any other value (arrays of tables too) replaced whole.
+    static void merge(toml::table& into, toml::table&& from) {
+        for (auto&& [k, v] : from) {
+            toml::node* existing = into.get(k.str());
+            if (v.is_table() && existing && existing->is_table()) {
+                merge(*existing->as_table(), std::move(*v.as_table()));
+            } else {
+                into.insert_or_assign(k, std::move(v));
+            }
+        }
+    }
+
+    Config derive_meter(Config cfg, const FleetConfig& f, int k, const toml::table* own) const {
+        auto given = [&](std::string_view path) {
+            return own && own->at_path(path).node() != nullptr;
+        };
+        const std::string who = "meter " + std::to_string(k);
+        auto refuse_meter = [&](const std::string& key, const std::string& why) {
+            const auto it = f.overrides.find(k);
+            throw ConfigError(origin_, it != f.overrides.end() ? it->second : f.line, key,
+                              who + ": " + why);
+        };
+        auto put = [&](const std::string& setting, const SettingValue& value,
+                       const std::string& key) {
+            const SettingDef* def = find_setting(setting);
+            if (!def) refuse_meter(key, "unknown setting " + setting);
+            const WriteResult r = write_setting(cfg.settings, *def, value);
+            if (!r.ok()) refuse_meter(key, r.message);
+            cfg.explicit_settings[setting] = value;
+        };
+        const auto big_k = static_cast<uint64_t>(k);
+        if (!given("device.serial_number")) {
+            const uint64_t sn = cfg.settings.identity.serial_number + big_k;
+            if (sn > 0xFFFFFFFFull)
+                refuse_meter("device.serial_number",
+                             "serial number + " + std::to_string(k) + " does not fit in 32 bits");
+            cfg.settings.identity.serial_number = static_cast<uint32_t>(sn);
+        }
+        if (!given("bacnet.device_id_offset")) {
+            const int64_t offset = cfg.settings.gateway.device_id_offset + 10 * int64_t{k};
+            put("gateway.device_id_offset", offset, "bacnet.device_id_offset");
+        } else if (auto why = device_id_problem(cfg.settings)) {
+            refuse_meter("bacnet.device_id_offset", *why);
+        }
+        if (!given("simulation.seed")) cfg.simulation.seed += big_k;
+        for (int p = 1; p <= cfg.settings.model.panels; ++p) {
+            const std::string pk = "panel." + std::to_string(p) + ".location";
+            if (given(pk)) continue;
+            put(pk, cfg.settings.panel(p).location + " #" + std::to_string(k), pk);
+        }
+        if (!given("network.ip_address"))
+            put("gateway.ip_address", ipv4_text(f.first_address + static_cast<uint32_t>(k)),
+                "network.ip_address");
+        cfg.fleet_index = k;
+        return cfg;
+    }
+
+    static std::optional<std::string> device_id_problem(const Settings& s) {
+        const SettingDef* def = find_setting("gateway.device_id_offset");
+        const WriteResult r = validate_setting(s, *def, int64_t{s.gateway.device_id_offset});
+        if (r.ok()) return std::nullopt;
+        return r.message;
+    }
+
+    Config parse_table(const toml::table& root) const {
         Config cfg;
         cfg.origin = origin_;
         // [device] first: the model decides which panels exist.
@@ -763,6 +962,59 @@ Config load_config_file(const std::string& path) {
         throw ConfigError(path, 0, "",
                           "cannot read the file: " + std::string(std::strerror(errno)));
     return parse_config(os.str(), path);
+}
+
+Config fleet_meter(const Config& fleet_template, int k) {
+    if (!fleet_template.fleet) return fleet_template;
+    if (k < 0 || k >= fleet_template.fleet->count)
+        throw ConfigError(fleet_template.origin, fleet_template.fleet->line, "fleet.count",
+                          "there is no meter " + std::to_string(k));
+    return Parser(fleet_template.origin).meter(fleet_template, k);
+}
+
+std::vector<Config> expand_fleet(const Config& config) {
+    std::vector<Config> out;
+    if (!config.fleet) {
+        out.push_back(config);
+        return out;
+    }
+    out.reserve(static_cast<size_t>(config.fleet->count));
+    for (int k = 0; k < config.fleet->count; ++k)
+        out.push_back(fleet_meter(config, k));
+    return out;
+}
+
+std::vector<int> shard_meters(int count, int shard, int shards) {
+    std::vector<int> out;
+    for (int k = shard; k < count; k += shards)
+        out.push_back(k);
+    return out;
+}
+
+std::pair<int, int> parse_shard(std::string_view text) {
+    const auto slash = text.find('/');
+    auto number = [](std::string_view s, const char* what) {
+        int v = 0;
+        if (s.empty() || s.size() > 5) throw std::invalid_argument(std::string(what) + " missing");
+        for (char c : s) {
+            if (c < '0' || c > '9')
+                throw std::invalid_argument(std::string(what) + " must be a whole number");
+            v = v * 10 + (c - '0');
+        }
+        return v;
+    };
+    if (slash == std::string_view::npos)
+        throw std::invalid_argument("must be K/N (shard K of N, 0 <= K < N)");
+    const int k = number(text.substr(0, slash), "K");
+    const int n = number(text.substr(slash + 1), "N");
+    if (n < 1 || n > 10000) throw std::invalid_argument("N must be 1 to 10000");
+    if (k >= n) throw std::invalid_argument("K must be 0 to N - 1");
+    return {k, n};
+}
+
+std::string ipv4_text(uint32_t a) {
+    return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 255) + "." +
+           std::to_string((a >> 8) & 255) + "." + std::to_string(a & 255);
 }
 
 Config default_config() {

@@ -1,7 +1,9 @@
 // The TOML configuration file: the device, its settings and the simulation.
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -64,6 +66,17 @@ struct FacesConfig {
     std::optional<bool> modbus_tcp, modbus_rtu, bacnet_ip, bacnet_mstp, snmp, web;
 };
 
+// [fleet]: the file is the template of a site of `count` meters (docs/fleet.md).
+struct FleetConfig {
+    int count = 1;                // 1..10000 meters, k = 0..count-1
+    uint32_t first_address = 0;   // meter k binds every face to first_address + k (host order)
+    int acquisition_threads = 0;  // 0: the number of cores - 1, at least 1
+    int event_loops = 1;
+    int line = 0;                  // of [fleet] (or its count) in the file, for refusals
+    std::map<int, int> overrides;  // index -> line of its [[fleet.meter]]
+    std::string text;              // the file: a meter with an override is parsed from it
+};
+
 struct Config {
     Settings settings;                                      // factory defaults + what the file says
     std::map<std::string, SettingValue> explicit_settings;  // setting key -> value the file gave
@@ -74,6 +87,10 @@ struct Config {
     WebConfig web;
     FacesConfig faces;
     std::string origin = "<embedded default>";
+    // Set when the file has [fleet]: this Config is then the template; each
+    // meter's own comes from fleet_meter(). fleet_index is k in such a one.
+    std::shared_ptr<const FleetConfig> fleet;
+    int fleet_index = -1;
 };
 
 // Parses TOML text; `origin` names it in error messages. Throws ConfigError.
@@ -82,5 +99,19 @@ Config load_config_file(const std::string& path);
 // The embedded default: a two-panel, 84-channel data-centre panel.
 std::string_view default_config_text();
 Config default_config();
+
+// Meter k of a fleet: the template with [[fleet.meter]] index = k merged in
+// (tables key by key, anything else replaced), then what k derives (serial
+// + k, device_id_offset + 10 k, seed + k, location " #k", address first + k)
+// for every key the override does not set. Throws ConfigError.
+Config fleet_meter(const Config& fleet_template, int k);
+// Every meter (one: the config itself, when it has no [fleet]).
+std::vector<Config> expand_fleet(const Config& config);
+// The meters of shard K of N: k with k mod N == K.
+std::vector<int> shard_meters(int count, int shard, int shards);
+// "K/N" with 0 <= K < N <= 10000; throws std::invalid_argument with the reason.
+std::pair<int, int> parse_shard(std::string_view text);
+// The IPv4 address in dotted form.
+std::string ipv4_text(uint32_t address);
 
 }  // namespace openbcpm

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <thread>
 
 #include "sources/replay.hpp"
 #include "sources/simulator.hpp"
@@ -99,14 +100,21 @@ Device::~Device() {
     stop();
 }
 
-void Device::start() {
+void Device::start(AcquisitionPool* pool) {
     if (running_.exchange(true)) return;
-    thread_ = std::thread([this] { acquisition_loop(); });
+    if (!pool) {
+        own_pool_ = std::make_unique<AcquisitionPool>(1);
+        pool = own_pool_.get();
+    }
+    pool->add(*this);
 }
 
 void Device::stop() {
-    if (running_.exchange(false)) wake_acquisition();
-    if (thread_.joinable()) thread_.join();
+    if (running_.exchange(false) && acquisition_pool_) {
+        acquisition_pool_->remove(*this);
+        acquisition_pool_ = nullptr;
+    }
+    own_pool_.reset();
     // The acquisition thread is gone: its state can be read directly, and
     // what it did not take is applied here.
     MeterCommand left;
@@ -156,79 +164,77 @@ void Device::run_inline(double seconds, const std::function<void(double)>& progr
     poll();
 }
 
-void Device::acquisition_loop() {
-    using clock = std::chrono::steady_clock;
-    auto anchor_real = clock::now();
-    double anchor_sim = std::nan("");
-    double speed = speed_.load();
-    auto last_publish = clock::now() - std::chrono::seconds(1);
-    auto publish = [&](const MeterSnapshot& s, bool force) {
-        const auto now = clock::now();
-        // Above real time, hand over at most every few milliseconds: readers need the
-        // newest state, not each of thousands of windows a second.
-        if (!force && speed > 1.0 && now - last_publish < std::chrono::milliseconds(5)) return;
-        published_.write_slot() = s;
-        published_.publish();
-        last_publish = now;
-    };
-    auto drain_events = [&] {
-        EventEngine& engine = meter_->events();
-        for (size_t i = 0; i < engine.record_count(); ++i) {
-            if (!events_.push(engine.records()[i])) events_dropped_.fetch_add(1);
-        }
-        engine.drain();
-    };
+void Device::acquisition_begin() {
+    const auto now = std::chrono::steady_clock::now();
+    anchor_real_ = now;
+    anchor_sim_ = std::nan("");
+    acquired_speed_ = speed_.load();
+    last_publish_ = now - std::chrono::seconds(1);
+    due_ = now;
+}
 
-    while (running_.load(std::memory_order_relaxed)) {
-        MeterCommand cmd;
-        bool changed = false;
-        uint64_t newest = 0;
-        while (commands_.pop(cmd)) {
-            apply_command(cmd);
-            changed = true;
-            newest = std::max(newest, cmd.ticket);
-        }
-        if (changed) {
-            drain_events();
-            publish(meter_->snapshot(), true);
-            // The snapshot that shows the writes is out: their faces may answer.
-            if (newest) mark_applied(newest);
-        }
-        if (speed != speed_.load()) {
-            speed = speed_.load();
-            anchor_real = clock::now();
-            anchor_sim = std::nan("");
-        }
-        if (!source_->read(*block_)) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-            continue;
-        }
-        if (std::isnan(anchor_sim)) anchor_sim = block_->start_time;
-        meter_->process(*block_, [&](const MeterSnapshot& s) {
-            drain_events();
-            publish(s, false);
-        });
-        // Pace the source to the simulated clock.
-        const double sim_end =
-            block_->start_time + static_cast<double>(block_->count) / kSampleRate;
-        const auto target =
-            anchor_real + std::chrono::duration_cast<clock::duration>(
-                              std::chrono::duration<double>((sim_end - anchor_sim) / speed));
-        auto now = clock::now();
-        if (target > now) {
-            lag_.store(0.0);
-            // Until the next block is due, or at once when a command arrives
-            // (send() notifies): a write is seen within the millisecond, not
-            // at the next block.
-            std::unique_lock lock(wake_mutex_);
-            wake_.wait_until(lock, target, [&] {
-                return !running_.load(std::memory_order_relaxed) || !commands_.empty();
-            });
-        } else {
-            lag_.store(std::chrono::duration<double>(now - target).count());
-        }
+void Device::publish_acquired(const MeterSnapshot& s, bool force) {
+    const auto now = std::chrono::steady_clock::now();
+    // Above real time, hand over at most every few milliseconds: readers need the
+    // newest state, not each of thousands of windows a second.
+    if (!force && acquired_speed_ > 1.0 && now - last_publish_ < std::chrono::milliseconds(5))
+        return;
+    published_.write_slot() = s;
+    published_.publish();
+    last_publish_ = now;
+}
+
+void Device::drain_acquired_events() {
+    EventEngine& engine = meter_->events();
+    for (size_t i = 0; i < engine.record_count(); ++i) {
+        if (!events_.push(engine.records()[i])) events_dropped_.fetch_add(1);
     }
-    publish(meter_->snapshot(), true);
+    engine.drain();
+}
+
+std::chrono::steady_clock::time_point Device::acquisition_step() {
+    using clock = std::chrono::steady_clock;
+    MeterCommand cmd;
+    bool changed = false;
+    uint64_t newest = 0;
+    while (commands_.pop(cmd)) {
+        apply_command(cmd);
+        changed = true;
+        newest = std::max(newest, cmd.ticket);
+    }
+    if (changed) {
+        drain_acquired_events();
+        publish_acquired(meter_->snapshot(), true);
+        // The snapshot that shows the writes is out: their faces may answer.
+        if (newest) mark_applied(newest);
+    }
+    const auto now = clock::now();
+    if (acquired_speed_ != speed_.load()) {
+        acquired_speed_ = speed_.load();
+        anchor_real_ = now;
+        anchor_sim_ = std::nan("");
+        due_ = now;
+    }
+    // Until the next block is due the pool's thread sleeps, or wakes at once
+    // when a command arrives (send() wakes it): a write is seen within the
+    // millisecond, not at the next block.
+    if (now < due_) return due_;
+    if (!source_->read(*block_)) {
+        due_ = now + std::chrono::milliseconds(50);
+        return due_;
+    }
+    if (std::isnan(anchor_sim_)) anchor_sim_ = block_->start_time;
+    meter_->process(*block_, [this](const MeterSnapshot& s) {
+        drain_acquired_events();
+        publish_acquired(s, false);
+    });
+    // Pace the source to the simulated clock.
+    const double sim_end = block_->start_time + static_cast<double>(block_->count) / kSampleRate;
+    due_ = anchor_real_ + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(
+                              (sim_end - anchor_sim_) / acquired_speed_));
+    const auto after = clock::now();
+    lag_.store(due_ > after ? 0.0 : std::chrono::duration<double>(after - due_).count());
+    return due_;
 }
 
 void Device::apply_command(const MeterCommand& c) {
@@ -296,9 +302,8 @@ void Device::send(const MeterCommand& command) {
 }
 
 void Device::wake_acquisition() {
-    // The lock orders this with the thread's check of the queue before it waits.
-    { std::lock_guard lock(wake_mutex_); }
-    wake_.notify_one();
+    // The pool's lock orders this with the thread's check before it sleeps.
+    if (acquisition_pool_) acquisition_pool_->wake(acquisition_slot_);
 }
 
 void Device::mark_applied(uint64_t ticket) {

@@ -6,19 +6,18 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "config/config.hpp"
 #include "core/spsc_queue.hpp"
 #include "core/triple_buffer.hpp"
+#include "device/acquisition_pool.hpp"
 #include "metering/meter.hpp"
 #include "model/meter_model.hpp"
 #include "points/write_plan.hpp"
@@ -68,8 +67,10 @@ class Device final : public MeterModel {
     Device(const Device&) = delete;
     Device& operator=(const Device&) = delete;
 
-    void start();  // starts the acquisition thread
-    void stop();   // stops it and writes a final checkpoint
+    // Starts acquisition on `pool` (shared by the meters of a fleet), or on a
+    // pool of one thread of its own.
+    void start(AcquisitionPool* pool = nullptr);
+    void stop();  // takes it off the pool and writes a final checkpoint
     // Meters `seconds` of source time on the calling thread as fast as it can
     // (for `simulate` and tests); the acquisition thread must not be running.
     // `progress`, when given, hears the metered seconds done now and then.
@@ -148,13 +149,22 @@ class Device final : public MeterModel {
     double lag_seconds() const override { return lag_.load(); }
     ConnectionStats& connection_stats() override { return connection_stats_; }
     std::chrono::steady_clock::time_point started() const override { return started_; }
+    // The site of a [fleet] meter (set by the fleet before its faces start).
+    Site* site() const override { return site_; }
+    void set_site(Site* site) { site_ = site; }
 
   protected:
     void unsubscribe(uint64_t id) override;
     void hold_snapshot(int delta) override { pins_ += delta; }
 
   private:
-    void acquisition_loop();
+    friend class AcquisitionPool;
+    // On the pool's thread: the state of the pacing set afresh, then one step
+    // per pass: the commands, the block if it is due; returns when it is due next.
+    void acquisition_begin();
+    std::chrono::steady_clock::time_point acquisition_step();
+    void publish_acquired(const MeterSnapshot& s, bool force);
+    void drain_acquired_events();
     void record_events();
     void retry_power_up();
     void maybe_backup();
@@ -184,6 +194,7 @@ class Device final : public MeterModel {
     std::vector<std::pair<uint64_t, EventListener>> listeners_;
     uint64_t next_listener_ = 1;
     std::function<void(RestartKind)> restart_handler_;
+    Site* site_ = nullptr;
     void discover_profiles();  // at construction: the Operating_Mode rules
     int start_protocol_mode_ = 4;
     int start_operating_mode_ = 1;
@@ -213,11 +224,15 @@ class Device final : public MeterModel {
     // Lives as long as the Device; posted completions hold it weakly.
     std::shared_ptr<Device*> self_ = std::make_shared<Device*>(this);
     int pins_ = 0;
-    // The acquisition thread waits here between blocks; send() wakes it.
-    std::mutex wake_mutex_;
-    std::condition_variable wake_;
+    // The pool that meters this device, and the thread of it (slot) to wake.
+    std::unique_ptr<AcquisitionPool> own_pool_;
+    AcquisitionPool* acquisition_pool_ = nullptr;
+    size_t acquisition_slot_ = 0;
+    // The pacing, touched by the pool's thread only.
+    std::chrono::steady_clock::time_point anchor_real_{}, last_publish_{}, due_{};
+    double anchor_sim_ = 0.0;
+    double acquired_speed_ = 1.0;
 
-    std::thread thread_;
     std::atomic<bool> running_{false};
     std::atomic<double> speed_{1.0};
     std::atomic<double> lag_{0.0};
