@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "app/commands.hpp"
+#include "app/site_command.hpp"
 #ifdef OPENBCPM_FACE_POINTS
 #include "points/export.hpp"
 #endif
@@ -96,6 +97,19 @@ int run_main(int argc, char** argv) {
         ->check(CLI::Range(1, 1000000));
     events->add_flag("--json", ev.json, "Print JSON lines");
 
+    SiteOptions site;
+    CLI::App* site_cmd = app.add_subcommand(
+        "site", "Print the meters of a site's state directory (DIR/meters/NNNN/), read-only");
+    site_cmd->add_option("-s,--state-dir", site.state_dir, "The site's state directory")
+        ->required();
+    site_cmd->add_option("-c,--config", site.config_file,
+                         "The site's configuration: serial numbers and models");
+    site_cmd
+        ->add_option("--interval", site.interval,
+                     "Seconds between two reads of each store (running or not, kW); 0: one read")
+        ->check(CLI::Range(0.0, 60.0));
+    site_cmd->add_flag("--json", site.json, "Print JSON");
+
     bool reset_all = false;
     std::string reset_dir;
     CLI::App* factory =
@@ -162,6 +176,7 @@ int run_main(int argc, char** argv) {
             return 0;
         }
         if (*events) return events_command(ev);
+        if (*site_cmd) return site_command(site);
         if (*factory) return factory_reset_command(reset_dir, reset_all);
 #ifdef OPENBCPM_FACE_SNMP
         // --- SNMP: `export mib [-o FILE]` writes the product MIB module (SMIv2) ---
