@@ -231,14 +231,14 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     Reply api_sim_load(Context& c);
     Reply api_sim_trip(Context& c);
     Reply api_sim_voltage(Context& c);
-    // A site (model/site.hpp; routes_site.cpp): 404 for a single meter.
-    Reply page_site(Context& c);
-    Reply api_site(Context& c);
-    Reply site_metrics(Context& c, Response head);  // /metrics?scope=site
     Reply api_sim_speed(Context& c);
     Reply api_stream_info(Context& c);
     Reply api_connections(Context& c);
     Reply metrics(Context& c);
+    // A site (model/site.hpp; routes_site.cpp): 404 for a single meter.
+    Reply page_site(Context& c);
+    Reply api_site(Context& c);
+    Reply site_metrics(Context& c, Response head);  // /metrics?scope=site
 
     boost::asio::io_context& io_;
     MeterModel& device_;
