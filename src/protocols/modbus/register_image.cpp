@@ -1,5 +1,6 @@
 #include "protocols/modbus/register_image.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace openbcpm::modbus {
@@ -37,6 +38,37 @@ uint64_t newest_applied(const MeterModel& model, uint64_t known) {
             hi = mid;
     }
     return lo;
+}
+
+// Which registers the map has, a bit each, per variant (62017 bit 3 clear,
+// set): a read's bounds are checked a 64-bit word at a time.
+struct MapBits {
+    std::array<std::array<uint64_t, 65536 / 64>, 2> bits{};
+    MapBits() {
+        const auto& map = points::ModbusMap::instance();
+        for (int legacy = 0; legacy < 2; ++legacy) {
+            for (uint32_t reg = 1; reg < 65536; ++reg) {
+                if (map.slot(reg, legacy != 0))
+                    bits[static_cast<size_t>(legacy)][reg / 64] |= uint64_t{1} << (reg % 64);
+            }
+        }
+    }
+    bool all(bool legacy, uint32_t reg, uint32_t end) const {
+        const auto& b = bits[legacy ? 1 : 0];
+        while (reg < end) {
+            const uint32_t bit = reg % 64;
+            const uint32_t n = std::min(64 - bit, end - reg);
+            const uint64_t mask = (n == 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1) << bit;
+            if ((b[reg / 64] & mask) != mask) return false;
+            reg += n;
+        }
+        return true;
+    }
+};
+
+const MapBits& map_bits() {
+    static const MapBits bits;  // shared by every meter of the process
+    return bits;
 }
 
 bool legacy_map(const Settings& s, int panel) {
@@ -93,12 +125,9 @@ points::ModbusException RegisterImage::read(int panel, uint32_t reg, size_t coun
     if (panel < 1 || panel > kMaxPanels || reg == 0 || count == 0 || reg + count > 65536)
         return points::ModbusException::IllegalDataAddress;
     refresh();
-    const auto& map = points::ModbusMap::instance();
-    const bool legacy = legacy_map(settings_, panel);
     const auto end = static_cast<uint32_t>(reg + count);
-    for (uint32_t r = reg; r < end; ++r) {
-        if (!map.slot(r, legacy)) return points::ModbusException::IllegalDataAddress;
-    }
+    if (!map_bits().all(legacy_map(settings_, panel), reg, end))
+        return points::ModbusException::IllegalDataAddress;
     Panel& p = panels_[static_cast<size_t>(panel - 1)];
     if (p.bytes.empty()) {
         p.bytes.assign(2 * 65536, 0);

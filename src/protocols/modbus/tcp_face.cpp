@@ -17,7 +17,7 @@ using Clock = std::chrono::steady_clock;
 
 class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
   public:
-    Session(TcpFace& face, tcp::socket socket)
+    Session(TcpFace& face, Socket socket)
         : face_(face),
           socket_(std::move(socket)),
           idle_(socket_.get_executor()),
@@ -40,7 +40,7 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
         boost::system::error_code ec;
         idle_.cancel();
         drain_.cancel();
-        socket_.shutdown(tcp::socket::shutdown_both, ec);
+        socket_.shutdown(Socket::shutdown_both, ec);
         socket_.close(ec);
     }
 
@@ -154,7 +154,7 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
                             kDrainTimeout.count()));
             // Reset, so that the kernel drops what it still holds for this master at once.
             boost::system::error_code ignored;
-            self->socket_.set_option(tcp::socket::linger(true, 0), ignored);
+            self->socket_.set_option(Socket::linger(true, 0), ignored);
             self->finish();
         });
     }
@@ -227,9 +227,9 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
     }
 
     TcpFace& face_;
-    tcp::socket socket_;
-    asio::steady_timer idle_;
-    asio::steady_timer drain_;
+    Socket socket_;
+    Timer idle_;
+    Timer drain_;
     Clock::time_point last_answer_;
     // Received bytes not yet answered: room for a few full requests at least
     // (an ADU is at most 260 bytes), filled by one receive.
@@ -248,7 +248,8 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
 };
 
 TcpFace::TcpFace(asio::io_context& io, MeterModel& device, const ModbusConfig& config)
-    : device_(device),
+    : io_(io),
+      device_(device),
       config_(config),
       handler_(device),
       acceptor_(io),
@@ -304,10 +305,11 @@ void TcpFace::shut() {
 }
 
 void TcpFace::accept() {
-    acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
+    incoming_.emplace(io_.get_executor());
+    acceptor_.async_accept(*incoming_, [this](const boost::system::error_code& ec) {
         if (!running_) return;
         if (!ec) {
-            admit(std::move(socket));
+            admit(std::move(*incoming_));
             return accept();
         }
         if (ec != asio::error::no_descriptors && ec != asio::error::no_buffer_space &&
@@ -325,7 +327,7 @@ void TcpFace::accept() {
     });
 }
 
-void TcpFace::admit(tcp::socket socket) {
+void TcpFace::admit(Socket socket) {
     ++counters().accepted;
     if (sessions_.size() >= static_cast<size_t>(config_.max_connections)) {
         // At the cap the newcomer is served and the longest-idle master goes:

@@ -5,10 +5,12 @@
 // slot of the longest-idle connection, as gateways do.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "model/connection_log.hpp"
@@ -27,6 +29,14 @@ inline constexpr std::chrono::seconds kDrainTimeout{10};
 // ever reached.
 inline constexpr int kSocketSendBuffer = 64 * 1024;
 
+// Sockets and timers bound to the io_context's own executor rather than the
+// type-erased any_io_executor: no dispatch through it on every completion.
+using Socket =
+    boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
+using Timer = boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                                boost::asio::wait_traits<std::chrono::steady_clock>,
+                                                boost::asio::io_context::executor_type>;
+
 class TcpFace final : public Face {
   public:
     TcpFace(boost::asio::io_context& io, MeterModel& device, const ModbusConfig& config);
@@ -44,15 +54,17 @@ class TcpFace final : public Face {
   private:
     void shut();  // stop(), callable from the destructor
     void accept();
-    void admit(boost::asio::ip::tcp::socket socket);
+    void admit(Socket socket);
     void closed(const std::shared_ptr<Session>& session);
     ConnectionCounters& counters() { return device_.connection_stats().modbus_tcp; }
 
+    boost::asio::io_context& io_;
     MeterModel& device_;
     ModbusConfig config_;
     Handler handler_;
     boost::asio::ip::tcp::acceptor acceptor_;
     boost::asio::steady_timer accept_retry_;
+    std::optional<Socket> incoming_;  // the socket the pending accept fills
     ConnectionLog log_;
     std::set<std::shared_ptr<Session>> sessions_;
     uint16_t port_ = 0;
