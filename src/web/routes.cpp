@@ -64,6 +64,7 @@ const std::vector<WebServer::Route>& WebServer::routes() {
             {V::post, "/api/files/general", false, false, &WebServer::api_file_set},
             {V::get, "/api/device", false, false, &WebServer::api_device},
             {V::get, "/api/snapshot", false, false, &WebServer::api_snapshot},
+            {V::get, "/api/quantities", false, false, &WebServer::api_quantities},
             {V::get, "/api/layout", false, false, &WebServer::api_layout},
             {V::get, "/api/events", false, false, &WebServer::api_events},
             {V::get, "/api/events/query", false, false, &WebServer::api_events_query},

@@ -109,7 +109,9 @@ QueryResult events_query(Store* store, const Fields& query, int panels) {
             nlohmann::json j = event_json(r);
             j["id"] = e.id;
             j["recorded"] = e.wall_time;
-            j["unit"] = is_voltage ? "V" : "A";
+            // The event's value and threshold: an L-L voltage or a current.
+            j["unit"] =
+                points::unit_info(is_voltage ? points::Unit::Volts : points::Unit::Amps).display;
             events.push_back(std::move(j));
         }
     }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "model/snapshot_json.hpp"
+#include "points/catalogue.hpp"
 #include "points/write_plan.hpp"
 #include "web/assets.hpp"
 #include "web/bdt.hpp"
@@ -37,6 +38,47 @@ Reply WebServer::api_device(Context& c) {
 
 Reply WebServer::api_snapshot(Context& c) {
     return respond(c, http::status::ok, snapshot_json(device_.snapshot(), device_.settings()));
+}
+
+namespace {
+
+// What the snapshot's keys are, read off the catalogue (points::quantities),
+// with the one unit table's texts: the GUI's labels and units come from here.
+nlohmann::json quantities_json() {
+    auto unit_json = [](const points::UnitInfo& u) {
+        return nlohmann::json{{"symbol", u.symbol},           {"display", u.display},
+                              {"decimals", u.decimals},       {"bacnet", u.bacnet},
+                              {"bacnet_name", u.bacnet_name}, {"snmp", u.snmp},
+                              {"prometheus", u.prometheus}};
+    };
+    auto list = [](points::QuantityOf of) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const points::Quantity& q : points::quantities(of)) {
+            const points::UnitInfo& u = points::unit_info(q.unit);
+            out.push_back({{"key", q.key},
+                           {"name", q.name},
+                           {"label", points::quantity_label(q)},
+                           {"unit", u.display},
+                           {"symbol", u.symbol},
+                           {"decimals", u.decimals}});
+        }
+        return out;
+    };
+    nlohmann::json units = nlohmann::json::array();
+    for (const points::UnitInfo& u : points::unit_table())
+        units.push_back(unit_json(u));
+    return {{"channel", list(points::QuantityOf::Channel)},
+            {"circuit", list(points::QuantityOf::Circuit)},
+            {"mains", list(points::QuantityOf::Mains)},
+            {"voltage", list(points::QuantityOf::Voltage)},
+            {"units", std::move(units)}};
+}
+
+}  // namespace
+
+Reply WebServer::api_quantities(Context& c) {
+    static const nlohmann::json body = quantities_json();
+    return respond(c, http::status::ok, body);
 }
 
 Reply WebServer::api_layout(Context& c) {

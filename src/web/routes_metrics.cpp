@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "model/snapshot_json.hpp"
+#include "points/catalogue.hpp"
 #include "points/write_plan.hpp"
 #include "web/assets.hpp"
 #include "web/bdt.hpp"
@@ -53,54 +54,42 @@ void meter_metrics(MetricsText& m, MeterModel& device) {
         m.sample("bcpm_voltage_ll_volts", fmt::format("pair=\"{}\"", ll[i]), snap.voltage.ll[i]);
     m.family("bcpm_frequency_hertz", "gauge", "Line frequency");
     m.sample("bcpm_frequency_hertz", "", snap.voltage.frequency);
-    struct Column {
-        const char* name;
-        const char* type;
-        const char* help;
-        double (*get)(const ChannelReadings&);
-    };
-    static const Column columns[] = {
-        {"bcpm_channel_current_amperes", "gauge", "RMS current of a branch or aux input",
-         [](const ChannelReadings& r) { return r.current; }},
-        {"bcpm_channel_power_watts", "gauge", "Real power",
-         [](const ChannelReadings& r) { return r.kw * 1000.0; }},
-        {"bcpm_channel_apparent_power_voltamperes", "gauge", "Apparent power",
-         [](const ChannelReadings& r) { return r.kva * 1000.0; }},
-        {"bcpm_channel_power_factor", "gauge", "Power factor",
-         [](const ChannelReadings& r) { return r.pf; }},
-        {"bcpm_channel_energy_kilowatt_hours_total", "counter", "Real energy accumulated",
-         [](const ChannelReadings& r) { return r.kwh; }},
-        {"bcpm_channel_current_demand_amperes", "gauge", "Current demand",
-         [](const ChannelReadings& r) { return r.current_demand; }},
-        {"bcpm_channel_power_demand_watts", "gauge", "Real power demand",
-         [](const ChannelReadings& r) { return r.kw_demand * 1000.0; }},
-    };
-    for (const Column& col : columns) {
-        m.family(col.name, col.type, col.help);
+    // Every quantity of a channel and of the mains as the catalogue has it
+    // (points::quantities): its name from points::prometheus_name, its value
+    // in the unit table's base unit (kW -> W).
+    for (const points::Quantity& q : points::quantities(points::QuantityOf::Channel)) {
+        const std::string name = points::prometheus_name("channel", q);
+        const std::string help = points::quantity_label(q) + " of a branch or aux input (ch<n>." +
+                                 q.key + " in the point catalogue)";
+        const double factor = points::unit_info(q.unit).prometheus_factor;
+        m.family(name.c_str(), points::prometheus_counter(q) ? "counter" : "gauge", help.c_str());
         for (int p = 1; p <= s.model.panels; ++p) {
             const PanelReadings& pr = snap.panel[static_cast<size_t>(p - 1)];
             for (int ch = 1; ch <= kChannelsPerPanel; ++ch) {
                 const ChannelReadings& r = pr.channel[static_cast<size_t>(ch - 1)];
                 if (!r.present) continue;
-                m.sample(col.name, fmt::format("panel=\"{}\",channel=\"{}\"", p, ch), col.get(r));
+                const double v = q.ref.q == points::Q::EvStatus
+                                     ? pr.events.status[static_cast<size_t>(ch - 1)]
+                                     : points::channel_quantity(q.ref.q, r) * factor;
+                m.sample(name, fmt::format("panel=\"{}\",channel=\"{}\"", p, ch), v);
             }
         }
     }
-    m.family("bcpm_channel_event_status", "gauge",
-             "Event status bits of a channel (register map bits)");
-    for (int p = 1; p <= s.model.panels; ++p) {
-        const PanelReadings& pr = snap.panel[static_cast<size_t>(p - 1)];
-        for (int ch = 1; ch <= kChannelsPerPanel; ++ch) {
-            if (!pr.channel[static_cast<size_t>(ch - 1)].present) continue;
-            m.sample("bcpm_channel_event_status", fmt::format("panel=\"{}\",channel=\"{}\"", p, ch),
-                     pr.events.status[static_cast<size_t>(ch - 1)]);
+    for (const points::Quantity& q : points::quantities(points::QuantityOf::Mains)) {
+        const std::string name = points::prometheus_name("mains", q);
+        const std::string help = "Mains (aux 1..3): " + points::quantity_label(q) + " (mains." +
+                                 q.key + " in the point catalogue)";
+        const double factor = points::unit_info(q.unit).prometheus_factor;
+        m.family(name.c_str(), points::prometheus_counter(q) ? "counter" : "gauge", help.c_str());
+        for (int p = 1; p <= s.model.panels; ++p) {
+            const GroupReadings& g = snap.panel[static_cast<size_t>(p - 1)].mains;
+            m.sample(name, fmt::format("panel=\"{}\"", p),
+                     points::group_quantity(q.ref.q, g) * factor);
         }
     }
-    m.family("bcpm_mains_power_watts", "gauge", "Real power of the mains (aux 1..3)");
     m.family("bcpm_panel_health", "gauge", "Device health bits of a panel");
     for (int p = 1; p <= s.model.panels; ++p) {
         const PanelReadings& pr = snap.panel[static_cast<size_t>(p - 1)];
-        m.sample("bcpm_mains_power_watts", fmt::format("panel=\"{}\"", p), pr.mains.kw * 1000.0);
         m.sample("bcpm_panel_health", fmt::format("panel=\"{}\"", p), pr.health);
     }
     m.family("bcpm_windows_total", "counter", "Metering windows since start");

@@ -219,6 +219,7 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     // Beyond the meter.
     Reply api_device(Context& c);
     Reply api_snapshot(Context& c);
+    Reply api_quantities(Context& c);
     Reply api_layout(Context& c);
     Reply api_events(Context& c);
     Reply api_events_query(Context& c);  // GUI queries (routes_gui.cpp)

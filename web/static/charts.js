@@ -5,6 +5,11 @@
   void session;
   const keep = 300;  // points (one per stream message, 1 s apart)
   const device = await bcpm.api('GET', '/api/device');
+  // Units as the point catalogue gives them (GET /api/quantities).
+  const quantities = await bcpm.api('GET', '/api/quantities');
+  const unitOf = (list, key) => list.find((q) => q.key === key).unit;
+  const units = { current: unitOf(quantities.channel, 'current'), power: unitOf(quantities.channel, 'kw'),
+    voltage: unitOf(quantities.voltage, 'an') };
   const select = document.getElementById('panel-select');
   for (let p = 1; p <= device.panels; ++p) select.append(bcpm.el('option', { value: p }, `Panel ${p}`));
   const colors = ['#0a6640', '#b3261e', '#1f5fbf', '#9a5b00', '#6b3fa0', '#00838f', '#c2185b', '#5d4037'];
@@ -37,9 +42,9 @@
   };
   const build = () => {
     charts = {
-      current: make('chart-current', channels.map((c) => `ch ${c}`), 'A'),
-      power: make('chart-power', ['panel total (mains)', ...channels.map((c) => `ch ${c}`)], 'kW'),
-      voltage: make('chart-voltage', ['A-N', 'B-N', 'C-N'], 'V'),
+      current: make('chart-current', channels.map((c) => `ch ${c}`), units.current),
+      power: make('chart-power', ['panel total (mains)', ...channels.map((c) => `ch ${c}`)], units.power),
+      voltage: make('chart-voltage', ['A-N', 'B-N', 'C-N'], units.voltage),
     };
     data = charts;
     window.bcpmCharts = charts;  // for the browser tests (tick labels)

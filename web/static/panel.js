@@ -13,6 +13,19 @@
     for (const x of s.settings) settings.set(x.key, x.value);
   };
   await loadSettings();
+  // What each key of the snapshot is, its label, unit and digits: the point catalogue's.
+  const quantities = await bcpm.api('GET', '/api/quantities');
+  const byKey = (list) => new Map(list.map((q) => [q.key, q]));
+  const chQ = byKey(quantities.channel);
+  const mainsQ = byKey(quantities.circuit);  // the mains carry what a circuit does
+  const voltQ = byKey(quantities.voltage);
+  // A value with its quantity's unit ("12.50 A", "30.0°"); `digits` overrides the unit's.
+  const show = (q, v, digits) => {
+    const t = bcpm.fmt(v, digits ?? q.decimals);
+    if (!q.unit) return t;
+    return q.unit === '\u00b0' ? t + q.unit : `${t} ${q.unit}`;
+  };
+  const three = (q, a, b, c) => `${bcpm.fmt(a, q.decimals)} / ${bcpm.fmt(b, q.decimals)} / ${show(q, c)}`;
   const root = document.getElementById('panels');
   const cells = new Map();    // "panel-channel" -> element
   const rows = new Map();     // "panel-channel" -> layout row
@@ -113,15 +126,15 @@
     last = s;
     for (const p of s.panels) {
       const v = p.voltage;
-      setSummary(p.panel, 'vln', `${fmt(v.an, 1)} / ${fmt(v.bn, 1)} / ${fmt(v.cn, 1)} V`);
-      setSummary(p.panel, 'vll', `${fmt(v.ab, 1)} / ${fmt(v.bc, 1)} / ${fmt(v.ca, 1)} V`);
-      setSummary(p.panel, 'freq', `${fmt(v.frequency, 2)} Hz`);
-      setSummary(p.panel, 'kw', `${fmt(p.mains.kw, 2)} kW`);
-      setSummary(p.panel, 'pf', fmt(p.mains.pf, 3));
-      setSummary(p.panel, 'kwh', `${fmt(p.mains.kwh, 1)} kWh`);
-      setSummary(p.panel, 'demand', `${fmt(p.mains.kw_demand, 2)} kW`);
-      setSummary(p.panel, 'maxdemand', `${fmt(p.mains.max_kw_demand, 2)} kW`);
-      setSummary(p.panel, 'current', `${fmt(p.mains.current, 1)} A`);
+      setSummary(p.panel, 'vln', three(voltQ.get('an'), v.an, v.bn, v.cn));
+      setSummary(p.panel, 'vll', three(voltQ.get('ab'), v.ab, v.bc, v.ca));
+      setSummary(p.panel, 'freq', show(voltQ.get('frequency'), v.frequency));
+      setSummary(p.panel, 'kw', show(mainsQ.get('kw'), p.mains.kw, 2));
+      setSummary(p.panel, 'pf', show(mainsQ.get('pf'), p.mains.pf));
+      setSummary(p.panel, 'kwh', show(mainsQ.get('kwh'), p.mains.kwh, 1));
+      setSummary(p.panel, 'demand', show(mainsQ.get('kw_demand'), p.mains.kw_demand, 2));
+      setSummary(p.panel, 'maxdemand', show(mainsQ.get('max_kw_demand'), p.mains.max_kw_demand, 2));
+      setSummary(p.panel, 'current', show(mainsQ.get('current'), p.mains.current, 1));
       const vs = p.events.voltage_status || [];
       const vb = [];
       ['AB', 'BC', 'CA'].forEach((name, i) => {
@@ -136,8 +149,8 @@
       for (const c of p.channels) {
         const e = cells.get(`${p.panel}-${c.channel}`);
         if (!e) continue;
-        e.querySelector('[data-field=current]').textContent = fmt(c.current, 2) + ' A';
-        e.querySelector('[data-field=kw]').textContent = fmt(c.kw, 3) + ' kW';
+        e.querySelector('[data-field=current]').textContent = show(chQ.get('current'), c.current);
+        e.querySelector('[data-field=kw]').textContent = show(chQ.get('kw'), c.kw);
         e.dataset.current = c.current;
         const st = c.event_status;
         if (e.dataset.status !== String(st)) {
@@ -199,17 +212,10 @@
       : `Strip position ${r.position}, phase ${r.phase}, breaker ${r.breaker_size} A, CT ${r.ct_size} A` +
         (r.breaker_size === 0 ? ' (spare: no events)' : '');
     if (c) {
-      rowsOf(document.querySelector('#detail-values tbody'), [
-        ['Current', fmt(c.current, 2) + ' A'], ['Phase angle', fmt(c.angle, 1) + '\u00b0'],
-        ['Real power', fmt(c.kw, 3) + ' kW'], ['Apparent power', fmt(c.kva, 3) + ' kVA'],
-        ['Power factor', fmt(c.pf, 3)], ['Energy', fmt(c.kwh, 3) + ' kWh'],
-        ['Energy snapshot', fmt(c.kwh_snapshot, 3) + ' kWh'],
-        ['Current demand', fmt(c.current_demand, 2) + ' A'], ['Power demand', fmt(c.kw_demand, 3) + ' kW'],
-        ['Maximum current', fmt(c.max_current, 2) + ' A'], ['Maximum power', fmt(c.max_kw, 3) + ' kW'],
-        ['Maximum current demand', fmt(c.max_current_demand, 2) + ' A'],
-        ['Maximum power demand', fmt(c.max_kw_demand, 3) + ' kW'],
-        ['Event status (register)', '0x' + c.event_status.toString(16).padStart(4, '0')],
-      ]);
+      // Every quantity of a channel, as the catalogue names it; the event status as its register.
+      rowsOf(document.querySelector('#detail-values tbody'), quantities.channel.map((q) =>
+        q.key === 'event_status' ? [`${q.label} (register)`, '0x' + c.event_status.toString(16).padStart(4, '0')]
+          : [q.label, show(q, c[q.key])]));
       const status = document.getElementById('detail-status');
       status.textContent = '';
       const b = bcpm.badges(c.event_status);
@@ -244,12 +250,7 @@
       const data = aux ? p && p.mains : g;
       table.classList.toggle('hidden', !data);
       if (data) {
-        rowsOf(table.querySelector('tbody'), [
-          ['Current', fmt(data.current, 2) + ' A'], ['Real power', fmt(data.kw, 3) + ' kW'],
-          ['Apparent power', fmt(data.kva, 3) + ' kVA'], ['Power factor', fmt(data.pf, 3)],
-          ['Energy', fmt(data.kwh, 3) + ' kWh'], ['Power demand', fmt(data.kw_demand, 3) + ' kW'],
-          ['Maximum power demand', fmt(data.max_kw_demand, 3) + ' kW'],
-        ]);
+        rowsOf(table.querySelector('tbody'), quantities.circuit.map((q) => [q.label, show(q, data[q.key])]));
       }
     }
   }

@@ -248,11 +248,15 @@ test('a tripped breaker shows NL↓, then L and LL as badges; its detail has eve
   await dialog.waitFor();
   assert.equal(await page.locator('#detail-title').innerText(), 'Panel 1, channel 20');
   const values = await page.locator('#detail-values').innerText();
-  for (const label of ['Current', 'Phase angle', 'Real power', 'Apparent power', 'Power factor', 'Energy',
-    'Energy snapshot', 'Current demand', 'Power demand', 'Maximum current', 'Maximum power',
-    'Maximum current demand', 'Maximum power demand', 'Event status']) {
-    assert.match(values, new RegExp(`^${label}\\b`, 'm'), `the detail shows ${label}`);
+  // The point catalogue's names (GET /api/quantities), each with its unit.
+  for (const [label, unit] of [['Current', 'A'], ['Current phase angle', '\u00b0'], ['Real power', 'kW'],
+    ['Apparent power', 'kVA'], ['Power factor', ''], ['Energy', 'kWh'], ['Energy snapshot', 'kWh'],
+    ['Current demand', 'A'], ['Real power demand', 'kW'], ['Max current', 'A'], ['Max real power', 'kW'],
+    ['Max current demand', 'A'], ['Max real power demand', 'kW']]) {
+    const num = unit === '\u00b0' ? '-?\\d+\\.\\d\u00b0' : `-?\\d+\\.\\d+${unit ? ' ' + unit : ''}`;
+    assert.match(values, new RegExp(`^${label}\\s+${num}$`, 'm'), `the detail shows ${label} in ${unit || 'no unit'}`);
   }
+  assert.match(values, /^Event status \(register\)\s+0x[0-9a-f]{4}$/m);
   const thresholds = await page.locator('#detail-thresholds').innerText();
   assert.match(thresholds, /Low-Low\s+2\.5 % = 0\.50 A for 10 s/);
   assert.match(thresholds, /High-High\s+70\.0 % = 14\.00 A for 10 s/);
