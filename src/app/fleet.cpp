@@ -81,7 +81,7 @@ class Fleet final : public Site {
 
     int run() {
         asio::io_context& main = *loops_.front();
-        bool stopping = false;
+        std::atomic<bool> stopping{false};
         asio::signal_set signals(main, SIGINT, SIGTERM);
         signals.async_wait([&](const boost::system::error_code& ec, int sig) {
             if (ec) return;
@@ -96,17 +96,36 @@ class Fleet final : public Site {
             meters_.size(), shape_.count, shape_.shard, shape_.shards, pool_.threads(),
             pool_.threads() > 1 ? "s" : "", loops_.size(), loops_.size() > 1 ? "s" : "",
             (state_dir_ / "meters").string());
-        int running = 0;
-        for (auto& m : meters_)
-            running += start_meter(*m) ? 1 : 0;
-        if (running == 0 && !meters_.empty()) {
-            spdlog::error("fleet: no meter could start");
-            stop_all();
-            return 1;
-        }
-        spdlog::info("fleet: {} meters running", running);
+        // Each loop starts its meters one at a time between its other work: a
+        // signal during a long start (500 meters take a minute) is heard at once.
+        std::atomic<int> running{0};
+        std::atomic<size_t> loops_starting{loops_.size()};
+        int code = 0;
         std::vector<std::unique_ptr<asio::steady_timer>> timers;
         for (auto& io : loops_) {
+            auto mine = std::make_shared<std::vector<Meter*>>();
+            for (auto& m : meters_) {
+                if (m->io == io.get()) mine->push_back(m.get());
+            }
+            auto next = std::make_shared<std::function<void(size_t)>>();
+            *next = [&, mine, next, loop = io.get()](size_t i) {
+                if (stopping.load()) return;
+                if (i < mine->size()) {
+                    if (start_meter(*(*mine)[i])) ++running;
+                    asio::post(*loop, [next, i] { (*next)(i + 1); });
+                    return;
+                }
+                if (--loops_starting > 0) return;
+                if (running.load() == 0 && !meters_.empty()) {
+                    spdlog::error("fleet: no meter could start");
+                    code = 1;
+                    for (auto& l : loops_)
+                        l->stop();
+                    return;
+                }
+                spdlog::info("fleet: {} meters running", running.load());
+            };
+            asio::post(*io, [next] { (*next)(0); });
             timers.push_back(std::make_unique<asio::steady_timer>(*io));
             schedule_poll(*io, *timers.back());
         }
@@ -119,10 +138,9 @@ class Fleet final : public Site {
         for (auto& t : threads)
             t.join();
         timers.clear();
-        (void)stopping;
         stop_all();
         spdlog::info("fleet: stopped; energy checkpointed for every meter");
-        return 0;
+        return code;
     }
 
     // --- Site ---
