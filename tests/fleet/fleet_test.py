@@ -38,7 +38,7 @@ MODBUS, BACNET, CLIENT, SNMP, NOTIF, WEB = 47971, 47972, 47973, 47974, 47975, 47
 SERIAL = 0x00A00000
 OFFSET = 100000
 # The ASan binary in CI is several times slower: generous waits, never sleeps as checks.
-START_TIMEOUT = float(os.environ.get("FLEET_START_TIMEOUT", "120"))
+START_TIMEOUT = float(os.environ.get("FLEET_START_TIMEOUT", "240"))
 
 failures = []
 
