@@ -183,7 +183,8 @@ def snmp_location(k):
     return out.stdout.strip().strip('"') if out.returncode == 0 else "error: " + out.stderr
 
 
-def web_device(k, state):
+def web_session(k, state):
+    """Logs in as meter k's own admin over HTTPS at its address; returns call(method, path, body)."""
     base = f"https://{address(k)}:{WEB}"
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
@@ -207,7 +208,7 @@ def web_device(k, state):
     csrf = ""
     csrf = call("POST", "/api/login", {"username": "admin", "password": password})["csrf"]
     call("POST", "/api/security", {"mode": "https-self-signed"})  # the first visit's choice
-    return call("GET", "/api/device")
+    return call
 
 
 def who_is(how, addresses, ms=4000):
@@ -318,11 +319,35 @@ def site(work):
                   f"(I-Am broadcasts captured by tshark), want 150 from their own addresses")
 
         # The web, over HTTPS at each meter's address.
+        sessions = {k: web_session(k, state) for k in CHECKED}
         for k in CHECKED:
-            dev = web_device(k, state)
-            text = json.dumps(dev)
+            text = json.dumps(sessions[k]("GET", "/api/device"))
             check(f"{SERIAL + k:08X}" in text.upper() or str(SERIAL + k) in text,
                   f"meter {k}: HTTPS login and GET /api/device at {address(k)} name its serial")
+
+        # System Restart of meter 17 (the GUI's): only meter 17 starts again.
+        POWER_UP = 531
+        kept = Modbus(address(0))  # a connection to meter 0 open across the restart
+        try:
+            power = {k: modbus_read(k, lambda mb: mb.read(POWER_UP)[0]) for k in (0, 17)}
+            sessions[17]("POST", "/api/restart", {})
+            deadline = time.monotonic() + START_TIMEOUT
+            now = None
+            while time.monotonic() < deadline:
+                try:
+                    now = modbus_read(17, lambda mb: mb.read(POWER_UP)[0])
+                    if now != power[17]:
+                        break
+                except (ConnectionError, RuntimeError):
+                    pass
+                time.sleep(0.2)
+            check(now == power[17] + 1,
+                  f"meter 17 restarted on its own (power-up counter {power[17]} -> {now})")
+            check(kept.read(POWER_UP)[0] == power[0],
+                  "meter 0 went on: the same power-up counter, read on a connection opened "
+                  "before meter 17's restart")
+        finally:
+            kept.close()
 
         # kill -9: no meter goes back.
         before = {k: modbus_read(k, lambda mb: mb.float(618)) for k in CHECKED}
