@@ -244,7 +244,7 @@ uint64_t TrendStore::max_rows(size_t series) const {
     return std::max<uint64_t>(1, options_.max_bytes / cost);
 }
 
-std::optional<int64_t> TrendStore::newest() {
+std::optional<int64_t> TrendStore::newest() const {
     if (!db_) return std::nullopt;
     Stmt st(db_, "SELECT max(t) FROM minute");
     if (!st || sqlite3_step(st.s) != SQLITE_ROW || sqlite3_column_type(st.s, 0) == SQLITE_NULL)
@@ -252,7 +252,15 @@ std::optional<int64_t> TrendStore::newest() {
     return sqlite3_column_int64(st.s, 0);
 }
 
-uint64_t TrendStore::rows() {
+std::optional<int64_t> TrendStore::oldest() const {
+    if (!db_) return std::nullopt;
+    Stmt st(db_, "SELECT min(t) FROM minute");
+    if (!st || sqlite3_step(st.s) != SQLITE_ROW || sqlite3_column_type(st.s, 0) == SQLITE_NULL)
+        return std::nullopt;
+    return sqlite3_column_int64(st.s, 0);
+}
+
+uint64_t TrendStore::rows() const {
     if (!db_) return 0;
     Stmt st(db_, "SELECT count(*) FROM minute");
     if (!st || sqlite3_step(st.s) != SQLITE_ROW) return 0;

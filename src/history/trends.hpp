@@ -123,8 +123,9 @@ class TrendStore {
     uint64_t failures() const { return failures_; }
     // Rows kept at most: max_bytes over one row's size for `series` series.
     uint64_t max_rows(size_t series) const;
-    // The newest minute stored, if any.
-    std::optional<int64_t> newest();
+    // The newest and the oldest minute stored, if any (cheap: the key's ends).
+    std::optional<int64_t> newest() const;
+    std::optional<int64_t> oldest() const;
     // One transaction: the rows, then pruning by age and by the row bound.
     bool write(const std::vector<SeriesDef>& layout, const std::vector<MinuteRow>& rows);
     // Rows with from <= minute <= to, oldest first, of the series `keys`
@@ -135,7 +136,7 @@ class TrendStore {
         std::vector<std::vector<float>> min, avg, max;  // [key][row]
     };
     Rows read(const std::vector<std::string>& keys, int64_t from, int64_t to, size_t limit);
-    uint64_t rows();
+    uint64_t rows() const;  // counts them all: for tests
 
   private:
     bool fail(std::string_view what);

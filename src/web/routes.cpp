@@ -78,6 +78,7 @@ const std::vector<WebServer::Route>& WebServer::routes() {
             {V::post, "/api/sim/trip", false, false, &WebServer::api_sim_trip},
             {V::post, "/api/sim/voltage", false, false, &WebServer::api_sim_voltage},
             {V::post, "/api/sim/speed", false, false, &WebServer::api_sim_speed},
+            {V::get, "/api/trends", false, false, &WebServer::api_trends},
             {V::get, "/api/stream", false, false, &WebServer::api_stream_info},
             {V::get, "/api/connections", false, false, &WebServer::api_connections},
             {V::get, "/metrics", false, false, &WebServer::metrics},

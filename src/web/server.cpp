@@ -17,6 +17,7 @@
 #include <iostream>
 
 #include "model/snapshot_json.hpp"
+#include "web/routes_trends.hpp"
 
 namespace openbcpm::web {
 
@@ -459,6 +460,8 @@ void WebServer::start() {
     port_ = acceptor_.local_endpoint().port();
     stopped_ = false;
     hashing_.emplace(1);
+    trends_ = make_trend_feed(io_, device_);
+    trends_->start();
     spdlog::info("web: listening on {}:{} (security {})", address, port_,
                  to_string(security_.mode()));
     do_accept();
@@ -472,6 +475,7 @@ void WebServer::stop() {
     acceptor_.close(ec);
     accept_retry_.cancel();
     stream_timer_.cancel();
+    if (trends_) trends_->stop();  // the minute being built is written
     log_.flush();
     counters().open = 0;
     for (auto& w : connections_) {

@@ -87,6 +87,7 @@ class StreamClient : public Closable {
 };
 
 class WebServer;
+class TrendFeed;  // routes_trends.hpp
 
 // A connection's place under the connection caps, handed from the first
 // reader to the HTTP session to the stream session; freed with the last one.
@@ -233,6 +234,7 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     Reply api_sim_trip(Context& c);
     Reply api_sim_voltage(Context& c);
     Reply api_sim_speed(Context& c);
+    Reply api_trends(Context& c);  // routes_trends.cpp
     Reply api_stream_info(Context& c);
     Reply api_connections(Context& c);
     Reply metrics(Context& c);
@@ -265,7 +267,8 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     bool stream_timer_running_ = false;
     std::vector<std::weak_ptr<Closable>> connections_;
     std::vector<std::weak_ptr<StreamClient>> stream_clients_;
-    MeterModel::Subscription events_;  // last: released first, before what on_event uses
+    std::shared_ptr<TrendFeed> trends_;  // from start() to stop()
+    MeterModel::Subscription events_;    // last: released first, before what on_event uses
     uint16_t port_ = 0;
     bool stopped_ = false;
     // One thread: logins queue behind each other instead of taking a core

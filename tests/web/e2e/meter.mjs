@@ -72,14 +72,14 @@ export async function startMeter({ faces = {}, extraConfig = '' } = {}) {
     https: `https://127.0.0.1:${port}`,
     // The process stopped (SIGTERM) and started again on the same state directory.
     async restart() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {  // still running
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
       }
       await launch();
     },
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {  // still running
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
       }
