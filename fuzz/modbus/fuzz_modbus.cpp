@@ -1,21 +1,19 @@
 // libFuzzer: Modbus TCP and RTU framing, PDU decoding and the application
-// against a real (inline-metered) device. The first byte picks the transport.
+// against a fixed model (model/fixed_model.hpp: the embedded configuration's
+// settings and a snapshot metered once; writes through the one write plan).
+// The first byte picks the transport.
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
-#include "device/device.hpp"
+#include "model/fixed_model.hpp"
 #include "protocols/modbus/handler.hpp"
 
 using namespace openbcpm;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    static Device* device = [] {
-        auto* d = new Device(default_config(), std::nullopt);
-        d->run_inline(0.5);
-        return d;
-    }();
-    static modbus::Handler handler(*device);
+    static FixedModel* model = new FixedModel(default_config());
+    static modbus::Handler handler(*model);
     if (size < 1) return 0;
     const std::span<const uint8_t> in(data + 1, size - 1);
     if (data[0] & 1) {
