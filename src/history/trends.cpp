@@ -245,26 +245,23 @@ uint64_t TrendStore::max_rows(size_t series) const {
 }
 
 std::optional<int64_t> TrendStore::newest() const {
-    if (!db_) return std::nullopt;
-    Stmt st(db_, "SELECT max(t) FROM minute");
-    if (!st || sqlite3_step(st.s) != SQLITE_ROW || sqlite3_column_type(st.s, 0) == SQLITE_NULL)
-        return std::nullopt;
-    return sqlite3_column_int64(st.s, 0);
+    return scalar("SELECT max(t) FROM minute");
 }
 
 std::optional<int64_t> TrendStore::oldest() const {
+    return scalar("SELECT min(t) FROM minute");
+}
+
+std::optional<int64_t> TrendStore::scalar(const char* sql) const {
     if (!db_) return std::nullopt;
-    Stmt st(db_, "SELECT min(t) FROM minute");
+    Stmt st(db_, sql);
     if (!st || sqlite3_step(st.s) != SQLITE_ROW || sqlite3_column_type(st.s, 0) == SQLITE_NULL)
         return std::nullopt;
     return sqlite3_column_int64(st.s, 0);
 }
 
 uint64_t TrendStore::rows() const {
-    if (!db_) return 0;
-    Stmt st(db_, "SELECT count(*) FROM minute");
-    if (!st || sqlite3_step(st.s) != SQLITE_ROW) return 0;
-    return static_cast<uint64_t>(sqlite3_column_int64(st.s, 0));
+    return static_cast<uint64_t>(scalar("SELECT count(*) FROM minute").value_or(0));
 }
 
 int64_t TrendStore::layout_id(const std::vector<SeriesDef>& layout) {

@@ -140,6 +140,7 @@ class TrendStore {
 
   private:
     bool fail(std::string_view what);
+    std::optional<int64_t> scalar(const char* sql) const;  // one integer, if any
     int64_t layout_id(const std::vector<SeriesDef>& layout);
     std::filesystem::path file_;
     TrendStoreOptions options_;

@@ -89,6 +89,18 @@ export async function startMeter({ faces = {}, extraConfig = '' } = {}) {
   return meter;
 }
 
+// A JSON API call from a logged-in page (its session cookie and CSRF token):
+// {status, type, body}, body parsed when the answer is JSON.
+export async function pageApi(page, method, url, body) {
+  return page.evaluate(async ({ method, url, body }) => {
+    const s = await (await fetch('/api/session')).json();
+    const r = await fetch(url, { method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf },
+      body: body ? JSON.stringify(body) : undefined });
+    const type = r.headers.get('Content-Type') || '';
+    return { status: r.status, type, body: type.startsWith('application/json') ? await r.json() : await r.text() };
+  }, { method, url, body });
+}
+
 export async function launchBrowser() {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'openbcpm-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {

@@ -5,7 +5,7 @@
 // at 30x real time (POST /api/sim/speed), so minutes pass in seconds.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMeter, launchBrowser, removeScreenshots } from './meter.mjs';
+import { startMeter, launchBrowser, pageApi, removeScreenshots } from './meter.mjs';
 
 let meter;
 let browser;
@@ -14,15 +14,7 @@ const pageErrors = [];
 const password = 'Trends#History-15';
 const speed = 30;
 
-async function api(method, url, body) {
-  return page.evaluate(async ({ method, url, body }) => {
-    const s = await (await fetch('/api/session')).json();
-    const r = await fetch(url, { method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf },
-      body: body ? JSON.stringify(body) : undefined });
-    const type = r.headers.get('Content-Type') || '';
-    return { status: r.status, type, body: type.startsWith('application/json') ? await r.json() : await r.text() };
-  }, { method, url, body });
-}
+const api = (method, url, body) => pageApi(page, method, url, body);
 
 async function login(first) {
   await page.goto(`${meter.https}/`);
