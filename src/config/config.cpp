@@ -654,6 +654,27 @@ class Parser {
         }
     }
 
+    void parse_trends(Config& cfg, const toml::table& t) const {
+        for (auto&& [k, v] : t) {
+            const std::string key = "trends." + std::string(k.str());
+            if (k == "memory_minutes") {
+                const int64_t n = integer(v, key);
+                if (n < 1 || n > 1440) fail(&v, key, "must be 1 to 1440 (minutes)");
+                cfg.trends.memory_minutes = static_cast<int>(n);
+            } else if (k == "keep_days") {
+                const int64_t n = integer(v, key);
+                if (n < 1 || n > 3650) fail(&v, key, "must be 1 to 3650 (days)");
+                cfg.trends.keep_days = static_cast<int>(n);
+            } else if (k == "max_mb") {
+                const int64_t n = integer(v, key);
+                if (n < 1 || n > 65536) fail(&v, key, "must be 1 to 65536 (MiB)");
+                cfg.trends.max_mb = static_cast<int>(n);
+            } else {
+                fail(&v, key, "unknown key");
+            }
+        }
+    }
+
     void parse_faces(Config& cfg, const toml::table& t) const {
         for (auto&& [k, v] : t) {
             const std::string key = "faces." + std::string(k.str());
@@ -910,6 +931,8 @@ class Parser {
                 parse_source(cfg, table(v, name));
             } else if (name == "storage") {
                 parse_storage(cfg, table(v, name));
+            } else if (name == "trends") {
+                parse_trends(cfg, table(v, name));
             } else if (name == "faces") {
                 parse_faces(cfg, table(v, name));
             } else {

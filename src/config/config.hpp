@@ -61,6 +61,16 @@ struct WebConfig {
     bool allow_plain_http = false;
 };
 
+// [trends]: the GUI's history (docs/trends.md). The windows of the last
+// memory_minutes stay in memory (about 240 KB a minute for the embedded default);
+// absent, an hour for a single meter and 5 minutes for a meter of a [fleet],
+// whose older minutes come from the minute rows on disk.
+struct TrendsConfig {
+    std::optional<int> memory_minutes;
+    int keep_days = 30;  // minute rows older than this are pruned
+    int max_mb = 128;    // and the file of minute rows stays within this
+};
+
 // [faces]: switch faces on or off regardless of Protocol_Mode (absent = as the mode says).
 struct FacesConfig {
     std::optional<bool> modbus_tcp, modbus_rtu, bacnet_ip, bacnet_mstp, snmp, web;
@@ -86,6 +96,7 @@ struct Config {
     ModbusConfig modbus;
     WebConfig web;
     FacesConfig faces;
+    TrendsConfig trends;
     std::string origin = "<embedded default>";
     // Set when the file has [fleet]: this Config is then the template; each
     // meter's own comes from fleet_meter(). fleet_index is k in such a one.

@@ -151,9 +151,12 @@ class TrendStore {
     int64_t layout_id_ = -1;
 };
 
+// Metering windows of 0.2 s (12 cycles at 60 Hz, 10 at 50 Hz).
+inline constexpr size_t kWindowsPerMinute = 300;
+
 struct TrendOptions {
-    size_t windows = 18000;      // the ring: an hour of 0.2 s windows
-    std::filesystem::path file;  // empty: memory only
+    size_t windows = 60 * kWindowsPerMinute;  // the ring: an hour
+    std::filesystem::path file;               // empty: memory only
     TrendStoreOptions store{};
 };
 

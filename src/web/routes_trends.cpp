@@ -54,6 +54,13 @@ void TrendFeed::poll() {
 std::shared_ptr<TrendFeed> make_trend_feed(boost::asio::io_context& io, MeterModel& device) {
     history::TrendOptions options;
     if (!device.state_dir().empty()) options.file = device.state_dir() / "trends.sqlite";
+    // A meter of a site keeps fewer windows in memory unless told: hundreds of
+    // meters share the host (docs/fleet.md), and minute rows serve the rest of the hour.
+    const TrendsConfig& trends = device.config().trends;
+    const int minutes = trends.memory_minutes.value_or(device.site() ? 5 : 60);
+    options.windows = static_cast<size_t>(minutes) * history::kWindowsPerMinute;
+    options.store.days = trends.keep_days;
+    options.store.max_bytes = static_cast<uint64_t>(trends.max_mb) * 1024u * 1024u;
     return std::make_shared<TrendFeed>(io, device, std::move(options));
 }
 

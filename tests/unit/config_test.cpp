@@ -216,3 +216,23 @@ duration = 2
     EXPECT_DOUBLE_EQ(c.simulation.events[1].magnitude, 0.7);
     refused("[[simulation.load]]\nchannel = 1\nschedule = \"daily\"\ndaily = [1, 2]\n");
 }
+
+TEST(Config, TrendsSizesAreSetAndBounded) {
+    const Config plain = parse_config("[device]\nchannels = 84\n", "test.toml");
+    EXPECT_FALSE(plain.trends.memory_minutes.has_value());  // an hour alone, 5 minutes in a fleet
+    EXPECT_EQ(plain.trends.keep_days, 30);
+    EXPECT_EQ(plain.trends.max_mb, 128);
+
+    const Config c =
+        parse_config("[trends]\nmemory_minutes = 10\nkeep_days = 7\nmax_mb = 16\n", "test.toml");
+    EXPECT_EQ(c.trends.memory_minutes, 10);
+    EXPECT_EQ(c.trends.keep_days, 7);
+    EXPECT_EQ(c.trends.max_mb, 16);
+
+    ConfigError e = refused("[trends]\nmemory_minutes = 0\n");
+    EXPECT_EQ(e.key(), "trends.memory_minutes");
+    EXPECT_EQ(e.line(), 2);
+    EXPECT_EQ(refused("[trends]\nkeep_days = 4000\n").key(), "trends.keep_days");
+    EXPECT_EQ(refused("[trends]\nmax_mb = 0\n").key(), "trends.max_mb");
+    EXPECT_EQ(refused("[trends]\nsize = 1\n").reason(), "unknown key");
+}
