@@ -723,6 +723,8 @@ class Parser {
             (void)derive_meter(cfg, *fleet, fleet->count - 1, nullptr);
             for (const auto& [index, line] : fleet->overrides)
                 (void)meter(cfg, index);
+            for (const FleetEvent& e : fleet->events)
+                (void)meter(cfg, e.meters.front());
         }
         return cfg;
     }
@@ -768,9 +770,26 @@ class Parser {
                         fail(index, key + ".index",
                              "meter " + std::to_string(i) + " is overridden twice");
                 }
+            } else if (name == "event") {
+                const auto* arr = v.as_array();
+                if (!arr) fail(&v, key, "use [[fleet.event]] tables");
+                for (const auto& item : *arr) {
+                    const toml::table& e = table(item, key);
+                    FleetEvent fe;
+                    fe.line = static_cast<int>(e.source().begin.line);
+                    const toml::node* m = e.get("meters");
+                    if (!m)
+                        fail(&e, key + ".meters",
+                             "each [[fleet.event]] needs meters = \"all\", \"a-b\" or [k, ...]");
+                    meter_set(*m, key + ".meters", fe.meters);
+                    if (const toml::node* st = e.get("stagger"))
+                        fe.stagger = number_in(*st, key + ".stagger", 0.0, 86400.0);
+                    f.events.push_back(std::move(fe));
+                }
             } else {
                 fail(&v, key,
-                     "unknown key (count, first_address, acquisition_threads, event_loops, meter)");
+                     "unknown key (count, first_address, acquisition_threads, event_loops, meter, "
+                     "event)");
             }
         }
         if (!t.get("count")) fail(&t, "fleet.count", "[fleet] needs count = N (1 to 10000)");
@@ -784,7 +803,57 @@ class Parser {
                 throw ConfigError(origin_, line, "fleet.meter.index",
                                   "must be 0 to " + std::to_string(f.count - 1) + " (count - 1)");
         }
+        for (FleetEvent& e : f.events) {
+            if (e.meters.empty()) {  // "all"
+                e.meters.resize(static_cast<size_t>(f.count));
+                for (int k = 0; k < f.count; ++k)
+                    e.meters[static_cast<size_t>(k)] = k;
+            } else if (e.meters.back() >= f.count) {
+                throw ConfigError(origin_, e.line, "fleet.event.meters",
+                                  "meter " + std::to_string(e.meters.back()) +
+                                      " is not in the site (0 to " + std::to_string(f.count - 1) +
+                                      ")");
+            }
+        }
         return f;
+    }
+
+    // "all" (left empty: the whole site), "a-b", k, or an array of those.
+    void meter_set(const toml::node& v, const std::string& key, std::vector<int>& out) const {
+        auto one = [&](const toml::node& n) {
+            if (n.is_integer()) {
+                const int64_t k = integer(n, key);
+                if (k < 0 || k > 9999) fail(&n, key, "a meter index is 0 to 9999");
+                out.push_back(static_cast<int>(k));
+                return;
+            }
+            const std::string text = string(n, key);
+            const auto dash = text.find('-');
+            int a = -1, b = -1;
+            try {
+                size_t used = 0;
+                a = std::stoi(text.substr(0, dash), &used);
+                if (used != dash && dash != std::string::npos) a = -1;
+                b = dash == std::string::npos ? a : std::stoi(text.substr(dash + 1), &used);
+                if (dash != std::string::npos && used != text.size() - dash - 1) b = -1;
+            } catch (const std::exception&) {
+                a = b = -1;
+            }
+            if (a < 0 || b < a || b > 9999)
+                fail(&n, key, "\"" + text + "\" is not \"all\", \"a-b\" or a meter index");
+            for (int k = a; k <= b; ++k)
+                out.push_back(k);
+        };
+        if (const auto* s = v.as_string(); s && s->get() == "all") return;
+        if (const auto* arr = v.as_array()) {
+            if (arr->empty()) fail(&v, key, "names no meter");
+            for (const auto& n : *arr)
+                one(n);
+        } else {
+            one(v);
+        }
+        std::sort(out.begin(), out.end());
+        out.erase(std::unique(out.begin(), out.end()), out.end());
     }
 
     void parse_ipv4(const toml::node& v, const std::string& key, const std::string& a,
@@ -818,8 +887,28 @@ class Parser {
     Config meter(const Config& tmpl, int k) const {
         const FleetConfig& f = *tmpl.fleet;
         auto it = f.overrides.find(k);
-        if (it == f.overrides.end()) return derive_meter(tmpl, f, k, nullptr);
+        // The site's events this meter gets, each with its delay.
+        std::vector<std::pair<size_t, double>> events;
+        for (size_t i = 0; i < f.events.size(); ++i) {
+            const FleetEvent& e = f.events[i];
+            const auto pos = std::lower_bound(e.meters.begin(), e.meters.end(), k);
+            if (pos != e.meters.end() && *pos == k)
+                events.emplace_back(i, e.stagger * static_cast<double>(pos - e.meters.begin()));
+        }
+        if (it == f.overrides.end() && events.empty()) return derive_meter(tmpl, f, k, nullptr);
         toml::table root = parse_toml(f.text);
+        toml::array site_events;
+        if (auto* arr = root.at_path("fleet.event").as_array()) {
+            for (const auto& [i, delay] : events) {
+                // Moved, not copied: a moved node keeps its place in the file for errors.
+                toml::table e = std::move(*(*arr)[i].as_table());
+                e.erase("meters");
+                e.erase("stagger");
+                if (const auto at = e["at"].value<double>(); at && delay > 0.0)
+                    e.insert_or_assign("at", *at + delay);
+                site_events.push_back(std::move(e));
+            }
+        }
         toml::table over;
         if (auto* arr = root.at_path("fleet.meter").as_array()) {
             for (auto& item : *arr) {
@@ -835,6 +924,17 @@ class Parser {
         // What the override sets itself is not derived from k.
         const toml::table keys = over;  // a copy: only which keys, not where
         merge(root, std::move(over));
+        if (!site_events.empty()) {
+            // After the meter's own: [[fleet.event]] adds to its [[simulation.event]].
+            if (!root.get("simulation")) root.insert("simulation", toml::table{});
+            toml::table& sim = *root.get("simulation")->as_table();
+            if (!sim.get("event")) sim.insert("event", toml::array{});
+            toml::array* list = sim.get("event")->as_array();
+            if (!list)
+                fail(sim.get("event"), "simulation.event", "use [[simulation.event]] tables");
+            for (auto& e : site_events)
+                list->push_back(std::move(e));
+        }
         Config cfg = parse_table(root);
         cfg.fleet = tmpl.fleet;
         return derive_meter(cfg, f, k, &keys);

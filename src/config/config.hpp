@@ -77,6 +77,15 @@ struct FacesConfig {
 };
 
 // [fleet]: the file is the template of a site of `count` meters (docs/fleet.md).
+// [[fleet.event]]: a site-level scenario event, a [[simulation.event]] that the
+// meters of `meters` each get (a sag on a feeder several panels see, a trip storm);
+// with `stagger` the i-th of them gets it stagger * i seconds later.
+struct FleetEvent {
+    std::vector<int> meters;  // sorted, unique
+    double stagger = 0.0;
+    int line = 0;
+};
+
 struct FleetConfig {
     int count = 1;                // 1..10000 meters, k = 0..count-1
     uint32_t first_address = 0;   // meter k binds every face to first_address + k (host order)
@@ -84,7 +93,8 @@ struct FleetConfig {
     int event_loops = 1;
     int line = 0;                  // of [fleet] (or its count) in the file, for refusals
     std::map<int, int> overrides;  // index -> line of its [[fleet.meter]]
-    std::string text;              // the file: a meter with an override is parsed from it
+    std::vector<FleetEvent> events;
+    std::string text;  // the file: a meter with an override is parsed from it
 };
 
 struct Config {

@@ -234,3 +234,68 @@ TEST(FleetConfig, Shards) {
     EXPECT_EQ(shard_meters(5, 1, 2), (std::vector<int>{1, 3}));
     EXPECT_EQ(shard_meters(2, 3, 4), (std::vector<int>{}));
 }
+
+TEST(FleetConfig, SiteEventsReachTheirMetersStaggered) {
+    // A sag on the feeder of meters 2..4, and a trip storm over 0, 5 and 7 one
+    // second apart; meter 5 also has its own [[fleet.meter]] override.
+    const std::string text = kTemplate + R"(
+[fleet]
+count = 8
+first_address = "127.0.2.1"
+[[fleet.meter]]
+index = 5
+simulation.seed = 99
+[[fleet.event]]
+meters = "2-4"
+at = 60
+action = "sag"
+magnitude = 0.85
+duration = 20
+[[fleet.event]]
+meters = [0, "5", 7]
+stagger = 1.0
+at = 30
+action = "trip"
+panel = 1
+channel = 1
+)";
+    const std::vector<Config> site = expand_fleet(parse_config(text, "site.toml"));
+    ASSERT_EQ(site.size(), 8u);
+    auto events_of = [&](int k) { return site[static_cast<size_t>(k)].simulation.events; };
+    EXPECT_TRUE(events_of(1).empty());
+    for (int k : {2, 3, 4}) {
+        ASSERT_EQ(events_of(k).size(), 1u) << k;
+        EXPECT_EQ(events_of(k)[0].action, ScenarioAction::Sag);
+        EXPECT_DOUBLE_EQ(events_of(k)[0].at, 60.0);
+        EXPECT_DOUBLE_EQ(events_of(k)[0].magnitude, 0.85);
+    }
+    const std::vector<std::pair<int, double>> storm{{0, 30.0}, {5, 31.0}, {7, 32.0}};
+    for (const auto& [k, at] : storm) {
+        ASSERT_EQ(events_of(k).size(), 1u) << k;
+        EXPECT_EQ(events_of(k)[0].action, ScenarioAction::Trip);
+        EXPECT_DOUBLE_EQ(events_of(k)[0].at, at) << k;
+    }
+    EXPECT_EQ(site[5].simulation.seed, 99u);  // its override still holds
+    // "all" is every meter.
+    const std::vector<Config> all = expand_fleet(parse_config(
+        kTemplate + "[fleet]\ncount = 3\nfirst_address = \"127.0.2.1\"\n[[fleet.event]]\n"
+                    "meters = \"all\"\nat = 5\naction = \"set-frequency\"\nfrequency = 59.5\n",
+        "site.toml"));
+    for (const Config& c : all)
+        ASSERT_EQ(c.simulation.events.size(), 1u);
+}
+
+TEST(FleetConfig, SiteEventRefusals) {
+    const std::string head = kTemplate + "[fleet]\ncount = 4\nfirst_address = \"127.0.2.1\"\n";
+    ConfigError e = refused(head + "[[fleet.event]]\nat = 5\naction = \"trip\"\n");
+    EXPECT_EQ(e.key(), "fleet.event.meters");
+    e = refused(head + "[[fleet.event]]\nmeters = \"1-9\"\nat = 5\naction = \"sag\"\n");
+    EXPECT_EQ(e.key(), "fleet.event.meters");
+    EXPECT_NE(e.reason().find("not in the site"), std::string::npos);
+    e = refused(head + "[[fleet.event]]\nmeters = \"2-1\"\nat = 5\naction = \"sag\"\n");
+    EXPECT_EQ(e.key(), "fleet.event.meters");
+    // The event itself is checked as a [[simulation.event]] at the file's reading.
+    e = refused(head + "[[fleet.event]]\nmeters = [1]\nat = 5\naction = \"explode\"\n");
+    EXPECT_NE(e.key().find(".action"), std::string::npos);
+    EXPECT_EQ(e.line(), 24);  // its action line, though it is copied into the meter's events
+}
