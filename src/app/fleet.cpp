@@ -102,17 +102,23 @@ class Fleet final : public Site {
         std::atomic<size_t> loops_starting{loops_.size()};
         int code = 0;
         std::vector<std::unique_ptr<asio::steady_timer>> timers;
+        // Each loop's starter lives here; it refers to itself weakly (a strong
+        // self-reference was a cycle that leaked it).
+        std::vector<std::shared_ptr<std::function<void(size_t)>>> starters;
         for (auto& io : loops_) {
             auto mine = std::make_shared<std::vector<Meter*>>();
             for (auto& m : meters_) {
                 if (m->io == io.get()) mine->push_back(m.get());
             }
             auto next = std::make_shared<std::function<void(size_t)>>();
-            *next = [&, mine, next, loop = io.get()](size_t i) {
+            const std::weak_ptr<std::function<void(size_t)>> self = next;
+            *next = [&, mine, self, loop = io.get()](size_t i) {
                 if (stopping.load()) return;
                 if (i < mine->size()) {
                     if (start_meter(*(*mine)[i])) ++running;
-                    asio::post(*loop, [next, i] { (*next)(i + 1); });
+                    asio::post(*loop, [self, i] {
+                        if (const auto n = self.lock()) (*n)(i + 1);
+                    });
                     return;
                 }
                 if (--loops_starting > 0) return;
@@ -125,6 +131,7 @@ class Fleet final : public Site {
                 }
                 spdlog::info("fleet: {} meters running", running.load());
             };
+            starters.push_back(next);
             asio::post(*io, [next] { (*next)(0); });
             timers.push_back(std::make_unique<asio::steady_timer>(*io));
             schedule_poll(*io, *timers.back());

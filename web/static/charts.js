@@ -25,6 +25,7 @@
   let end = null;   // Unix seconds, when not live
   let now = null;   // the newest window the meter recorded
   let busy = false;
+  let again = false;  // asked for while a refresh ran: the range may have moved
 
   // Whole seconds on the time axis (uPlot would otherwise tick every half
   // second, ":43.500"); dates once the range is longer than a day.
@@ -93,7 +94,10 @@
 
   // Fetches the visible range of every chart (at most a point per pixel).
   const refresh = async () => {
-    if (busy) return;
+    if (busy) {
+      again = true;
+      return;
+    }
     busy = true;
     try {
       // Live, the first chart's answer tells where the meter is (its newest window).
@@ -119,6 +123,10 @@
       bcpm.message('Trends: ' + e.message, 'error');
     } finally {
       busy = false;
+      if (again) {
+        again = false;
+        refresh();
+      }
     }
   };
   const setLive = (on) => {

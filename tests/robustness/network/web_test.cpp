@@ -110,6 +110,13 @@ TEST(WebFlood, AStreamClientThatNeverReadsIsClosed) {
     const int port = meter.web_port();
     WebSession web(port, meter.initial_password());
     ASSERT_EQ(web.post("/api/security", {{"mode", "http"}}).status, 200u);
+    // The growth measured is the stalled client's: wait until the meter's own
+    // start-up allocations are done (the trend ring comes with the first window).
+    for (int i = 0; i < 200; ++i) {
+        const nlohmann::json t = web.get("/api/trends").json();
+        if (t["memory"]["bytes"].get<uint64_t>() > 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     const long before = meter.rss_kib();
     long peak = before;
     // A small receive window, and nothing ever read: the stream's messages

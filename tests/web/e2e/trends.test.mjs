@@ -148,7 +148,15 @@ test('charts open filled with history, zoom, and export the visible range as CSV
     const s = window.bcpmCharts.power.plot.scales.x;
     return s.max - s.min > w * 1.2;
   }, zoomed.max - zoomed.min);
-  // Export: the link names the visible range; its CSV has the charts' series and rows within it.
+  // Export: the link names the visible range once the charts have fetched it (a
+  // refresh is asynchronous; one asked for while another runs follows it); its CSV
+  // has the charts' series and rows within it.
+  await page.waitForFunction(() => {
+    const u = new URL(document.getElementById('export-csv').href, location.href);
+    const s = window.bcpmCharts.power.plot.scales.x;
+    return Math.abs(Number(u.searchParams.get('from')) - s.min) < 1 &&
+      Math.abs(Number(u.searchParams.get('to')) - s.max) < 1;
+  }, null, { timeout: 15000 });
   const href = await page.getAttribute('#export-csv', 'href');
   const url = new URL(href, meter.https);
   assert.equal(url.searchParams.get('format'), 'csv');
