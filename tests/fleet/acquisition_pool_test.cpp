@@ -36,10 +36,12 @@ TEST(AcquisitionPool, ManyMetersOnTwoThreadsKeepTheirOwnClock) {
     for (auto& d : devices)
         d->start(&pool);
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    // Each meter went on (about 15 simulated seconds), none stalled.
+    // Each meter went on (about 15 simulated seconds on a quiet machine; a
+    // sanitizer build among other tests gets through far fewer), none stalled
+    // and none ran ahead of its own clock.
     for (auto& d : devices) {
         const double t = d->snapshot().time;
-        EXPECT_GT(t, 5.0);
+        EXPECT_GT(t, 1.0);
         EXPECT_LT(t, 20.0);
     }
     // One leaves; the others keep going.
@@ -48,7 +50,7 @@ TEST(AcquisitionPool, ManyMetersOnTwoThreadsKeepTheirOwnClock) {
     const double other = devices[4]->snapshot().time;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     EXPECT_EQ(devices[3]->snapshot().time, left_at);
-    EXPECT_GT(devices[4]->snapshot().time, other + 1.0);
+    EXPECT_GT(devices[4]->snapshot().time, other + 0.2);
     for (auto& d : devices)
         d->stop();
 }
