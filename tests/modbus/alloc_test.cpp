@@ -16,33 +16,10 @@
 #include <thread>
 #include <vector>
 
+#include "../counting_new.hpp"
 #include "device/device.hpp"
 #include "protocols/modbus/handler.hpp"
 #include "protocols/modbus/tcp_face.hpp"
-
-// The replacements pair malloc with free; GCC, inlining them into Asio's
-// constructors, takes the pair for operator new with free.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<long> allocations{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-    if (counting.load(std::memory_order_relaxed))
-        allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
 
 using namespace openbcpm;
 using namespace openbcpm::modbus;
