@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "metering/snapshot.hpp"
 #include "model/connection_stats.hpp"
 #include "points/write_plan.hpp"
+#include "sources/simulator_state.hpp"
 #include "storage/store.hpp"
 
 namespace openbcpm {
@@ -135,6 +137,23 @@ class MeterModel {
     virtual bool sim_frequency(double hz) = 0;
     virtual bool sim_speed(double speed) = 0;
     virtual double speed() const = 0;
+    // The simulator's own state (nullopt with a replay source): a copy the
+    // acquisition thread took when it last changed, or within the last 250 ms.
+    virtual std::optional<SimulatorState> sim_state() { return std::nullopt; }
+    // Runs `events` (times in seconds from now) as the scenario `name`, in
+    // place of the running one; no events stop it. False without a simulator
+    // or while the previous one is still being handed over.
+    virtual bool sim_scenario(std::vector<ScenarioEvent> /*events*/, const std::string& /*name*/) {
+        return false;
+    }
+    // The loads kept across restarts (device/kept_loads.hpp), and replacing
+    // them (stored at once; false, with why, without a state directory or
+    // when the file cannot be written).
+    virtual std::vector<KeptLoad> sim_kept_loads() const { return {}; }
+    virtual bool sim_keep_loads(const std::vector<KeptLoad>& /*loads*/, std::string& why) {
+        why = "no simulator state here";
+        return false;
+    }
 
     // --- Events, delivered on the event loop while the subscription lives ---
     using EventListener = std::function<void(const EventRecord&)>;
