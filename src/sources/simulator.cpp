@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numbers>
 
 #include "sources/noise_lanes.hpp"
@@ -493,6 +494,7 @@ void PanelSimulator::apply_due_events(double t) {
     bool changed = false;
     for (size_t p = 0; p < 3; ++p) {
         if (voltage_event_end_[p] >= 0.0 && t >= voltage_event_end_[p]) {
+            ++state_version_;
             voltage_mult_[p] = 1.0;
             voltage_event_end_[p] = -1.0;
             changed = true;
@@ -656,6 +658,8 @@ void PanelSimulator::set_load(int panel, int channel, double amps, std::optional
     if (panel < 1 || panel > kMaxPanels || channel < 1 || channel > kChannelsPerPanel) return;
     ChannelLoad& l = loads_[static_cast<size_t>(panel - 1)][static_cast<size_t>(channel - 1)];
     l.present = true;
+    l.overridden = true;
+    ++state_version_;
     l.base_amps = std::max(0.0, amps);
     l.spec.amps = l.base_amps;
     // A user-set load replaces the schedule: it is what they asked for.
@@ -664,6 +668,7 @@ void PanelSimulator::set_load(int panel, int channel, double amps, std::optional
     if (pf) {
         l.pf = *pf;
         l.spec.pf = *pf;
+        l.override_pf = true;
     }
     rebuild_unit_waveform(l);
 }
@@ -671,6 +676,7 @@ void PanelSimulator::set_load(int panel, int channel, double amps, std::optional
 void PanelSimulator::trip(int panel, int channel) {
     if (panel < 1 || panel > kMaxPanels || channel < 1 || channel > kChannelsPerPanel) return;
     loads_[static_cast<size_t>(panel - 1)][static_cast<size_t>(channel - 1)].tripped = true;
+    ++state_version_;
 }
 
 void PanelSimulator::restore(int panel, int channel) {
@@ -678,6 +684,7 @@ void PanelSimulator::restore(int panel, int channel) {
     ChannelLoad& l = loads_[static_cast<size_t>(panel - 1)][static_cast<size_t>(channel - 1)];
     if (l.tripped) l.switched_on_at = time();
     l.tripped = false;
+    ++state_version_;
 }
 
 void PanelSimulator::ramp(int panel, int channel, double to_amps, double seconds) {
@@ -687,6 +694,8 @@ void PanelSimulator::ramp(int panel, int channel, double to_amps, double seconds
     l.ramp_from = envelope(l, now, false, 0.0);
     l.spec.schedule.kind = ScheduleKind::Constant;
     l.present = true;
+    l.overridden = true;
+    ++state_version_;
     l.ramp_to = std::max(0.0, to_amps);
     l.ramp_start = now;
     l.ramp_end = now + std::max(seconds, 0.0);
@@ -700,11 +709,56 @@ void PanelSimulator::voltage_event(int phase_mask, double magnitude, double seco
         voltage_mult_[p] = std::max(0.0, magnitude);
         voltage_event_end_[p] = seconds > 0.0 ? time() + seconds : -1.0;
     }
+    ++state_version_;
     rebuild_voltage_waveforms();
 }
 
 void PanelSimulator::set_frequency(double hz) {
     frequency_ = std::clamp(hz, 40.0, 70.0);
+    ++state_version_;
+}
+
+void PanelSimulator::set_scenario_name(std::string_view name) {
+    scenario_name_.fill('\0');
+    std::memcpy(scenario_name_.data(), name.data(),
+                std::min(name.size(), scenario_name_.size() - 1));
+    ++state_version_;
+}
+
+void PanelSimulator::start_scenario(std::vector<ScenarioEvent>& events, std::string_view name) {
+    const double now = time();
+    for (ScenarioEvent& e : events)
+        e.at += now;
+    events_.swap(events);
+    next_event_ = 0;
+    scenario_started_ = now;
+    set_scenario_name(events_.empty() ? std::string_view() : name);
+}
+
+void PanelSimulator::copy_state(SimulatorState& out) const {
+    out.time = time();
+    out.frequency = frequency_;
+    out.nominal_frequency = config_.frequency;
+    for (size_t p = 0; p < loads_.size(); ++p) {
+        for (size_t c = 0; c < loads_[p].size(); ++c) {
+            const ChannelLoad& l = loads_[p][c];
+            SimulatorState::Channel& o = out.channels[p][c];
+            o.overridden = l.overridden;
+            o.tripped = l.tripped;
+            o.has_pf = l.override_pf;
+            o.amps = l.base_amps;
+            o.pf = l.pf;
+            o.ramp_end = l.ramp_end > time() ? l.ramp_end : -1.0;
+        }
+    }
+    for (size_t p = 0; p < out.voltage.size(); ++p)
+        out.voltage[p] = {voltage_mult_[p], voltage_event_end_[p]};
+    out.scenario_name = scenario_name_;
+    out.scenario_events = static_cast<uint32_t>(events_.size());
+    out.scenario_done = static_cast<uint32_t>(next_event_);
+    out.scenario_started = scenario_started_;
+    out.scenario_next_at = next_event_ < events_.size() ? events_[next_event_].at : -1.0;
+    out.version = state_version_;
 }
 
 void PanelSimulator::set_ct_size(int panel, int channel, int amps) {

@@ -10,12 +10,14 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "sources/harmonic_basis.hpp"
 #include "sources/noise.hpp"
 #include "sources/sample_source.hpp"
 #include "sources/simulation_config.hpp"
+#include "sources/simulator_state.hpp"
 
 namespace openbcpm {
 
@@ -51,6 +53,16 @@ class PanelSimulator final : public SampleSource {
     void voltage_event(int phase_mask, double magnitude, double seconds);
     void set_frequency(double hz);
     void set_ct_size(int panel, int channel, int amps);
+    // Replaces the scenario by `events` (their times in seconds from now on),
+    // swapped with the running one: `events` holds the old events after, so
+    // the caller frees them (no allocation here). Empty events stop it.
+    void start_scenario(std::vector<ScenarioEvent>& events, std::string_view name);
+    void set_scenario_name(std::string_view name);
+
+    // Its state (runtime loads, trips, sags, scenario), copied without allocating.
+    void copy_state(SimulatorState& out) const;
+    // Changes with every change of what copy_state gives but the time.
+    uint64_t state_version() const { return state_version_; }
 
     double time() const { return static_cast<double>(sample_index_) / kSampleRate; }
     // The RMS amps a channel's load draws now (0 when tripped), before noise.
@@ -89,6 +101,8 @@ class PanelSimulator final : public SampleSource {
         double base_amps = 0.0;  // amps before the schedule multiplier
         double pf = 1.0;
         bool tripped = false;
+        bool overridden = false;  // set or ramped at run time
+        bool override_pf = false;
         double walk = 1.0;  // random-walk multiplier
         double ramp_from = 0.0, ramp_to = 0.0, ramp_start = 0.0, ramp_end = -1.0;
         double switched_on_at = 0.0;  // for inrush
@@ -132,6 +146,9 @@ class PanelSimulator final : public SampleSource {
     alignas(64) std::array<float, kBlockSamples> scratch_{};
     size_t next_event_ = 0;
     std::vector<ScenarioEvent> events_;
+    std::array<char, 64> scenario_name_{};
+    double scenario_started_ = 0.0;
+    uint64_t state_version_ = 0;
 };
 
 }  // namespace openbcpm

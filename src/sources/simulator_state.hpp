@@ -36,7 +36,7 @@ struct SimulatorState {
     std::array<char, 64> scenario_name{};
     uint32_t scenario_events = 0;
     uint32_t scenario_done = 0;
-    double scenario_started = 0.0;  // simulated second its times count from
+    double scenario_started = 0.0;   // simulated second its times count from
     double scenario_next_at = -1.0;  // simulated second of the next event, -1 = none left
     uint64_t version = 0;            // changes with every change of the above but time
 };
