@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <cstring>
 #include <thread>
 
+#include "device/kept_loads.hpp"
 #include "sources/replay.hpp"
 #include "sources/simulator.hpp"
 
@@ -81,6 +83,20 @@ Device::Device(const Config& config, const std::optional<std::filesystem::path>&
                                                     ct_sizes_of(settings_));
         simulator_ = sim.get();
         source_ = std::move(sim);
+        if (!config_.simulation.events.empty())
+            simulator_->set_scenario_name(
+                std::filesystem::path(config_.origin).filename().string());
+        // The loads an operator kept across restarts, over the configuration's.
+        if (store_) {
+            kept_loads_ = load_kept_loads(store_->dir());
+            for (const KeptLoad& k : kept_loads_)
+                simulator_->set_load(k.panel, k.channel, k.amps, k.pf);
+            if (!kept_loads_.empty())
+                spdlog::info("simulator: {} kept load(s) applied from {}", kept_loads_.size(),
+                             (store_->dir() / kKeptLoadsFile).string());
+        }
+        simulator_->copy_state(sim_state_.write_slot());
+        sim_state_.publish();
     }
     meter_ = std::make_unique<Meter>(settings_.model, metering_config(settings_),
                                      source_->info().nominal_frequency);
@@ -204,6 +220,7 @@ std::chrono::steady_clock::time_point Device::acquisition_step() {
     }
     if (changed) {
         drain_acquired_events();
+        publish_sim_state(clock::now(), true);
         publish_acquired(meter_->snapshot(), true);
         // The snapshot that shows the writes is out: their faces may answer.
         if (newest) mark_applied(newest);
@@ -228,6 +245,7 @@ std::chrono::steady_clock::time_point Device::acquisition_step() {
         drain_acquired_events();
         publish_acquired(s, false);
     });
+    publish_sim_state(now, false);
     // Pace the source to the simulated clock.
     const double sim_end = block_->start_time + static_cast<double>(block_->count) / kSampleRate;
     due_ = anchor_real_ + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(
@@ -276,7 +294,69 @@ void Device::apply_command(const MeterCommand& c) {
         case MeterCommand::Kind::SimCtSize:
             if (simulator_) simulator_->set_ct_size(c.panel, c.channel, static_cast<int>(c.value));
             break;
+        case MeterCommand::Kind::SimScenario:
+            if (simulator_)
+                simulator_->start_scenario(
+                    scenario_events_,
+                    std::string_view(scenario_name_.data(),
+                                     strnlen(scenario_name_.data(), scenario_name_.size())));
+            scenario_busy_.store(false, std::memory_order_release);
+            break;
     }
+}
+
+void Device::publish_sim_state(std::chrono::steady_clock::time_point now, bool force) {
+    if (!simulator_) return;
+    if (!force && simulator_->state_version() == sim_state_version_ &&
+        now - sim_state_at_ < std::chrono::milliseconds(250)) {
+        return;
+    }
+    simulator_->copy_state(sim_state_.write_slot());
+    sim_state_.publish();
+    sim_state_version_ = simulator_->state_version();
+    sim_state_at_ = now;
+}
+
+std::optional<SimulatorState> Device::sim_state() {
+    if (!simulator_) return std::nullopt;
+    sim_state_.fetch();
+    return sim_state_.read_slot();
+}
+
+bool Device::sim_scenario(std::vector<ScenarioEvent> events, const std::string& name) {
+    if (!simulator_ || scenario_busy_.load(std::memory_order_acquire)) return false;
+    // What the simulator gave back last time is freed here, on the loop.
+    scenario_events_ = std::move(events);
+    std::stable_sort(scenario_events_.begin(), scenario_events_.end(),
+                     [](const ScenarioEvent& a, const ScenarioEvent& b) { return a.at < b.at; });
+    scenario_name_.fill('\0');
+    name.copy(scenario_name_.data(), scenario_name_.size() - 1);
+    scenario_busy_.store(true, std::memory_order_release);
+    if (!running_.load()) {
+        apply_command({.kind = MeterCommand::Kind::SimScenario});
+        return true;
+    }
+    send({.kind = MeterCommand::Kind::SimScenario});
+    return true;
+}
+
+bool Device::sim_keep_loads(const std::vector<KeptLoad>& loads, std::string& why) {
+    if (!simulator_) {
+        why = "the source is not the simulator";
+        return false;
+    }
+    if (!store_) {
+        why = "the meter has no state directory (--state-dir): nothing can be kept";
+        return false;
+    }
+    try {
+        save_kept_loads(store_->dir(), loads);
+    } catch (const std::exception& e) {
+        why = e.what();
+        return false;
+    }
+    kept_loads_ = loads;
+    return true;
 }
 
 void Device::send(const MeterCommand& command) {

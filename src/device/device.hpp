@@ -42,6 +42,7 @@ struct MeterCommand {
         SimFrequency,
         SimSpeed,
         SimCtSize,
+        SimScenario,  // Device::scenario_slot_ holds it
     };
     Kind kind = Kind::Configure;
     MeteringConfig config{};
@@ -105,6 +106,10 @@ class Device final : public MeterModel {
     bool sim_frequency(double hz) override;
     bool sim_speed(double speed) override;
     double speed() const override { return speed_.load(); }
+    std::optional<SimulatorState> sim_state() override;
+    bool sim_scenario(std::vector<ScenarioEvent> events, const std::string& name) override;
+    std::vector<KeptLoad> sim_kept_loads() const override { return kept_loads_; }
+    bool sim_keep_loads(const std::vector<KeptLoad>& loads, std::string& why) override;
 
     [[nodiscard]] Subscription subscribe(EventListener listener) override;
     // Moves events to storage and listeners; checkpoints when due. Call often.
@@ -173,6 +178,8 @@ class Device final : public MeterModel {
     void run_applied();                  // the completions whose tickets are applied (event loop)
     void mark_applied(uint64_t ticket);  // after the snapshot showing it is published
     bool send_to_simulator(const MeterCommand& command);  // false with no simulator
+    // On the pool's thread: the simulator's state, when it changed or every 250 ms.
+    void publish_sim_state(std::chrono::steady_clock::time_point now, bool force);
     void apply_command(const MeterCommand& command);
 
     Config config_;
@@ -180,6 +187,17 @@ class Device final : public MeterModel {
     std::unique_ptr<Store> store_;
     std::unique_ptr<SampleSource> source_;
     PanelSimulator* simulator_ = nullptr;  // source_ when it is the simulator
+    // The simulator's state: written by the pool's thread, read on the loop.
+    TripleBuffer<SimulatorState> sim_state_;
+    uint64_t sim_state_version_ = ~uint64_t{0};
+    std::chrono::steady_clock::time_point sim_state_at_{};
+    // A scenario on its way to the simulator, which swaps its events with
+    // these (the old ones come back here to be freed on the loop); busy from
+    // the send until the swap.
+    std::vector<ScenarioEvent> scenario_events_;
+    std::array<char, 64> scenario_name_{};
+    std::atomic<bool> scenario_busy_{false};
+    std::vector<KeptLoad> kept_loads_;  // applied at construction
     std::unique_ptr<Meter> meter_;
     std::unique_ptr<SampleBlock> block_;
 
