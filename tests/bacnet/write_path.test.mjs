@@ -3,7 +3,7 @@
 // is refused with value-out-of-range and changes nothing (AV102 = 72.55 and
 // 50.04 %, AV4 = 600.4 A), and a write is acknowledged only once the meter
 // shows it: the next ReadPropertyMultiple, and the next Modbus read (mbpoll),
-// see it. 100 cycles of channel 5 swinging over its high-high threshold and
+// see it. 60 cycles of channel 5 swinging over its high-high threshold and
 // back: in each low phase the latch is cleared (AV113 = 0), the maxima
 // cleared (AO7 = 29877) and channel 8's energy reset (AO10 = 10203); 100
 // settings (AV102). Ports 47941..47946.
@@ -25,7 +25,7 @@ const BINARY = process.env.OPENBCPM_BINARY ?? path.resolve('../../build/openbcpm
 const HOST = '127.0.0.1';
 const BACNET_PORT = 47941, CLIENT_PORT = 47943, MODBUS_PORT = 47946;
 const panel = { address: `${HOST}:${BACNET_PORT}`, net: 50, adr: [1] };
-const SPEED = 20, PERIOD = 3.0, CYCLES = 100;
+const SPEED = 20, PERIOD = 5.0, CYCLES = 60;
 
 // Instances from docs/bacnet-objects.md (panel 1).
 const av = (instance) => ({ type: ObjectType.ANALOG_VALUE, instance });
@@ -36,6 +36,7 @@ const AO_RESET_CH5 = ao(2 + 5), AO_RESET_CH8 = ao(2 + 8);
 const AI_KWH_CH8 = ai(290 + 8), AI_MAX_CH5 = ai(668 + 5), AI_CURRENT_CH5 = ai(416 + 5);
 const real = (v) => [{ type: T.REAL, value: v }];
 const HH = 1;  // high-high latched bit
+const HH_COUNTER_CH5 = 305;  // channel 5's high-high latching alarm counter
 
 function config() {
     const steps = [];
@@ -164,8 +165,8 @@ test('100 settings: the acknowledged value is what BACnet and Modbus read next',
     assert.equal(stale, 0, `${stale} stale reads`);
 });
 
-test('100 cycles: latch clear, maxima clear and energy reset are seen by the next reads', async () => {
-    let stale = 0;
+test('60 cycles: latch clear, maxima clear and energy reset are seen by the next reads', async () => {
+    let stale = 0, overrun = 0;
     for (let i = 0; i < CYCLES; ++i) {
         // The start of a low phase: high first (the latch forms), then low (the condition gone).
         const end = Date.now() + 10000;
@@ -179,6 +180,7 @@ test('100 cycles: latch clear, maxima clear and energy reset are seen by the nex
         }
         const [maxBefore, kwhBefore] = await readMany([AI_MAX_CH5, AI_KWH_CH8]);
         assert.ok(maxBefore > 15, `cycle ${i}: the maximum before the clear (${maxBefore})`);
+        const [latchesBefore] = modbus(HH_COUNTER_CH5);
         await write(AV_STATUS_CH5, 0);
         await write(AO_RESET_CH5, 29877);
         await write(AO_RESET_CH8, 10203);
@@ -193,6 +195,16 @@ test('100 cycles: latch clear, maxima clear and energy reset are seen by the nex
         const bound = since(acked);
         const fresh = (status & HH) === 0 && max < 10 && kwh < bound && kwh < kwhBefore &&
             (mStatus & HH) === 0 && mMax < 10 && mKwh < bound && mKwh < kwhBefore;
+        // Channel 5's high-high latch counter (register 305) moved on means the
+        // next high phase came during these reads (the low phase is 220 ms real;
+        // spawning mbpoll three times on a loaded machine can take longer): its
+        // maximum and latch are new, not stale, so such a cycle is not judged.
+        const [latchesAfter] = modbus(HH_COUNTER_CH5);
+        if (latchesAfter !== latchesBefore) {
+            ++overrun;
+            await sleep(10);
+            continue;
+        }
         if (!fresh) {
             ++stale;
             console.log(`stale in cycle ${i}: BACnet status ${status} max ${max} kWh ${kwh}; ` +
@@ -200,5 +212,8 @@ test('100 cycles: latch clear, maxima clear and energy reset are seen by the nex
         }
         await sleep(10);  // the next cycle's low phase
     }
+    console.log(`${CYCLES - overrun} of ${CYCLES} cycles judged, ${stale} stale`);
     assert.equal(stale, 0, `${stale} stale reads in ${CYCLES} cycles`);
+    // Enough cycles judged for the test to mean something.
+    assert.ok(CYCLES - overrun >= CYCLES / 4, `${overrun} of ${CYCLES} cycles ran into the next high phase`);
 });
