@@ -78,6 +78,8 @@ const std::vector<WebServer::Route>& WebServer::routes() {
             {V::post, "/api/sim/trip", false, false, &WebServer::api_sim_trip},
             {V::post, "/api/sim/voltage", false, false, &WebServer::api_sim_voltage},
             {V::post, "/api/sim/speed", false, false, &WebServer::api_sim_speed},
+            {V::post, "/api/sim/keep", false, false, &WebServer::api_sim_keep},
+            {V::post, "/api/sim/scenario", false, false, &WebServer::api_sim_scenario},
             {V::get, "/api/trends", false, false, &WebServer::api_trends},
             {V::get, "/api/stream", false, false, &WebServer::api_stream_info},
             {V::get, "/api/connections", false, false, &WebServer::api_connections},

@@ -234,6 +234,8 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     Reply api_sim_trip(Context& c);
     Reply api_sim_voltage(Context& c);
     Reply api_sim_speed(Context& c);
+    Reply api_sim_keep(Context& c);
+    Reply api_sim_scenario(Context& c);
     Reply api_trends(Context& c);  // routes_trends.cpp
     Reply api_stream_info(Context& c);
     Reply api_connections(Context& c);
