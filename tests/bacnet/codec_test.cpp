@@ -94,6 +94,53 @@ TEST(BacnetTags, EveryPrimitiveRoundTrips) {
         EXPECT_EQ(decode_single(app_bytes(v)), v) << to_string(v);
 }
 
+// The first 64 bits are inline, the rest on the heap: both halves, the
+// edges and shrinking (bits beyond the size are gone, not hidden).
+TEST(BacnetTags, BitStringsOfAnyLengthRoundTripAndCompareByTheirBits) {
+    for (const size_t n : {1u, 7u, 63u, 64u, 65u, 128u, 129u, 300u}) {
+        BitString b(n);
+        for (size_t i = 0; i < n; i += 3)
+            b.set(i, true);
+        b.set(n - 1, true);
+        const auto back = decode_single(app_bytes(b));
+        EXPECT_EQ(back, Primitive{b}) << n;
+        EXPECT_EQ(std::get<BitString>(back).size(), n);
+        EXPECT_TRUE(b.get(n - 1));
+        EXPECT_FALSE(b.get(n)) << "beyond the size";
+    }
+    BitString grown(2);
+    grown.set(70, true);
+    EXPECT_EQ(grown.size(), 71u);
+    grown.resize(2);
+    EXPECT_EQ(grown, BitString(2));
+    BitString a{true, true, true};
+    a.resize(1);
+    a.resize(3);
+    EXPECT_EQ(a, (BitString{true, false, false}));
+    EXPECT_EQ(app_bytes(BitString(65)).size(),
+              2u + 1u + 9u);  // tag, length, unused count, 9 octets
+}
+
+TEST(BacnetNpdu, AddressesOfEveryLengthUpTo255OctetsRoundTrip) {
+    for (const size_t len : {1u, 6u, 18u, 255u}) {
+        NpduHeader h;
+        Bytes mac(len);
+        for (size_t i = 0; i < len; ++i)
+            mac[i] = static_cast<uint8_t>(i + 1);
+        h.destination = NetAddress{7, MacAddress(mac.begin(), mac.end())};
+        h.source = NetAddress{9, MacAddress{0xAB}};
+        const auto n = decode_npdu(encode_npdu(h, Bytes{0x10, 0x08}));
+        ASSERT_TRUE(n) << len;
+        EXPECT_EQ(n->header.destination->mac.to_vector(), mac);
+        EXPECT_EQ(n->header.source->mac, MacAddress{0xAB});
+        EXPECT_EQ(n->payload.size(), 2u);
+    }
+    const Bytes too_long(256);
+    EXPECT_THROW((void)MacAddress(too_long.begin(), too_long.end()), std::length_error);
+    EXPECT_TRUE((MacAddress{1, 2} < MacAddress{1, 2, 0}));
+    EXPECT_TRUE((MacAddress{1, 2} < MacAddress{1, 3}));
+}
+
 TEST(BacnetTags, MalformedInputThrowsDecodeErrorNeverReadsPastTheEnd) {
     const std::vector<Bytes> bad{
         {0x44, 0x42, 0x90},           // real cut short

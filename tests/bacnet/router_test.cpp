@@ -190,7 +190,7 @@ TEST_F(RouterTest, StartAnnouncesTheRouterAndEveryDevice) {
             ASSERT_TRUE(d.header.source);
             EXPECT_EQ(d.header.source->net, 50);
             EXPECT_EQ(d.header.source->mac,
-                      Bytes{static_cast<uint8_t>(iam.device.instance - 50000)});
+                      MacAddress{static_cast<uint8_t>(iam.device.instance - 50000)});
         } else {
             EXPECT_FALSE(d.header.source);
         }

@@ -151,6 +151,14 @@ std::vector<uint8_t> encode_complex_ack(uint8_t invoke_id, uint8_t service,
     return pdu({0x30, invoke_id, service}, data);
 }
 
+void encode_complex_ack(std::vector<uint8_t>& out, uint8_t invoke_id, uint8_t service,
+                        std::span<const uint8_t> data) {
+    out.push_back(0x30);
+    out.push_back(invoke_id);
+    out.push_back(service);
+    out.insert(out.end(), data.begin(), data.end());
+}
+
 std::vector<uint8_t> encode_complex_ack_segment(uint8_t invoke_id, uint8_t service,
                                                 uint8_t sequence, uint8_t proposed_window,
                                                 bool more_follows, std::span<const uint8_t> data) {
@@ -167,7 +175,16 @@ std::vector<uint8_t> encode_segment_ack(bool negative, bool from_server, uint8_t
 
 std::vector<uint8_t> encode_error(uint8_t invoke_id, uint8_t service, ErrorClass c,
                                   ErrorCode code) {
-    std::vector<uint8_t> out{0x50, invoke_id, service};
+    std::vector<uint8_t> out;
+    encode_error(out, invoke_id, service, c, code);
+    return out;
+}
+
+void encode_error(std::vector<uint8_t>& out, uint8_t invoke_id, uint8_t service, ErrorClass c,
+                  ErrorCode code) {
+    out.push_back(0x50);
+    out.push_back(invoke_id);
+    out.push_back(service);
     // Enumerated application tags: class and code fit the short forms below.
     const auto put_enum = [&](uint32_t v) {
         if (v <= 0xFF) {
@@ -181,7 +198,6 @@ std::vector<uint8_t> encode_error(uint8_t invoke_id, uint8_t service, ErrorClass
     };
     put_enum(static_cast<uint32_t>(c));
     put_enum(static_cast<uint32_t>(code));
-    return out;
 }
 
 std::vector<uint8_t> encode_error_raw(uint8_t invoke_id, uint8_t service,

@@ -64,6 +64,9 @@ std::vector<uint8_t> encode_unconfirmed_request(UnconfirmedService s,
 std::vector<uint8_t> encode_simple_ack(uint8_t invoke_id, uint8_t service);
 std::vector<uint8_t> encode_complex_ack(uint8_t invoke_id, uint8_t service,
                                         std::span<const uint8_t> data);
+// The forms with `out` append the PDU to it (a sender's reused buffer).
+void encode_complex_ack(std::vector<uint8_t>& out, uint8_t invoke_id, uint8_t service,
+                        std::span<const uint8_t> data);
 std::vector<uint8_t> encode_complex_ack_segment(uint8_t invoke_id, uint8_t service,
                                                 uint8_t sequence, uint8_t proposed_window,
                                                 bool more_follows, std::span<const uint8_t> data);
@@ -71,6 +74,8 @@ std::vector<uint8_t> encode_segment_ack(bool negative, bool from_server, uint8_t
                                         uint8_t sequence, uint8_t window);
 // Error PDU with the plain Error production (class, code).
 std::vector<uint8_t> encode_error(uint8_t invoke_id, uint8_t service, ErrorClass c, ErrorCode code);
+void encode_error(std::vector<uint8_t>& out, uint8_t invoke_id, uint8_t service, ErrorClass c,
+                  ErrorCode code);
 // Error PDU with service-specific error data already encoded.
 std::vector<uint8_t> encode_error_raw(uint8_t invoke_id, uint8_t service,
                                       std::span<const uint8_t> data);

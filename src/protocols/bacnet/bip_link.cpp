@@ -181,7 +181,12 @@ void BipLink::send_npdu(std::span<const uint8_t> npdu, const LinkAddress& to) {
     if (!to.empty()) {
         const auto a = BipAddress::from_bytes(to);
         if (!a) return;  // not a B/IP station address
-        send(*a, encode_bvll_npdu(BvlcFunction::OriginalUnicastNpdu, npdu));
+        // Into the reused buffer (taken: a send that comes back here gets its own).
+        std::vector<uint8_t> datagram = std::move(datagram_);
+        datagram.clear();
+        encode_bvll_npdu(datagram, BvlcFunction::OriginalUnicastNpdu, npdu);
+        send(*a, datagram);
+        datagram_ = std::move(datagram);
         return;
     }
     local_broadcast(encode_bvll_npdu(BvlcFunction::OriginalBroadcastNpdu, npdu));

@@ -74,6 +74,7 @@ class BipLink : public Datalink {
     std::vector<ForeignDevice> fdt_;
     Clock::time_point now_{};
     Stats stats_;
+    std::vector<uint8_t> datagram_;  // the unicast being sent, kept with its capacity
 };
 
 }  // namespace openbcpm::bacnet

@@ -12,14 +12,18 @@ uint16_t be16(std::span<const uint8_t> b, size_t at) {
     return static_cast<uint16_t>((b[at] << 8) | b[at + 1]);
 }
 
-std::vector<uint8_t> header(BvlcFunction f, size_t payload) {
+void put_header(std::vector<uint8_t>& out, BvlcFunction f, size_t payload) {
     const size_t total = 4 + payload;
-    std::vector<uint8_t> out;
-    out.reserve(total);
     out.push_back(kBvllTypeBip);
     out.push_back(static_cast<uint8_t>(f));
     out.push_back(static_cast<uint8_t>(total >> 8));
     out.push_back(static_cast<uint8_t>(total));
+}
+
+std::vector<uint8_t> header(BvlcFunction f, size_t payload) {
+    std::vector<uint8_t> out;
+    out.reserve(4 + payload);
+    put_header(out, f, payload);
     return out;
 }
 
@@ -125,9 +129,15 @@ std::optional<Bvll> decode_bvll(std::span<const uint8_t> d) {
 }
 
 std::vector<uint8_t> encode_bvll_npdu(BvlcFunction f, std::span<const uint8_t> npdu) {
-    auto out = header(f, npdu.size());
-    out.insert(out.end(), npdu.begin(), npdu.end());
+    std::vector<uint8_t> out;
+    out.reserve(4 + npdu.size());
+    encode_bvll_npdu(out, f, npdu);
     return out;
+}
+
+void encode_bvll_npdu(std::vector<uint8_t>& out, BvlcFunction f, std::span<const uint8_t> npdu) {
+    put_header(out, f, npdu.size());
+    out.insert(out.end(), npdu.begin(), npdu.end());
 }
 
 std::vector<uint8_t> encode_forwarded_npdu(const BipAddress& origin,

@@ -102,6 +102,8 @@ struct Bvll {
 std::optional<Bvll> decode_bvll(std::span<const uint8_t> datagram);
 
 std::vector<uint8_t> encode_bvll_npdu(BvlcFunction f, std::span<const uint8_t> npdu);
+// The same appended to `out` (a sender's reused buffer).
+void encode_bvll_npdu(std::vector<uint8_t>& out, BvlcFunction f, std::span<const uint8_t> npdu);
 std::vector<uint8_t> encode_forwarded_npdu(const BipAddress& origin, std::span<const uint8_t> npdu);
 std::vector<uint8_t> encode_bvlc_result(BvlcResult r);
 std::vector<uint8_t> encode_register_foreign_device(uint16_t ttl);

@@ -8,11 +8,13 @@
 #include <span>
 #include <vector>
 
+#include "protocols/bacnet/mac.hpp"
+
 namespace openbcpm::bacnet {
 
 // A station address on the datalink (6 octets for B/IP, 1 for MS/TP);
 // empty means the local broadcast.
-using LinkAddress = std::vector<uint8_t>;
+using LinkAddress = MacAddress;
 
 class Datalink {
   public:

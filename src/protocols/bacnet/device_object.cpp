@@ -31,10 +31,10 @@ std::vector<Element> address_elements(const Peer& p, size_t) {
     std::vector<Element> out;
     if (p.remote) {
         out.push_back(Element::app(uint64_t{p.remote->net}));
-        out.push_back(Element::app(OctetString(p.remote->mac)));
+        out.push_back(Element::app(p.remote->mac.to_vector()));
     } else {
         out.push_back(Element::app(uint64_t{0}));
-        out.push_back(Element::app(OctetString(p.link)));
+        out.push_back(Element::app(p.link.to_vector()));
     }
     return out;
 }

@@ -64,6 +64,11 @@ std::optional<Npdu> decode_npdu(std::span<const uint8_t> d) {
 std::vector<uint8_t> encode_npdu(const NpduHeader& h, std::span<const uint8_t> payload) {
     std::vector<uint8_t> out;
     out.reserve(payload.size() + 24);
+    encode_npdu(out, h, payload);
+    return out;
+}
+
+void encode_npdu(std::vector<uint8_t>& out, const NpduHeader& h, std::span<const uint8_t> payload) {
     out.push_back(kVersion);
     uint8_t control = static_cast<uint8_t>(h.priority) & 0x03;
     if (h.network_message) control |= kNetworkMessageBit;
@@ -88,7 +93,6 @@ std::vector<uint8_t> encode_npdu(const NpduHeader& h, std::span<const uint8_t> p
         }
     }
     out.insert(out.end(), payload.begin(), payload.end());
-    return out;
 }
 
 std::optional<NetworkMessageBody> decode_network_message(uint8_t type, std::span<const uint8_t> d) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "protocols/bacnet/enums.hpp"
+#include "protocols/bacnet/mac.hpp"
 
 namespace openbcpm::bacnet {
 
@@ -17,7 +18,7 @@ inline constexpr uint16_t kGlobalNetwork = 0xFFFF;
 // that network (DLEN = 0).
 struct NetAddress {
     uint16_t net = 0;
-    std::vector<uint8_t> mac;
+    MacAddress mac;
     bool operator==(const NetAddress&) const = default;
     auto operator<=>(const NetAddress&) const = default;
 };
@@ -49,6 +50,8 @@ struct Npdu {
 // SADR of length 0): clause 6 says drop it.
 std::optional<Npdu> decode_npdu(std::span<const uint8_t> data);
 std::vector<uint8_t> encode_npdu(const NpduHeader& h, std::span<const uint8_t> payload);
+// The same appended to `out` (a sender's reused buffer).
+void encode_npdu(std::vector<uint8_t>& out, const NpduHeader& h, std::span<const uint8_t> payload);
 
 // --- Network layer messages (clause 6.4) ---
 

@@ -107,6 +107,14 @@ class ObjectDatabase {
     virtual std::vector<PropertyInfo> property_list(ObjectId id) const = 0;
     // The whole value of a property (the engine applies the array index).
     virtual ReadOutcome read(ObjectId id, PropertyId property) const = 0;
+    // The value of a property that is one application-tagged primitive, when
+    // the database gives it without building a PropertyData (so that the
+    // engine's read allocates nothing); nullopt: the engine asks read(),
+    // which says the same and answers the errors.
+    virtual std::optional<Primitive> read_primitive(ObjectId /*id*/,
+                                                    PropertyId /*property*/) const {
+        return std::nullopt;
+    }
     // Validates and applies a write (index and priority in `value`); an
     // invalid value answers an error and changes nothing.
     virtual WriteOutcome write(ObjectId id, const PropertyValue& value) = 0;

@@ -313,9 +313,68 @@ BitString PointDatabase::status_flags(const Analog& a) const {
     return BitString{state != EventState::Normal, fault, false, false};
 }
 
+// The analog objects' properties that are one primitive (all but the arrays).
+std::optional<Primitive> PointDatabase::read_primitive(ObjectId id, PropertyId p) const {
+    const auto a = analog(id);
+    if (!a || !has_property(id, p)) return std::nullopt;
+    const AnalogSpec& pt = *a->spec;
+    const EventReporting* rep = a->ev ? &a->ev->rep : nullptr;
+    switch (p) {
+        case P::ObjectIdentifier:
+            return id;
+        case P::ObjectType:
+            return Enumerated{id.type};
+        case P::ObjectName:
+            return CharString{0, pt.name};
+        case P::Description:
+            return CharString{0, pt.description};
+        case P::PresentValue:
+            return present_value(*a);
+        case P::StatusFlags:
+            return status_flags(*a);
+        case P::EventState:
+            return Enumerated{static_cast<uint32_t>(a->ev ? a->ev->state : EventState::Normal)};
+        case P::OutOfService:
+            return false;
+        case P::Reliability:
+            return Enumerated{source_->reliability(a->i)};
+        case P::Units:
+            return Enumerated{pt.units};
+        case P::CovIncrement:
+            return cov_increment_[a->i];
+        case P::MinPresValue:
+            return *pt.min_value;
+        case P::MaxPresValue:
+            return *pt.max_value;
+        case P::RelinquishDefault:
+            return pt.relinquish_default;
+        case P::TimeDelay:
+            return uint64_t{rep->time_delay};
+        case P::NotificationClass:
+            return uint64_t{rep->notification_class};
+        case P::HighLimit:
+            return pt.meter_limits ? source_->high_limit(a->i) : rep->high_limit;
+        case P::LowLimit:
+            return pt.meter_limits ? source_->low_limit(a->i) : rep->low_limit;
+        case P::Deadband:
+            return rep->deadband;
+        case P::LimitEnable:
+            return rep->limit_enable;
+        case P::EventEnable:
+            return rep->event_enable;
+        case P::AckedTransitions:
+            return a->ev->acked;
+        case P::NotifyType:
+            return Enumerated{static_cast<uint32_t>(rep->notify_type)};
+        default:
+            return std::nullopt;
+    }
+}
+
 ReadOutcome PointDatabase::read(ObjectId id, PropertyId p) const {
     if (!has_object(id)) return errors::kUnknownObject;
     if (!has_property(id, p)) return errors::kUnknownProperty;
+    if (auto v = read_primitive(id, p)) return PropertyData::scalar(std::move(*v));
     switch (p) {
         case P::ObjectIdentifier:
             return PropertyData::scalar(id);
@@ -326,33 +385,7 @@ ReadOutcome PointDatabase::read(ObjectId id, PropertyId p) const {
     }
     if (const auto a = analog(id)) {
         const AnalogSpec& pt = *a->spec;
-        const EventReporting* rep = a->ev ? &a->ev->rep : nullptr;
         switch (p) {
-            case P::ObjectName:
-                return PropertyData::scalar(CharString{0, pt.name});
-            case P::Description:
-                return PropertyData::scalar(CharString{0, pt.description});
-            case P::PresentValue:
-                return PropertyData::scalar(present_value(*a));
-            case P::StatusFlags:
-                return PropertyData::scalar(status_flags(*a));
-            case P::EventState:
-                return PropertyData::scalar(
-                    Enumerated{static_cast<uint32_t>(a->ev ? a->ev->state : EventState::Normal)});
-            case P::OutOfService:
-                return PropertyData::scalar(false);
-            case P::Reliability:
-                return PropertyData::scalar(Enumerated{source_->reliability(a->i)});
-            case P::Units:
-                return PropertyData::scalar(Enumerated{pt.units});
-            case P::CovIncrement:
-                return PropertyData::scalar(cov_increment_[a->i]);
-            case P::MinPresValue:
-                return PropertyData::scalar(*pt.min_value);
-            case P::MaxPresValue:
-                return PropertyData::scalar(*pt.max_value);
-            case P::RelinquishDefault:
-                return PropertyData::scalar(pt.relinquish_default);
             case P::PriorityArray: {
                 std::vector<Primitive> slots;
                 for (const auto& s : priorities_[pt.priority_slot]) {
@@ -363,26 +396,6 @@ ReadOutcome PointDatabase::read(ObjectId id, PropertyId p) const {
                 }
                 return PropertyData::array_of(slots);
             }
-            case P::TimeDelay:
-                return PropertyData::scalar(uint64_t{rep->time_delay});
-            case P::NotificationClass:
-                return PropertyData::scalar(uint64_t{rep->notification_class});
-            case P::HighLimit:
-                return PropertyData::scalar(pt.meter_limits ? source_->high_limit(a->i)
-                                                            : rep->high_limit);
-            case P::LowLimit:
-                return PropertyData::scalar(pt.meter_limits ? source_->low_limit(a->i)
-                                                            : rep->low_limit);
-            case P::Deadband:
-                return PropertyData::scalar(rep->deadband);
-            case P::LimitEnable:
-                return PropertyData::scalar(rep->limit_enable);
-            case P::EventEnable:
-                return PropertyData::scalar(rep->event_enable);
-            case P::AckedTransitions:
-                return PropertyData::scalar(a->ev->acked);
-            case P::NotifyType:
-                return PropertyData::scalar(Enumerated{static_cast<uint32_t>(rep->notify_type)});
             case P::EventTimeStamps: {
                 std::vector<std::vector<Element>> items;
                 for (const auto& t : a->ev->stamps) {
@@ -552,7 +565,7 @@ WriteOutcome PointDatabase::write_analog(const Analog& a, const PropertyValue& v
             const auto b = bits_of(v);
             if (!b) return errors::kInvalidDataType;
             const size_t n = v.ref.property == P::LimitEnable ? 2 : 3;
-            if (b->bits.size() != n) return errors::kValueOutOfRange;
+            if (b->size() != n) return errors::kValueOutOfRange;
             (v.ref.property == P::LimitEnable ? rep.limit_enable : rep.event_enable) = *b;
             return std::nullopt;
         }
@@ -596,7 +609,7 @@ WriteOutcome PointDatabase::write_nc(NotificationClassDef& n, const PropertyValu
             if (v.ref.index != kNoIndex) return errors::kNotAnArray;
             const auto b = bits_of(v);
             if (!b) return errors::kInvalidDataType;
-            if (b->bits.size() != 3) return errors::kValueOutOfRange;
+            if (b->size() != 3) return errors::kValueOutOfRange;
             n.ack_required = *b;
             return std::nullopt;
         }

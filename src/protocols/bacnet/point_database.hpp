@@ -147,6 +147,7 @@ class PointDatabase : public ObjectDatabase {
     bool has_object(ObjectId id) const override;
     std::vector<PropertyInfo> property_list(ObjectId id) const override;
     ReadOutcome read(ObjectId id, PropertyId property) const override;
+    std::optional<Primitive> read_primitive(ObjectId id, PropertyId property) const override;
     WriteOutcome write(ObjectId id, const PropertyValue& value) override;
     WriteOutcome add_list_element(ObjectId id, const PropertyReference& ref,
                                   std::span<const Element> elements, uint32_t& failed) override;

@@ -226,8 +226,10 @@ class VirtualRouter {
     void send_i_am(size_t d, const Peer& to);
 
     // Services.
-    std::variant<std::vector<uint8_t>, ErrorPair> read_value(size_t d, ObjectId o,
-                                                             const PropertyReference& ref);
+    // Appends the value (of the index asked) to `w`, or answers the error
+    // and writes nothing.
+    std::optional<ErrorPair> read_value(size_t d, ObjectId o, const PropertyReference& ref,
+                                        Writer& w);
     ReadOutcome read_whole(size_t d, ObjectId o, PropertyId p);
     std::vector<PropertyInfo> properties_of(size_t d, ObjectId o);
     bool object_exists(size_t d, ObjectId o) const;
@@ -270,6 +272,24 @@ class VirtualRouter {
     Clock::time_point next_cov_scan_{};
     RouterStats stats_;
     std::vector<uint8_t> deferred_;  // scratch
+    // Buffers of the request being answered, kept with their capacity so that
+    // answering allocates nothing once warm. A user takes one (take()) and
+    // gives it back (give_back()): a nested use finds it gone and makes its own.
+    std::vector<uint8_t> response_buffer_;  // Response::data of read services
+    std::vector<uint8_t> apdu_buffer_;      // send_response
+    std::vector<uint8_t> npdu_buffer_;      // send_apdu
+    std::vector<size_t> targets_;           // receive
+    std::vector<ReadAccessSpec> rpm_specs_;
+    template <class T>
+    static std::vector<T> take(std::vector<T>& buffer) {
+        std::vector<T> out = std::move(buffer);
+        out.clear();
+        return out;
+    }
+    template <class T>
+    static void give_back(std::vector<T>& buffer, std::vector<T>&& used) {
+        if (used.capacity() > buffer.capacity()) buffer = std::move(used);
+    }
     // Work to run after the current response went out (initial COV
     // notification, acknowledgement notifications).
     std::vector<std::function<void()>> after_response_;

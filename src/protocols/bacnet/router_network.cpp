@@ -18,7 +18,7 @@ void VirtualRouter::receive(std::span<const uint8_t> bytes, const LinkAddress& f
         handle_network_message(*npdu, peer);
         return;
     }
-    std::vector<size_t> targets;
+    std::vector<size_t> targets = take(targets_);
     bool is_broadcast = false;  // addressed to more than one device
     if (!h.destination) {
         targets.push_back(0);  // the router's own device is on this network
@@ -41,6 +41,7 @@ void VirtualRouter::receive(std::span<const uint8_t> bytes, const LinkAddress& f
         }
         if (targets.empty()) {
             ++stats_.dropped;  // no such station on the virtual network
+            give_back(targets_, std::move(targets));
             return;
         }
     } else {
@@ -54,9 +55,11 @@ void VirtualRouter::receive(std::span<const uint8_t> bytes, const LinkAddress& f
             send_network_message(peer, m, h.source);
         }
         ++stats_.dropped;
+        give_back(targets_, std::move(targets));
         return;
     }
     deliver_apdu(targets, npdu->payload, peer, broadcast, is_broadcast);
+    give_back(targets_, std::move(targets));
 }
 
 void VirtualRouter::handle_network_message(const Npdu& n, const Peer& from) {
@@ -126,9 +129,11 @@ void VirtualRouter::send_apdu(size_t d, const Peer& to, std::span<const uint8_t>
     h.expecting_reply = expecting_reply;
     if (d != 0) h.source = NetAddress{config_.virtual_network, {devices_[d].config.mac}};
     if (to.remote) h.destination = to.remote;
-    const auto npdu = encode_npdu(h, apdu);
+    std::vector<uint8_t> npdu = take(npdu_buffer_);
+    encode_npdu(npdu, h, apdu);
     ++stats_.npdus_out;
     link_->send_npdu(npdu, to.link);
+    give_back(npdu_buffer_, std::move(npdu));
 }
 
 void VirtualRouter::deliver_apdu(std::span<const size_t> targets, std::span<const uint8_t> bytes,

@@ -29,43 +29,59 @@ ReadOutcome VirtualRouter::read_whole(size_t d, ObjectId o, PropertyId p) {
     return devices_[d].config.database->read(o, p);
 }
 
-std::variant<std::vector<uint8_t>, ErrorPair> VirtualRouter::read_value(
-    size_t d, ObjectId o, const PropertyReference& ref) {
+std::optional<ErrorPair> VirtualRouter::read_value(size_t d, ObjectId o,
+                                                   const PropertyReference& ref, Writer& w) {
     if (is_special(ref.property)) return errors::kUnknownProperty;
+    // A primitive the database gives as it is (no PropertyData: nothing allocated).
+    if (o.object_type() != ObjectType::Device && devices_[d].config.database) {
+        if (const auto v = devices_[d].config.database->read_primitive(o, ref.property)) {
+            if (ref.index != kNoIndex) return errors::kNotAnArray;
+            w.app(*v);
+            return std::nullopt;
+        }
+    }
     auto outcome = read_whole(d, o, ref.property);
     if (const auto* e = std::get_if<ErrorPair>(&outcome)) return *e;
     const auto& pd = std::get<PropertyData>(outcome);
-    std::vector<uint8_t> out;
-    Writer w(out);
     if (ref.index == kNoIndex) {
         for (const auto& item : pd.items)
             w.elements(item);
-        return out;
+        return std::nullopt;
     }
     if (pd.shape != PropertyData::Shape::Array) return errors::kNotAnArray;
     if (ref.index == 0) {
         w.app_unsigned(pd.items.size());
-        return out;
+        return std::nullopt;
     }
     if (ref.index > pd.items.size()) return errors::kInvalidArrayIndex;
     w.elements(pd.items[ref.index - 1]);
-    return out;
+    return std::nullopt;
 }
 
 VirtualRouter::Response VirtualRouter::read_property(size_t d, std::span<const uint8_t> data) {
     ReadPropertyRequest req = decode_read_property(data);
     req.object = resolve(d, req.object);
-    const auto v = read_value(d, req.object, req.ref);
-    if (const auto* e = std::get_if<ErrorPair>(&v)) return Response::error_of(*e);
-    std::vector<uint8_t> out;
-    encode_read_property_ack(out, req, std::get<std::vector<uint8_t>>(v));
+    std::vector<uint8_t> out = take(response_buffer_);
+    Writer w(out);
+    encode_read_property_ack_open(w, req);
+    if (const auto e = read_value(d, req.object, req.ref, w)) {
+        give_back(response_buffer_, std::move(out));
+        return Response::error_of(*e);
+    }
+    encode_read_property_ack_close(w);
     return Response::complex(std::move(out));
 }
 
 VirtualRouter::Response VirtualRouter::read_property_multiple(size_t d,
                                                               std::span<const uint8_t> data) {
-    const auto specs = decode_read_property_multiple(data);
-    std::vector<uint8_t> out;
+    std::vector<ReadAccessSpec> specs = std::move(rpm_specs_);  // its elements reused too
+    try {
+        decode_read_property_multiple(data, specs);
+    } catch (const DecodeError&) {
+        give_back(rpm_specs_, std::move(specs));
+        throw;
+    }
+    std::vector<uint8_t> out = take(response_buffer_);
     Writer w(out);
     for (const auto& spec : specs) {
         const ObjectId object = resolve(d, spec.object);
@@ -73,11 +89,14 @@ VirtualRouter::Response VirtualRouter::read_property_multiple(size_t d,
         const bool exists = object_exists(d, object);
         // One property's result: its value or its error.
         const auto result = [&](const PropertyReference& one) {
-            const auto v = read_value(d, object, one);
-            if (const auto* e = std::get_if<ErrorPair>(&v))
+            const size_t mark = out.size();
+            encode_rpm_value_open(w, one);
+            if (const auto e = read_value(d, object, one, w)) {
+                out.resize(mark);
                 encode_rpm_error(w, one, *e);
-            else
-                encode_rpm_value(w, one, std::get<std::vector<uint8_t>>(v));
+            } else {
+                encode_rpm_value_close(w);
+            }
         };
         for (const auto& ref : spec.properties) {
             if (!exists) {
@@ -96,6 +115,7 @@ VirtualRouter::Response VirtualRouter::read_property_multiple(size_t d,
         }
         encode_rpm_object_close(w);
     }
+    give_back(rpm_specs_, std::move(specs));
     return Response::complex(std::move(out));
 }
 

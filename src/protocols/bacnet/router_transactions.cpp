@@ -41,6 +41,7 @@ void VirtualRouter::handle_confirmed(size_t d, const Apdu& a, const Peer& from) 
         r = Response::reject_of(e.reason);
     }
     send_response(d, a, from, r);
+    give_back(response_buffer_, std::move(r.data));
     auto work = std::move(after_response_);
     after_response_.clear();
     for (auto& w : work)
@@ -84,11 +85,13 @@ void VirtualRouter::send_response(size_t d, const Apdu& req, const Peer& to, con
         case Response::Kind::Simple:
             send_apdu(d, to, encode_simple_ack(req.invoke_id, req.service), false);
             return;
-        case Response::Kind::Error:
-            send_apdu(d, to,
-                      encode_error(req.invoke_id, req.service, r.error.error_class, r.error.code),
-                      false);
+        case Response::Kind::Error: {
+            std::vector<uint8_t> apdu = take(apdu_buffer_);
+            encode_error(apdu, req.invoke_id, req.service, r.error.error_class, r.error.code);
+            send_apdu(d, to, apdu, false);
+            give_back(apdu_buffer_, std::move(apdu));
             return;
+        }
         case Response::Kind::ErrorRaw:
             send_apdu(d, to, encode_error_raw(req.invoke_id, req.service, r.data), false);
             return;
@@ -107,7 +110,10 @@ void VirtualRouter::send_response(size_t d, const Apdu& req, const Peer& to, con
     if (limit == 0) limit = 50;
     limit = std::min({limit, kMaxApdu, link_ ? link_->max_apdu() : kMaxApdu});
     if (r.data.size() + 3 <= limit) {
-        send_apdu(d, to, encode_complex_ack(req.invoke_id, req.service, r.data), false);
+        std::vector<uint8_t> apdu = take(apdu_buffer_);
+        encode_complex_ack(apdu, req.invoke_id, req.service, r.data);
+        send_apdu(d, to, apdu, false);
+        give_back(apdu_buffer_, std::move(apdu));
         return;
     }
     // Too long for one APDU: segment it if the client takes segments.

@@ -62,13 +62,16 @@ void encode_property_value(Writer& w, const PropertyValue& v, uint8_t first = 0)
 
 // ReadPropertyMultiple and WritePropertyMultiple: objects ([0]), each with a
 // non-empty list ([1]) of items (the Spec's `items` member).
+// Into `specs`, whose storage (and that of its items) is reused.
 template <typename Spec, typename Item>
-std::vector<Spec> decode_access_specs(std::span<const uint8_t> d, std::vector<Item> Spec::*items,
-                                      auto decode_item, const char* empty) {
+void decode_access_specs(std::span<const uint8_t> d, std::vector<Spec>& specs,
+                         std::vector<Item> Spec::*items, auto decode_item, const char* empty) {
     Reader r(d);
-    std::vector<Spec> specs;
+    size_t n = 0;
     do {
-        Spec s;
+        if (n == specs.size()) specs.emplace_back();
+        Spec& s = specs[n++];
+        (s.*items).clear();
         s.object = r.ctx_oid(0);
         r.open(1);
         while (!r.peek_closing(1)) {
@@ -78,9 +81,8 @@ std::vector<Spec> decode_access_specs(std::span<const uint8_t> d, std::vector<It
         }
         r.close(1);
         if ((s.*items).empty()) throw DecodeError{RejectReason::MissingRequiredParameter, empty};
-        specs.push_back(std::move(s));
     } while (!r.at_end());
-    return specs;
+    specs.resize(n);
 }
 
 template <typename Spec, typename Item>
@@ -245,10 +247,18 @@ std::vector<uint8_t> encode_read_property(const ReadPropertyRequest& req) {
 void encode_read_property_ack(std::vector<uint8_t>& out, const ReadPropertyRequest& req,
                               std::span<const uint8_t> value) {
     Writer w(out);
+    encode_read_property_ack_open(w, req);
+    w.raw(value);
+    encode_read_property_ack_close(w);
+}
+
+void encode_read_property_ack_open(Writer& w, const ReadPropertyRequest& req) {
     w.ctx_oid(0, req.object);
     encode_ref(w, req.ref, 1, 2);
     w.open(3);
-    w.raw(value);
+}
+
+void encode_read_property_ack_close(Writer& w) {
     w.close(3);
 }
 
@@ -267,8 +277,14 @@ ReadPropertyAck decode_read_property_ack(std::span<const uint8_t> d) {
 // --- ReadPropertyMultiple ---
 
 std::vector<ReadAccessSpec> decode_read_property_multiple(std::span<const uint8_t> d) {
-    return decode_access_specs(
-        d, &ReadAccessSpec::properties, [](Reader& r) { return decode_ref(r, 0, 1); },
+    std::vector<ReadAccessSpec> specs;
+    decode_read_property_multiple(d, specs);
+    return specs;
+}
+
+void decode_read_property_multiple(std::span<const uint8_t> d, std::vector<ReadAccessSpec>& out) {
+    decode_access_specs(
+        d, out, &ReadAccessSpec::properties, [](Reader& r) { return decode_ref(r, 0, 1); },
         "empty property list");
 }
 
@@ -287,9 +303,17 @@ void encode_rpm_object_close(Writer& w) {
 }
 
 void encode_rpm_value(Writer& w, const PropertyReference& ref, std::span<const uint8_t> value) {
+    encode_rpm_value_open(w, ref);
+    w.raw(value);
+    encode_rpm_value_close(w);
+}
+
+void encode_rpm_value_open(Writer& w, const PropertyReference& ref) {
     encode_ref(w, ref, 2, 3);
     w.open(4);
-    w.raw(value);
+}
+
+void encode_rpm_value_close(Writer& w) {
     w.close(4);
 }
 
@@ -350,9 +374,11 @@ std::vector<uint8_t> encode_write_property(const WritePropertyRequest& req) {
 }
 
 std::vector<WriteAccessSpec> decode_write_property_multiple(std::span<const uint8_t> d) {
-    return decode_access_specs(
-        d, &WriteAccessSpec::values, [](Reader& r) { return decode_property_value(r); },
+    std::vector<WriteAccessSpec> specs;
+    decode_access_specs(
+        d, specs, &WriteAccessSpec::values, [](Reader& r) { return decode_property_value(r); },
         "empty value list");
+    return specs;
 }
 
 std::vector<uint8_t> encode_write_property_multiple(const std::vector<WriteAccessSpec>& specs) {
@@ -728,7 +754,7 @@ void encode_recipient(Writer& w, const Recipient& r) {
     } else {
         w.open(1);
         w.app_unsigned(r.address.net);
-        w.app(OctetString(r.address.mac));
+        w.app(r.address.mac.to_vector());
         w.close(1);
     }
 }
@@ -741,7 +767,10 @@ Recipient decode_recipient(Reader& r) {
     }
     r.open(1);
     out.address.net = static_cast<uint16_t>(r.app_unsigned(0xFFFF));
-    out.address.mac = std::get<OctetString>(r.app(AppTag::kOctetString));
+    const auto mac = std::get<OctetString>(r.app(AppTag::kOctetString));
+    if (mac.size() > MacAddress::kCapacity)
+        throw DecodeError{RejectReason::ParameterOutOfRange, "recipient address too long"};
+    out.address.mac.assign(mac.begin(), mac.end());
     r.close(1);
     return out;
 }
@@ -765,7 +794,7 @@ Destination decode_destination(Reader& r) {
     d.process_id = static_cast<uint32_t>(r.app_unsigned());
     d.confirmed = r.app_bool();
     d.transitions = r.app_bits();
-    if (d.valid_days.bits.size() != 7 || d.transitions.bits.size() != 3) {
+    if (d.valid_days.size() != 7 || d.transitions.size() != 3) {
         throw DecodeError{RejectReason::ParameterOutOfRange, "destination bit string size"};
     }
     return d;

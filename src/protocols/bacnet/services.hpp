@@ -76,6 +76,9 @@ std::vector<uint8_t> encode_read_property(const ReadPropertyRequest& r);
 // The ack carries the request back plus the encoded value.
 void encode_read_property_ack(std::vector<uint8_t>& out, const ReadPropertyRequest& r,
                               std::span<const uint8_t> value);
+// The same around a value the caller writes in between.
+void encode_read_property_ack_open(Writer& w, const ReadPropertyRequest& r);
+void encode_read_property_ack_close(Writer& w);
 struct ReadPropertyAck {
     ReadPropertyRequest request;
     std::vector<Element> value;
@@ -88,6 +91,8 @@ struct ReadAccessSpec {
     std::vector<PropertyReference> properties;
 };
 std::vector<ReadAccessSpec> decode_read_property_multiple(std::span<const uint8_t> d);
+// The same into `out`, reusing its storage (a server's scratch).
+void decode_read_property_multiple(std::span<const uint8_t> d, std::vector<ReadAccessSpec>& out);
 std::vector<uint8_t> encode_read_property_multiple(const std::vector<ReadAccessSpec>& specs);
 struct ReadResult {
     PropertyReference ref;
@@ -102,6 +107,9 @@ std::vector<ReadAccessResult> decode_read_property_multiple_ack(std::span<const 
 void encode_rpm_object_open(Writer& w, ObjectId object);
 void encode_rpm_object_close(Writer& w);
 void encode_rpm_value(Writer& w, const PropertyReference& ref, std::span<const uint8_t> value);
+// The same around a value the caller writes in between.
+void encode_rpm_value_open(Writer& w, const PropertyReference& ref);
+void encode_rpm_value_close(Writer& w);
 void encode_rpm_error(Writer& w, const PropertyReference& ref, ErrorPair e);
 
 // --- WriteProperty / WritePropertyMultiple ---

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <bit>
 #include <cstring>
 
@@ -43,8 +44,52 @@ uint64_t get_be(std::span<const uint8_t> b) {
 
 }  // namespace
 
+void BitString::resize(size_t n) {
+    for (size_t i = n; i < size_ && i < 64; ++i)  // bits beyond the size stay zero
+        first_ &= ~(uint64_t{1} << i);
+    more_.resize(n > 64 ? (n - 64 + 63) / 64 : 0, 0);
+    if (n > 64 && n % 64 != 0) more_.back() &= (uint64_t{1} << (n % 64)) - 1;
+    size_ = n;
+}
+
+size_t content_size(const Primitive& v) {
+    return std::visit(
+        [](const auto& x) -> size_t {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, Null>) {
+                return 0;
+            } else if constexpr (std::is_same_v<T, bool>) {
+                return 1;
+            } else if constexpr (std::is_same_v<T, uint64_t>) {
+                return unsigned_size(x);
+            } else if constexpr (std::is_same_v<T, int64_t>) {
+                return signed_size(x);
+            } else if constexpr (std::is_same_v<T, float>) {
+                return 4;
+            } else if constexpr (std::is_same_v<T, double>) {
+                return 8;
+            } else if constexpr (std::is_same_v<T, OctetString>) {
+                return x.size();
+            } else if constexpr (std::is_same_v<T, CharString>) {
+                return 1 + x.text.size();
+            } else if constexpr (std::is_same_v<T, BitString>) {
+                return 1 + (x.size() + 7) / 8;
+            } else if constexpr (std::is_same_v<T, Enumerated>) {
+                return unsigned_size(x.value);
+            } else {  // Date, Time, ObjectId
+                return 4;
+            }
+        },
+        v);
+}
+
 std::vector<uint8_t> encode_content(const Primitive& v) {
     std::vector<uint8_t> out;
+    append_content(out, v);
+    return out;
+}
+
+void append_content(std::vector<uint8_t>& out, const Primitive& v) {
     std::visit(
         [&](const auto& x) {
             using T = std::decay_t<decltype(x)>;
@@ -60,34 +105,35 @@ std::vector<uint8_t> encode_content(const Primitive& v) {
             } else if constexpr (std::is_same_v<T, double>) {
                 put_be(out, std::bit_cast<uint64_t>(x), 8);
             } else if constexpr (std::is_same_v<T, OctetString>) {
-                out = x;
+                out.insert(out.end(), x.begin(), x.end());
             } else if constexpr (std::is_same_v<T, CharString>) {
                 out.push_back(x.charset);
                 out.insert(out.end(), x.text.begin(), x.text.end());
             } else if constexpr (std::is_same_v<T, BitString>) {
-                const size_t n = x.bits.size();
+                const size_t n = x.size();
                 const size_t octets = (n + 7) / 8;
                 out.push_back(static_cast<uint8_t>(octets * 8 - n));
                 for (size_t o = 0; o < octets; ++o) {
                     uint8_t b = 0;
                     for (size_t i = 0; i < 8; ++i) {
                         const size_t k = o * 8 + i;
-                        if (k < n && x.bits[k]) b |= static_cast<uint8_t>(0x80u >> i);
+                        if (x.get(k)) b |= static_cast<uint8_t>(0x80u >> i);
                     }
                     out.push_back(b);
                 }
             } else if constexpr (std::is_same_v<T, Enumerated>) {
                 put_be(out, x.value, unsigned_size(x.value));
             } else if constexpr (std::is_same_v<T, Date>) {
-                out = {x.year, x.month, x.day, x.weekday};
+                const std::array<uint8_t, 4> b{x.year, x.month, x.day, x.weekday};
+                out.insert(out.end(), b.begin(), b.end());
             } else if constexpr (std::is_same_v<T, Time>) {
-                out = {x.hour, x.minute, x.second, x.hundredths};
+                const std::array<uint8_t, 4> b{x.hour, x.minute, x.second, x.hundredths};
+                out.insert(out.end(), b.begin(), b.end());
             } else if constexpr (std::is_same_v<T, ObjectId>) {
                 put_be(out, x.packed(), 4);
             }
         },
         v);
-    return out;
 }
 
 Primitive decode_content(AppTag tag, std::span<const uint8_t> c) {
@@ -123,9 +169,9 @@ Primitive decode_content(AppTag tag, std::span<const uint8_t> c) {
             if (c.empty() || c[0] > 7 || (c.size() == 1 && c[0] != 0)) throw bad("bit string");
             BitString b;
             const size_t n = (c.size() - 1) * 8 - c[0];
-            b.bits.resize(n);
+            b.resize(n);
             for (size_t k = 0; k < n; ++k)
-                b.bits[k] = (c[1 + k / 8] & (0x80u >> (k % 8))) != 0;
+                b.set(k, (c[1 + k / 8] & (0x80u >> (k % 8))) != 0);
             return b;
         }
         case AppTag::kEnumerated:
@@ -182,15 +228,13 @@ void Writer::app(const Primitive& v) {
         out_.push_back(static_cast<uint8_t>(0x10 | (*b ? 1 : 0)));
         return;
     }
-    const auto c = encode_content(v);
-    header(tag, false, c.size());
-    raw(c);
+    header(tag, false, content_size(v));
+    append_content(out_, v);
 }
 
 void Writer::context(uint8_t tag, const Primitive& v) {
-    const auto c = encode_content(v);
-    header(tag, true, c.size());
-    raw(c);
+    header(tag, true, content_size(v));
+    append_content(out_, v);
 }
 
 void Writer::open(uint8_t tag) {
@@ -505,8 +549,8 @@ std::string to_string(const Primitive& v) {
                 return x.text;
             else if constexpr (std::is_same_v<T, BitString>) {
                 std::string s;
-                for (bool b : x.bits)
-                    s += b ? '1' : '0';
+                for (size_t i = 0; i < x.size(); ++i)
+                    s += x.get(i) ? '1' : '0';
                 return s;
             } else if constexpr (std::is_same_v<T, Enumerated>)
                 return fmt::format("enum {}", x.value);

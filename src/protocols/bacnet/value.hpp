@@ -51,17 +51,36 @@ struct CharString {
     std::string text;
     bool operator==(const CharString&) const = default;
 };
-struct BitString {
-    std::vector<bool> bits;
+// The first 64 bits inline (the flags of objects and events: copying them
+// allocates nothing), more on the heap (the protocol's supported services
+// and object types). Bits beyond size() are kept zero.
+class BitString {
+  public:
     BitString() = default;
-    explicit BitString(size_t n) : bits(n, false) {}
-    BitString(std::initializer_list<bool> b) : bits(b) {}
-    bool get(size_t i) const { return i < bits.size() && bits[i]; }
-    void set(size_t i, bool v) {
-        if (i >= bits.size()) bits.resize(i + 1, false);
-        bits[i] = v;
+    explicit BitString(size_t n) { resize(n); }
+    BitString(std::initializer_list<bool> b) {
+        resize(b.size());
+        size_t i = 0;
+        for (const bool v : b)
+            set(i++, v);
     }
+    size_t size() const { return size_; }
+    bool get(size_t i) const { return i < size_ && ((word(i) >> (i % 64)) & 1U) != 0; }
+    // Grows the string to hold bit i.
+    void set(size_t i, bool v) {
+        if (i >= size_) resize(i + 1);
+        uint64_t& w = i < 64 ? first_ : more_[i / 64 - 1];
+        const uint64_t bit = uint64_t{1} << (i % 64);
+        w = v ? (w | bit) : (w & ~bit);
+    }
+    void resize(size_t n);
     bool operator==(const BitString&) const = default;
+
+  private:
+    uint64_t word(size_t i) const { return i < 64 ? first_ : more_[i / 64 - 1]; }
+    size_t size_ = 0;
+    uint64_t first_ = 0;          // bits 0..63
+    std::vector<uint64_t> more_;  // bits 64.., 64 a word
 };
 using OctetString = std::vector<uint8_t>;
 
@@ -177,6 +196,9 @@ class Writer {
 
 // Content octets of a primitive (no tag); Boolean gives one octet.
 std::vector<uint8_t> encode_content(const Primitive& v);
+// The same appended to `out`, and their count.
+void append_content(std::vector<uint8_t>& out, const Primitive& v);
+size_t content_size(const Primitive& v);
 // Decodes content octets as application type `tag`; throws DecodeError.
 Primitive decode_content(AppTag tag, std::span<const uint8_t> content);
 
