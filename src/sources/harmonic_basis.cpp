@@ -53,11 +53,16 @@ void HarmonicBasis::use(int h) {
     if (h >= 1 && h <= kMaxOrder) used_[static_cast<size_t>(h)] = true;
 }
 
-void HarmonicBasis::next_block(double frequency, size_t count) {
+bool HarmonicBasis::next_block(double frequency, size_t count) {
     const double step = kTwoPi * frequency / kSampleRate;
+    const Made now{theta_, frequency, count, used_};
+    theta_ = std::fmod(theta_ + step * static_cast<double>(count), kTwoPi);
+    if (now == made_) return false;
+    made_ = now;
+    const double theta = now.theta;
     // Every block starts again from the exact phase (two sincos), so rounding
     // in the rotation never accumulates past one block.
-    const Phasor start{std::cos(theta_), std::sin(theta_)};
+    const Phasor start{std::cos(theta), std::sin(theta)};
     const Phasor advance{std::cos(step), std::sin(step)};
     Phasor start_h, advance_h;  // start^h, advance^h
     const size_t padded = (count + kLanes - 1) / kLanes * kLanes;
@@ -78,7 +83,7 @@ void HarmonicBasis::next_block(double frequency, size_t count) {
         rotate(re, im, turn.re, turn.im, padded, cos_[static_cast<size_t>(h)].data(),
                sin_[static_cast<size_t>(h)].data());
     }
-    theta_ = std::fmod(theta_ + step * static_cast<double>(count), kTwoPi);
+    return true;
 }
 
 }  // namespace openbcpm

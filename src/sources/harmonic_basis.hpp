@@ -19,8 +19,11 @@ class HarmonicBasis {
     bool used(int h) const { return used_[static_cast<size_t>(h)]; }
 
     // Makes the next block of `count` (<= kBlockSamples) samples at `frequency`
-    // Hz, starting from the phase the previous block ended at.
-    void next_block(double frequency, size_t count);
+    // Hz, starting from the phase the previous block ended at. False when that
+    // block is the previous one to the bit (same start phase, frequency, count
+    // and orders: at 50 and 60 Hz a block is a whole number of cycles and every
+    // block starts at phase 0), so whatever was made from it can be kept.
+    bool next_block(double frequency, size_t count);
 
     const float* cos(int h) const { return cos_[static_cast<size_t>(h)].data(); }
     const float* sin(int h) const { return sin_[static_cast<size_t>(h)].data(); }
@@ -30,6 +33,13 @@ class HarmonicBasis {
   private:
     double theta_ = 0.0;
     std::array<bool, kMaxOrder + 1> used_{};
+    // What the arrays hold: the block made from these (count 0: nothing yet).
+    struct Made {
+        double theta = 0.0, frequency = 0.0;
+        size_t count = 0;
+        std::array<bool, kMaxOrder + 1> used{};
+        bool operator==(const Made&) const = default;
+    } made_;
     alignas(64) std::array<std::array<float, kBlockSamples>, kMaxOrder + 1> cos_{};
     alignas(64) std::array<std::array<float, kBlockSamples>, kMaxOrder + 1> sin_{};
 };

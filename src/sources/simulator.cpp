@@ -334,6 +334,7 @@ void PanelSimulator::rebuild_voltage_waveforms() {
     }
     for (size_t p = 0; p < 3; ++p)
         voltage_peak_[p] = voltage_wave_[p].peak();
+    voltage_ready_ = false;
 }
 
 void PanelSimulator::Waveform::add_term(int h, double rms, double phase) {
@@ -374,6 +375,7 @@ int PanelSimulator::take_shape(const Waveform& w) {
     }
     // There is always a free one: at most one shape per channel, plus the spare.
     shapes_[static_cast<size_t>(free)] = w;
+    shape_ready_[static_cast<size_t>(free)] = false;
     shape_peak_[static_cast<size_t>(free)] = w.peak();
     shape_users_[static_cast<size_t>(free)] = 1;
     return free;
@@ -534,7 +536,10 @@ bool PanelSimulator::read(SampleBlock& block) {
     // step on a block boundary lands whole on one side of it.
     const double t_last = t0 + static_cast<double>(n - 1) / kSampleRate;
     apply_due_events(t0);
-    basis_.next_block(frequency_, n);
+    if (basis_.next_block(frequency_, n)) {
+        shape_ready_.fill(false);
+        voltage_ready_ = false;
+    }
     block.start_time = t0;
     block.count = n;
     block.current_clipped = false;
@@ -542,13 +547,18 @@ bool PanelSimulator::read(SampleBlock& block) {
     // Voltages.
     const auto vlimit = static_cast<float>(kOverRange * kVoltageRange * kSqrt2);
     const auto vsigma = static_cast<float>(config_.voltage_ln * config_.voltage_noise);
+    if (!voltage_ready_) {
+        for (size_t p = 0; p < kVoltageInputs; ++p)
+            render(voltage_wave_[p], n, voltage_samples_[p].data());
+        voltage_ready_ = true;
+    }
     for (size_t p = 0; p < kVoltageInputs; ++p) {
         float* out = block.voltage[p].data();
-        render(voltage_wave_[p], n, scratch_.data());
+        const float* clean = voltage_samples_[p].data();
         if (vsigma > 0.0f) {
-            add_noise(noise_.lanes(), scratch_.data(), vsigma, n, out);
+            add_noise(noise_.lanes(), clean, vsigma, n, out);
         } else {
-            std::copy_n(scratch_.data(), n, out);
+            std::copy_n(clean, n, out);
         }
         block.voltage_clipped[p] =
             limit_reached(out, n, voltage_peak_[p], std::max(vsigma, 0.0f), vlimit);
@@ -574,7 +584,10 @@ bool PanelSimulator::read(SampleBlock& block) {
         }
     }
     for (size_t i = 0; i < kMaxShapes; ++i) {
-        if (shape_needed_[i]) render(shapes_[i], n, shape_samples_[i].data());
+        if (shape_needed_[i] && !shape_ready_[i]) {
+            render(shapes_[i], n, shape_samples_[i].data());
+            shape_ready_[i] = true;
+        }
     }
 
     for (int panel = 1; panel <= kMaxPanels; ++panel) {

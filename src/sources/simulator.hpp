@@ -141,7 +141,13 @@ class PanelSimulator final : public SampleSource {
     std::array<float, kMaxShapes> shape_peak_{};
     std::array<int, kMaxShapes> shape_users_{};
     std::array<bool, kMaxShapes> shape_needed_{};
+    // shape_samples_[i] is shapes_[i] on the basis's present block: kept from
+    // block to block while both stay the same (a steady 50 or 60 Hz supply).
+    std::array<bool, kMaxShapes> shape_ready_{};
     alignas(64) std::array<std::array<float, kBlockSamples>, kMaxShapes> shape_samples_{};
+    // The voltages before noise, kept alike.
+    bool voltage_ready_ = false;
+    alignas(64) std::array<std::array<float, kBlockSamples>, kVoltageInputs> voltage_samples_{};
     alignas(64) std::array<std::array<float, kBlockSamples>, 3> mains_{};  // per phase, no noise
     alignas(64) std::array<float, kBlockSamples> scratch_{};
     size_t next_event_ = 0;

@@ -282,3 +282,40 @@ TEST(Simulator, InrushAndRampEnvelopesAtTheBlockEnds) {
         }
     }
 }
+
+// At 50 and 60 Hz every block starts at phase 0, so the simulator keeps each
+// load shape's samples (and the clean voltages) from block to block instead of
+// making them again. A new shape (a power factor set at 0.5 s, another at
+// 0.8 s: it takes the first one's place, let go at 0.5 s) and a new frequency
+// (50 Hz at 1.0 s) must still show from their block on: the samples follow the
+// formula of the load at every block, before and after each change.
+TEST(Simulator, KeptShapesFollowAChangedShapeAndFrequency) {
+    SimulationConfig sc = quiet_supply();
+    sc.loads = {load(3, 10.0, 1.0)};  // phase B
+    ScenarioEvent pf = event(0.5, ScenarioAction::SetLoad, 3);
+    pf.amps = 10.0;
+    pf.pf = 0.6;
+    ScenarioEvent pf2 = pf;
+    pf2.at = 0.8;
+    pf2.pf = 0.8;
+    ScenarioEvent f = event(1.0, ScenarioAction::SetFrequency);
+    f.frequency = 50.0;
+    sc.events = {pf, pf2, f};
+    const auto blocks = run(sc, 20);
+    const uint64_t switch_at = 2560;  // 1.0 s: 60 whole cycles, phase 0
+    double worst_i = 0.0, worst_v = 0.0;
+    for (size_t b = 0; b < blocks.size(); ++b) {
+        const double ia = -120.0 * kDeg - (b < 5 ? 0.0 : std::acos(b < 8 ? 0.6 : 0.8));
+        for (size_t k = 0; k < kBlockSamples; ++k) {
+            const uint64_t n = b * kBlockSamples + k;
+            const double theta = n < switch_at ? phase_at(60.0, n) : phase_at(50.0, n - switch_at);
+            const double i = std::sqrt(2.0) * 10.0 * std::cos(theta + ia);
+            const double v = std::sqrt(2.0) * 120.0 * std::cos(theta);
+            worst_i =
+                std::max(worst_i, std::abs(static_cast<double>(current(blocks[b], 3)[k]) - i));
+            worst_v = std::max(worst_v, std::abs(static_cast<double>(blocks[b].voltage[0][k]) - v));
+        }
+    }
+    EXPECT_LT(worst_i, kFloor * static_cast<double>(NoiseGenerator::kBound) + 1e-4);
+    EXPECT_LT(worst_v, 1e-3);
+}
