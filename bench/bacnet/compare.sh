@@ -30,20 +30,8 @@ load="$(find "$build" -name bacnet_load -type f -executable | head -1)"
 ours_port=47961
 peer_port=47963
 
-cat > "$work/meter.toml" <<TOML
-[device]
-channels = 84
-[gateway]
-protocol_mode = 2
-[faces]
-web = false
-modbus_tcp = false
-snmp = false
-[bacnet]
-ip_port = $ours_port
-TOML
-start_meter
-ours_pid=$!
+start_one_face bacnet "$ours_port"
+ours_pid=$meter_pid
 (cd "$work" && BACNET_IP_PORT=$peer_port BACNET_IFACE=lo exec "$peer" 260001 > "$work/peer.log" 2>&1) &
 peer_pid=$!
 sleep 1.5
@@ -52,23 +40,14 @@ kill -0 "$peer_pid" || { cat "$work/peer.log"; exit 1; }
 # The peer's Analog Input (created at start, instance printed), else 1.
 peer_ai=$(grep -o 'analog-input-[0-9]*' "$work/peer.log" | head -1 | grep -o '[0-9]*$' || true)
 peer_ai=${peer_ai:-1}
-tck=$(getconf CLK_TCK)
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # run PID LABEL ARGS...: one load run; prints its line with the server CPU per request
 # and leaves req/s in $rate.
 run() {
   local pid=$1 label=$2
   shift 2
-  local c0 c1 line
-  c0=$(cpu_ticks "$pid")
-  line=$("$load" "$@")
-  c1=$(cpu_ticks "$pid")
-  rate=$(awk '{ print $4 }' <<<"$line")
-  local cpu_us
-  cpu_us=$(awk -v t=$((c1 - c0)) -v hz="$tck" -v r="$rate" -v s="$seconds" \
-    'BEGIN { n = r * s; printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')
-  printf '%-10s %s  server CPU %5s us/req\n' "$label" "$line" "$cpu_us"
+  printf '%-10s ' "$label"
+  load_with_cpu "$pid" "$seconds" "$load" "$@"
 }
 
 echo "# $(date -u '+%F %H:%M') $(lscpu | grep 'Model name' | sed 's/  */ /g'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -5,19 +5,7 @@
 # OPENBCPM_BACNET_BENCH) on. Usage: bench/bacnet/run.sh [build-dir] [seconds]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../meter_run.sh"
-cat > "$work/meter.toml" <<TOML
-[device]
-channels = 84
-[gateway]
-protocol_mode = 2
-[faces]
-web = false
-modbus_tcp = false
-snmp = false
-[bacnet]
-ip_port = 47951
-TOML
-start_meter
+start_one_face bacnet 47951
 sleep 1.5
 load="$(find "$build" -name bacnet_load -type f -executable | head -1)"
 for kind in rp rpm10 rpm-all20; do

@@ -105,17 +105,24 @@ threads() {  # "name ticks" per thread name (its -N dropped: the pool's threads 
 }
 c0=$(awk '{ print $14 + $15 }' /proc/"$pid"/stat)
 threads > "$work/threads0"
+q0=$(cat /proc/"$pid"/schedstat)
 p0=$(now)
 poll_line=$("$poll" 127.0.1.1 "$count" "$modbus" "$seconds" 5 1 || true)
 p1=$(now)
 c1=$(awk '{ print $14 + $15 }' /proc/"$pid"/stat)
 threads > "$work/threads1"
+q1=$(cat /proc/"$pid"/schedstat)
 wall=$(awk -v a="$p0" -v b="$p1" 'BEGIN { print b - a }')
 echo "poller ($seconds s, $((2 * count)) panels every 5 s, 125 registers): $poll_line"
 echo "RSS: $(awk '/VmRSS/ { printf "%.0f MB", $2 / 1024 }' /proc/"$pid"/status), threads $(ls /proc/"$pid"/task | wc -l)"
 echo "CPU over the poll (cores): process $(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v t="$wall" 'BEGIN { printf "%.3f", (b - a) / hz / t }')"
 LC_ALL=C join "$work/threads0" "$work/threads1" | awk -v hz="$hz" -v t="$wall" '
   { c = ($3 - $2) / hz / t; if (c >= 0.001) printf "  %-20s %.3f\n", $1, c }'
+
+# The main thread runs the event loop: the time it was ready to run but waited for a core
+# (schedstat's run-queue delay) is the machine's share of the poller's latency.
+awk -v t="$wall" '{ printf "event loop thread: on a core %.3f, waiting for a core %.3f of the time (load %s)\n",
+  ($4 - $1) / 1e9 / t, ($5 - $2) / 1e9 / t, load }' load="$(cut -d' ' -f1-3 /proc/loadavg)" <<< "$q0 $q1"
 
 if [ "$web" = true ]; then
   scrape "$work/windows1"

@@ -6,49 +6,25 @@
 # 127.0.0.1.
 # Usage: bench/snmp/run.sh BUILD_DIR [rows]   (BUILD_DIR built with -DOPENBCPM_BENCH=ON, Release)
 set -uo pipefail
-build=${1:?usage: $0 BUILD_DIR [rows]}
+[ -n "${1:-}" ] || { echo "usage: $0 BUILD_DIR [rows]"; exit 2; }
+source "$(dirname "${BASH_SOURCE[0]}")/../meter_run.sh"
 rows=${2:-5000}
 agent_bin="$build/src/protocols/snmp/snmp_test_agent"
 load="$build/bench/snmp/snmp_load"
-meter_bin="$build/openbcpm"
-for f in "$agent_bin" "$load" "$meter_bin"; do [ -x "$f" ] || { echo "missing $f"; exit 1; }; done
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap "exit 143" TERM INT
+for f in "$agent_bin" "$load" "$build/openbcpm"; do [ -x "$f" ] || { echo "missing $f"; exit 1; }; done
 free_port() {
     python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # Our agent; notifications go nowhere.
 "$agent_bin" --rows "$rows" --trap-address 0.0.0.0 >"$work/agent.log" 2>&1 &
-pids+=($!)
 ours=""
 for _ in $(seq 50); do ours=$(awk '/^port /{print $2}' "$work/agent.log"); [ -n "$ours" ] && break; sleep 0.1; done
 [ -n "$ours" ] || { echo "test agent did not start"; exit 1; }
 
 # The meter: SNMP only (Protocol_Mode 3, no Modbus, no web), simulating in real time.
 meter=$(free_port)
-cat >"$work/meter.toml" <<CONF
-[device]
-channels = 84
-[gateway]
-protocol_mode = 3
-[faces]
-modbus_tcp = false
-web = false
-[snmp]
-port = $meter
-notif_ip = "0.0.0.0"
-CONF
-"$meter_bin" run --config "$work/meter.toml" --state-dir "$work/meter-state" >"$work/meter.log" 2>&1 &
-pids+=($!)
+start_one_face snmp "$meter"
 for _ in $(seq 100); do
     snmpget -v2c -c public -t 0.2 -r 0 "udp:127.0.0.1:$meter" .1.3.6.1.2.1.1.1.0 >/dev/null 2>&1 && break
     sleep 0.1
@@ -67,7 +43,7 @@ sysContact bench
 CONF
 export MIBS="" SNMP_PERSISTENT_DIR="$work/persist"
 /usr/sbin/snmpd -f -Lo -C -c "$work/snmpd.conf" -I -smux >"$work/snmpd.log" 2>&1 &
-pids+=($!)
+snmpd_pid=$!
 for _ in $(seq 50); do
     snmpget -v2c -c public -t 0.2 -r 0 "udp:127.0.0.1:$theirs" .1.3.6.1.2.1.1.1.0 >/dev/null 2>&1 && break
     sleep 0.1
@@ -75,7 +51,9 @@ done
 
 echo "# $(date -u +%F) $(uname -m) $(lscpu | grep 'Model name' | sed 's/.*: *//'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $(snmpd -v | grep -o 'version: *[0-9.]*' | head -1 | tr -s ' ')"
 echo "# test agent: SNMPv2-MIB + test table of $rows rows; 3 s per figure; load tool on the same host"
-run() { "$load" "$@" || echo "(errors in the run above)"; }
+# (60 s at most: in two runs on 2026-12-07 the walks of the test agent after the loads
+# above did not end, snmp_load still asking after 13 minutes; cause not found)
+run() { timeout 60 "$load" "$@" || echo "(errors or a timeout in the run above)"; }
 branch=1.3.6.1.4.1.3833.1.30.1.1.4.1  # p1BranchTable
 run --label "meter sysDescr, 1 in flight" --port "$meter" --op get --oid 1.3.6.1.2.1.1.1.0 --window 1
 run --label "meter sysDescr, 8 in flight" --port "$meter" --op get --oid 1.3.6.1.2.1.1.1.0
@@ -92,22 +70,12 @@ done
 # Side by side with 16 in flight, alternating, 3 rounds: req/s, server CPU per
 # request (utime + stime from /proc/PID/stat, the meter's including its
 # metering thread) and the ratio meter / snmpd.
-meter_pid=${pids[1]}
-snmpd_pid=${pids[2]}
-tck=$(getconf CLK_TCK)
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # side PID LABEL ARGS...: one 3 s run; prints it with the server's CPU per
 # response and leaves responses/s in $rate.
 side() {
     local pid=$1 label=$2
     shift 2
-    local c0 c1 line
-    c0=$(cpu_ticks "$pid")
-    line=$("$load" --label "$label" "$@" || echo "(errors) 0 responses/s")
-    c1=$(cpu_ticks "$pid")
-    rate=$(grep -o '[0-9]* responses/s' <<<"$line" | awk '{ print $1 }')
-    printf '%s  server CPU %s us/response\n' "$line" \
-        "$(awk -v t=$((c1 - c0)) -v hz="$tck" -v r="$rate" 'BEGIN { printf "%.1f", (r > 0 ? t * 1e6 / hz / (r * 3) : 0) }')"
+    load_with_cpu "$pid" 3 "$load" --label "$label" "$@"
 }
 echo "# 16 in flight, side by side (3 rounds)"
 for what in "sysDescr.0:1.3.6.1.2.1.1.1.0" "p1BranchCurrent.5:$branch.1.2.5"; do
