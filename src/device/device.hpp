@@ -42,7 +42,7 @@ struct MeterCommand {
         SimFrequency,
         SimSpeed,
         SimCtSize,
-        SimScenario,  // Device::scenario_slot_ holds it
+        SimScenario,  // Device::scenario_events_ hold it
     };
     Kind kind = Kind::Configure;
     MeteringConfig config{};
