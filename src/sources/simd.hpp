@@ -13,9 +13,18 @@
 #define OPENBCPM_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 // AVX2 and FMA, for the meter's sums (fused multiply-adds round better, never worse).
 #define OPENBCPM_FMA_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+// Two hand-written versions of one function (C++ function multiversioning):
+// OPENBCPM_AVX2_VERSION on the one that uses AVX2 instructions the compiler
+// does not find by itself, OPENBCPM_BASELINE_VERSION on the portable one; the
+// loader picks. Where there are no clones only the baseline one is compiled.
+#define OPENBCPM_AVX2_VERSIONS 1
+#define OPENBCPM_AVX2_VERSION __attribute__((target("avx2"), flatten))
+#define OPENBCPM_BASELINE_VERSION __attribute__((target("default")))
 #else
 #define OPENBCPM_SIMD_CLONES
 #define OPENBCPM_FMA_CLONES
+#define OPENBCPM_AVX2_VERSIONS 0
+#define OPENBCPM_BASELINE_VERSION
 #endif
 
 namespace openbcpm::simd {

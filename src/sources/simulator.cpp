@@ -84,9 +84,10 @@ constexpr simd::F8 kFirstEight = {0.0f, 1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f
 
 // A branch CT over a block (n a multiple of 8): shape * envelope into its main,
 // then plus noise, drawn as it goes, into out.
-OPENBCPM_SIMD_CLONES
-void branch_current(uint32_t* lanes, const float* __restrict shape, float e0, float e1,
-                    float* __restrict main, float sigma, size_t n, float* __restrict out) {
+template <class ByteSums>
+inline void branch_current_with(uint32_t* lanes, const float* __restrict shape, float e0, float e1,
+                                float* __restrict main, float sigma, size_t n,
+                                float* __restrict out) {
     using simd::F8;
     const float slope = slope_of(e0, e1, n);
     noise_lanes::State noise;
@@ -98,7 +99,7 @@ void branch_current(uint32_t* lanes, const float* __restrict shape, float e0, fl
         const F8 x = u * (e0 + slope * k);
         simd::load(m, main + i);
         simd::store(main + i, m + x);
-        noise_lanes::next(noise, g);
+        noise_lanes::next<ByteSums>(noise, g);
         simd::store(out + i, x + sigma * g);
         k += static_cast<float>(simd::kLanes);
     }
@@ -106,19 +107,43 @@ void branch_current(uint32_t* lanes, const float* __restrict shape, float e0, fl
 }
 
 // out = clean (or 0) + noise, over a block (n a multiple of 8).
-OPENBCPM_SIMD_CLONES
-void add_noise(uint32_t* lanes, const float* __restrict clean, float sigma, size_t n,
-               float* __restrict out) {
+template <class ByteSums>
+inline void add_noise_with(uint32_t* lanes, const float* __restrict clean, float sigma, size_t n,
+                           float* __restrict out) {
     using simd::F8;
     noise_lanes::State noise;
     noise_lanes::load(noise, lanes);
     for (size_t i = 0; i < n; i += simd::kLanes) {
         F8 x = {}, g;
         if (clean) simd::load(x, clean + i);
-        noise_lanes::next(noise, g);
+        noise_lanes::next<ByteSums>(noise, g);
         simd::store(out + i, x + sigma * g);
     }
     noise_lanes::save(lanes, noise);
+}
+
+// The two, in an AVX2 version and a portable one (the same samples to the bit).
+#if OPENBCPM_AVX2_VERSIONS
+OPENBCPM_AVX2_VERSION
+void branch_current(uint32_t* lanes, const float* __restrict shape, float e0, float e1,
+                    float* __restrict main, float sigma, size_t n, float* __restrict out) {
+    branch_current_with<noise_lanes::MultipliedByteSums>(lanes, shape, e0, e1, main, sigma, n, out);
+}
+OPENBCPM_AVX2_VERSION
+void add_noise(uint32_t* lanes, const float* __restrict clean, float sigma, size_t n,
+               float* __restrict out) {
+    add_noise_with<noise_lanes::MultipliedByteSums>(lanes, clean, sigma, n, out);
+}
+#endif
+OPENBCPM_BASELINE_VERSION
+void branch_current(uint32_t* lanes, const float* __restrict shape, float e0, float e1,
+                    float* __restrict main, float sigma, size_t n, float* __restrict out) {
+    branch_current_with<noise_lanes::ShiftedByteSums>(lanes, shape, e0, e1, main, sigma, n, out);
+}
+OPENBCPM_BASELINE_VERSION
+void add_noise(uint32_t* lanes, const float* __restrict clean, float sigma, size_t n,
+               float* __restrict out) {
+    add_noise_with<noise_lanes::ShiftedByteSums>(lanes, clean, sigma, n, out);
 }
 
 // max |x| over x[0, n).

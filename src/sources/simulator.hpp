@@ -3,8 +3,9 @@
 // timeline. Deterministic for a seed.
 //
 // Per block: one shared basis of harmonics (HarmonicBasis), one waveform per
-// distinct load shape (channels with the same shape share it), then per
-// channel its envelope, noise and saturation in one pass (docs/simulator.md).
+// distinct load shape (channels with the same shape share it; kept from the
+// previous block while the basis repeats, as it does at 50 and 60 Hz), then
+// per channel its envelope, noise and saturation in one pass (docs/simulator.md).
 #pragma once
 
 #include <array>
