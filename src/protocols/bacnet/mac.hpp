@@ -22,6 +22,16 @@ class MacAddress {
     static constexpr size_t kCapacity = 255;
 
     MacAddress() = default;
+    // Copies the octets in use only (an NPDU header holds two of these).
+    MacAddress(const MacAddress& o) : size_(o.size_) {
+        std::copy_n(o.bytes_.begin(), size_, bytes_.begin());
+    }
+    MacAddress& operator=(const MacAddress& o) {
+        if (this == &o) return *this;
+        size_ = o.size_;
+        std::copy_n(o.bytes_.begin(), size_, bytes_.begin());
+        return *this;
+    }
     MacAddress(std::initializer_list<uint8_t> b) { assign(b.begin(), b.end()); }
     template <class It>
     MacAddress(It first, It last) {
@@ -55,7 +65,7 @@ class MacAddress {
 
   private:
     uint8_t size_ = 0;
-    std::array<uint8_t, kCapacity> bytes_{};
+    std::array<uint8_t, kCapacity> bytes_;  // NOLINT: only the first size_ are read
 };
 
 }  // namespace openbcpm::bacnet
