@@ -264,6 +264,16 @@ uint64_t TrendStore::rows() const {
     return static_cast<uint64_t>(scalar("SELECT count(*) FROM minute").value_or(0));
 }
 
+uint64_t TrendStore::file_bytes() const {
+    uint64_t total = 0;
+    for (const auto& p : {file_, std::filesystem::path(file_.string() + "-wal")}) {
+        std::error_code ec;
+        const auto n = std::filesystem::file_size(p, ec);
+        if (!ec) total += n;
+    }
+    return total;
+}
+
 int64_t TrendStore::layout_id(const std::vector<SeriesDef>& layout) {
     std::string text = layout_text(layout);
     if (layout_id_ >= 0 && text == layout_text_) return layout_id_;

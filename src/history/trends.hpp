@@ -136,7 +136,11 @@ class TrendStore {
         std::vector<std::vector<float>> min, avg, max;  // [key][row]
     };
     Rows read(const std::vector<std::string>& keys, int64_t from, int64_t to, size_t limit);
-    uint64_t rows() const;  // counts them all: for tests
+    uint64_t rows() const;  // counts them all (a scan: diagnostics and tests)
+    const std::filesystem::path& file() const { return file_; }
+    // The file's size on disk with its write-ahead log (0 when absent).
+    uint64_t file_bytes() const;
+    const TrendStoreOptions& options() const { return options_; }
 
   private:
     bool fail(std::string_view what);

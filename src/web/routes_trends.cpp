@@ -171,7 +171,12 @@ Reply WebServer::api_trends(Context& c) {
               {"error", store ? store->error() : std::string()},
               {"failures", store ? store->failures() : 0},
               {"oldest", store ? store->oldest().value_or(0) : 0},
-              {"newest", store ? store->newest().value_or(0) : 0}}}};
+              {"newest", store ? store->newest().value_or(0) : 0},
+              {"bytes", store ? store->file_bytes() : 0},
+              {"rows", store && store->ok() ? store->rows() : 0},
+              {"max_rows", store ? store->max_rows(rec.series().size()) : 0},
+              {"max_bytes", store ? store->options().max_bytes : 0},
+              {"days", store ? store->options().days : 0}}}};
         return respond(c, http::status::ok, body);
     }
     for (const auto& k : *keys) {

@@ -26,8 +26,29 @@
         bcpm.el('td', {}, e.text)));
     }
   };
-  storage().catch(() => {});
-  setInterval(() => storage().catch(() => {}), 5000);
+  // The trends' storage (GET /api/trends without series): the minute file and the memory ring.
+  const trends = async () => {
+    const t = await bcpm.api('GET', '/api/trends');
+    const st = t.storage;
+    const mb = (b) => `${(b / 1048576).toFixed(2)} MB`;
+    const text = (id, v) => { document.getElementById(id).textContent = v; };
+    text('trends-file', !st.file ? 'none (no state directory: memory only)'
+      : `${mb(st.bytes)} of at most ${mb(st.max_bytes)} (minutes older than ${st.days} days are pruned)`
+        + (st.ok ? '' : ', not being written'));
+    text('trends-rows', st.file ? `${st.rows} of at most ${st.max_rows}` : '-');
+    text('trends-oldest', st.oldest ? when(st.oldest) : 'none yet');
+    text('trends-newest', st.newest ? when(st.newest) : 'none yet');
+    const m = t.memory;
+    text('trends-memory', `${m.windows} of ${m.capacity} windows (${mb(m.bytes)})`
+      + (m.windows ? `, since ${when(m.oldest)}` : ''));
+    text('trends-error', st.error ? `${st.error} (${st.failures} failed writes)` : 'none');
+  };
+  const refreshStorage = () => {
+    storage().catch(() => {});
+    trends().catch((e) => { document.getElementById('trends-file').textContent = e.message; });
+  };
+  refreshStorage();
+  setInterval(refreshStorage, 5000);
   const loaders = {
     'file-transfer': async () => {
       try {
