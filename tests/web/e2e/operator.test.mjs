@@ -305,12 +305,15 @@ test('a sag set on the simulation page raises an under-voltage event within its 
   await page.fill('#v-seconds', '15');
   await page.click('#voltage-submit');
   await page.getByText('Phases ABC at 0.8 x nominal.').waitFor();
-  // The simulator's state as the page shows it.
-  await page.locator('#state-sag', { hasText: 'sag of phases ABC to 0.8 x nominal, for 15 s' }).waitFor();
+  // The simulator's own state (GET /api/sim, read from it) as the page shows it.
+  await page.locator('#state-sag', { hasText: /^sag of phases ABC to 0\.8 x nominal, until \d\d:\d\d:\d\d \(1[0-5] s left\)$/ }).waitFor();
   assert.match(await page.locator('#state-trips').innerText(), /panel 1 channel 20/);
+  const sim = (await api('GET', '/api/sim')).body.state;
+  assert.deepEqual(sim.voltage.map((v) => [v.phase, v.kind, v.magnitude]), [['A', 'sag', 0.8], ['B', 'sag', 0.8], ['C', 'sag', 0.8]]);
+  assert.ok(sim.voltage[0].until > Date.now() / 1000 + 5 && sim.voltage[0].until < Date.now() / 1000 + 16, 'the sag ends 15 s after it began');
+  assert.deepEqual(sim.trips, [{ panel: 1, channel: 20 }]);
   await page.waitForFunction(() => /A 9\d\.\d V/.test((document.getElementById('state-voltage')?.textContent ?? '')));
   await axe('/simulation');
-  await shot('simulation-1400x900');
   await open('/panel');
   await page.locator('#p1-vstatus .badge', { hasText: 'UV↓' }).first().waitFor({ timeout: 5000 });
   await page.locator('#p1-vstatus .badge', { hasText: /UV$/ }).first().waitFor({ timeout: 15000 });  // latched after 10 s
@@ -425,6 +428,66 @@ test('keyboard reaches every control and axe-core passes on every page', async (
   }
 });
 
+test('the simulation page: loads set and kept, scenarios uploaded, stopped and refused', async () => {
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await open('/simulation');
+  // A load kept across restarts, and one that is not.
+  for (const [channel, amps, keep] of [[5, 3.3, true], [7, 4.4, false]]) {
+    await page.fill('#load-panel', '1');
+    await page.fill('#load-channel', String(channel));
+    await page.fill('#load-amps', String(amps));
+    await page.setChecked('#load-keep', keep);
+    await page.click('#load-submit');
+    await page.locator(`#load-1-${channel}`, { hasText: `${amps} A` }).waitFor();
+  }
+  assert.equal(await page.isChecked('#keep-1-5'), true);
+  assert.equal(await page.isChecked('#keep-1-7'), false);
+  // Kept afterwards from the table, and forgotten again.
+  await page.setChecked('#keep-1-7', true);
+  await page.getByText('Panel 1 channel 7 kept across restarts.').waitFor();
+  assert.deepEqual((await api('GET', '/api/sim')).body.state.kept.map((k) => [k.channel, k.amps]), [[5, 3.3], [7, 4.4]]);
+  await page.setChecked('#keep-1-7', false);
+  await page.getByText('Panel 1 channel 7 no longer kept.').waitFor();
+  assert.deepEqual((await api('GET', '/api/sim')).body.state.kept, [{ panel: 1, channel: 5, amps: 3.3, pf: null }]);
+
+  // A bad scenario file: the parser's message, nothing changes.
+  const upload = async (name, content) => {
+    await page.setInputFiles('#scenario-file', { name, mimeType: 'text/plain', buffer: Buffer.from(content) });
+    await page.click('#scenario-submit');
+  };
+  await upload('bad.toml', '[[simulation.event]]\nat = 5\naction = "explode"\n');
+  await page.locator('#msg.error', { hasText: /bad\.toml.*simulation\.event\[0\]\.action.*must be set-load, trip/ }).waitFor();
+  assert.equal((await api('GET', '/api/sim')).body.state.scenario, null);
+  const big = await api('POST', '/api/sim/scenario', { name: 'big.toml', text: '#'.repeat(65537) });
+  assert.equal(big.status, 413);
+  assert.match(big.body.error, /at most 65536 bytes/);
+  // A good one runs from now: its first event at once, the next in 600 s.
+  await upload('two-steps.toml', '[[simulation.event]]\nat = 0\naction = "trip"\npanel = 2\nchannel = 9\n\n'
+    + '[[simulation.event]]\nat = 600\naction = "restore"\npanel = 2\nchannel = 9\n');
+  await page.locator('#state-scenario', { hasText: /^two-steps\.toml: running, 1 of 2 events done, \d+ s in; next at 600 s/ }).waitFor();
+  await page.locator('#state-trips', { hasText: 'panel 2 channel 9' }).waitFor();
+  await axe('/simulation with loads and a scenario');
+  await keyboardReachesEverything('/simulation', 200);
+  await shot('simulation-1400x900');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await noHorizontalScroll('/simulation at 390 px');
+  await shot('simulation-390x844');
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await page.click('#scenario-stop');
+  await page.getByText('Scenario stopped.').waitFor();
+  await page.locator('#state-scenario', { hasText: /^none$/ }).waitFor();
+});
+
+test('Diagnostics shows the trends storage', async () => {
+  await open('/diagnostics#storage');
+  await page.locator('#trends-file', { hasText: /^\d+\.\d\d MB of at most 128\.00 MB \(minutes older than 30 days are pruned\)$/ }).waitFor();
+  assert.match(await page.locator('#trends-rows').innerText(), /^\d+ of at most \d{5,}$/);
+  assert.match(await page.locator('#trends-memory').innerText(), /^\d+ of 18000 windows \(\d+\.\d\d MB\), since \d{4}-/);
+  assert.equal(await page.locator('#trends-error').innerText(), 'none');
+  const t = (await api('GET', '/api/trends')).body.storage;
+  assert.ok(t.bytes > 0 && t.max_rows > 0 && t.ok, JSON.stringify(t));
+});
+
 test('Diagnostics has System Restart', async () => {
   await open('/diagnostics#help');
   const before = meter.output().split('system restart').length;
@@ -434,6 +497,35 @@ test('Diagnostics has System Restart', async () => {
   await page.waitForFunction(() => document.getElementById('help')?.classList.contains('hidden') === false, null, { timeout: 30000 });
   for (let i = 0; i < 50 && meter.output().split('system restart').length === before; ++i) await page.waitForTimeout(100);
   assert.ok(meter.output().split('system restart').length > before, 'the meter restarted');
+});
+
+test('after System Restart and after kill -9 only the kept load is applied', async () => {
+  const kept = async (what) => {
+    await open('/simulation');
+    await page.locator('#load-1-5', { hasText: '3.3 A' }).waitFor();
+    assert.equal(await page.isChecked('#keep-1-5'), true, what);
+    const st = (await api('GET', '/api/sim')).body.state;
+    assert.deepEqual(st.loads.map((l) => [l.panel, l.channel, l.amps, l.kept]), [[1, 5, 3.3, true]], `${what}: channel 7 went, 5 stayed`);
+    assert.deepEqual(st.trips, [], `${what}: trips are not kept`);
+    // The channel reads it (the snapshot, the same the faces serve).
+    let amps = 0;
+    for (let i = 0; i < 50 && Math.abs(amps - 3.3) > 0.1; ++i) {
+      const snap = (await api('GET', '/api/snapshot')).body;
+      amps = snap.panels[0].channels.find((c) => c.channel === 5).current;
+      if (Math.abs(amps - 3.3) > 0.1) await page.waitForTimeout(100);
+    }
+    assert.ok(Math.abs(amps - 3.3) < 0.1, `${what}: panel 1 channel 5 reads ${amps} A`);
+  };
+  await kept('after System Restart');
+  meter.child.kill('SIGKILL');
+  await new Promise((r) => meter.child.once('exit', r));
+  await meter.restart();
+  await page.goto(`${meter.https}/simulation`);
+  if (new URL(page.url()).pathname === '/login') {  // the session went with the process
+    await page.fill('#password', password);
+    await Promise.all([page.waitForURL((u) => u.pathname !== '/login'), page.click('#login-button')]);
+  }
+  await kept('after kill -9');
 });
 
 test('no page asked for anything that is not there (favicon included)', async () => {
