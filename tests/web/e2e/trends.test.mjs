@@ -5,7 +5,8 @@
 // at 30x real time (POST /api/sim/speed), so minutes pass in seconds.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMeter, launchBrowser, pageApi, removeScreenshots } from './meter.mjs';
+import path from 'node:path';
+import { startMeter, launchBrowser, pageApi, removeScreenshots, screenshotDir } from './meter.mjs';
 
 let meter;
 let browser;
@@ -122,6 +123,15 @@ test('charts open filled with history, zoom, and export the visible range as CSV
   assert.ok(first.span > 120, `the chart opens with ${first.span} s of history`);
   assert.ok(first.points > 50 && first.total > 50, JSON.stringify(first));
   assert.equal(first.series, 6, 'time, panel total and four channels');
+  // The charts with their history, wide and on a phone (docs/screenshots with OPENBCPM_SCREENSHOTS=1).
+  await page.screenshot({ path: path.join(screenshotDir, 'charts-1400x900.png') });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForFunction(() => document.querySelector('#chart-power .u-over').getBoundingClientRect().width < 390);
+  const narrow = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: innerWidth }));
+  assert.ok(narrow.scroll <= narrow.inner, `/charts at 390 px is ${narrow.scroll} px wide`);
+  await page.screenshot({ path: path.join(screenshotDir, 'charts-390x844.png') });
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await page.waitForFunction(() => document.querySelector('#chart-power .u-over').getBoundingClientRect().width > 600);
   // 1 h: the range follows the button.
   await page.click('button.range[data-span="3600"]');
   await page.waitForFunction(() => {
