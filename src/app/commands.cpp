@@ -110,7 +110,10 @@ int run_command(const CommonOptions& common) {
         }
         return run_fleet(cfg, common.state_dir, shard, shards);
     }
-    boost::asio::io_context io;
+    // One thread runs the loop and does all its I/O (other threads only post to
+    // it): no locking in the reactor for each socket operation (two mutexes a
+    // Modbus request, docs/benchmarks.md).
+    boost::asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
     bool stopping = false;
     bool restart = false;
     RestartKind restart_kind = RestartKind::Warm;
