@@ -127,6 +127,21 @@ std::optional<std::pair<int, int>> sim_channel(const nlohmann::json& j, const Se
     }
     return std::pair{static_cast<int>(*p), static_cast<int>(*ch)};
 }
+
+std::optional<bool> json_bool(const nlohmann::json& j, const char* key) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_boolean()) return std::nullopt;
+    return it->get<bool>();
+}
+
+// The kept loads but the one of this channel.
+std::vector<KeptLoad> kept_except(const MeterModel& device, std::pair<int, int> where) {
+    std::vector<KeptLoad> kept = device.sim_kept_loads();
+    std::erase_if(kept, [&](const KeptLoad& k) {
+        return k.panel == where.first && k.channel == where.second;
+    });
+    return kept;
+}
 }  // namespace
 
 Reply WebServer::api_sim_load(Context& c) {
@@ -144,18 +159,13 @@ Reply WebServer::api_sim_load(Context& c) {
             return error(c, http::status::bad_request, "pf must be -1 to 1 (not 0)");
         }
     }
-    std::optional<bool> keep;
-    if (auto it = c.json->find("keep"); it != c.json->end()) {
-        if (!it->is_boolean()) return error(c, http::status::bad_request, "keep is true or false");
-        keep = it->get<bool>();
-    }
+    const std::optional<bool> keep = json_bool(*c.json, "keep");
+    if (!keep && c.json->contains("keep"))
+        return error(c, http::status::bad_request, "keep is true or false");
     if (!device_.simulating())
         return error(c, http::status::conflict, "the source is not the simulator");
     // Kept first: a load that cannot be kept is not set either.
-    std::vector<KeptLoad> kept = device_.sim_kept_loads();
-    std::erase_if(kept, [&](const KeptLoad& k) {
-        return k.panel == where->first && k.channel == where->second;
-    });
+    std::vector<KeptLoad> kept = kept_except(device_, *where);
     if (keep.value_or(false)) kept.push_back({where->first, where->second, *amps, pf});
     if (kept != device_.sim_kept_loads() && !device_.sim_keep_loads(kept, why))
         return error(c, http::status::service_unavailable, "not kept: " + why);
@@ -173,14 +183,12 @@ Reply WebServer::api_sim_trip(Context& c) {
     std::string why;
     auto where = sim_channel(*c.json, device_.settings(), why);
     if (!where) return error(c, http::status::bad_request, why);
-    auto it = c.json->find("tripped");
-    if (it == c.json->end() || !it->is_boolean())
-        return error(c, http::status::bad_request, "tripped must be true or false");
-    const bool tripped = it->get<bool>();
-    if (!device_.sim_trip(where->first, where->second, tripped)) {
+    const auto tripped = json_bool(*c.json, "tripped");
+    if (!tripped) return error(c, http::status::bad_request, "tripped must be true or false");
+    if (!device_.sim_trip(where->first, where->second, *tripped)) {
         return error(c, http::status::conflict, "the source is not the simulator");
     }
-    audit(c, tripped ? "sim trip" : "sim restore",
+    audit(c, *tripped ? "sim trip" : "sim restore",
           fmt::format("panel {} channel {}", where->first, where->second));
     return respond(c, http::status::ok, {{"ok", true}});
 }
@@ -230,17 +238,12 @@ Reply WebServer::api_sim_keep(Context& c) {
     std::string why;
     auto where = sim_channel(*c.json, device_.settings(), why);
     if (!where) return error(c, http::status::bad_request, why);
-    auto it = c.json->find("keep");
-    if (it == c.json->end() || !it->is_boolean())
-        return error(c, http::status::bad_request, "keep must be true or false");
-    const bool keep = it->get<bool>();
+    const auto keep = json_bool(*c.json, "keep");
+    if (!keep) return error(c, http::status::bad_request, "keep must be true or false");
     auto st = device_.sim_state();
     if (!st) return error(c, http::status::conflict, "the source is not the simulator");
-    std::vector<KeptLoad> kept = device_.sim_kept_loads();
-    std::erase_if(kept, [&](const KeptLoad& k) {
-        return k.panel == where->first && k.channel == where->second;
-    });
-    if (keep) {
+    std::vector<KeptLoad> kept = kept_except(device_, *where);
+    if (*keep) {
         // What the simulator draws on it now, as set at run time.
         const auto& ch = st->channels[static_cast<size_t>(where->first - 1)]
                                      [static_cast<size_t>(where->second - 1)];
@@ -252,7 +255,7 @@ Reply WebServer::api_sim_keep(Context& c) {
     }
     if (!device_.sim_keep_loads(kept, why))
         return error(c, http::status::service_unavailable, "not kept: " + why);
-    audit(c, keep ? "sim keep" : "sim forget",
+    audit(c, *keep ? "sim keep" : "sim forget",
           fmt::format("panel {} channel {}", where->first, where->second));
     return respond(c, http::status::ok, {{"ok", true}});
 }

@@ -41,7 +41,7 @@
           `Panel ${l.panel} channel ${l.channel} ${box.checked ? 'kept across restarts' : 'no longer kept'}.`));
         const ramp = l.ramp_until ? ` (ramping until ${clock(l.ramp_until)})` : '';
         return bcpm.el('tr', { id: `load-${l.panel}-${l.channel}` }, bcpm.el('td', {}, l.panel), bcpm.el('td', {}, l.channel),
-          bcpm.el('td', {}, `${l.amps} A${ramp}`), bcpm.el('td', {}, l.pf === null ? 'as configured' : l.pf), bcpm.el('td', {}, box));
+          bcpm.el('td', {}, `${l.amps} A${ramp}`), bcpm.el('td', {}, l.pf === null ? '-' : l.pf), bcpm.el('td', {}, box));
       }));
     }
     document.getElementById('state-loads-none').hidden = st.loads.length > 0;

@@ -468,6 +468,7 @@ test('the simulation page: loads set and kept, scenarios uploaded, stopped and r
   await page.locator('#state-trips', { hasText: 'panel 2 channel 9' }).waitFor();
   await axe('/simulation with loads and a scenario');
   await keyboardReachesEverything('/simulation', 200);
+  await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
   await shot('simulation-1400x900');
   await page.setViewportSize({ width: 390, height: 844 });
   await noHorizontalScroll('/simulation at 390 px');
