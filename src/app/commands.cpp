@@ -110,10 +110,7 @@ int run_command(const CommonOptions& common) {
         }
         return run_fleet(cfg, common.state_dir, shard, shards);
     }
-    // One thread runs the loop and does all its I/O (other threads only post to
-    // it): no locking in the reactor for each socket operation (two mutexes a
-    // Modbus request, docs/benchmarks.md).
-    boost::asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
+    boost::asio::io_context io;
     bool stopping = false;
     bool restart = false;
     RestartKind restart_kind = RestartKind::Warm;
