@@ -336,7 +336,12 @@ bool Device::sim_scenario(std::vector<ScenarioEvent> events, const std::string& 
         apply_command({.kind = MeterCommand::Kind::SimScenario});
         return true;
     }
-    send({.kind = MeterCommand::Kind::SimScenario});
+    // Dropped (the acquisition thread stuck): not handed over, so the next
+    // upload must not be refused as if this one were still on its way.
+    if (!send({.kind = MeterCommand::Kind::SimScenario})) {
+        scenario_busy_.store(false, std::memory_order_release);
+        return false;
+    }
     return true;
 }
 
@@ -359,14 +364,14 @@ bool Device::sim_keep_loads(const std::vector<KeptLoad>& loads, std::string& why
     return true;
 }
 
-void Device::send(const MeterCommand& command) {
+bool Device::send(const MeterCommand& command) {
     if (running_.load()) {
         // The queue is drained every block (<= 100 ms of metered time); a full
         // queue means the acquisition thread is stuck: wait briefly rather than drop.
         for (int tries = 0; !commands_.push(command); ++tries) {
             if (tries > 500) {
                 spdlog::error("meter command queue full; command dropped");
-                return;
+                return false;
             }
             wake_acquisition();
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -379,6 +384,7 @@ void Device::send(const MeterCommand& command) {
         if (command.ticket)
             applied_.store(std::max(applied_.load(), command.ticket), std::memory_order_release);
     }
+    return true;
 }
 
 void Device::wake_acquisition() {

@@ -173,7 +173,7 @@ class Device final : public MeterModel {
     void record_events();
     void retry_power_up();
     void maybe_backup();
-    void send(const MeterCommand& command);
+    bool send(const MeterCommand& command);  // false: dropped, the queue stayed full
     void wake_acquisition();
     void run_applied();                  // the completions whose tickets are applied (event loop)
     void mark_applied(uint64_t ticket);  // after the snapshot showing it is published
