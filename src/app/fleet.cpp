@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -14,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <semaphore>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -28,6 +30,10 @@ namespace openbcpm {
 
 namespace asio = boost::asio;
 using steady = std::chrono::steady_clock;
+
+// Meters built ahead of their loop's start of them, and threads building them.
+constexpr std::ptrdiff_t kAhead = 16;
+constexpr size_t kMaxPreparers = 2;
 
 std::filesystem::path fleet_meter_state_dir(const std::filesystem::path& state_dir, int k) {
     char name[16];
@@ -82,6 +88,7 @@ class Fleet final : public Site {
     int run() {
         asio::io_context& main = *loops_.front();
         std::atomic<bool> stopping{false};
+        std::vector<std::unique_ptr<asio::steady_timer>> timers;
         asio::signal_set signals(main, SIGINT, SIGTERM);
         signals.async_wait([&](const boost::system::error_code& ec, int sig) {
             if (ec) return;
@@ -96,43 +103,54 @@ class Fleet final : public Site {
             meters_.size(), shape_.count, shape_.shard, shape_.shards, pool_.threads(),
             pool_.threads() > 1 ? "s" : "", loops_.size(), loops_.size() > 1 ? "s" : "",
             (state_dir_ / "meters").string());
-        // Each loop starts its meters one at a time between its other work: a
-        // signal during a long start (500 meters take a minute) is heard at once.
+        // Start-up: preparer threads build each meter (its Device with its
+        // store, its faces with their tables, certificates, accounts) in index
+        // order, off the loops, and hand it to its loop, which only binds and
+        // starts it; at most kAhead meters wait built. A signal during a long
+        // start is heard at once: the preparers stop at the next meter.
+        const auto t0 = steady::now();
         std::atomic<int> running{0};
-        std::atomic<size_t> loops_starting{loops_.size()};
+        std::atomic<size_t> left{meters_.size()};
         int code = 0;
-        std::vector<std::unique_ptr<asio::steady_timer>> timers;
-        // Each loop's starter lives here; it refers to itself weakly (a strong
-        // self-reference was a cycle that leaked it).
-        std::vector<std::shared_ptr<std::function<void(size_t)>>> starters;
-        for (auto& io : loops_) {
-            auto mine = std::make_shared<std::vector<Meter*>>();
-            for (auto& m : meters_) {
-                if (m->io == io.get()) mine->push_back(m.get());
+        std::counting_semaphore<kAhead> ahead(kAhead);
+        auto stop_loops = [this] {
+            for (auto& l : loops_)
+                l->stop();
+        };
+        auto settled = [&] {
+            if (--left > 0) return;
+            if (running.load() == 0 && !meters_.empty()) {
+                spdlog::error("fleet: no meter could start");
+                code = 1;
+                stopping = true;
+                stop_loops();
+                return;
             }
-            auto next = std::make_shared<std::function<void(size_t)>>();
-            const std::weak_ptr<std::function<void(size_t)>> self = next;
-            *next = [&, mine, self, loop = io.get()](size_t i) {
-                if (stopping.load()) return;
-                if (i < mine->size()) {
-                    if (start_meter(*(*mine)[i])) ++running;
-                    asio::post(*loop, [self, i] {
-                        if (const auto n = self.lock()) (*n)(i + 1);
+            spdlog::info("fleet: {} meters running, started in {:.1f} s", running.load(),
+                         std::chrono::duration<double>(steady::now() - t0).count());
+        };
+        const size_t preparers =
+            std::clamp<size_t>(std::thread::hardware_concurrency(), 2, kMaxPreparers + 1) - 1;
+        std::vector<std::thread> preparing;
+        for (size_t j = 0; j < std::min(preparers, meters_.size()); ++j) {
+            preparing.emplace_back([&, j, preparers] {
+                for (size_t i = j; i < meters_.size(); i += preparers) {
+                    while (!ahead.try_acquire_for(std::chrono::milliseconds(100))) {
+                        if (stopping.load()) return;
+                    }
+                    if (stopping.load()) return;
+                    Meter* m = meters_[i].get();
+                    const bool ok = prepare_meter(*m);
+                    asio::post(*m->io, [&, m, ok] {
+                        ahead.release();
+                        if (stopping.load()) return;  // stop_all() closes what was built
+                        if (ok && start_meter(*m, false)) ++running;
+                        settled();
                     });
-                    return;
                 }
-                if (--loops_starting > 0) return;
-                if (running.load() == 0 && !meters_.empty()) {
-                    spdlog::error("fleet: no meter could start");
-                    code = 1;
-                    for (auto& l : loops_)
-                        l->stop();
-                    return;
-                }
-                spdlog::info("fleet: {} meters running", running.load());
-            };
-            starters.push_back(next);
-            asio::post(*io, [next] { (*next)(0); });
+            });
+        }
+        for (auto& io : loops_) {
             timers.push_back(std::make_unique<asio::steady_timer>(*io));
             schedule_poll(*io, *timers.back());
         }
@@ -140,9 +158,12 @@ class Fleet final : public Site {
         for (size_t i = 1; i < loops_.size(); ++i)
             threads.emplace_back([io = loops_[i].get()] { run_fleet_loop(*io); });
         run_fleet_loop(main);
+        stopping = true;
         for (auto& io : loops_)
             io->stop();
         for (auto& t : threads)
+            t.join();
+        for (auto& t : preparing)
             t.join();
         timers.clear();
         stop_all();
@@ -167,7 +188,7 @@ class Fleet final : public Site {
         asio::io_context* caller = t_loop ? t_loop : loops_.front().get();
         if (loops_.size() == 1) {
             for (auto& m : meters_) {
-                if (m->device) fn(status_of(*m), *m->device);
+                if (m->live) fn(status_of(*m), *m->device);
             }
             done();
             return;
@@ -180,7 +201,7 @@ class Fleet final : public Site {
         };
         for (auto& m : meters_) {
             asio::post(*m->io, [this, meter = m.get(), shared_fn, finish] {
-                if (meter->device) (*shared_fn)(status_of(*meter), *meter->device);
+                if (meter->live) (*shared_fn)(status_of(*meter), *meter->device);
                 finish();
             });
         }
@@ -195,6 +216,7 @@ class Fleet final : public Site {
         asio::io_context* io = nullptr;
         std::unique_ptr<Device> device;
         std::unique_ptr<Faces> faces;
+        bool live = false;  // started, on its loop (device and faces may be built before)
         std::unique_ptr<asio::steady_timer> restart_timer;
         std::optional<std::pair<double, steady::time_point>> rtc_kept;
         steady::time_point status_at{};
@@ -206,9 +228,12 @@ class Fleet final : public Site {
         return m.status;
     }
 
-    // On the meter's loop (or before the loops run). False when it cannot start:
-    // it is logged, listed as not running, and the others go on.
-    bool start_meter(Meter& m) {
+    // Builds the meter: its Device (store opened, state loaded) and its faces,
+    // not yet started. On a preparer thread at the fleet's start (nothing else
+    // touches the meter before its loop starts it), on its loop for a restart.
+    // False when it cannot start: it is logged, listed as not running, and
+    // the others go on.
+    bool prepare_meter(Meter& m) {
         try {
             m.device = std::make_unique<Device>(m.config, m.state);
             m.device->set_site(this);
@@ -217,6 +242,24 @@ class Fleet final : public Site {
                 asio::post(*meter->io, [this, meter, kind] { restart_meter(*meter, kind); });
             });
             m.faces = std::make_unique<Faces>(*m.io, *m.device);
+            return true;
+        } catch (const StoreDamaged& e) {
+            spdlog::error(
+                "meter {}: {}; it does not start on damaged state (to start it afresh: openbcpm "
+                "factory-reset --all --state-dir {})",
+                m.index, e.what(), m.state.string());
+        } catch (const std::exception& e) {
+            spdlog::error("meter {}: cannot start: {}", m.index, e.what());
+        }
+        m.faces.reset();
+        m.device.reset();
+        return false;
+    }
+
+    // On the meter's loop: prepares it (unless `prepared` already) and starts it.
+    bool start_meter(Meter& m, bool prepare = true) {
+        if (prepare && !prepare_meter(m)) return false;
+        try {
             const Settings& s = m.device->settings();
             spdlog::info("meter {}: {} serial {:08X} at {}, state in {}", m.index,
                          s.model.model_name(), s.identity.serial_number, s.gateway.ip_address,
@@ -230,13 +273,9 @@ class Fleet final : public Site {
                 m.rtc_kept.reset();
             }
             m.faces->start();
+            m.live = true;
             refresh_status(m, true);
             return true;
-        } catch (const StoreDamaged& e) {
-            spdlog::error(
-                "meter {}: {}; it does not start on damaged state (to start it afresh: openbcpm "
-                "factory-reset --all --state-dir {})",
-                m.index, e.what(), m.state.string());
         } catch (const std::exception& e) {
             spdlog::error("meter {}: cannot start: {}", m.index, e.what());
         }
@@ -245,6 +284,7 @@ class Fleet final : public Site {
     }
 
     void stop_meter(Meter& m, bool keep_rtc) {
+        m.live = false;
         if (m.faces) m.faces->stop();
         m.faces.reset();
         if (m.device) {
@@ -262,7 +302,7 @@ class Fleet final : public Site {
     // System Restart of one meter: its faces close, its Device stops (final
     // checkpoint) and starts again on its stored settings; the others go on.
     void restart_meter(Meter& m, RestartKind kind) {
-        if (!m.device || m.restart_timer) return;
+        if (!m.live || m.restart_timer) return;
         spdlog::info(
             "meter {}: system restart ({})", m.index,
             kind == RestartKind::Warm ? "warm: the RTC runs on" : "cold: the RTC starts afresh");
@@ -295,7 +335,7 @@ class Fleet final : public Site {
         timer.async_wait([this, &io, &timer](const boost::system::error_code& ec) {
             if (ec) return;
             for (auto& m : meters_) {
-                if (m->io != &io || !m->device || m->restart_timer) continue;
+                if (m->io != &io || !m->live || m->restart_timer) continue;
                 m->device->poll();
                 refresh_status(*m, false);
             }

@@ -189,7 +189,7 @@ nlohmann::json AuditLog::to_json(size_t limit, bool mark_start) const {
 
 // --- UserStore ---
 
-UserStore::UserStore(Store* store) : store_(store) {
+UserStore::UserStore(Store* store, bool defer_initial) : store_(store) {
     if (store_) {
         if (auto text = store_->load_text(kUsersKey)) {
             auto j = nlohmann::json::parse(*text, nullptr, false);
@@ -226,15 +226,26 @@ UserStore::UserStore(Store* store) : store_(store) {
     }
     if (!users_.count("admin")) {
         const std::string pw = generate_initial_password();
-        User admin{"admin", hash_password(pw), true, unix_now(), scram::generate(pw)};
-        users_.emplace("admin", std::move(admin));
         initial_password_ = pw;
-        try {
-            save();
-        } catch (const StoreError& e) {
-            // Usable now; a start with working storage makes a new one.
-            spdlog::error("web: the admin account could not be stored: {}", e.what());
+        if (defer_initial) {
+            pending_initial_ = pw;
+            return;
         }
+        complete_initial(hash_password(pw), scram::generate(pw));
+    }
+}
+
+void UserStore::complete_initial(std::string encoded, scram::Credentials credentials) {
+    if (!pending_initial_ && !initial_password_) return;
+    pending_initial_.reset();
+    if (users_.count("admin")) return;
+    users_.emplace("admin",
+                   User{"admin", std::move(encoded), true, unix_now(), std::move(credentials)});
+    try {
+        save();
+    } catch (const StoreError& e) {
+        // Usable now; a start with working storage makes a new one.
+        spdlog::error("web: the admin account could not be stored: {}", e.what());
     }
 }
 

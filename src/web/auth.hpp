@@ -39,6 +39,7 @@ struct PasswordVerdict {
     bool verified = false;
     std::string new_hash;           // set when new_password was given and verified
     scram::Credentials scram_keys;  // of new_password, or of password with derive_scram
+    bool busy = false;              // not run: the hashing workers' queue was full (503, try again)
 };
 // An unknown user (empty `encoded`) costs a verification too, so timing does
 // not tell which names exist.
@@ -98,8 +99,12 @@ struct User {
 class UserStore {
   public:
     // Loads the users; on the first start creates "admin" with a random
-    // password, which it returns once through initial_password().
-    explicit UserStore(Store* store);
+    // password, which it returns once through initial_password(). With
+    // `defer_initial` (a meter of a fleet: hundreds start at once) the admin's
+    // Argon2id hash and challenge-login keys are not made here: the account
+    // is pending (pending_initial() is its password, and find("admin") is
+    // nullptr) until complete_initial() hands them over, made off the loop.
+    explicit UserStore(Store* store, bool defer_initial = false);
     const User* find(std::string_view name) const;
     // A new password, hashed already (off the loop: run_password_work), with
     // its challenge-login credentials.
@@ -111,12 +116,19 @@ class UserStore {
     const std::string& scram_secret() const { return scram_secret_; }
     // Set only when this start created the admin account.
     const std::optional<std::string>& initial_password() const { return initial_password_; }
+    // The initial password whose credentials are still to be made (deferred).
+    const std::optional<std::string>& pending_initial() const { return pending_initial_; }
+    // The pending admin account with its credentials (hash_password() and
+    // scram::generate() of pending_initial()), stored; a StoreError is logged
+    // (usable now; a start with working storage makes a new one).
+    void complete_initial(std::string encoded, scram::Credentials credentials);
 
   private:
     void save();
     Store* store_;
     std::map<std::string, User, std::less<>> users_;
     std::optional<std::string> initial_password_;
+    std::optional<std::string> pending_initial_;
     std::string scram_secret_;
 };
 

@@ -309,6 +309,12 @@ Reply WebServer::handle(Request& request, const Connection& connection,
         {},      verdict};
     Reply reply = [&]() -> Reply {
         if (!target) return error(c, http::status::bad_request, "malformed request target");
+        if (verdict && verdict->busy) {
+            Reply busy = error(c, http::status::service_unavailable,
+                               "too many logins at once: try again in a moment");
+            busy.response.set(http::field::retry_after, "1");
+            return busy;
+        }
         // The two HTTPS modes move plain HTTP over to TLS on the same port.
         if (!connection.tls && security_.https_required()) {
             return redirect(c,
@@ -333,6 +339,16 @@ Reply WebServer::handle(Request& request, const Connection& connection,
         if (!route) {
             if (path_known) return error(c, http::status::method_not_allowed, "method not allowed");
             return error(c, http::status::not_found, "not found");
+        }
+        // A meter of a fleet makes its admin's credentials after it started:
+        // what needs them waits (the connection asks again once they are made).
+        if (users_.pending_initial() && (route->handler == &WebServer::api_login ||
+                                         route->handler == &WebServer::api_login_challenge ||
+                                         route->handler == &WebServer::api_login_proof ||
+                                         route->handler == &WebServer::api_password)) {
+            Reply wait;
+            wait.wait_for_credentials = true;
+            return wait;
         }
 
         c.session = session_of(request);

@@ -17,6 +17,7 @@
 #include <iostream>
 
 #include "model/snapshot_json.hpp"
+#include "web/hashing_pool.hpp"
 #include "web/routes_trends.hpp"
 
 namespace openbcpm::web {
@@ -253,6 +254,11 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
 
     void answer(const std::shared_ptr<Request>& request, const PasswordVerdict* verdict) {
         Reply reply = server_->handle(*request, connection_, verdict);
+        if (reply.wait_for_credentials) {
+            server_->when_credentials_ready(
+                [self = this->shared_from_this(), request] { self->answer(request, nullptr); });
+            return;
+        }
         if (reply.password_work && !verdict) {
             auto self = this->shared_from_this();
             server_->hash_off_loop(
@@ -391,7 +397,8 @@ WebServer::WebServer(boost::asio::io_context& io, MeterModel& device, WebOptions
       security_(device.store(),
                 device.state_dir().empty() ? std::filesystem::path() : device.state_dir() / "web",
                 certificate_hosts(device.settings().gateway.ip_address)),
-      users_(device.store()),
+      // A meter of a fleet makes its admin's credentials after it started.
+      users_(device.store(), device.site() != nullptr),
       sessions_(device.store(), options_.sessions),
       throttle_(options_.lockout),
       audit_(device.store()),
@@ -459,7 +466,26 @@ void WebServer::start() {
     acceptor_.listen(boost::asio::socket_base::max_listen_connections);
     port_ = acceptor_.local_endpoint().port();
     stopped_ = false;
-    hashing_.emplace(1);
+    if (const auto& pw = users_.pending_initial()) {
+        // A meter of a fleet: its admin's Argon2id hash and challenge-login
+        // keys are made by the hashing workers once no login waits (a login
+        // to this meter meanwhile waits for them: when_credentials_ready()).
+        HashingPool::shared().submit_startup(
+            this, [self = shared_from_this(), pw = *pw, &io = io_]() mutable {
+                std::string hash = hash_password(pw);
+                scram::Credentials keys = scram::generate(pw);
+                // The server is released on the loop, never here.
+                boost::asio::post(io, [self = std::move(self), hash = std::move(hash),
+                                       keys = std::move(keys)]() mutable {
+                    if (self->stopped()) return;
+                    self->users_.complete_initial(std::move(hash), std::move(keys));
+                    auto waiting = std::move(self->credential_waiters_);
+                    self->credential_waiters_.clear();
+                    for (auto& f : waiting)
+                        f();
+                });
+            });
+    }
     trends_ = make_trend_feed(io_, device_);
     trends_->start();
     spdlog::info("web: listening on {}:{} (security {})", address, port_,
@@ -487,28 +513,38 @@ void WebServer::stop() {
     connections_.clear();
     stream_clients_.clear();
     sessions_.save();  // last-seen times
-    if (hashing_) {
-        // The hash in progress ends (its verdict finds the server stopped);
-        // queued ones are dropped with their connections, closed above.
-        hashing_->stop();
-        hashing_->join();
-        hashing_.reset();
-    }
+    credential_waiters_.clear();
+    // The hash in progress ends (its verdict finds the server stopped);
+    // queued ones are dropped with their connections, closed above.
+    HashingPool::shared().cancel(this);
 }
 
 void WebServer::hash_off_loop(PasswordWork work, std::function<void(PasswordVerdict)> done) {
-    if (!hashing_) return;
-    auto finish = [self = shared_from_this(), done = std::move(done)](PasswordVerdict v) {
-        if (!self->stopped()) done(std::move(v));
-    };
-    boost::asio::post(
-        *hashing_, [work = std::move(work), finish = std::move(finish), &io = io_]() mutable {
+    if (stopped_) return;
+    auto finish = std::make_shared<std::function<void(PasswordVerdict)>>(
+        [self = shared_from_this(), done = std::move(done)](PasswordVerdict v) {
+            if (!self->stopped()) done(std::move(v));
+        });
+    const bool queued =
+        HashingPool::shared().submit(this, [work = std::move(work), finish, &io = io_]() mutable {
             PasswordVerdict v = run_password_work(work);
             // The server (inside `finish`) is released on the loop, never here.
             boost::asio::post(io, [finish = std::move(finish), v = std::move(v)]() mutable {
-                finish(std::move(v));
+                (*finish)(std::move(v));
             });
         });
+    if (!queued) {
+        PasswordVerdict busy;
+        busy.busy = true;
+        (*finish)(busy);
+    }
+}
+
+void WebServer::when_credentials_ready(std::function<void()> done) {
+    if (stopped_) return;
+    if (!users_.pending_initial()) return done();
+    credential_waiters_.push_back(std::move(done));
+    HashingPool::shared().hurry(this);
 }
 
 void WebServer::when_applied(uint64_t ticket, std::function<void()> done) {

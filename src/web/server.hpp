@@ -2,14 +2,14 @@
 // network side (server.cpp) reads requests and writes replies; the request
 // side (routes.cpp) turns a request into a reply. Both run on the Device's
 // event loop thread only, so nothing here is locked. The one exception is
-// password hashing: it runs on the server's hashing thread over copies
-// (PasswordWork), and its verdict comes back to the loop.
+// password hashing: it runs on the process's hashing workers
+// (web/hashing_pool.hpp) over copies (PasswordWork), and its verdict comes
+// back to the loop.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/http.hpp>
 #include <functional>
 #include <map>
@@ -69,6 +69,10 @@ struct Reply {
     // is made on that meter's own event loop): the connection calls it with a
     // function that takes the body, fills `response` with it and writes it.
     std::function<void(std::function<void(std::string)>)> body_later{};
+    // Set instead of an answer when the request needs the admin's initial
+    // credentials, which a meter of a fleet makes after it started: the
+    // connection handles the request again once they are made.
+    bool wait_for_credentials = false;
 };
 
 // Anything the server must be able to close on stop().
@@ -129,9 +133,13 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     // password_work an earlier handling of the same request asked for.
     Reply handle(Request& request, const Connection& connection,
                  const PasswordVerdict* verdict = nullptr);
-    // Runs the work on the hashing thread; `done` then runs on the loop,
-    // unless the server has stopped meanwhile.
+    // Runs the work on the hashing workers; `done` then runs on the loop,
+    // unless the server has stopped meanwhile. When the workers' queue is
+    // full, `done` runs at once with a verdict that says so (busy: 503).
     void hash_off_loop(PasswordWork work, std::function<void(PasswordVerdict)> done);
+    // Runs `done` on the loop once the initial credentials are made (at once
+    // when they are), unless the server has stopped meanwhile.
+    void when_credentials_ready(std::function<void()> done);
     // Runs `done` on the loop once the meter shows the write of `ticket`,
     // unless the server has stopped meanwhile.
     void when_applied(uint64_t ticket, std::function<void()> done);
@@ -273,9 +281,8 @@ class WebServer : public std::enable_shared_from_this<WebServer> {
     MeterModel::Subscription events_;    // last: released first, before what on_event uses
     uint16_t port_ = 0;
     bool stopped_ = false;
-    // One thread: logins queue behind each other instead of taking a core
-    // each (and 19 MiB each) when many arrive at once.
-    std::optional<boost::asio::thread_pool> hashing_;
+    // Requests waiting for the initial credentials (at most one per connection).
+    std::vector<std::function<void()>> credential_waiters_;
 };
 
 }  // namespace openbcpm::web
