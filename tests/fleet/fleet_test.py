@@ -11,12 +11,15 @@ one Who-Is broadcast to the meters' subnet, 127.0.1.255, is answered by all
 150 (their I-Am broadcasts go to 127.0.1.255, which only the meters' shared
 socket listens on: tshark captures them); the web (HTTPS): each meter's own admin logs in at
 its address and GET /api/device gives its serial number. Then kill -9 of the
-process and a restart: meters 0, 17 and 49 have not lost energy. Last, the
-shards: --shard 0/2 and --shard 1/2 on the same file serve disjoint meters that
-together make the site (each address is listened on by exactly one of them).
+process and a restart: meters 0 and 49 have not lost energy; before that
+restart meter 17's state database is damaged (restored from its backup,
+logged, the damaged file kept) and meter 34's with no backup (refused with its
+factory-reset command, not listening, while meter 35 answers). Last, the
+shards, each with two event loops: --shard 0/2 and --shard 1/2 on the same
+file serve disjoint meters that together make the site (each address is
+listened on by exactly one of them). Modbus through tests/libmodbus.py.
 
 Usage: fleet_test.py BINARY"""
-import ctypes
 import http.cookiejar
 import json
 import os
@@ -29,10 +32,16 @@ import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import libmodbus  # noqa: E402 - tests/libmodbus.py
+
 BINARY = os.path.abspath(sys.argv[1])
 HERE = os.path.dirname(os.path.abspath(__file__))
 COUNT = 50
 CHECKED = (0, 17, 49)
+# Their state damaged before the restart after kill -9: meter 17 has a backup
+# (its System Restart wrote one), meter 34 none yet.
+RESTORED, REFUSED = 17, 34
 LOAD = {0: 5.0, 17: 22.0, 49: 54.0}  # channel 1 of panel 1; the others 10 A
 MODBUS, BACNET, CLIENT, SNMP, NOTIF, WEB = 47971, 47972, 47973, 47974, 47975, 47976
 SERIAL = 0x00A00000
@@ -99,40 +108,12 @@ pf = 1.0
 count = {COUNT}
 first_address = "{address(0)}"
 acquisition_threads = 1
+event_loops = {1 if bacnet else 2}
 {meters}"""
 
 
-class Modbus:
-    lib = ctypes.CDLL("libmodbus.so.5")
-    lib.modbus_new_tcp.restype = ctypes.c_void_p
-    lib.modbus_new_tcp.argtypes = [ctypes.c_char_p, ctypes.c_int]
-    lib.modbus_connect.argtypes = [ctypes.c_void_p]
-    lib.modbus_set_slave.argtypes = [ctypes.c_void_p, ctypes.c_int]
-    lib.modbus_read_registers.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
-                                          ctypes.POINTER(ctypes.c_uint16)]
-    lib.modbus_close.argtypes = [ctypes.c_void_p]
-    lib.modbus_free.argtypes = [ctypes.c_void_p]
-
-    def __init__(self, host):
-        self.ctx = self.lib.modbus_new_tcp(host.encode(), MODBUS)
-        self.lib.modbus_set_slave(self.ctx, 1)
-        if self.lib.modbus_connect(self.ctx) != 0:
-            self.lib.modbus_free(self.ctx)
-            raise ConnectionError(f"libmodbus: cannot connect to {host}:{MODBUS}")
-
-    def read(self, reg, n=1):  # 1-based register numbers, as the point map prints them
-        buf = (ctypes.c_uint16 * n)()
-        if self.lib.modbus_read_registers(self.ctx, reg - 1, n, buf) != n:
-            raise RuntimeError(f"libmodbus: read of {reg} failed")
-        return list(buf)
-
-    def float(self, reg):
-        msw, lsw = self.read(reg, 2)
-        return ctypes.c_float.from_buffer_copy((lsw | msw << 16).to_bytes(4, "little")).value
-
-    def close(self):
-        self.lib.modbus_close(self.ctx)
-        self.lib.modbus_free(self.ctx)
+def Modbus(host):
+    return libmodbus.Modbus(host, MODBUS)
 
 
 def modbus_read(k, fn):
@@ -353,10 +334,40 @@ def site(work):
         before = {k: modbus_read(k, lambda mb: mb.float(618)) for k in CHECKED}
         time.sleep(2.5)  # two checkpoint periods after the reads
         proc.kill9()
+        # Step 8 in a fleet: meter 17's state is damaged (its backup is good:
+        # restored, loudly), meter 34's too, with no backup (refused, with the
+        # command that starts it afresh); the other meters do not notice.
+        meter_dir = lambda k: os.path.join(state, "meters", f"{k:04d}")  # noqa: E731
+        for k, files in ((RESTORED, ["openbcpm.db"]),
+                         (REFUSED, [f for f in os.listdir(meter_dir(REFUSED))
+                                    if f.startswith("openbcpm.db")])):
+            for name in files:
+                with open(os.path.join(meter_dir(k), name), "r+b") as f:
+                    f.write(b"this is not an SQLite database " * 64)
+        with open(log, "rb") as f:
+            log_before = len(f.read())
         proc = Process(cfg, state, log)
-        for k in CHECKED:
+        for k in CHECKED + (REFUSED + 1,):
             wait_modbus(k)
-        for k in CHECKED:
+        with open(log, "rb") as f:
+            f.seek(log_before)
+            text = f.read().decode(errors="replace")
+        check(modbus_read(RESTORED, lambda mb: mb.read(1, 2)) is not None and
+              "restored from openbcpm.db.backup" in text and
+              any("damaged" in name for name in os.listdir(meter_dir(RESTORED))),
+              f"meter {RESTORED}: damaged state restored from its backup, logged, the damaged "
+              f"file kept; it answers")
+        try:
+            modbus_read(REFUSED, lambda mb: mb.read(1, 2))
+            answered = True
+        except (ConnectionError, RuntimeError):
+            answered = False
+        check(not answered and f"meter {REFUSED}:" in text and
+              "does not start on damaged state" in text and
+              f"factory-reset --all --state-dir {meter_dir(REFUSED)}" in text,
+              f"meter {REFUSED}: damaged with no good backup, refused (logged with its "
+              f"factory-reset command), not listening, while meter {REFUSED + 1} answers")
+        for k in (k for k in CHECKED if k != RESTORED):  # 17 went back to its backup
             after = modbus_read(k, lambda mb: mb.float(618))
             check(after >= before[k] > 0.0,
                   f"meter {k}: mains kWh {after:.6f} after kill -9 and restart, "

@@ -11,7 +11,6 @@ next reads on Modbus and SNMP must show all three. Then 100 RTC writes and
 100 settings per face. Any stale read fails the test.
 
 Usage: write_path_test.py BINARY SMIV2_BASE_MIB_DIR"""
-import ctypes
 import datetime
 import http.cookiejar
 import json
@@ -24,6 +23,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import libmodbus  # noqa: E402 - tests/libmodbus.py
 
 BINARY = sys.argv[1]
 BASE_MIBS = sys.argv[2]
@@ -52,46 +54,10 @@ def free_port(kind=socket.SOCK_STREAM):
     return port
 
 
-# --- libmodbus --------------------------------------------------------------
+# --- libmodbus: tests/libmodbus.py ------------------------------------------
 
-class Modbus:
-    def __init__(self, port):
-        self.lib = ctypes.CDLL("libmodbus.so.5")
-        self.lib.modbus_new_tcp.restype = ctypes.c_void_p
-        self.lib.modbus_connect.argtypes = [ctypes.c_void_p]
-        self.lib.modbus_set_slave.argtypes = [ctypes.c_void_p, ctypes.c_int]
-        self.lib.modbus_read_registers.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
-                                                   ctypes.POINTER(ctypes.c_uint16)]
-        self.lib.modbus_write_register.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint16]
-        self.lib.modbus_write_registers.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
-                                                    ctypes.POINTER(ctypes.c_uint16)]
-        self.lib.modbus_close.argtypes = [ctypes.c_void_p]
-        self.lib.modbus_free.argtypes = [ctypes.c_void_p]
-        self.ctx = self.lib.modbus_new_tcp(b"127.0.0.1", port)
-        self.lib.modbus_set_slave(self.ctx, 1)
-        if self.lib.modbus_connect(self.ctx) != 0:
-            raise RuntimeError("libmodbus: cannot connect")
-
-    def read(self, reg, n=1):  # 1-based register numbers, as the point map prints them
-        buf = (ctypes.c_uint16 * n)()
-        if self.lib.modbus_read_registers(self.ctx, reg - 1, n, buf) != n:
-            raise RuntimeError(f"libmodbus: read of {reg} failed")
-        return list(buf)
-
-    def float(self, reg):
-        msw, lsw = self.read(reg, 2)
-        return ctypes.c_float.from_buffer_copy((lsw | msw << 16).to_bytes(4, "little")).value
-
-    def write(self, reg, value):
-        return self.lib.modbus_write_register(self.ctx, reg - 1, value) == 1
-
-    def write_many(self, reg, values):
-        buf = (ctypes.c_uint16 * len(values))(*values)
-        return self.lib.modbus_write_registers(self.ctx, reg - 1, len(values), buf) == len(values)
-
-    def close(self):
-        self.lib.modbus_close(self.ctx)
-        self.lib.modbus_free(self.ctx)
+def Modbus(port):
+    return libmodbus.Modbus("127.0.0.1", port)
 
 
 # --- net-snmp ----------------------------------------------------------------
