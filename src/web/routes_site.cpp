@@ -4,6 +4,7 @@
 #include "web/routes_site.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <mutex>
 
 #include "model/site.hpp"
@@ -90,11 +91,32 @@ Reply WebServer::site_metrics(Context& c, Response head) {
     };
     auto parts = std::make_shared<Parts>();
     std::vector<SiteMeter> meters = site->meters();
+    // Bounded: each meter's series are about 100 KB, so one answer carries
+    // those of at most kSiteMetricsMaxMeters meters (meters=A-B, indices,
+    // inclusive; by default the first ones); bcpm_meter_up and _info name
+    // every meter of the process (docs/deployment.md).
+    int lo = meters.empty() ? 0 : meters.front().index;
+    int hi = meters.empty() ? -1 : meters[std::min(meters.size(), kSiteMetricsMaxMeters) - 1].index;
+    if (auto range = field(c.target.query, "meters")) {
+        int a = -1, b = -1;
+        char dash = 0, extra = 0;
+        const int n = std::sscanf(range->c_str(), "%d%c%d%c", &a, &dash, &b, &extra);
+        if (n == 1) b = a;
+        const bool ok = (n == 1 || (n == 3 && dash == '-')) && a >= 0 && b >= a;
+        if (!ok || static_cast<size_t>(b - a) >= kSiteMetricsMaxMeters) {
+            return error(c, http::status::bad_request,
+                         fmt::format("meters=A-B: meter indices, A <= B, at most {} meters",
+                                     kSiteMetricsMaxMeters));
+        }
+        lo = a;
+        hi = b;
+    }
     Reply reply{std::move(head), {}, {}};
-    reply.body_later = [site, parts, meters = std::move(meters)](
+    reply.body_later = [site, parts, lo, hi, meters = std::move(meters)](
                            std::function<void(std::string)> finish) mutable {
         site->visit(
-            [parts](const SiteMeter& m, MeterModel& model) {
+            [parts, lo, hi](const SiteMeter& m, MeterModel& model) {
+                if (m.index < lo || m.index > hi) return;
                 MetricsText text(fmt::format("meter=\"{}\"", m.index));
                 meter_metrics(text, model);
                 std::lock_guard lock(parts->mutex);

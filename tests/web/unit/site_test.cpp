@@ -409,6 +409,30 @@ TEST_F(WebSite, SiteMetricsHaveEveryMetersSeriesWithAMeterLabelFromTheSameCode) 
     }
     EXPECT_GT(lines, 3000u);
 
+    // The bound: meters=A-B picks whose series come, at most
+    // kSiteMetricsMaxMeters of them; up and info still name every meter.
+    const HttpReply one = request(http::verb::get, "/metrics?scope=site&meters=1-1");
+    ASSERT_EQ(one.status, 200u) << one.body;
+    const auto one_site = samples(one.body, "bcpm_channel_current_amperes");
+    EXPECT_EQ(one_site.size(), mine.size());
+    for (const auto& [labels, v] : one_site)
+        EXPECT_EQ(labels.rfind("{meter=\"1\",", 0), 0u) << labels;
+    EXPECT_EQ(samples(one.body, "bcpm_meter_up").size(), up.size());
+    EXPECT_EQ(samples(request(http::verb::get, "/metrics?scope=site&meters=2").body,
+                      "bcpm_channel_current_amperes")
+                  .size(),
+              mine.size());
+    const std::string widest =
+        "/metrics?scope=site&meters=0-" + std::to_string(web::kSiteMetricsMaxMeters - 1);
+    EXPECT_EQ(request(http::verb::get, widest).status, 200u);
+    for (const std::string& bad :
+         {"0-" + std::to_string(web::kSiteMetricsMaxMeters), std::string("2-1"), std::string("x"),
+          std::string("1-"), std::string("-1"), std::string("1-2-3")}) {
+        const HttpReply refused = request(http::verb::get, "/metrics?scope=site&meters=" + bad);
+        EXPECT_EQ(refused.status, 400u) << bad;
+        EXPECT_NE(refused.body.find("at most 50 meters"), std::string::npos) << refused.body;
+    }
+
     // Unknown scopes are refused.
     EXPECT_EQ(request(http::verb::get, "/metrics?scope=panel").status, 400u);
     // HEAD has the length and no body.
