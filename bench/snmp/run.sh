@@ -18,9 +18,9 @@ free_port() {
 
 # Our agent; notifications go nowhere.
 "$agent_bin" --rows "$rows" --trap-address 0.0.0.0 >"$work/agent.log" 2>&1 &
-ours=""
-for _ in $(seq 50); do ours=$(awk '/^port /{print $2}' "$work/agent.log"); [ -n "$ours" ] && break; sleep 0.1; done
-[ -n "$ours" ] || { echo "test agent did not start"; exit 1; }
+agent_port=""
+for _ in $(seq 50); do agent_port=$(awk '/^port /{print $2}' "$work/agent.log"); [ -n "$agent_port" ] && break; sleep 0.1; done
+[ -n "$agent_port" ] || { echo "test agent did not start"; exit 1; }
 
 # The meter: SNMP only (Protocol_Mode 3, no Modbus, no web), simulating in real time.
 meter=$(free_port)
@@ -51,8 +51,7 @@ done
 
 echo "# $(date -u +%F) $(uname -m) $(lscpu | grep 'Model name' | sed 's/.*: *//'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $(snmpd -v | grep -o 'version: *[0-9.]*' | head -1 | tr -s ' ')"
 echo "# test agent: SNMPv2-MIB + test table of $rows rows; 3 s per figure; load tool on the same host"
-# (60 s at most: in two runs on 2026-12-07 the walks of the test agent after the loads
-# above did not end, snmp_load still asking after 13 minutes; cause not found)
+# (60 s at most per run; a walk that gets no answer for 5 s ends as an error)
 run() { timeout 60 "$load" "$@" || echo "(errors or a timeout in the run above)"; }
 branch=1.3.6.1.4.1.3833.1.30.1.1.4.1  # p1BranchTable
 run --label "meter sysDescr, 1 in flight" --port "$meter" --op get --oid 1.3.6.1.2.1.1.1.0 --window 1
@@ -60,7 +59,7 @@ run --label "meter sysDescr, 8 in flight" --port "$meter" --op get --oid 1.3.6.1
 run --label "meter p1BranchCurrent.5, 1" --port "$meter" --op get --oid "$branch.1.2.5" --window 1
 run --label "meter p1BranchCurrent.5, 8" --port "$meter" --op get --oid "$branch.1.2.5"
 run --label "meter p1BranchTable, 8" --port "$meter" --op bulk --oid "$branch" --repetitions 10
-for target in "test agent:$ours" "net-snmp snmpd:$theirs"; do
+for target in "test agent:$agent_port" "net-snmp snmpd:$theirs"; do
     name=${target%%:*}
     port=${target##*:}
     run --label "$name, 1 in flight" --port "$port" --op get --oid 1.3.6.1.2.1.1.1.0 --window 1
@@ -84,9 +83,9 @@ for what in "sysDescr.0:1.3.6.1.2.1.1.1.0" "p1BranchCurrent.5:$branch.1.2.5"; do
     ratios=()
     for _ in 1 2 3; do
         side "$meter_pid" "meter $name, 16" --port "$meter" --op get --oid "$oid" --window 16
-        ours=$rate
+        meter_rate=$rate
         side "$snmpd_pid" "net-snmp sysDescr.0, 16" --port "$theirs" --op get --oid 1.3.6.1.2.1.1.1.0 --window 16
-        ratios+=("$(awk -v a="$ours" -v b="$rate" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
+        ratios+=("$(awk -v a="$meter_rate" -v b="$rate" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
     done
     echo "ratio meter Get $name / snmpd Get sysDescr.0, 16 in flight: ${ratios[*]} (median $(printf '%s\n' "${ratios[@]}" | sort -n | sed -n 2p))"
 done
@@ -94,13 +93,13 @@ echo "# full walks"
 run --label "meter (GetNext)" --port "$meter" --op walk --oid 1 --repetitions 0
 run --label "meter (GetBulk 50)" --port "$meter" --op walk --oid 1 --repetitions 50
 run --label "meter (GetBulk 1000)" --port "$meter" --op walk --oid 1 --repetitions 1000
-run --label "test agent (GetNext)" --port "$ours" --op walk --oid 1 --repetitions 0
-run --label "test agent (GetBulk 50)" --port "$ours" --op walk --oid 1 --repetitions 50
-run --label "test agent (GetBulk 1000)" --port "$ours" --op walk --oid 1 --repetitions 1000
+run --label "test agent (GetNext)" --port "$agent_port" --op walk --oid 1 --repetitions 0
+run --label "test agent (GetBulk 50)" --port "$agent_port" --op walk --oid 1 --repetitions 50
+run --label "test agent (GetBulk 1000)" --port "$agent_port" --op walk --oid 1 --repetitions 1000
 run --label "snmpd all (GetNext)" --port "$theirs" --community all --op walk --oid 1 --repetitions 0
 run --label "snmpd all (GetBulk 50)" --port "$theirs" --community all --op walk --oid 1 --repetitions 50
 start=$(date +%s.%N)
-n=$(snmpbulkwalk -v2c -c public -Cr50 "udp:127.0.0.1:$ours" .1 2>/dev/null | wc -l)
+n=$(snmpbulkwalk -v2c -c public -Cr50 "udp:127.0.0.1:$agent_port" .1 2>/dev/null | wc -l)
 printf '%-28s walk  %8d lines    in %8.3f s (net-snmp snmpbulkwalk -Cr50 against openbcpm, incl. its endOfMibView line)\n' "snmpbulkwalk" "$n" \
     "$(echo "$(date +%s.%N) - $start" | bc)"
 for op in snmpwalk "snmpbulkwalk -Cr50"; do

@@ -167,6 +167,15 @@ class Load {
             if (ec || finished_) return;
             const auto now = Clock::now();
             for (auto& [id, p] : pending_) {
+                // An agent silent for 5 s (or a wrong port) ends a walk as an
+                // error, as snmpwalk's timeout would, instead of asking forever.
+                if (o_.op == "walk" && now - p.first_sent > std::chrono::seconds(5)) {
+                    std::fprintf(stderr, "no answer in 5 s from %s:%u\n",
+                                 target_.address().to_string().c_str(), target_.port());
+                    walk_error_ = true;
+                    finish();
+                    return;
+                }
                 if (now - p.last_sent > std::chrono::milliseconds(200)) {
                     socket_.send_to(boost::asio::buffer(p.bytes), target_);
                     p.last_sent = now;
