@@ -15,6 +15,7 @@ _lib.modbus_read_registers.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_i
 _lib.modbus_write_register.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint16]
 _lib.modbus_write_registers.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
                                         ctypes.POINTER(ctypes.c_uint16)]
+_lib.modbus_set_response_timeout.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]
 _lib.modbus_close.argtypes = [ctypes.c_void_p]
 _lib.modbus_free.argtypes = [ctypes.c_void_p]
 
@@ -27,6 +28,9 @@ class Modbus:
     def __init__(self, host, port, unit=1):
         self.ctx = _lib.modbus_new_tcp(host.encode(), port)
         _lib.modbus_set_slave(self.ctx, unit)
+        # 2 s, not libmodbus's 0.5 s: the ASan binary beside other tests, with a
+        # fleet's start-up hashing going on, answered a read late once.
+        _lib.modbus_set_response_timeout(self.ctx, 2, 0)
         if _lib.modbus_connect(self.ctx) != 0:
             _lib.modbus_free(self.ctx)
             raise ModbusConnectError(f"libmodbus: cannot connect to {host}:{port}")
