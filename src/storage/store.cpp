@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <boost/crc.hpp>
 #include <cerrno>
 #include <chrono>
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <sstream>
 
 namespace openbcpm {
@@ -322,36 +324,40 @@ std::string column_text(sqlite3_stmt* s, int i) {
              : std::string();
 }
 
-// Visits every NV value of a snapshot with a stable key; the same walk loads and saves.
+// Visits every NV value of a snapshot, always in the same order, with a
+// function that makes its stable key: the same walk loads and saves, and a
+// checkpoint makes the key only of a value that changed.
 template <class Snapshot, class F>
 void for_each_nv(Snapshot& s, F&& f) {
     for (int panel = 1; panel <= kMaxPanels; ++panel) {
         auto& p = s.panel[static_cast<size_t>(panel - 1)];
-        const std::string pk = "p" + std::to_string(panel) + ".";
+        const auto pk = [panel] { return "p" + std::to_string(panel) + "."; };
         for (int c = 1; c <= kChannelsPerPanel; ++c) {
             auto& r = p.channel[static_cast<size_t>(c - 1)];
-            const std::string ck = pk + "c" + std::to_string(c) + ".";
-            f(ck + "kwh", r.kwh);
-            f(ck + "kwh_snapshot", r.kwh_snapshot);
-            f(ck + "max_current", r.max_current);
-            f(ck + "max_kw", r.max_kw);
-            f(ck + "max_current_demand", r.max_current_demand);
-            f(ck + "max_kw_demand", r.max_kw_demand);
+            const auto ck = [&pk, c] { return pk() + "c" + std::to_string(c) + "."; };
+            f([&] { return ck() + "kwh"; }, r.kwh);
+            f([&] { return ck() + "kwh_snapshot"; }, r.kwh_snapshot);
+            f([&] { return ck() + "max_current"; }, r.max_current);
+            f([&] { return ck() + "max_kw"; }, r.max_kw);
+            f([&] { return ck() + "max_current_demand"; }, r.max_current_demand);
+            f([&] { return ck() + "max_kw_demand"; }, r.max_kw_demand);
         }
-        auto group = [&](const std::string& gk, auto& g) {
-            f(gk + "max_kw", g.max_kw);
-            f(gk + "max_kw_demand", g.max_kw_demand);
-            f(gk + "max_current", g.max_current);
-            f(gk + "max_current_demand", g.max_current_demand);
+        auto group = [&](const auto& gk, auto& g) {
+            f([&] { return gk() + "max_kw"; }, g.max_kw);
+            f([&] { return gk() + "max_kw_demand"; }, g.max_kw_demand);
+            f([&] { return gk() + "max_current"; }, g.max_current);
+            f([&] { return gk() + "max_current_demand"; }, g.max_current_demand);
+        };
+        const auto numbered = [&pk](const char* what, size_t i) {
+            return [&pk, what, i] { return pk() + what + std::to_string(i + 1) + "."; };
         };
         for (size_t i = 0; i < p.logical.size(); ++i)
-            group(pk + "lc" + std::to_string(i + 1) + ".", p.logical[i]);
+            group(numbered("lc", i), p.logical[i]);
         for (size_t i = 0; i < p.two_phase.size(); ++i)
-            group(pk + "2ph" + std::to_string(i + 1) + ".", p.two_phase[i]);
-        for (size_t i = 0; i < p.three_phase.size(); ++i) {
-            group(pk + "3ph" + std::to_string(i + 1) + ".", p.three_phase[i]);
-        }
-        group(pk + "mains.", p.mains);
+            group(numbered("2ph", i), p.two_phase[i]);
+        for (size_t i = 0; i < p.three_phase.size(); ++i)
+            group(numbered("3ph", i), p.three_phase[i]);
+        group([&pk] { return pk() + "mains."; }, p.mains);
     }
 }
 
@@ -359,17 +365,18 @@ template <class Snapshot, class F>
 void for_each_nv_event(Snapshot& s, F&& f) {
     for (int panel = 1; panel <= kMaxPanels; ++panel) {
         auto& e = s.panel[static_cast<size_t>(panel - 1)].events;
-        const std::string pk = "p" + std::to_string(panel) + ".";
+        const auto pk = [panel] { return "p" + std::to_string(panel) + "."; };
         for (int c = 1; c <= kChannelsPerPanel; ++c) {
-            f(pk + "c" + std::to_string(c) + ".event_status", e.status[static_cast<size_t>(c - 1)]);
+            f([&] { return pk() + "c" + std::to_string(c) + ".event_status"; },
+              e.status[static_cast<size_t>(c - 1)]);
         }
         for (size_t v = 0; v < 3; ++v)
-            f(pk + "v" + std::to_string(v + 1) + ".event_status", e.voltage_status[v]);
-        for (size_t l = 0; l < e.global_counter.size(); ++l) {
-            f(pk + "global_counter." + std::to_string(l), e.global_counter[l]);
-        }
-        f(pk + "recent_latching_channel", e.recent_latching_channel);
-        f(pk + "recent_non_latching_channel", e.recent_non_latching_channel);
+            f([&] { return pk() + "v" + std::to_string(v + 1) + ".event_status"; },
+              e.voltage_status[v]);
+        for (size_t l = 0; l < e.global_counter.size(); ++l)
+            f([&] { return pk() + "global_counter." + std::to_string(l); }, e.global_counter[l]);
+        f([&] { return pk() + "recent_latching_channel"; }, e.recent_latching_channel);
+        f([&] { return pk() + "recent_non_latching_channel"; }, e.recent_non_latching_channel);
     }
 }
 
@@ -497,6 +504,7 @@ Store::~Store() {
 void Store::close_connection() {
     if (db_) sqlite3_close(db_);
     db_ = nullptr;
+    nv_written_.clear();  // another file, or the same one restored, may be opened next
 }
 
 void Store::open_connection(const std::filesystem::path& path, bool read_only) {
@@ -809,12 +817,12 @@ bool Store::load_meter_state(MeterSnapshot& into) {
         }
     }
     if (values.empty()) return false;
-    for_each_nv(into, [&](const std::string& key, double& v) {
-        auto it = values.find(key);
+    for_each_nv(into, [&](const auto& key, double& v) {
+        auto it = values.find(key());
         if (it != values.end() && std::isfinite(it->second) && it->second >= 0.0) v = it->second;
     });
-    for_each_nv_event(into, [&](const std::string& key, uint16_t& v) {
-        auto it = values.find(key);
+    for_each_nv_event(into, [&](const auto& key, uint16_t& v) {
+        auto it = values.find(key());
         if (it != values.end() && it->second >= 0.0 && it->second <= 65535.0)
             v = static_cast<uint16_t>(it->second);
     });
@@ -828,6 +836,11 @@ std::optional<double> Store::load_checkpoint_time() {
 }
 
 void Store::checkpoint(const MeterSnapshot& snapshot) {
+    // Only the values that changed since the last checkpoint this connection
+    // wrote are put: most of a meter's NV values (maxima, counters, idle
+    // channels' energy) stay the same from one second to the next, and a site
+    // of hundreds of meters checkpoints each every second on its event loop.
+    nv_changed_.clear();
     transaction([&] {
         Statement s(
             prepare("INSERT INTO meter_nv(key, value, crc) VALUES(?1, ?2, openbcpm_crc(?1, ?2))"
@@ -839,15 +852,31 @@ void Store::checkpoint(const MeterSnapshot& snapshot) {
             if (sqlite3_step(s.get()) != SQLITE_DONE) fail_step("checkpoint");
             s.reset();
         };
-        for_each_nv(snapshot, [&](const std::string& key, const double& v) { put(key, v); });
-        for_each_nv_event(snapshot,
-                          [&](const std::string& key, const uint16_t& v) { put(key, v); });
+        size_t i = 0;
+        auto put_if_changed = [&](const auto& key, double v) {
+            const bool same = i < nv_written_.size() &&
+                              std::bit_cast<uint64_t>(nv_written_[i]) == std::bit_cast<uint64_t>(v);
+            if (!same) {
+                put(key(), v);
+                nv_changed_.emplace_back(i, v);
+            }
+            ++i;
+        };
+        for_each_nv(snapshot, [&](const auto& key, const double& v) { put_if_changed(key, v); });
+        for_each_nv_event(snapshot, [&](const auto& key, const uint16_t& v) {
+            put_if_changed(key, static_cast<double>(v));
+        });
         // Metered seconds since this start: tells how recent the checkpoint is (not restored).
         put("meter_time", snapshot.time);
+        // Committed below: what was written is known only now (a failure throws past this).
+        if (nv_written_.size() < i) nv_written_.resize(i, std::numeric_limits<double>::quiet_NaN());
     });
+    for (const auto& [index, value] : nv_changed_)
+        nv_written_[index] = value;
 }
 
 void Store::clear_meter_state() {
+    nv_written_.clear();
     transaction([&] { exec("DELETE FROM meter_nv"); });
 }
 
@@ -979,6 +1008,7 @@ std::vector<LogEntry> Store::load_log(size_t limit) {
 }
 
 void Store::clear_all_but_settings() {
+    nv_written_.clear();
     transaction([&] {
         exec(
             "DELETE FROM meter_nv; DELETE FROM counters; DELETE FROM events; DELETE FROM texts; "

@@ -207,6 +207,10 @@ class Store {
     bool in_transaction_ = false;
     std::chrono::milliseconds recovered_after_ = kRecoveredAfter;
     std::chrono::steady_clock::time_point last_failure_{};
+    // The NV values as this connection last committed them, in the walk's
+    // order (a checkpoint writes only the others), and a checkpoint's changes.
+    std::vector<double> nv_written_;
+    std::vector<std::pair<size_t, double>> nv_changed_;
 };
 
 // Reads a settings map from the store and merges it with the config file's values

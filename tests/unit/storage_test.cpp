@@ -604,3 +604,46 @@ TEST(StoreFailure, TheWriteAheadLogStaysBounded) {
     // The bound plus one transaction (the one that crossed it).
     EXPECT_LE(largest, static_cast<uintmax_t>(Store::kWalPages + 64) * 4120u) << largest;
 }
+
+// A checkpoint writes only the values that changed since the last one this
+// connection committed: one refused for want of space is written whole by
+// the next, and after the NV values were cleared every value is written again.
+TEST(StoreFailure, ACheckpointOfChangesOnlyLosesNoneRefusedOrCleared) {
+    TempDir dir;
+    MeterSnapshot a = sample_snapshot();
+    {
+        Store store(dir.path);
+        store.checkpoint(a);
+        a.panel[0].channel[4].kwh += 1.0;
+        a.panel[1].events.global_counter[2] += 1;
+        {
+            // The WAL cannot take the new pages: nothing is stored.
+            const FilesCannotGrow full(4096);
+            EXPECT_THROW(store.checkpoint(a), StoreError);
+        }
+        // The same snapshot again (nothing changed since the refused one).
+        store.checkpoint(a);
+    }
+    {
+        Store store(dir.path);
+        MeterSnapshot b;
+        ASSERT_TRUE(store.load_meter_state(b));
+        EXPECT_DOUBLE_EQ(b.panel[0].channel[4].kwh, a.panel[0].channel[4].kwh);
+        EXPECT_EQ(b.panel[1].events.global_counter[2], a.panel[1].events.global_counter[2]);
+        // Cleared, then the same values: every one of them is stored again.
+        store.checkpoint(a);
+        store.clear_meter_state();
+        store.checkpoint(a);
+    }
+    Store store(dir.path);
+    MeterSnapshot b;
+    ASSERT_TRUE(store.load_meter_state(b));
+    for (size_t p = 0; p < a.panel.size(); ++p) {
+        for (size_t c = 0; c < a.panel[p].channel.size(); ++c) {
+            EXPECT_DOUBLE_EQ(b.panel[p].channel[c].kwh, a.panel[p].channel[c].kwh) << p << "/" << c;
+            EXPECT_DOUBLE_EQ(b.panel[p].channel[c].max_kw, a.panel[p].channel[c].max_kw);
+        }
+        EXPECT_EQ(b.panel[p].events.global_counter, a.panel[p].events.global_counter);
+        EXPECT_DOUBLE_EQ(b.panel[p].mains.max_kw, a.panel[p].mains.max_kw);
+    }
+}
