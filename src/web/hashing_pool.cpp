@@ -41,6 +41,11 @@ bool HashingPool::submit(Owner owner, Job job) {
     {
         std::lock_guard lock(mutex_);
         if (requests_.size() >= max_queued_) return false;
+        // One owner (one meter's web face, a login flood at it) holds at most
+        // a quarter of the queue: the other meters of a fleet still log in.
+        const auto own = std::count_if(requests_.begin(), requests_.end(),
+                                       [owner](const Entry& e) { return e.owner == owner; });
+        if (static_cast<size_t>(own) >= max_queued_per_owner()) return false;
         requests_.push_back({owner, std::move(job)});
     }
     wake_.notify_one();

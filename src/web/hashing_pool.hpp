@@ -6,8 +6,9 @@
 //
 // Two kinds of work:
 //  * requests (a login, a password change): a bounded queue; submit() says
-//    no when it is full, and the request is refused with 503 instead of
-//    waiting behind thousands of others;
+//    no when it is full, or when its owner has a quarter of it already (one
+//    meter's login flood leaves the other meters of a fleet room), and the
+//    request is refused with 503 instead of waiting behind thousands of others;
 //  * start-up work (a fleet meter's initial admin credentials, one per web
 //    face): runs when no request waits, in the order given; hurry() moves
 //    an owner's start-up work before the others' (a login waits for it).
@@ -41,7 +42,7 @@ class HashingPool {
     static constexpr size_t kSharedMaxQueued = 64;
     static HashingPool& shared();
 
-    // False (and the job dropped) when kMaxQueued requests wait already.
+    // False (and the job dropped) when the queue is full or the owner's share is.
     bool submit(Owner owner, Job job);
     void submit_startup(Owner owner, Job job);
     void hurry(Owner owner);
@@ -49,6 +50,8 @@ class HashingPool {
 
     size_t threads() const { return threads_.size(); }
     size_t max_queued_requests() const { return max_queued_; }
+    // What one owner may have waiting: a quarter of the queue, at least one.
+    size_t max_queued_per_owner() const { return max_queued_ / 4 > 0 ? max_queued_ / 4 : 1; }
     // Jobs waiting (not running): requests, start-up work.
     size_t queued_requests() const;
     size_t queued_startup() const;

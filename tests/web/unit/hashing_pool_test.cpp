@@ -149,3 +149,26 @@ TEST(DeferredInitialCredentials, EachMeterHasItsOwnAndAChangeIsItsOwn) {
 }
 
 }  // namespace
+
+// A login flood at one meter holds at most a quarter of the queue: the
+// other meters of the fleet still get their logins hashed.
+TEST(HashingPool, OneOwnerHoldsAtMostAQuarterOfTheQueue) {
+    HashingPool pool(1, 8);
+    ASSERT_EQ(pool.max_queued_per_owner(), 2u);
+    Gate gate;
+    ASSERT_TRUE(pool.submit(&owner_a, gate.job()));
+    gate.started.get_future().wait();
+    std::atomic<int> ran{0};
+    auto count = [&ran] { return [&ran] { ++ran; }; };
+    EXPECT_TRUE(pool.submit(&owner_a, count()));
+    EXPECT_TRUE(pool.submit(&owner_a, count()));
+    EXPECT_FALSE(pool.submit(&owner_a, count())) << "owner a's share is full";
+    for (int i = 0; i < 2; ++i)
+        EXPECT_TRUE(pool.submit(&owner_b, count())) << "owner b still has room";
+    EXPECT_EQ(pool.queued_requests(), 4u);
+    gate.release.set_value();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (ran.load() < 4 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_EQ(ran.load(), 4);
+}
