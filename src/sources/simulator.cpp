@@ -758,8 +758,10 @@ void PanelSimulator::set_frequency(double hz) {
 
 void PanelSimulator::set_scenario_name(std::string_view name) {
     scenario_name_.fill('\0');
-    std::memcpy(scenario_name_.data(), name.data(),
-                std::min(name.size(), scenario_name_.size() - 1));
+    // An empty view's data() may be null, which memcpy must not be given.
+    if (!name.empty())
+        std::memcpy(scenario_name_.data(), name.data(),
+                    std::min(name.size(), scenario_name_.size() - 1));
     ++state_version_;
 }
 
