@@ -21,7 +21,7 @@ KeptLoad kept_from_json(const nlohmann::json& j) {
     if (!p.is_number_integer() || !c.is_number_integer() || !a.is_number())
         throw std::runtime_error("panel, channel and amps must be numbers");
     KeptLoad k{p.get<int>(), c.get<int>(), a.get<double>(), std::nullopt};
-    if (k.panel < 1 || k.panel > kMaxPanels || k.channel < 1 || k.channel >= kChannelsPerPanel)
+    if (k.panel < 1 || k.panel > kMaxPanels || k.channel < 1 || k.channel > kChannelsPerPanel)
         throw std::runtime_error("panel or channel out of range");
     if (!(k.amps >= 0.0 && k.amps <= 10000.0)) throw std::runtime_error("amps out of range");
     if (auto it = j.find("pf"); it != j.end() && !it->is_null()) {

@@ -139,7 +139,8 @@ TEST_F(DeviceSimulation, StateCopyShowsLoadsTripsSagsAndTheScenario) {
 TEST(KeptLoads, RoundTripAndNoFileMeansNone) {
     test::TempDir dir;
     EXPECT_TRUE(load_kept_loads(dir.path).empty());
-    const std::vector<KeptLoad> loads{{1, 5, 3.25, std::nullopt}, {2, 45, 0.0, -0.5}};
+    const std::vector<KeptLoad> loads{
+        {1, 5, 3.25, std::nullopt}, {2, 45, 0.0, -0.5}, {2, 46, 1.5, std::nullopt}};
     save_kept_loads(dir.path, loads);
     std::string damaged;
     EXPECT_EQ(load_kept_loads(dir.path, &damaged), loads);
@@ -152,7 +153,7 @@ TEST(KeptLoads, ADamagedFileIsSetAsideAndNoneAreKept) {
     for (const char* text : {"{\"loads\": [{\"panel\": 1, \"chan", "[1, 2]",
                              "{\"loads\": [{\"panel\": 3, \"channel\": 1, \"amps\": 2}]}",
                              "{\"loads\": [{\"panel\": 1, \"channel\": 1, \"amps\": -2}]}",
-                             "{\"loads\": [{\"panel\": 1, \"channel\": 46, \"amps\": 2}]}"}) {
+                             "{\"loads\": [{\"panel\": 1, \"channel\": 47, \"amps\": 2}]}"}) {
         test::TempDir dir;
         std::ofstream(dir.path / kKeptLoadsFile) << text;
         std::string damaged;
