@@ -179,6 +179,14 @@ Reply WebServer::api_trends(Context& c) {
               {"days", store ? store->options().days : 0}}}};
         return respond(c, http::status::ok, body);
     }
+    // Just after a start the series are not known until the first metering
+    // window: not a bad query, a moment too early.
+    if (rec.series().empty()) {
+        Reply r = error(c, http::status::service_unavailable,
+                        "the trends start with the first metering window; try again in a second");
+        r.response.set(http::field::retry_after, "1");
+        return r;
+    }
     for (const auto& k : *keys) {
         if (!rec.find(k))
             return error(c, http::status::bad_request,
