@@ -95,8 +95,7 @@ Device::Device(const Config& config, const std::optional<std::filesystem::path>&
                 spdlog::info("simulator: {} kept load(s) applied from {}", kept_loads_.size(),
                              (store_->dir() / kKeptLoadsFile).string());
         }
-        simulator_->copy_state(sim_state_.write_slot());
-        sim_state_.publish();
+        publish_sim_state(std::chrono::steady_clock::now(), true);
     }
     meter_ = std::make_unique<Meter>(settings_.model, metering_config(settings_),
                                      source_->info().nominal_frequency);
