@@ -10,19 +10,8 @@ namespace openbcpm::snmp {
 
 namespace {
 
-Pdu error_response(const Pdu& request, ErrorStatus status, uint32_t index) {
-    // Errors echo the request's bindings (RFC 3416 4.2.1, 4.2.5).
-    Pdu r;
-    r.type = PduType::Response;
-    r.request_id = request.request_id;
-    r.error_status = static_cast<int32_t>(status);
-    r.error_index = static_cast<int32_t>(index);
-    r.varbinds = request.varbinds;
-    return r;
-}
-
-Pdu response_to(const Pdu& request) {
-    Pdu r;
+PduHeader response_to(const PduHeader& request) {
+    PduHeader r;
     r.type = PduType::Response;
     r.request_id = request.request_id;
     return r;
@@ -57,51 +46,51 @@ Agent::Agent(AgentConfig config, const std::vector<std::shared_ptr<MibView>>& vi
         view_.add(v);
 }
 
-std::optional<std::vector<uint8_t>> Agent::handle(std::span<const uint8_t> datagram) {
+std::optional<std::span<const uint8_t>> Agent::handle(std::span<const uint8_t> datagram) {
     SnmpCounters& c = state_.counters;
     ++c.in_pkts;
     if (datagram.size() > kMaxUdpPayload) {
         ++c.in_asn_parse_errs;
         return std::nullopt;
     }
-    const Decoded d = decode_message(datagram);
-    if (d.status == DecodeStatus::Malformed) {
+    const DecodeStatus status = decode_message(datagram, request_, in_);
+    if (status == DecodeStatus::Malformed) {
         ++c.in_asn_parse_errs;
         return std::nullopt;
     }
     // This agent speaks SNMPv2c only: an SNMPv1 message is a version it does
     // not support (RFC 3412 7.2 step 2), like any other.
-    if (d.status == DecodeStatus::BadVersion || d.message.version != kVersion2c) {
+    if (status == DecodeStatus::BadVersion || request_.version != kVersion2c) {
         ++c.in_bad_versions;
         return std::nullopt;
     }
-    const Message& m = d.message;
-    const bool may_write = !communities_.write.empty() && m.community == communities_.write;
+    const std::string_view community = request_.community;
+    const bool may_write = !communities_.write.empty() && community == communities_.write;
     const bool may_read =
-        may_write || (!communities_.read.empty() && m.community == communities_.read);
+        may_write || (!communities_.read.empty() && community == communities_.read);
     if (!may_read) {
         ++c.in_bad_community_names;
         if (state_.enable_authen_traps == 1 && on_authentication_failure)
             on_authentication_failure();
         return std::nullopt;
     }
-    switch (m.pdu.type) {
+    response_.clear();
+    switch (request_.pdu.type) {
         case PduType::GetRequest:
-            return respond(m, get(m.pdu));
+            return respond(get());
         case PduType::GetNextRequest:
-            return respond(m, get_next(m.pdu));
+            return respond(get_next());
         case PduType::GetBulkRequest:
-            return respond(m, get_bulk(m));
+            return respond(get_bulk());
         case PduType::SetRequest:
             if (!may_write) {
                 // A known community used for an operation it does not allow
                 // (RFC 3418 snmpInBadCommunityUses); nothing is writable in
                 // its view, so the Set fails with noAccess (RFC 3416 4.2.5 (1)).
                 ++c.in_bad_community_uses;
-                return respond(m, error_response(m.pdu, ErrorStatus::NoAccess,
-                                                 m.pdu.varbinds.empty() ? 0 : 1));
+                return respond(error_response(ErrorStatus::NoAccess, in_.empty() ? 0 : 1));
             }
-            return respond(m, set(m));
+            return respond(set());
         default:
             // Responses, notifications and reports are not for a command
             // responder; there is no notification receiver here.
@@ -109,92 +98,101 @@ std::optional<std::vector<uint8_t>> Agent::handle(std::span<const uint8_t> datag
     }
 }
 
-Pdu Agent::get(const Pdu& request) {
-    Pdu r = response_to(request);
-    r.varbinds.reserve(request.varbinds.size());
-    for (size_t i = 0; i < request.varbinds.size(); ++i) {
-        const Oid& name = request.varbinds[i].name;
-        ReadResult read = view_.get(name);
-        if (read.failed)
-            return error_response(request, ErrorStatus::GenErr, static_cast<uint32_t>(i + 1));
-        r.varbinds.push_back(VarBind{name, std::move(read.value)});
-    }
+PduHeader Agent::error_response(ErrorStatus status, uint32_t index) {
+    PduHeader r = response_to(request_.pdu);
+    r.error_status = static_cast<int32_t>(status);
+    r.error_index = static_cast<int32_t>(index);
+    response_.assign(in_.bindings());
     return r;
 }
 
-Pdu Agent::get_next(const Pdu& request) {
-    Pdu r = response_to(request);
-    r.varbinds.reserve(request.varbinds.size());
-    for (size_t i = 0; i < request.varbinds.size(); ++i) {
-        const Oid& name = request.varbinds[i].name;
-        auto next = view_.next_after(name);
-        if (!next) {
-            r.varbinds.push_back(VarBind{name, EndOfMibView{}});
-            continue;
+PduHeader Agent::get() {
+    for (size_t i = 0; i < in_.size(); ++i) {
+        VarBind& vb = response_.add();
+        vb.name = in_[i].name;
+        if (!view_.get_into(in_[i].name, vb.value))
+            return error_response(ErrorStatus::GenErr, static_cast<uint32_t>(i + 1));
+    }
+    return response_to(request_.pdu);
+}
+
+PduHeader Agent::get_next() {
+    for (size_t i = 0; i < in_.size(); ++i) {
+        VarBind& vb = response_.add();
+        bool failed = false;
+        if (!view_.next_into(in_[i].name, vb, failed)) {
+            vb.name = in_[i].name;
+            vb.value = EndOfMibView{};
+        } else if (failed) {
+            return error_response(ErrorStatus::GenErr, static_cast<uint32_t>(i + 1));
         }
-        if (next->failed)
-            return error_response(request, ErrorStatus::GenErr, static_cast<uint32_t>(i + 1));
-        r.varbinds.push_back(std::move(next->binding));
     }
-    return r;
+    return response_to(request_.pdu);
 }
 
-Pdu Agent::get_bulk(const Message& request) {
-    const Pdu& q = request.pdu;
-    const size_t count = q.varbinds.size();
+PduHeader Agent::get_bulk() {
+    const PduHeader& q = request_.pdu;
+    const size_t count = in_.size();
     // RFC 3416 4.2.3: N non-repeaters, R repeaters, M repetitions.
     const size_t n = std::min(static_cast<size_t>(std::max(q.non_repeaters(), 0)), count);
     const size_t m = static_cast<size_t>(std::max(q.max_repetitions(), 0));
     const size_t r = count - n;
 
-    Pdu resp = response_to(q);
-    Message shape{request.version, request.community, resp};
+    const PduHeader resp = response_to(q);
     size_t used = 0;  // encoded size of the bindings so far
-    // Appends while the message still fits; the response ends at the first
-    // binding that would not (truncation, not tooBig, for GetBulk).
-    const auto fits = [&](const VarBind& vb) {
-        const size_t size = ber::encoded_size(vb);
-        if (message_size(shape, used + size) > max_message_size_) return false;
+    // Keeps the binding just added while the message still fits; the
+    // response ends before the first binding that would not (truncation, not
+    // tooBig, for GetBulk).
+    const auto fits = [&] {
+        const size_t size = ber::encoded_size(response_[response_.size() - 1]);
+        if (message_size(request_.version, request_.community, resp, used + size) >
+            max_message_size_) {
+            response_.pop_back();
+            return false;
+        }
         used += size;
         return true;
     };
 
     for (size_t i = 0; i < n; ++i) {
-        const Oid& name = q.varbinds[i].name;
-        auto next = view_.next_after(name);
-        VarBind vb = next ? std::move(next->binding) : VarBind{name, EndOfMibView{}};
-        if (next && next->failed)
-            return error_response(q, ErrorStatus::GenErr, static_cast<uint32_t>(i + 1));
-        if (!fits(vb)) return resp;
-        resp.varbinds.push_back(std::move(vb));
+        VarBind& vb = response_.add();
+        bool failed = false;
+        if (!view_.next_into(in_[i].name, vb, failed)) {
+            vb.name = in_[i].name;
+            vb.value = EndOfMibView{};
+        } else if (failed) {
+            return error_response(ErrorStatus::GenErr, static_cast<uint32_t>(i + 1));
+        }
+        if (!fits()) return resp;
     }
 
-    // Each repeater walks on from where its previous repetition ended.
-    std::vector<Oid> cursor;
-    std::vector<bool> ended(r, false);
-    cursor.reserve(r);
-    for (size_t j = 0; j < r; ++j)
-        cursor.push_back(q.varbinds[n + j].name);
+    // Each repeater walks on from where its previous repetition ended: the
+    // name in the request, then the name of its binding one repetition back.
+    const size_t first = response_.size();
+    ended_.assign(r, false);
     for (size_t rep = 0; rep < m && r > 0; ++rep) {
         bool all_ended = true;
         for (size_t j = 0; j < r; ++j) {
-            VarBind vb;
-            if (!ended[j]) {
-                auto next = view_.next_after(cursor[j]);
-                if (next && next->failed) {
-                    return error_response(q, ErrorStatus::GenErr, static_cast<uint32_t>(n + j + 1));
-                }
-                if (next) {
-                    vb = std::move(next->binding);
-                    cursor[j] = vb.name;
+            VarBind& vb = response_.add();  // before `from`: adding may move the list
+            const Oid& from =
+                rep == 0 ? in_[n + j].name : response_[first + (rep - 1) * r + j].name;
+            if (!ended_[j]) {
+                bool failed = false;
+                if (view_.next_into(from, vb, failed)) {
+                    if (failed) {
+                        return error_response(ErrorStatus::GenErr,
+                                              static_cast<uint32_t>(n + j + 1));
+                    }
                     all_ended = false;
                 } else {
-                    ended[j] = true;
+                    ended_[j] = true;
                 }
             }
-            if (ended[j]) vb = VarBind{cursor[j], EndOfMibView{}};
-            if (!fits(vb)) return resp;
-            resp.varbinds.push_back(std::move(vb));
+            if (ended_[j]) {
+                vb.name = from;
+                vb.value = EndOfMibView{};
+            }
+            if (!fits()) return resp;
         }
         // Once every repeater is at the end of the MIB view, further
         // repetitions would only repeat endOfMibView (RFC 3416 4.2.3).
@@ -203,47 +201,50 @@ Pdu Agent::get_bulk(const Message& request) {
     return resp;
 }
 
-Pdu Agent::set(const Message& m) {
-    const Pdu& request = m.pdu;
+PduHeader Agent::set() {
+    const PduHeader& request = request_.pdu;
     // The response echoes the request: when that cannot fit, answer tooBig
     // before anything changes.
     size_t octets = 0;
-    for (const VarBind& vb : request.varbinds)
+    for (const VarBind& vb : in_)
         octets += ber::encoded_size(vb);
-    if (message_size(Message{m.version, m.community, response_to(request)}, octets) >
+    if (message_size(request_.version, request_.community, response_to(request), octets) >
         max_message_size_) {
-        Pdu r = response_to(request);
+        PduHeader r = response_to(request);
         r.error_status = static_cast<int32_t>(ErrorStatus::TooBig);
         return r;
     }
-    std::vector<SetItem> items;
-    items.reserve(request.varbinds.size());
-    for (size_t i = 0; i < request.varbinds.size(); ++i) {
-        items.push_back(SetItem{static_cast<uint32_t>(i + 1), &request.varbinds[i]});
-    }
+    set_items_.clear();
+    for (size_t i = 0; i < in_.size(); ++i)
+        set_items_.push_back(SetItem{static_cast<uint32_t>(i + 1), &in_[i]});
     // Phase one: every binding is checked before anything changes.
-    SetError e = view_.test(items);
+    SetError e = view_.test(set_items_);
     if (request.bad_value_index != 0 && (e.ok() || request.bad_value_index <= e.index)) {
         e = {request.bad_value_error, request.bad_value_index};
     }
-    if (e.ok()) e = view_.commit(items);  // phase two: all or nothing
-    if (!e.ok()) return error_response(request, e.status, e.index);
-    Pdu r = response_to(request);
-    r.varbinds = request.varbinds;
-    return r;
+    if (e.ok()) e = view_.commit(set_items_);  // phase two: all or nothing
+    if (!e.ok()) return error_response(e.status, e.index);
+    response_.assign(in_.bindings());
+    return response_to(request);
 }
 
-std::optional<std::vector<uint8_t>> Agent::respond(const Message& request, Pdu response) {
-    Message out{request.version, request.community, std::move(response)};
+std::optional<std::span<const uint8_t>> Agent::respond(PduHeader response) {
+    const int32_t version = request_.version;
+    const std::string_view community = request_.community;
     size_t octets = 0;
-    for (const VarBind& vb : out.pdu.varbinds)
+    for (const VarBind& vb : response_)
         octets += ber::encoded_size(vb);
-    if (message_size(out, octets) <= max_message_size_) return encode_message(out);
+    if (message_size(version, community, response, octets) <= max_message_size_) {
+        encode_message(version, community, response, response_.bindings(), out_);
+        return std::span<const uint8_t>(out_);
+    }
     // The alternate response: tooBig, error-index 0, no bindings (RFC 3416 4.2.1).
-    out.pdu.error_status = static_cast<int32_t>(ErrorStatus::TooBig);
-    out.pdu.error_index = 0;
-    out.pdu.varbinds.clear();
-    if (message_size(out, 0) <= max_message_size_) return encode_message(out);
+    response.error_status = static_cast<int32_t>(ErrorStatus::TooBig);
+    response.error_index = 0;
+    if (message_size(version, community, response, 0) <= max_message_size_) {
+        encode_message(version, community, response, {}, out_);
+        return std::span<const uint8_t>(out_);
+    }
     ++state_.counters.silent_drops;
     return std::nullopt;
 }

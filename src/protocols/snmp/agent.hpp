@@ -52,8 +52,11 @@ class Agent {
 
     // One request datagram; the response datagram, or nullopt when the
     // request is dropped (malformed, wrong version or community, not a
-    // request, or no response fits).
-    std::optional<std::vector<uint8_t>> handle(std::span<const uint8_t> datagram);
+    // request, or no response fits). The response lies in the agent's own
+    // buffer, good until the next call: request, bindings and response live
+    // in storage kept from one request to the next, so that a warm agent
+    // answers Get, GetNext and GetBulk without allocating (views permitting).
+    std::optional<std::span<const uint8_t>> handle(std::span<const uint8_t> datagram);
 
     // An encoded SNMPv2-Trap in the trap community: sysUpTime.0,
     // snmpTrapOID.0 = `trap_oid`, then `varbinds`.
@@ -72,18 +75,30 @@ class Agent {
     std::function<void()> on_authentication_failure;
 
   private:
-    Pdu get(const Pdu& request);
-    Pdu get_next(const Pdu& request);
-    Pdu get_bulk(const Message& request);
-    Pdu set(const Message& request);
-    // The encoded response, or tooBig, or nothing when even that is too big.
-    std::optional<std::vector<uint8_t>> respond(const Message& request, Pdu response);
+    // Each fills response_ from request_ (bindings in_) and gives the
+    // response's header.
+    PduHeader get();
+    PduHeader get_next();
+    PduHeader get_bulk();
+    PduHeader set();
+    // An error response: it echoes the request's bindings (RFC 3416 4.2.1, 4.2.5).
+    PduHeader error_response(ErrorStatus status, uint32_t index);
+    // Encodes the response into out_; or tooBig; or nothing when even that is too big.
+    std::optional<std::span<const uint8_t>> respond(PduHeader response);
 
     Communities communities_;
     size_t max_message_size_;
     Snmpv2MibState state_;
     CompositeView view_;
     int32_t next_trap_id_ = 1;
+
+    // Kept from one request to the next (see handle()).
+    MessageHeader request_;
+    VarBindList in_;
+    VarBindList response_;
+    std::vector<bool> ended_;  // GetBulk: the repeaters at the end of the view
+    std::vector<SetItem> set_items_;
+    std::vector<uint8_t> out_;
 };
 
 }  // namespace openbcpm::snmp

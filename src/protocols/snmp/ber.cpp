@@ -70,37 +70,43 @@ std::optional<uint64_t> decode_unsigned64(std::span<const uint8_t> c) {
     return decode_unsigned(c, 8);
 }
 
-std::optional<Oid> decode_oid(std::span<const uint8_t> c) {
-    if (c.empty()) return std::nullopt;
-    std::vector<uint32_t> arcs;
+bool decode_oid(std::span<const uint8_t> c, Oid& arcs) {
+    arcs.clear();
+    if (c.empty()) return false;
     size_t i = 0;
     bool first = true;
     while (i < c.size()) {
         // X.690 8.19.2: a sub-identifier's first octet is never 0x80.
-        if (c[i] == 0x80) return std::nullopt;
+        if (c[i] == 0x80) return false;
         uint64_t v = 0;
         while (true) {
-            if (i >= c.size()) return std::nullopt;  // last octet still says "more"
+            if (i >= c.size()) return false;  // last octet still says "more"
             const uint8_t b = c[i++];
             v = (v << 7) | (b & 0x7F);
             // The first sub-identifier carries two arcs (X*40+Y), so it may exceed 2^32-1 by 80.
-            if (v > 0xFFFFFFFFull + 80) return std::nullopt;
+            if (v > 0xFFFFFFFFull + 80) return false;
             if (!(b & 0x80)) break;
         }
         if (first) {
             const uint32_t x = v < 40 ? 0 : (v < 80 ? 1 : 2);
             const uint64_t y = v - 40ull * x;
-            if (y > 0xFFFFFFFFull) return std::nullopt;
+            if (y > 0xFFFFFFFFull) return false;
             arcs.push_back(x);
             arcs.push_back(static_cast<uint32_t>(y));
             first = false;
         } else {
-            if (v > 0xFFFFFFFFull) return std::nullopt;
+            if (v > 0xFFFFFFFFull) return false;
             arcs.push_back(static_cast<uint32_t>(v));
         }
-        if (arcs.size() > kMaxSubIds) return std::nullopt;
+        if (arcs.size() > kMaxSubIds) return false;
     }
-    return Oid(std::move(arcs));
+    return true;
+}
+
+std::optional<Oid> decode_oid(std::span<const uint8_t> c) {
+    Oid o;
+    if (!decode_oid(c, o)) return std::nullopt;
+    return o;
 }
 
 bool is_value_tag(uint8_t t) {
@@ -124,53 +130,69 @@ bool is_value_tag(uint8_t t) {
     }
 }
 
-std::optional<Value> decode_value(const Tlv& tlv) {
+bool decode_value(const Tlv& tlv, Value& out) {
     const auto c = tlv.content;
-    const auto as_string = [&] { return std::string(c.begin(), c.end()); };
+    // An OCTET STRING or OID the value already holds keeps its storage.
+    const auto octets = [&](std::string& s) {
+        s.assign(c.begin(), c.end());
+        return true;
+    };
+    const auto set = [&](auto v) {
+        out = v;
+        return true;
+    };
     switch (tlv.tag) {
         case tag::kInteger:
-            if (auto v = decode_integer32(c)) return Value(*v);
-            return std::nullopt;
+            if (auto v = decode_integer32(c)) return set(*v);
+            return false;
         case tag::kOctetString:
-            return Value(as_string());
+            if (auto* s = std::get_if<std::string>(&out)) return octets(*s);
+            return octets(out.emplace<std::string>());
         case tag::kNull:
-            if (c.empty()) return Value(Null{});
-            return std::nullopt;
+            if (c.empty()) return set(Null{});
+            return false;
         case tag::kObjectId:
-            if (auto v = decode_oid(c)) return Value(std::move(*v));
-            return std::nullopt;
+            if (auto* o = std::get_if<Oid>(&out)) return decode_oid(c, *o);
+            return decode_oid(c, out.emplace<Oid>());
         case tag::kIpAddress: {
-            if (c.size() != 4) return std::nullopt;
+            if (c.size() != 4) return false;
             IpAddress a;
             std::copy(c.begin(), c.end(), a.octets.begin());
-            return Value(a);
+            return set(a);
         }
         case tag::kCounter32:
-            if (auto v = decode_unsigned32(c)) return Value(Counter32{*v});
-            return std::nullopt;
+            if (auto v = decode_unsigned32(c)) return set(Counter32{*v});
+            return false;
         case tag::kGauge32:
-            if (auto v = decode_unsigned32(c)) return Value(Gauge32{*v});
-            return std::nullopt;
+            if (auto v = decode_unsigned32(c)) return set(Gauge32{*v});
+            return false;
         case tag::kTimeTicks:
-            if (auto v = decode_unsigned32(c)) return Value(TimeTicks{*v});
-            return std::nullopt;
+            if (auto v = decode_unsigned32(c)) return set(TimeTicks{*v});
+            return false;
         case tag::kOpaque:
-            return Value(Opaque{as_string()});
+            if (auto* o = std::get_if<Opaque>(&out)) return octets(o->bytes);
+            return octets(out.emplace<Opaque>().bytes);
         case tag::kCounter64:
-            if (auto v = decode_unsigned64(c)) return Value(Counter64{*v});
-            return std::nullopt;
+            if (auto v = decode_unsigned64(c)) return set(Counter64{*v});
+            return false;
         case tag::kNoSuchObject:
-            if (c.empty()) return Value(NoSuchObject{});
-            return std::nullopt;
+            if (c.empty()) return set(NoSuchObject{});
+            return false;
         case tag::kNoSuchInstance:
-            if (c.empty()) return Value(NoSuchInstance{});
-            return std::nullopt;
+            if (c.empty()) return set(NoSuchInstance{});
+            return false;
         case tag::kEndOfMibView:
-            if (c.empty()) return Value(EndOfMibView{});
-            return std::nullopt;
+            if (c.empty()) return set(EndOfMibView{});
+            return false;
         default:
-            return std::nullopt;
+            return false;
     }
+}
+
+std::optional<Value> decode_value(const Tlv& tlv) {
+    Value v;
+    if (!decode_value(tlv, v)) return std::nullopt;
+    return v;
 }
 
 // ---- Encoding ----

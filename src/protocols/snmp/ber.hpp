@@ -63,12 +63,17 @@ std::optional<int32_t> decode_integer32(std::span<const uint8_t> content);
 std::optional<uint32_t> decode_unsigned32(std::span<const uint8_t> content);
 std::optional<uint64_t> decode_unsigned64(std::span<const uint8_t> content);
 std::optional<Oid> decode_oid(std::span<const uint8_t> content);
+// The same into `out`, reusing its storage; false (and `out` unspecified) when malformed.
+bool decode_oid(std::span<const uint8_t> content, Oid& out);
 
 // True for the tags of ObjectSyntax and the three exceptions.
 bool is_value_tag(uint8_t t);
 // A variable binding's value; nullopt when the tag is not a value tag or the
 // content is inconsistent with it (an IpAddress of 3 octets, a negative Counter32).
 std::optional<Value> decode_value(const Tlv& tlv);
+// The same into `out`, reusing the storage of an OCTET STRING or OID it
+// holds; false (and `out` unspecified) when decode_value gives nullopt.
+bool decode_value(const Tlv& tlv, Value& out);
 
 // Encoders append to a byte vector.
 class Writer {

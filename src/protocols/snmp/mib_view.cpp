@@ -5,6 +5,18 @@
 
 namespace openbcpm::snmp {
 
+ReadResult MibView::get(const Oid& name) {
+    ReadResult r;
+    r.failed = !get_into(name, r.value);
+    return r;
+}
+
+std::optional<NextResult> MibView::next_after(const Oid& name) {
+    NextResult r;
+    if (!next_into(name, r.binding, r.failed)) return std::nullopt;
+    return r;
+}
+
 SetError MibView::test(std::span<const SetItem> items) {
     if (items.empty()) return {};
     return {ErrorStatus::NotWritable, items.front().index};
@@ -54,13 +66,16 @@ MibView* CompositeView::owner(const Oid& name) const {
     return name.starts_with(it->subtree) ? it->view : nullptr;
 }
 
-ReadResult CompositeView::get(const Oid& name) {
+bool CompositeView::get_into(const Oid& name, Value& value) {
     MibView* v = owner(name);
-    if (!v) return {};
-    return v->get(name);
+    if (!v) {
+        value = NoSuchObject{};
+        return true;
+    }
+    return v->get_into(name, value);
 }
 
-std::optional<NextResult> CompositeView::next_after(const Oid& name) {
+bool CompositeView::next_into(const Oid& name, VarBind& out, bool& failed) {
     // Skip the subtrees wholly before `name`, then ask each owner in turn; an
     // answer counts when it lies in the subtree being visited (a view with
     // several subtrees may answer from a later one, which another view's
@@ -68,11 +83,10 @@ std::optional<NextResult> CompositeView::next_after(const Oid& name) {
     auto it = std::partition_point(ranges_.begin(), ranges_.end(),
                                    [&](const Range& r) { return subtree_before(r.subtree, name); });
     for (; it != ranges_.end(); ++it) {
-        auto r = it->view->next_after(name);
-        if (!r) continue;
-        if (r->binding.name.starts_with(it->subtree)) return r;
+        if (it->view->next_into(name, out, failed) && out.name.starts_with(it->subtree))
+            return true;
     }
-    return std::nullopt;
+    return false;
 }
 
 std::vector<CompositeView::Group> CompositeView::group(std::span<const SetItem> items) const {

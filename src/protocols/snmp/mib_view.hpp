@@ -46,9 +46,17 @@ class MibView {
     // The subtrees this view answers for. They must not contain one another.
     virtual std::vector<Oid> subtrees() const = 0;
 
-    virtual ReadResult get(const Oid& name) = 0;
+    ReadResult get(const Oid& name);
     // The first instance after `name` (strictly greater), nullopt at the end.
-    virtual std::optional<NextResult> next_after(const Oid& name) = 0;
+    std::optional<NextResult> next_after(const Oid& name);
+
+    // The same into storage the caller keeps (the agent's response), so that
+    // a read allocates nothing of its own: get() into `value`, false when the
+    // read failed (genErr; `value` is then NoSuchInstance)...
+    virtual bool get_into(const Oid& name, Value& value) = 0;
+    // ... and next_after() into `out`, false at the end (`out` unspecified);
+    // `failed` as in NextResult. `name` must not be `out.name`.
+    virtual bool next_into(const Oid& name, VarBind& out, bool& failed) = 0;
 
     // SetRequest phase one (RFC 3416 section 4.2.5): check every item and
     // change nothing; the error of the lowest-indexed failing item.
@@ -69,8 +77,8 @@ class CompositeView final : public MibView {
     void add(std::shared_ptr<MibView> view);
 
     std::vector<Oid> subtrees() const override;
-    ReadResult get(const Oid& name) override;
-    std::optional<NextResult> next_after(const Oid& name) override;
+    bool get_into(const Oid& name, Value& value) override;
+    bool next_into(const Oid& name, VarBind& out, bool& failed) override;
     SetError test(std::span<const SetItem> items) override;
     SetError commit(std::span<const SetItem> items) override;
     bool undo(std::span<const SetItem> items) override;

@@ -93,37 +93,60 @@ ObjectView::Located ObjectView::locate(const Oid& name) const {
     if (it == objects_.begin()) return {};
     --it;
     if (!name.starts_with(it->oid)) return {};
-    const Oid index = name.suffix_after(it->oid);
-    const auto inst = std::lower_bound(it->instances.begin(), it->instances.end(), index);
-    if (inst == it->instances.end() || *inst != index) return {&*it, nullptr};
+    // The instance part, compared in place.
+    const auto index = name.tail(it->oid.size());
+    const auto inst = std::lower_bound(
+        it->instances.begin(), it->instances.end(), index,
+        [](const Oid& i, std::span<const uint32_t> x) { return compare_arcs(i.span(), x) < 0; });
+    if (inst == it->instances.end() || compare_arcs(inst->span(), index) != 0)
+        return {&*it, nullptr};
     return {&*it, &*inst};
 }
 
-ReadResult ObjectView::get(const Oid& name) {
+bool ObjectView::get_into(const Oid& name, Value& value) {
     const Located at = locate(name);
-    if (!at.object) return {NoSuchObject{}, false};
-    if (!at.index) return {NoSuchInstance{}, false};
+    if (!at.object) {
+        value = NoSuchObject{};
+        return true;
+    }
+    if (!at.index) {
+        value = NoSuchInstance{};
+        return true;
+    }
     auto v = at.object->get(*at.index);
-    if (!v) return {NoSuchInstance{}, true};
-    return {std::move(*v), false};
+    if (!v) {
+        value = NoSuchInstance{};
+        return false;
+    }
+    value = std::move(*v);
+    return true;
 }
 
-std::optional<NextResult> ObjectView::next_after(const Oid& name) {
+bool ObjectView::next_into(const Oid& name, VarBind& out, bool& failed) {
     auto obj = std::partition_point(objects_.begin(), objects_.end(),
                                     [&](const Object& o) { return subtree_before(o.oid, name); });
     for (; obj != objects_.end(); ++obj) {
         auto inst = obj->instances.begin();
         // Within the object that holds `name`, start after its index part.
-        if (name.starts_with(obj->oid))
-            inst = std::upper_bound(inst, obj->instances.end(), name.suffix_after(obj->oid));
+        if (name.starts_with(obj->oid)) {
+            inst = std::upper_bound(inst, obj->instances.end(), name.tail(obj->oid.size()),
+                                    [](std::span<const uint32_t> x, const Oid& i) {
+                                        return compare_arcs(x, i.span()) < 0;
+                                    });
+        }
         for (; inst != obj->instances.end(); ++inst) {
             auto v = obj->get(*inst);
-            if (!v) return NextResult{VarBind{obj->oid + *inst, Null{}}, true};
-            if (std::holds_alternative<NoSuchInstance>(*v)) continue;  // absent for now
-            return NextResult{VarBind{obj->oid + *inst, std::move(*v)}, false};
+            if (v && std::holds_alternative<NoSuchInstance>(*v)) continue;  // absent for now
+            out.name.assign(obj->oid, inst->span());
+            failed = !v;
+            if (v)
+                out.value = std::move(*v);
+            else
+                out.value = Null{};
+            return true;
         }
     }
-    return std::nullopt;
+    return false;
 }
 
 SetError ObjectView::test(std::span<const SetItem> items) {

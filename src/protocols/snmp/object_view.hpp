@@ -89,8 +89,8 @@ class ObjectView : public MibView {
     size_t instance_count() const;
 
     std::vector<Oid> subtrees() const override { return subtrees_; }
-    ReadResult get(const Oid& name) override;
-    std::optional<NextResult> next_after(const Oid& name) override;
+    bool get_into(const Oid& name, Value& value) override;
+    bool next_into(const Oid& name, VarBind& out, bool& failed) override;
     SetError test(std::span<const SetItem> items) override;
     SetError commit(std::span<const SetItem> items) override;
     bool undo(std::span<const SetItem> items) override;

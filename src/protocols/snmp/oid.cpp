@@ -43,6 +43,11 @@ Oid Oid::suffix_after(const Oid& prefix) const {
                                      arcs_.end()));
 }
 
+void Oid::assign(const Oid& prefix, std::span<const uint32_t> tail) {
+    arcs_.assign(prefix.arcs_.begin(), prefix.arcs_.end());
+    arcs_.insert(arcs_.end(), tail.begin(), tail.end());
+}
+
 Oid Oid::operator+(const Oid& tail) const {
     Oid r = *this;
     r.arcs_.insert(r.arcs_.end(), tail.arcs_.begin(), tail.arcs_.end());

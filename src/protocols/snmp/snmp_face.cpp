@@ -68,6 +68,7 @@ void SnmpFace::start() {
                            static_cast<uint16_t>(g.snmp_port));
     socket_.open(at.protocol());
     socket_.bind(at);
+    socket_.non_blocking(true);  // send() tries each datagram at once
     spdlog::info("SNMP agent on udp {}:{}", at.address().to_string(),
                  socket_.local_endpoint().port());
     receive();
@@ -94,7 +95,7 @@ void SnmpFace::receive() {
             if (ec == boost::asio::error::operation_aborted || !socket_.is_open()) return;
             if (!ec) {
                 refresh_communities();
-                std::optional<std::vector<uint8_t>> response;
+                std::optional<std::span<const uint8_t>> response;
                 {
                     // One request, one snapshot: the views read the pinned one in place.
                     const auto pin = device_.pin_snapshot();
@@ -103,31 +104,42 @@ void SnmpFace::receive() {
                 }
                 const uint64_t ticket = take_ticket_ ? take_ticket_() : 0;
                 if (response && ticket && !device_.applied(ticket)) {
-                    // A Set is answered once the meter shows it.
-                    device_.when_applied(ticket,
-                                         [this, alive = std::weak_ptr<bool>(alive_), to = sender_,
-                                          datagram = std::move(*response)]() mutable {
-                                             if (alive.lock() && socket_.is_open())
-                                                 send(std::move(datagram), to);
-                                         });
+                    // A Set is answered once the meter shows it (with a copy:
+                    // the agent's buffer serves the next request).
+                    device_.when_applied(
+                        ticket, [this, alive = std::weak_ptr<bool>(alive_), to = sender_,
+                                 datagram = std::vector<uint8_t>(response->begin(),
+                                                                 response->end())]() mutable {
+                            if (alive.lock() && socket_.is_open()) send(datagram, to);
+                        });
                 } else if (response) {
-                    send(std::move(*response), sender_);
+                    send(*response, sender_);
                 }
             }
             receive();
         });
 }
 
-void SnmpFace::send(std::vector<uint8_t> datagram, const udp::endpoint& to) {
-    // A send normally completes at once; when the socket cannot take more
-    // (a congested link), waiting ones are bounded and further answers are
-    // dropped, as the network would drop them: the manager retries.
+void SnmpFace::send(std::span<const uint8_t> datagram, const udp::endpoint& to) {
+    // A send normally completes at once (the socket does not block): then
+    // nothing is copied or kept. Otherwise (a congested link) it waits for
+    // the socket with a copy, and so do the sends after it, in order; waiting
+    // ones are bounded and further answers are dropped, as the network would
+    // drop them: the manager retries.
+    if (sends_waiting_ == 0) {
+        boost::system::error_code ec;
+        socket_.send_to(boost::asio::buffer(datagram.data(), datagram.size()), to, 0, ec);
+        if (ec != boost::asio::error::would_block && ec != boost::asio::error::try_again) {
+            if (ec) spdlog::debug("SNMP send: {}", ec.message());
+            return;
+        }
+    }
     if (sends_waiting_ >= kMaxSendsWaiting) {
         ++sends_dropped_;
         return;
     }
     ++sends_waiting_;
-    auto data = std::make_shared<std::vector<uint8_t>>(std::move(datagram));
+    auto data = std::make_shared<std::vector<uint8_t>>(datagram.begin(), datagram.end());
     socket_.async_send_to(boost::asio::buffer(*data), to,
                           [this, data](const boost::system::error_code& ec, size_t) {
                               if (ec == boost::asio::error::operation_aborted) return;

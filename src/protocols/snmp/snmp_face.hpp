@@ -8,6 +8,7 @@
 #include <boost/asio/ip/udp.hpp>
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "model/face.hpp"
@@ -55,7 +56,7 @@ class SnmpFace final : public Face {
 
   private:
     void receive();
-    void send(std::vector<uint8_t> datagram, const boost::asio::ip::udp::endpoint& to);
+    void send(std::span<const uint8_t> datagram, const boost::asio::ip::udp::endpoint& to);
     // The communities may change at any time through the other faces.
     void refresh_communities();
 

@@ -4,9 +4,11 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "protocols/snmp/oid.hpp"
 
@@ -65,6 +67,43 @@ struct VarBind {
     Oid name;
     Value value;
     friend bool operator==(const VarBind&, const VarBind&) = default;
+};
+
+// Variable bindings in storage kept from one request to the next: clear()
+// keeps every slot with its OID's and value's storage, and add() hands one
+// back to be overwritten, so that a warm list fills without allocating.
+class VarBindList {
+  public:
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    VarBind& operator[](size_t i) { return items_[i]; }
+    const VarBind& operator[](size_t i) const { return items_[i]; }
+    std::span<const VarBind> bindings() const { return {items_.data(), size_}; }
+    const VarBind* begin() const { return items_.data(); }
+    const VarBind* end() const { return items_.data() + size_; }
+
+    void clear() { size_ = 0; }
+    // One more binding, in a slot that may still hold an earlier one's name
+    // and value: the caller overwrites both. References to other slots stay
+    // good until the list grows beyond what it has ever held.
+    VarBind& add() {
+        if (size_ == items_.size()) items_.emplace_back();
+        return items_[size_++];
+    }
+    void pop_back() { --size_; }
+    // Copies of `from`, replacing the contents.
+    void assign(std::span<const VarBind> from) {
+        clear();
+        for (const VarBind& vb : from) {
+            VarBind& slot = add();
+            slot.name = vb.name;
+            slot.value = vb.value;
+        }
+    }
+
+  private:
+    std::vector<VarBind> items_;
+    size_t size_ = 0;
 };
 
 // error-status (RFC 3416 section 3). 1..5 exist in SNMPv1 too; an SNMPv2
