@@ -28,14 +28,20 @@ peer="${BACNET_PEER:?set BACNET_PEER to a built bacnet-stack apps/server (bacser
 load="$(find "$build" -name bacnet_load -type f -executable | head -1)"
 [ -n "$load" ] || { echo "no bacnet_load under $build"; exit 1; }
 ours_port=47961
+gso_port=47965
 peer_port=47963
 
 start_one_face bacnet "$ours_port"
 ours_pid=$meter_pid
+# A second meter, the same but with [bacnet] udp_gso = true (docs/bacnet.md).
+sed -e "s/^ip_port = .*/ip_port = $gso_port\nudp_gso = true/" "$work/meter.toml" > "$work/gso.toml"
+"$build/openbcpm" run --config "$work/gso.toml" --state-dir "$work/gso-state" > "$work/gso.log" 2>&1 &
+gso_pid=$!
 (cd "$work" && BACNET_IP_PORT=$peer_port BACNET_IFACE=lo exec "$peer" 260001 > "$work/peer.log" 2>&1) &
 peer_pid=$!
 sleep 1.5
 kill -0 "$ours_pid" || { cat "$work/meter.log"; exit 1; }
+kill -0 "$gso_pid" || { cat "$work/gso.log"; exit 1; }
 kill -0 "$peer_pid" || { cat "$work/peer.log"; exit 1; }
 # The peer's Analog Input (created at start, instance printed), else 1.
 peer_ai=$(grep -o 'analog-input-[0-9]*' "$work/peer.log" | head -1 | grep -o '[0-9]*$' || true)
@@ -46,20 +52,26 @@ peer_ai=${peer_ai:-1}
 run() {
   local pid=$1 label=$2
   shift 2
-  printf '%-10s ' "$label"
+  printf '%-12s ' "$label"
   load_with_cpu "$pid" "$seconds" "$load" "$@"
 }
+
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "# $(date -u '+%F %H:%M') $(lscpu | grep 'Model name' | sed 's/  */ /g'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# ReadProperty Present_Value, ${seconds} s per line; peer: $peer (AI$peer_ai)"
 for window in 1 16; do
-  ratios=()
+  ratios=() gso_ratios=()
   for r in $(seq "$rounds"); do
     run "$ours_pid" openbcpm "$ours_port" 1 "$seconds" rp --window "$window"
     ours=$rate
+    run "$gso_pid" 'openbcpm+gso' "$gso_port" 1 "$seconds" rp --window "$window"
+    gso=$rate
     run "$peer_pid" bacnet-stk "$peer_port" 1 "$seconds" rp --window "$window" --direct "$peer_ai"
     theirs=$rate
     ratios+=("$(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
+    gso_ratios+=("$(awk -v a="$gso" -v b="$theirs" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
   done
-  echo "window $window: openbcpm / bacnet-stack = ${ratios[*]} (median $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'))"
+  echo "window $window: openbcpm / bacnet-stack = ${ratios[*]} (median $(median "${ratios[@]}"))"
+  echo "window $window: openbcpm with udp_gso / bacnet-stack = ${gso_ratios[*]} (median $(median "${gso_ratios[@]}"))"
 done

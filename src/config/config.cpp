@@ -230,6 +230,7 @@ class Parser {
             {"bacnet.device_id_offset", "gateway.device_id_offset"},
             {"bacnet.virt_router_net", "gateway.virt_router_net"},
             {"bacnet.bbmd_enable", "gateway.bbmd_enable"},
+            {"bacnet.udp_gso", "gateway.bacnet_udp_gso"},
             {"bacnet.mstp_max_master", "gateway.mstp_max_master"},
             {"bacnet.mstp_mac_addr", "gateway.mstp_mac_addr"},
             {"bacnet.password", "gateway.bacnet_password"},

@@ -408,6 +408,17 @@ std::vector<SettingDef> build_defs() {
         d.restart_required = true;
         defs.push_back(std::move(d));
     }
+    {
+        SettingDef d = int_def(
+            "gateway.bacnet_udp_gso", 0, 0, 0, 1, 0,
+            "BACnet/IP answers to one station sent as one UDP GSO send: 1 on, 0 off",
+            [](const Settings& s) -> SettingValue {
+                return int64_t{s.gateway.bacnet_udp_gso ? 1 : 0};
+            },
+            [](Settings& s, const SettingValue& v) { s.gateway.bacnet_udp_gso = as_int(v) != 0; });
+        d.restart_required = true;
+        defs.push_back(std::move(d));
+    }
     defs.push_back(gateway_int("rtc_control", &GatewaySettings::rtc_control, 0, 1,
                                "RTC write access: 0 BACnet time sync, 1 Modbus writes", false));
     for (auto [name, member, text] :

@@ -305,3 +305,44 @@ TEST(BacnetFace, RefusesAnAddressThatIsNotTheHosts) {
         EXPECT_THROW(face.start(), std::runtime_error) << address;
     }
 }
+
+// With GSO allowed, the answers of a batch to one station leave as UDP GSO
+// runs (every datagram but a run's last of one size; a larger one starts a
+// new run), and the station still receives each datagram on its own, in
+// order, byte for byte. Without, no run is made.
+TEST(BacnetPort, AnswersInARowToOneStationGoOutAsGsoRunsWhenAllowed) {
+    for (const bool gso : {false, true}) {
+        asio::io_context io;
+        const auto port = BipPort::open(io, 0);
+        if (gso) port->allow_gso();
+        const BipStation station{BipAddress{{127, 0, 0, 1}, port->port()}, {127, 0, 0, 255}, 0};
+        // Each datagram received is answered with five of sizes 20, 20, 10, 30, 30
+        // (runs: 20 20 10 | 30 30), each filled with its index.
+        const std::array<size_t, 5> sizes{20, 20, 10, 30, 30};
+        const size_t id =
+            port->attach(station, [&](const BipAddress& from, std::span<const uint8_t>, Arrival) {
+                for (size_t i = 0; i < sizes.size(); ++i) {
+                    const std::vector<uint8_t> d(sizes[i], static_cast<uint8_t>(i));
+                    EXPECT_EQ(port->send(station.self.ip, from, d), BipPort::SendResult::Sent);
+                }
+            });
+        udp::socket client(io, udp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
+        const uint8_t ping = 1;
+        client.send_to(asio::buffer(&ping, 1),
+                       udp::endpoint(asio::ip::make_address_v4("127.0.0.1"), port->port()));
+        settle(io);
+        client.non_blocking(true);
+        std::vector<std::vector<uint8_t>> got;
+        std::array<uint8_t, 1600> buf{};
+        boost::system::error_code ec;
+        for (size_t n; (n = client.receive(asio::buffer(buf), 0, ec)), !ec;)
+            got.emplace_back(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+        ASSERT_EQ(got.size(), sizes.size()) << "gso " << gso;
+        for (size_t i = 0; i < sizes.size(); ++i)
+            EXPECT_EQ(got[i], std::vector<uint8_t>(sizes[i], static_cast<uint8_t>(i)));
+        EXPECT_EQ(port->stats().sent, sizes.size());
+        EXPECT_EQ(port->stats().gso_runs, gso ? 2u : 0u);
+        EXPECT_EQ(port->stats().gso_refused, 0u);
+        port->detach(id);
+    }
+}

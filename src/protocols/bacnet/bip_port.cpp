@@ -4,6 +4,7 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -328,42 +329,95 @@ BipPort::SendResult BipPort::send(const std::array<uint8_t, 4>& from, const BipA
     }
 }
 
+// Queued datagrams [first, result) form one UDP GSO send: the same source
+// and destination, and every one but the last of one size (the kernel cuts
+// the concatenation into datagrams of that size). One datagram is a run of 1.
+size_t BipPort::gso_run_end(size_t first) const {
+    const Outgoing& a = (*out_)[first];
+    size_t end = first + 1;
+    if (!gso_ || a.size > kGsoMostSegment) return end;
+    for (; end < queued_; ++end) {
+        const Outgoing& b = (*out_)[end];
+        if (b.size > a.size || (*out_)[end - 1].size != a.size) break;
+        if (b.to.sin_addr.s_addr != a.to.sin_addr.s_addr || b.to.sin_port != a.to.sin_port ||
+            b.control != a.control)
+            break;
+    }
+    return end;
+}
+
 // Sends what was queued, in order; a datagram the socket does not take is
-// counted and dropped (the next ones are still tried).
+// counted and dropped (the next ones are still tried). Runs to one
+// destination go out as one GSO send each: the kernel's UDP and IP work is
+// then done once per run rather than once per datagram.
 void BipPort::flush() noexcept {
     size_t done = 0;
     while (done < queued_ && socket_.is_open()) {
         std::array<mmsghdr, kBatch> msgs{};
         std::array<iovec, kBatch> iovs{};
-        const size_t count = queued_ - done;
-        for (size_t i = 0; i < count; ++i) {
-            Outgoing& o = (*out_)[done + i];
-            iovs[i] = iovec{o.data.data(), o.size};
-            msghdr& msg = msgs[i].msg_hdr;
+        std::array<size_t, kBatch + 1> firsts{};  // the first datagram of each message
+        size_t count = 0;
+        for (size_t first = done; first < queued_; ++count) {
+            const size_t end = gso_run_end(first);
+            firsts[count] = first;
+            for (size_t i = first; i < end; ++i)
+                iovs[i] = iovec{(*out_)[i].data.data(), (*out_)[i].size};
+            Outgoing& o = (*out_)[first];
+            msghdr& msg = msgs[count].msg_hdr;
             msg.msg_name = &o.to;
             msg.msg_namelen = sizeof o.to;
-            msg.msg_iov = &iovs[i];
-            msg.msg_iovlen = 1;
+            msg.msg_iov = &iovs[first];
+            msg.msg_iovlen = end - first;
             msg.msg_control = o.control.data();
-            msg.msg_controllen = o.control.size();
+            msg.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
+            if (end - first > 1) {
+                // The source address and the segment size, in a control
+                // buffer of the run's own.
+                GsoControl& g = (*gso_control_)[count];
+                std::memcpy(g.data(), o.control.data(), CMSG_SPACE(sizeof(in_pktinfo)));
+                cmsghdr* c = reinterpret_cast<cmsghdr*>(g.data() + CMSG_SPACE(sizeof(in_pktinfo)));
+                c->cmsg_level = SOL_UDP;
+                c->cmsg_type = UDP_SEGMENT;
+                c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+                const auto segment = static_cast<uint16_t>(o.size);
+                std::memcpy(CMSG_DATA(c), &segment, sizeof segment);
+                msg.msg_control = g.data();
+                msg.msg_controllen = g.size();
+            }
+            first = end;
         }
+        firsts[count] = queued_;
         const int n = ::sendmmsg(socket_.native_handle(), msgs.data(), static_cast<unsigned>(count),
                                  MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n > 0) {
-            stats_.sent += static_cast<uint64_t>(n);
-            done += static_cast<size_t>(n);
+            const size_t through = firsts[static_cast<size_t>(n)];
+            for (size_t m = 0; m < static_cast<size_t>(n); ++m)
+                if (firsts[m + 1] - firsts[m] > 1) ++stats_.gso_runs;
+            stats_.sent += through - done;
+            done = through;
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
-        // The first datagram of the rest was refused: count it, go on after it.
-        Outgoing& o = (*out_)[done];
-        if (n < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
-            ++stats_.buffer_full;
-            if (o.dropped) ++*o.dropped;
-        } else {
-            ++stats_.send_failed;
+        const size_t end = firsts[1];
+        if (n < 0 && end - done > 1 && (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT)) {
+            // The route cannot take GSO (no checksum offload, a smaller MTU,
+            // an older kernel): every datagram on its own from now on.
+            gso_ = false;
+            ++stats_.gso_refused;
+            continue;
         }
-        ++done;
+        // The first message of the rest was refused: count its datagrams,
+        // go on after them.
+        for (size_t i = done; i < end; ++i) {
+            Outgoing& o = (*out_)[i];
+            if (n < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+                ++stats_.buffer_full;
+                if (o.dropped) ++*o.dropped;
+            } else {
+                ++stats_.send_failed;
+            }
+        }
+        done = end;
     }
     queued_ = 0;
 }

@@ -8,7 +8,8 @@
 // source. There is no send queue: what the socket's buffer cannot take is
 // dropped, as UDP may, and counted. Datagrams are read in batches (recvmmsg),
 // and what the stations send while a batch is handled goes out together at
-// its end (sendmmsg), in order: one system call each way per batch.
+// its end (sendmmsg), in order: one system call each way per batch. Answers
+// in a row to one station go out as one UDP GSO send (UDP_SEGMENT).
 #pragma once
 
 #include <netinet/in.h>
@@ -61,6 +62,8 @@ class BipPort : public std::enable_shared_from_this<BipPort> {
         uint64_t unclaimed = 0;  // for no station of this port
         uint64_t truncated = 0;  // larger than any B/IP datagram
         uint64_t sent = 0, buffer_full = 0, send_failed = 0;
+        uint64_t gso_runs = 0;     // GSO sends of two or more datagrams
+        uint64_t gso_refused = 0;  // the route refused a GSO send: sent one by one since
     };
 
     // The port's socket on `io`: opened and bound to 0.0.0.0:port on first
@@ -85,6 +88,10 @@ class BipPort : public std::enable_shared_from_this<BipPort> {
     SendResult send(const std::array<uint8_t, 4>& from, const BipAddress& to,
                     std::span<const uint8_t> datagram, uint64_t* dropped = nullptr);
     const Stats& stats() const { return stats_; }
+    // Runs of answers to one station go out as one UDP GSO send from now on
+    // (for every station of the port: a fleet's meters share one setting),
+    // until the kernel refuses one.
+    void allow_gso() { gso_ = true; }
 
   private:
     struct Entry {
@@ -99,6 +106,7 @@ class BipPort : public std::enable_shared_from_this<BipPort> {
                   const std::array<uint8_t, 4>& destination, unsigned interface);
     void close() noexcept;
     void flush() noexcept;
+    size_t gso_run_end(size_t first) const;
 
     // Datagrams per recvmmsg / sendmmsg.
     static constexpr size_t kBatch = 16;
@@ -125,6 +133,14 @@ class BipPort : public std::enable_shared_from_this<BipPort> {
     bool batching_ = false;  // sends are queued until the end of the batch
     std::unique_ptr<std::array<Incoming, kBatch>> in_;
     std::unique_ptr<std::array<Outgoing, kBatch>> out_;
+    // The largest datagram sent in a GSO run: an Ethernet MTU's UDP payload.
+    static constexpr size_t kGsoMostSegment = 1472;
+    using GsoControl =
+        std::array<char, CMSG_SPACE(sizeof(in_pktinfo)) + CMSG_SPACE(sizeof(uint16_t))>;
+    struct alignas(cmsghdr) AlignedGsoControl : GsoControl {};
+    std::unique_ptr<std::array<AlignedGsoControl, kBatch>> gso_control_ =
+        std::make_unique<std::array<AlignedGsoControl, kBatch>>();
+    bool gso_ = false;  // allow_gso(); off again once the kernel refused a GSO send
     size_t queued_ = 0;
     Stats stats_;
 };

@@ -56,6 +56,7 @@ void BacnetIpFace::start() {
                         ip_text(BipAddress::from_u32(address->ip_u32() | ~mask->ip_u32(), 0).ip)));
     port_ = BipPort::open(io_, options_.port);
     station_.self = BipAddress{address->ip, port_->port()};
+    if (options_.udp_gso) port_->allow_gso();
     station_.broadcast = BipAddress::from_u32(address->ip_u32() | ~mask->ip_u32(), 0).ip;
     station_.interface = local.interface;
     link_ = std::make_unique<BipLink>(
@@ -156,6 +157,7 @@ BacnetIpOptions ip_options_from_settings(const GatewaySettings& g,
     o.port = static_cast<uint16_t>(g.bacnet_ip_port);
     o.netmask = g.netmask;
     o.bbmd = g.bbmd_enable;
+    o.udp_gso = g.bacnet_udp_gso;
     if (o.bbmd) {
         try {
             if (state_dir.empty())

@@ -27,6 +27,7 @@ struct BacnetIpOptions {
     uint16_t port = 47808;              // GatewaySettings::bacnet_ip_port
     std::string netmask = "255.255.255.0";
     bool bbmd = false;          // GatewaySettings::bbmd_enable
+    bool udp_gso = false;       // GatewaySettings::bacnet_udp_gso
     std::vector<BdtEntry> bdt;  // from bdt.ini; empty: this station alone
     // Why bdt.ini was not used (missing, unreadable, malformed); empty when it was.
     std::string bdt_problem;
