@@ -122,6 +122,46 @@ TEST(SnmpAllocations, GetBulkOfTenRows) {
     EXPECT_EQ(n, 0.0);
 }
 
+// The SNMPv2-MIB beside the meter's: OCTET STRING and OID values too.
+TEST(SnmpAllocations, GetOfTheSystemGroup) {
+    MeterAgent m;
+    bool answered = false;
+    const double n = m.per_request(
+        {request(PduType::GetRequest, {oids::kSysDescr.child(0), oids::kSysObjectId.child(0),
+                                       oids::kSysUpTime.child(0), oids::kSysName.child(0)}),
+         request(PduType::GetNextRequest, {oids::kSysDescr})},
+        500, answered);
+    EXPECT_TRUE(answered);
+    EXPECT_EQ(n, 0.0);
+}
+
+// A whole walk by GetBulk of 50: not yet none. The values change type from
+// one request to the next at a binding's place (a string there is made
+// anew), and the product MIB's text settings (DisplayString) are read as
+// copies from the settings: 4.2 allocations per request of 50 bindings
+// (2026-12-08); the bound fails a change that allocates per binding.
+TEST(SnmpAllocations, WalkOfTheWholeView) {
+    MeterAgent m;
+    std::vector<Datagram> walk;
+    Oid at{1};
+    while (true) {
+        const Datagram d = request(PduType::GetBulkRequest, {at}, 0, 50);
+        const auto r = m.answer(d);
+        ASSERT_TRUE(r);
+        if (r->varbinds.empty() || std::holds_alternative<EndOfMibView>(r->varbinds.back().value))
+            break;
+        walk.push_back(d);
+        at = r->varbinds.back().name;
+    }
+    bool answered = false;
+    const double n = m.per_request(walk, 3, answered);
+    EXPECT_TRUE(answered);
+    std::printf("SNMP walk by GetBulk 50 (%zu requests): %.1f allocations per request\n",
+                walk.size(), n);
+    EXPECT_GT(walk.size(), 80u);
+    EXPECT_LT(n, 10.0);
+}
+
 // Requests of other shapes in turn: bindings kept from a larger request serve
 // a smaller one and back; GetBulk with non-repeaters and several repeaters;
 // names of other lengths (a column, an instance below an instance).

@@ -103,6 +103,14 @@ ObjectView::Located ObjectView::locate(const Oid& name) const {
     return {&*it, &*inst};
 }
 
+bool ObjectView::read(const Object& object, const Oid& index, Value& out) {
+    if (object.read) return object.read(index, out);
+    auto v = object.get(index);
+    if (!v) return false;
+    out = std::move(*v);
+    return true;
+}
+
 bool ObjectView::get_into(const Oid& name, Value& value) {
     const Located at = locate(name);
     if (!at.object) {
@@ -113,12 +121,10 @@ bool ObjectView::get_into(const Oid& name, Value& value) {
         value = NoSuchInstance{};
         return true;
     }
-    auto v = at.object->get(*at.index);
-    if (!v) {
+    if (!read(*at.object, *at.index, value)) {
         value = NoSuchInstance{};
         return false;
     }
-    value = std::move(*v);
     return true;
 }
 
@@ -135,14 +141,12 @@ bool ObjectView::next_into(const Oid& name, VarBind& out, bool& failed) {
                                     });
         }
         for (; inst != obj->instances.end(); ++inst) {
-            auto v = obj->get(*inst);
-            if (v && std::holds_alternative<NoSuchInstance>(*v)) continue;  // absent for now
+            const bool ok = read(*obj, *inst, out.value);
+            if (ok && std::holds_alternative<NoSuchInstance>(out.value))
+                continue;  // absent for now
             out.name.assign(obj->oid, inst->span());
-            failed = !v;
-            if (v)
-                out.value = std::move(*v);
-            else
-                out.value = Null{};
+            failed = !ok;
+            if (failed) out.value = Null{};
             return true;
         }
     }

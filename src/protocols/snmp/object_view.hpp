@@ -59,6 +59,11 @@ class ObjectView : public MibView {
     // Reads one instance: its value, NoSuchInstance when the instance is
     // absent at the moment, nullopt when it cannot be read (genErr).
     using Getter = std::function<std::optional<Value>(const Oid& index)>;
+    // Reads one instance into a value the caller keeps (the agent's
+    // response) instead of making a new one, so that an OCTET STRING copied
+    // there reuses that value's storage: false when it cannot be read, as
+    // Getter's nullopt.
+    using Reader = std::function<bool(const Oid& index, Value& out)>;
     // A writable instance's own rules after the syntax check passed
     // (inconsistentValue, wrongValue, resourceUnavailable, ...).
     using Tester = std::function<ErrorStatus(const Oid& index, const Value& value)>;
@@ -74,6 +79,7 @@ class ObjectView : public MibView {
         Tester test;        // optional
         Committer commit;   // ReadWrite: applies one value, unless a subclass overrides commit()
         Committer restore;  // puts back a value read before a commit; defaults to commit
+        Reader read = {};   // optional: the requests' reads, agreeing with get
     };
 
     explicit ObjectView(std::vector<Oid> subtrees) : subtrees_(std::move(subtrees)) {}
@@ -101,6 +107,8 @@ class ObjectView : public MibView {
         const Oid* index = nullptr;  // null when the instance does not exist
     };
     Located locate(const Oid& name) const;
+    // Through the object's read, else its get; false when it cannot be read.
+    static bool read(const Object& object, const Oid& index, Value& out);
     struct Applied {
         const Object* object;
         Oid index;

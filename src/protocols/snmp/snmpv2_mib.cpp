@@ -12,6 +12,30 @@ ObjectView::Getter constant(Value v) {
     return [v = std::move(v)](const Oid&) -> std::optional<Value> { return v; };
 }
 
+// An OCTET STRING into the caller's value, reusing a string it holds.
+bool copy_octets(std::string_view from, Value& out) {
+    if (auto* s = std::get_if<std::string>(&out))
+        s->assign(from);
+    else
+        out.emplace<std::string>(from);
+    return true;
+}
+
+// A read-only scalar fixed from start-up, read into the caller's value.
+ObjectView::Object fixed(const Oid& oid, Syntax syntax, Value v) {
+    ObjectView::Object o;
+    o.oid = oid;
+    o.syntax = std::move(syntax);
+    o.instances = {Oid{0}};
+    auto value = std::make_shared<const Value>(std::move(v));
+    o.get = [value](const Oid&) -> std::optional<Value> { return *value; };
+    o.read = [value](const Oid&, Value& out) {
+        out = *value;  // the same alternative: assigned in place
+        return true;
+    };
+    return o;
+}
+
 // A writable DisplayString of the system group.
 ObjectView::Object system_string(const Oid& oid, std::string& field, Snmpv2MibState& s) {
     ObjectView::Object o;
@@ -20,6 +44,7 @@ ObjectView::Object system_string(const Oid& oid, std::string& field, Snmpv2MibSt
     o.access = Access::ReadWrite;
     o.instances = {Oid{0}};
     o.get = [&field](const Oid&) -> std::optional<Value> { return Value(field); };
+    o.read = [&field](const Oid&, Value& out) { return copy_octets(field, out); };
     o.commit = [&field, &s](const Oid&, const Value& v) {
         field = std::get<std::string>(v);
         if (s.on_change) s.on_change();
@@ -44,9 +69,8 @@ std::shared_ptr<MibView> make_snmpv2_mib(Snmpv2MibState& s) {
         std::make_shared<ObjectView>(std::vector<Oid>{oids::kSystem, oids::kSnmp, oids::kSnmpSet});
     SystemGroup& sys = s.system;
 
-    view->add_scalar(oids::kSysDescr, Syntax::display(255), constant(sys.descr));
-    view->add_scalar(oids::kSysObjectId, Syntax::of(Syntax::Type::ObjectId),
-                     constant(sys.object_id));
+    view->add(fixed(oids::kSysDescr, Syntax::display(255), sys.descr));
+    view->add(fixed(oids::kSysObjectId, Syntax::of(Syntax::Type::ObjectId), sys.object_id));
     view->add_scalar(oids::kSysUpTime, Syntax::of(Syntax::Type::TimeTicks),
                      [&s](const Oid&) -> std::optional<Value> {
                          return Value(TimeTicks{s.uptime ? s.uptime() : 0});
@@ -80,7 +104,8 @@ std::shared_ptr<MibView> make_snmpv2_mib(Snmpv2MibState& s) {
                [entry](const Oid& i) -> std::optional<Value> { return Value(entry(i).descr); },
                {},
                {},
-               {}});
+               {},
+               [entry](const Oid& i, Value& out) { return copy_octets(entry(i).descr, out); }});
     view->add({oids::kSysOrEntry.child(4),
                Syntax::of(Syntax::Type::TimeTicks),
                Access::ReadOnly,
