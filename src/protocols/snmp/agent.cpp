@@ -116,16 +116,18 @@ PduHeader Agent::get() {
     return response_to(request_.pdu);
 }
 
+bool Agent::next_binding(const Oid& name, VarBind& vb) {
+    bool failed = false;
+    if (view_.next_into(name, vb, failed)) return !failed;
+    vb.name = name;
+    vb.value = EndOfMibView{};
+    return true;
+}
+
 PduHeader Agent::get_next() {
     for (size_t i = 0; i < in_.size(); ++i) {
-        VarBind& vb = response_.add();
-        bool failed = false;
-        if (!view_.next_into(in_[i].name, vb, failed)) {
-            vb.name = in_[i].name;
-            vb.value = EndOfMibView{};
-        } else if (failed) {
+        if (!next_binding(in_[i].name, response_.add()))
             return error_response(ErrorStatus::GenErr, static_cast<uint32_t>(i + 1));
-        }
     }
     return response_to(request_.pdu);
 }
@@ -155,14 +157,8 @@ PduHeader Agent::get_bulk() {
     };
 
     for (size_t i = 0; i < n; ++i) {
-        VarBind& vb = response_.add();
-        bool failed = false;
-        if (!view_.next_into(in_[i].name, vb, failed)) {
-            vb.name = in_[i].name;
-            vb.value = EndOfMibView{};
-        } else if (failed) {
+        if (!next_binding(in_[i].name, response_.add()))
             return error_response(ErrorStatus::GenErr, static_cast<uint32_t>(i + 1));
-        }
         if (!fits()) return resp;
     }
 

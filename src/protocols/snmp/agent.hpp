@@ -81,6 +81,9 @@ class Agent {
     PduHeader get_next();
     PduHeader get_bulk();
     PduHeader set();
+    // The binding after `name` into `vb`, endOfMibView at the end of the
+    // view; false when it could not be read (genErr).
+    bool next_binding(const Oid& name, VarBind& vb);
     // An error response: it echoes the request's bindings (RFC 3416 4.2.1, 4.2.5).
     PduHeader error_response(ErrorStatus status, uint32_t index);
     // Encodes the response into out_; or tooBig; or nothing when even that is too big.
