@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Modbus TCP benchmark: openbcpm's face and a minimal libmodbus server, in the
-# same run, with 1, 16 and 64 concurrent masters reading 125 registers.
+# same run, with 1, 16 and 64 concurrent masters reading 125 registers; and
+# beside them the floor (floor_server.cpp: one recv and one send per
+# readiness and nothing else), the least any server pays per request here.
 # Prints each server's requests per second and its CPU time per request
 # (utime + stime from /proc over the load), then the ratios.
 # Usage: bench/modbus/run.sh [build-dir] [seconds] [masters...]
@@ -22,6 +24,8 @@ start_meter
 meter=$!
 "$build/bench/modbus/libmodbus_server" 15021 &
 peer=$!
+"$build/bench/modbus/modbus_floor_server" 15022 &
+floor=$!
 sleep 1.5
 hz=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "$1"; }  # utime + stime of a /proc stat file
@@ -41,7 +45,7 @@ printf '%-7s %-9s %9s %6s %6s %16s %16s %10s\n' masters server 'req/s' p50 p99 \
 # run SERVER PORT MASTERS: one load run; sets rps and cpu (us per request).
 run() {
   local name=$1 port=$2 clients=$3 pid stat loop t0 t1 c0 c1 l0 l1 out
-  if [ "$name" = openbcpm ]; then pid=$meter; else pid=$peer; fi
+  case $name in openbcpm) pid=$meter ;; libmodbus) pid=$peer ;; *) pid=$floor ;; esac
   stat=/proc/$pid/stat
   loop=/proc/$pid/task/$pid/stat  # the main thread: openbcpm's event loop
   t0=$(now); c0=$(ticks "$stat"); l0=$(ticks "$loop")
@@ -63,8 +67,9 @@ summary=()
 for clients in "${masters[@]}"; do
   run openbcpm 15020 "$clients"; o_rps=$rps; o_cpu=$cpu
   run libmodbus 15021 "$clients"; l_rps=$rps; l_cpu=$cpu
-  summary+=("$(awk -v c="$clients" -v a="$o_rps" -v b="$l_rps" -v x="$o_cpu" -v y="$l_cpu" \
-    'BEGIN { printf "%d masters: openbcpm/libmodbus req/s %.2fx, libmodbus/openbcpm CPU per request %.2fx", c, a / b, y / x }')")
+  run floor 15022 "$clients"; f_cpu=$cpu
+  summary+=("$(awk -v c="$clients" -v a="$o_rps" -v b="$l_rps" -v x="$o_cpu" -v y="$l_cpu" -v f="$f_cpu" \
+    'BEGIN { printf "%d masters: openbcpm/libmodbus req/s %.2fx, libmodbus/openbcpm CPU per request %.2fx (libmodbus/floor %.2fx)", c, a / b, y / x, y / f }')")
 done
 echo
 echo "CPU us/req: the server process's utime+stime over the run per request (openbcpm: net of its"

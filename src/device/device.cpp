@@ -29,6 +29,7 @@ std::string power_up_key(int panel) {
 
 void Device::discover_profiles() {
     GatewaySettings& g = settings_.gateway;
+    ++settings_version_;  // removed_profiles may change below
     start_protocol_mode_ = g.protocol_mode;
     start_operating_mode_ = g.operating_mode;
     const int present = (1 << settings_.model.panels) - 1;
@@ -562,6 +563,7 @@ points::SubmitResult Device::submit(const points::WriteRequest& request) {
     };
     if (!plan.settings.empty()) {
         settings_ = std::move(plan.trial);
+        ++settings_version_;
         bool metering = false;
         for (const auto& [def, value] : plan.settings) {
             metering = metering || def->panel != 0;

@@ -79,6 +79,7 @@ class Device final : public MeterModel {
 
     // --- The model (model/meter_model.hpp), for the event loop thread ---
     const Settings& settings() const override { return settings_; }
+    uint64_t settings_version() const override { return settings_version_; }
     const Config& config() const override { return config_; }
     // Refreshes from the acquisition thread unless a SnapshotPin holds it.
     const MeterSnapshot& snapshot() override;
@@ -184,6 +185,7 @@ class Device final : public MeterModel {
 
     Config config_;
     Settings settings_;
+    uint64_t settings_version_ = 1;  // one more at every change of settings_
     std::unique_ptr<Store> store_;
     std::unique_ptr<SampleSource> source_;
     PanelSimulator* simulator_ = nullptr;  // source_ when it is the simulator

@@ -78,6 +78,10 @@ class MeterModel {
     virtual ~MeterModel() = default;
 
     virtual const Settings& settings() const = 0;
+    // Counts the changes of settings(): what a face derived from them holds
+    // while the count stays (comparing whole Settings per request costs more
+    // than the request). 0: not counted, compare the settings themselves.
+    virtual uint64_t settings_version() const { return 0; }
     virtual const Config& config() const = 0;
 
     // --- Reads ---

@@ -97,8 +97,12 @@ void RegisterImage::refresh() {
         key.health[static_cast<size_t>(p - 1)] = s.panel[static_cast<size_t>(p - 1)].health;
         key.power_up[static_cast<size_t>(p - 1)] = model_.power_up_counter(p);
     }
-    if (!changed && key == key_ && same_settings(settings, settings_)) return;
+    const uint64_t version = model_.settings_version();
+    const bool same =
+        version != 0 ? version == settings_version_ : same_settings(settings, settings_);
+    if (!changed && key == key_ && same) return;
     key_ = key;
+    settings_version_ = version;
     *snapshot_ = s;
     settings_ = settings;
     ++generation_;  // every page rendered before is out of date

@@ -61,8 +61,9 @@ class RegisterImage {
     void render(Panel& panel, int number, uint32_t page);
 
     MeterModel& model_;
-    uint64_t applied_ = 0;     // the newest write ticket known to be applied
-    uint64_t generation_ = 0;  // 0: no state taken yet
+    uint64_t applied_ = 0;           // the newest write ticket known to be applied
+    uint64_t settings_version_ = 0;  // of settings_ (MeterModel::settings_version)
+    uint64_t generation_ = 0;        // 0: no state taken yet
     uint64_t pages_rendered_ = 0;
     Key key_;
     std::unique_ptr<MeterSnapshot> snapshot_;  // the state's own copies

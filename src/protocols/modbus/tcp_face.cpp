@@ -21,8 +21,9 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
         : face_(face),
           socket_(std::move(socket)),
           idle_(socket_.get_executor()),
-          drain_(socket_.get_executor()),
-          last_answer_(Clock::now()) {}
+          drain_(socket_.get_executor()) {
+        answered_now();  // a newcomer counts as just answered
+    }
 
     void start() {
         boost::system::error_code ignored;  // a socket that refuses keeps the default
@@ -32,9 +33,10 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
         read();
     }
 
-    // When the master last got an answer (or connected): the longest-idle
-    // connection is the one to go when a newcomer arrives at the cap.
-    Clock::time_point last_answer() const { return last_answer_; }
+    // Which answer of the face the master got last (or its connection): the
+    // longest-idle connection, the lowest, is the one to go when a newcomer
+    // arrives at the cap.
+    uint64_t last_answer() const { return last_answer_; }
 
     void close() {
         boost::system::error_code ec;
@@ -62,7 +64,7 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
         idle_.expires_after(after);
         idle_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
             if (ec || self->done_) return;
-            const auto quiet = Clock::now() - self->last_answer_;
+            const auto quiet = Clock::now() - self->last_answer_time_;
             if (quiet < self->idle_timeout()) return self->arm_idle(self->idle_timeout() - quiet);
             ++self->face_.counters().timed_out;
             self->finish();
@@ -125,7 +127,7 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
                 std::vector<uint8_t> adu_bytes(next_.begin() + static_cast<long>(at), next_.end());
                 next_.resize(at);
                 consume(used);
-                last_answer_ = Clock::now();
+                answered_now();
                 flush();
                 face_.device_.when_applied(
                     ticket, [self = shared_from_this(), adu_bytes = std::move(adu_bytes)] {
@@ -139,7 +141,7 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
             }
         }
         consume(used);
-        if (answered) last_answer_ = Clock::now();
+        if (answered) answered_now();
         if (!flush()) return;
         if (unsent() < kMaxUnsentBytes) return read();
         // The master sends faster than it reads: no more reading (its requests
@@ -157,6 +159,12 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
             self->socket_.set_option(Socket::linger(true, 0), ignored);
             self->finish();
         });
+    }
+
+    // The clock is read only when an idle timeout needs it.
+    void answered_now() {
+        last_answer_ = ++face_.answer_count_;
+        if (face_.config_.idle_timeout_s > 0) last_answer_time_ = Clock::now();
     }
 
     static void put_mbap(uint8_t* at, const MbapHeader& h, size_t pdu) {
@@ -230,7 +238,8 @@ class TcpFace::Session : public std::enable_shared_from_this<TcpFace::Session> {
     Socket socket_;
     Timer idle_;
     Timer drain_;
-    Clock::time_point last_answer_;
+    uint64_t last_answer_ = 0;
+    Clock::time_point last_answer_time_;  // kept only with an idle timeout
     // Received bytes not yet answered: room for a few full requests at least
     // (an ADU is at most 260 bytes), filled by one receive.
     std::array<uint8_t, 4096> in_{};

@@ -67,6 +67,9 @@ class TcpFace final : public Face {
     std::optional<Socket> incoming_;  // the socket the pending accept fills
     ConnectionLog log_;
     std::set<std::shared_ptr<Session>> sessions_;
+    // Answers given (and connections admitted) so far: a session's last
+    // one orders the sessions by idleness without reading a clock per answer.
+    uint64_t answer_count_ = 0;
     uint16_t port_ = 0;
     std::string address_;
     bool running_ = false;
