@@ -139,11 +139,11 @@ TEST(SnmpAllocations, GetOfTheSystemGroup) {
     EXPECT_EQ(n, 0.0);
 }
 
-// A whole walk by GetBulk of 50: not yet none. The values change type from
-// one request to the next at a binding's place (a string there is made
-// anew), and the product MIB's text settings (DisplayString) are read as
-// copies from the settings: 4.2 allocations per request of 50 bindings
-// (2026-12-08); the bound fails a change that allocates per binding.
+// A whole walk by GetBulk of 50, repeated: the SNMPv2-MIB's strings and the
+// product MIB's settings (texts among them) too. What does allocate: a
+// binding's place that holds another type than in the request before makes
+// an OID or an OCTET STRING of more than 15 octets anew; here once per walk,
+// sysObjectID.0 in the first request where the last one had an integer.
 TEST(SnmpAllocations, WalkOfTheWholeView) {
     MeterAgent m;
     std::vector<Datagram> walk;
@@ -160,10 +160,10 @@ TEST(SnmpAllocations, WalkOfTheWholeView) {
     bool answered = false;
     const double n = m.per_request(walk, 3, answered);
     EXPECT_TRUE(answered);
-    std::printf("SNMP walk by GetBulk 50 (%zu requests): %.1f allocations per request\n",
-                walk.size(), n);
+    std::printf("SNMP walk by GetBulk 50 (%zu requests): %.1f allocations per walk\n", walk.size(),
+                n * static_cast<double>(walk.size()));
     EXPECT_GT(walk.size(), 80u);
-    EXPECT_LT(n, 10.0);
+    EXPECT_LE(n * static_cast<double>(walk.size()), 1.0 + 1e-9);
 }
 
 // Requests of other shapes in turn: bindings kept from a larger request serve

@@ -80,6 +80,28 @@ MeterView::MeterView(MeterModel& model) : ObjectView(panel_subtrees(model)), mod
         for (uint32_t r = 1; r <= o.rows.size(); ++r)
             if (o.rows[r - 1]) object.instances.push_back(o.column ? Oid{r} : Oid{0});
         object.get = [this, &o](const Oid& index) { return read(o, index); };
+        // A setting's key is made and looked up once, here; a request's read
+        // goes through the definition (copying a text into the response's
+        // kept value), other rows through read().
+        const auto by_setting = [&o](const points::Point* p) {
+            return p && (o.repr == Representation::Text || p->ref.q == points::Q::Setting);
+        };
+        if (std::any_of(o.rows.begin(), o.rows.end(), by_setting)) {
+            std::vector<const SettingDef*> defs(o.rows.size(), nullptr);
+            for (size_t r = 0; r < o.rows.size(); ++r) {
+                if (by_setting(o.rows[r]))
+                    defs[r] = find_setting(points::setting_key(*o.rows[r], o.panel));
+            }
+            object.read = [this, &o, by_setting, defs = std::move(defs)](const Oid& index,
+                                                                         Value& out) {
+                const uint32_t row = o.column ? index[0] : 1;
+                if (by_setting(o.rows.at(row - 1))) return read_setting(o, defs[row - 1], out);
+                auto v = read(o, index);
+                if (!v) return false;
+                out = std::move(*v);
+                return true;
+            };
+        }
         // Writes go through commit() below as one batch; there is no per-object commit.
         add(std::move(object));
         served_.emplace_back(o.oid, &o);
@@ -116,7 +138,29 @@ std::optional<Value> MeterView::read(const MibObject& o, const Oid& index) const
         return Value(openbcpm::to_string(def->get(settings)));
     }
     const points::Context ctx{*snapshot_, settings, o.panel, model_.power_up_counter(o.panel)};
-    const points::Value v = points::point_value(*p, ctx);
+    return value_of(o, points::point_value(*p, ctx));
+}
+
+bool MeterView::read_setting(const MibObject& o, const SettingDef* def, Value& out) const {
+    if (!def) {
+        if (o.repr == Representation::Text) return false;
+        out = value_of(o, points::Value{}).value_or(Value(NoSuchInstance{}));
+        return true;
+    }
+    const SettingValue v = def->get(model_.settings());
+    const auto* number = std::get_if<int64_t>(&v);
+    if (o.repr == Representation::Text) {
+        assign_octets(out, number ? openbcpm::to_string(v) : std::get<std::string>(v));
+        return true;
+    }
+    // As points::point_value gives a setting: a text setting counts as 0.
+    const auto x = value_of(o, {number ? static_cast<double>(*number) : 0.0, true});
+    if (!x) return false;
+    out = *x;
+    return true;
+}
+
+std::optional<Value> MeterView::value_of(const MibObject& o, const points::Value& v) const {
     if (!v.valid) return Value(NoSuchInstance{});
     // A setting is served as stored: its decimals (tenths of a percent) are only a display hint.
     if (o.write == WriteAs::Setting) return Value(fixed_point(v.value, 0));

@@ -63,6 +63,11 @@ class MeterView final : public ObjectView {
     // The served object and point a binding names (object null when none).
     Target target(const Oid& name) const;
     std::optional<Value> read(const MibObject& o, const Oid& index) const;
+    // A request's read of a setting-backed instance through its definition
+    // (found once): the same value as read(), into the caller's value.
+    bool read_setting(const MibObject& o, const SettingDef* def, Value& out) const;
+    // A point's value as the object serves it (nullopt: a text, not served so).
+    std::optional<Value> value_of(const MibObject& o, const points::Value& v) const;
     // The Set's bindings as a write request on the catalogue points; false
     // with `error` set when a binding names nothing writable here.
     bool request_of(std::span<const SetItem> items, points::WriteRequest& request,

@@ -14,10 +14,7 @@ ObjectView::Getter constant(Value v) {
 
 // An OCTET STRING into the caller's value, reusing a string it holds.
 bool copy_octets(std::string_view from, Value& out) {
-    if (auto* s = std::get_if<std::string>(&out))
-        s->assign(from);
-    else
-        out.emplace<std::string>(from);
+    assign_octets(out, from);
     return true;
 }
 

@@ -58,6 +58,14 @@ using Value =
     std::variant<Null, int32_t, std::string, Oid, IpAddress, Counter32, Gauge32, TimeTicks, Opaque,
                  Counter64, NoSuchObject, NoSuchInstance, EndOfMibView>;
 
+// Puts an OCTET STRING into `v`, reusing the storage of one it holds.
+inline void assign_octets(Value& v, std::string_view bytes) {
+    if (auto* s = std::get_if<std::string>(&v))
+        s->assign(bytes);
+    else
+        v.emplace<std::string>(bytes);
+}
+
 inline bool is_exception(const Value& v) {
     return std::holds_alternative<NoSuchObject>(v) || std::holds_alternative<NoSuchInstance>(v) ||
            std::holds_alternative<EndOfMibView>(v);
