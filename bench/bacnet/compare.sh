@@ -9,6 +9,9 @@
 # apps/server answering on its own device; the request is Present_Value of
 # the Analog Input it creates at start. The load (`bacnet_load --window N`)
 # is one thread keeping N requests in flight on one socket, for both.
+# Beside them: the same meter with `[bacnet] udp_gso = true`, and the floor
+# (floor_server.cpp: recvmmsg, a fixed answer per request, sendmmsg), the
+# least any server with one datagram per answer pays here.
 #
 # The peer is not part of this repository and is never vendored: build it
 # from bacnet-stack's source in a directory of your own, e.g.
@@ -27,8 +30,11 @@ peer="${BACNET_PEER:?set BACNET_PEER to a built bacnet-stack apps/server (bacser
 [ -x "$peer" ] || { echo "BACNET_PEER=$peer is not executable"; exit 1; }
 load="$(find "$build" -name bacnet_load -type f -executable | head -1)"
 [ -n "$load" ] || { echo "no bacnet_load under $build"; exit 1; }
+floor_server="$(find "$build" -name bacnet_floor_server -type f -executable | head -1)"
+[ -n "$floor_server" ] || { echo "no bacnet_floor_server under $build"; exit 1; }
 ours_port=47961
 gso_port=47965
+floor_port=47967
 peer_port=47963
 
 start_one_face bacnet "$ours_port"
@@ -37,6 +43,9 @@ ours_pid=$meter_pid
 sed -e "s/^ip_port = .*/ip_port = $gso_port\nudp_gso = true/" "$work/meter.toml" > "$work/gso.toml"
 "$build/openbcpm" run --config "$work/gso.toml" --state-dir "$work/gso-state" > "$work/gso.log" 2>&1 &
 gso_pid=$!
+# The floor (floor_server.cpp): a datagram in, a datagram out, nothing else.
+"$floor_server" "$floor_port" &
+floor_pid=$!
 (cd "$work" && BACNET_IP_PORT=$peer_port BACNET_IFACE=lo exec "$peer" 260001 > "$work/peer.log" 2>&1) &
 peer_pid=$!
 sleep 1.5
@@ -61,7 +70,7 @@ median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int(
 echo "# $(date -u '+%F %H:%M') $(lscpu | grep 'Model name' | sed 's/  */ /g'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# ReadProperty Present_Value, ${seconds} s per line; peer: $peer (AI$peer_ai)"
 for window in 1 16; do
-  ratios=() gso_ratios=()
+  ratios=() gso_ratios=() floors=()
   for r in $(seq "$rounds"); do
     run "$ours_pid" openbcpm "$ours_port" 1 "$seconds" rp --window "$window"
     ours=$rate
@@ -69,9 +78,12 @@ for window in 1 16; do
     gso=$rate
     run "$peer_pid" bacnet-stk "$peer_port" 1 "$seconds" rp --window "$window" --direct "$peer_ai"
     theirs=$rate
+    run "$floor_pid" floor "$floor_port" 1 "$seconds" rp --window "$window" --direct 1
+    floors+=("$(awk -v a="$rate" -v b="$theirs" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
     ratios+=("$(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
     gso_ratios+=("$(awk -v a="$gso" -v b="$theirs" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
   done
   echo "window $window: openbcpm / bacnet-stack = ${ratios[*]} (median $(median "${ratios[@]}"))"
   echo "window $window: openbcpm with udp_gso / bacnet-stack = ${gso_ratios[*]} (median $(median "${gso_ratios[@]}"))"
+  echo "window $window: floor / bacnet-stack = ${floors[*]} (median $(median "${floors[@]}"))"
 done
