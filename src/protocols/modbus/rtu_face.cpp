@@ -2,13 +2,74 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <cmath>
+#include <cstring>
+#include <utility>
+#include <vector>
 
 namespace openbcpm::modbus {
 
 namespace asio = boost::asio;
+
+void* RtuOpMemory::allocate(size_t size) {
+    for (Place& p : places_) {
+        if (!p.used && size <= sizeof p.bytes) {
+            p.used = true;
+            return p.bytes;
+        }
+    }
+    return ::operator new(size);
+}
+
+void RtuOpMemory::deallocate(void* pointer) {
+    for (Place& p : places_) {
+        if (pointer == p.bytes) {
+            p.used = false;
+            return;
+        }
+    }
+    ::operator delete(pointer);
+}
+
+namespace {
+
+template <class T>
+struct OpAllocator {
+    using value_type = T;
+    std::shared_ptr<RtuOpMemory> memory;
+    explicit OpAllocator(std::shared_ptr<RtuOpMemory> m) noexcept : memory(std::move(m)) {}
+    template <class U>
+    OpAllocator(const OpAllocator<U>& other) noexcept : memory(other.memory) {}
+    T* allocate(size_t n) { return static_cast<T*>(memory->allocate(n * sizeof(T))); }
+    void deallocate(T* p, size_t) noexcept { memory->deallocate(p); }
+    template <class U>
+    bool operator==(const OpAllocator<U>& other) const noexcept {
+        return memory == other.memory;
+    }
+};
+
+// A completion handler whose operation Asio places in the face's memory.
+template <class F>
+struct InPlace {
+    using allocator_type = OpAllocator<void>;
+    allocator_type allocator;
+    F f;
+    allocator_type get_allocator() const noexcept { return allocator; }
+    template <class... Args>
+    void operator()(Args&&... args) {
+        f(std::forward<Args>(args)...);
+    }
+};
+
+template <class F>
+InPlace<F> in_place(const std::shared_ptr<RtuOpMemory>& memory, F f) {
+    return InPlace<F>{OpAllocator<void>(memory), std::move(f)};
+}
+
+}  // namespace
 
 std::chrono::microseconds frame_silence(int baud, Parity parity) {
     if (baud > 19200) return std::chrono::microseconds(1750);
@@ -17,7 +78,7 @@ std::chrono::microseconds frame_silence(int baud, Parity parity) {
 }
 
 RtuFace::RtuFace(asio::io_context& io, MeterModel& device)
-    : device_(device), handler_(device), port_(io), silence_(io) {
+    : device_(device), handler_(device), port_(io.get_executor()), silence_(io.get_executor()) {
     device_.set_loop_poster([&io](std::function<void()> f) { asio::post(io, std::move(f)); });
 }
 
@@ -63,65 +124,85 @@ void RtuFace::shut() {
 
 void RtuFace::read() {
     port_.async_read_some(
-        asio::buffer(chunk_), [this](const boost::system::error_code& ec, size_t n) {
-            if (ec || !running_) return;
-            if (frame_.size() + n > 256) {
-                // Longer than any RTU frame: the line is noise until the next silence.
-                ++stats_.overruns;
-                frame_.clear();
-            } else {
-                frame_.insert(frame_.end(), chunk_.begin(), chunk_.begin() + static_cast<long>(n));
-            }
-            // Each character restarts the silence timer; 3.5 characters of quiet end the frame.
-            silence_.expires_after(t35_);
-            silence_.async_wait([this](const boost::system::error_code& e) {
-                if (!e && running_) on_silence();
-            });
-            read();
-        });
+        asio::buffer(chunk_),
+        in_place(ops_, [this](const boost::system::error_code& ec, size_t n) { on_read(ec, n); }));
+}
+
+void RtuFace::on_read(const boost::system::error_code& ec, size_t n) {
+    if (ec || !running_) return;
+    if (frame_size_ + n > frame_.size()) {
+        // Longer than any RTU frame: the line is noise until the next silence.
+        ++stats_.overruns;
+        frame_size_ = 0;
+    } else {
+        std::memcpy(frame_.data() + frame_size_, chunk_.data(), n);
+        frame_size_ += n;
+    }
+    // Each character restarts the silence timer; 3.5 characters of quiet end the frame.
+    silence_.expires_after(t35_);
+    silence_.async_wait(in_place(ops_, [this](const boost::system::error_code& e) {
+        if (!e && running_) on_silence();
+    }));
+    read();
 }
 
 void RtuFace::on_silence() {
-    std::vector<uint8_t> frame;
-    frame.swap(frame_);
-    if (frame.empty()) return;
+    const size_t size = std::exchange(frame_size_, 0);
+    if (size == 0) return;
     ++stats_.frames;
-    const auto rtu = decode_rtu(frame);
+    // The PDU is answered from frame_ itself: no read completes before this returns.
+    const auto rtu = decode_rtu(std::span<const uint8_t>(frame_.data(), size));
     if (!rtu) {
         ++stats_.crc_errors;  // a damaged frame is dropped, as the spec says
         return;
     }
     uint64_t ticket = 0;
-    auto response = handler_.handle(rtu->address, rtu->pdu, Transport::Rtu, &ticket);
-    if (!response) return;
+    uint8_t* const adu = answer_.data();
+    const size_t n = handler_.respond(rtu->address, rtu->pdu, Transport::Rtu, &ticket,
+                                      std::span<uint8_t, kMaxPdu>(adu + 1, kMaxPdu));
+    if (n == 0) return;
     ++stats_.responses;
+    adu[0] = rtu->address;
+    const uint16_t crc = crc16(std::span<const uint8_t>(adu, n + 1));
+    adu[n + 1] = static_cast<uint8_t>(crc & 0xFF);  // CRC low byte first
+    adu[n + 2] = static_cast<uint8_t>(crc >> 8);
+    const std::span<const uint8_t> bytes(adu, n + 3);
     if (ticket && !device_.applied(ticket)) {
         // A write is answered once the meter shows it (the master waits for
-        // the answer before its next request).
+        // the answer before its next request). Only this held answer is
+        // copied to the heap: writes may allocate, reads do not.
         device_.when_applied(ticket, [this, alive = std::weak_ptr<bool>(alive_),
-                                      adu = rtu_adu(rtu->address, *response)]() mutable {
-            if (alive.lock() && running_) send(std::move(adu));
+                                      held = std::vector<uint8_t>(bytes.begin(), bytes.end())] {
+            if (alive.lock() && running_) send(held);
         });
         return;
     }
-    send(rtu_adu(rtu->address, *response));
+    send(bytes);
 }
 
-void RtuFace::send(std::vector<uint8_t> adu) {
-    out_.push_back(std::move(adu));
-    if (out_.size() == 1) write_front();
+// Queues a copy of the answer in the ring; the line takes one at a time.
+void RtuFace::send(std::span<const uint8_t> adu) {
+    if (queued_ == out_.size()) {
+        ++stats_.dropped;
+        return;
+    }
+    Answer& slot = out_[(head_ + queued_) % out_.size()];
+    std::copy(adu.begin(), adu.end(), slot.bytes.begin());
+    slot.size = adu.size();
+    if (++queued_ == 1) write_front();
 }
 
 void RtuFace::write_front() {
-    asio::async_write(port_, asio::buffer(out_.front()),
-                      [this](const boost::system::error_code& ec, size_t) {
+    const Answer& front = out_[head_];
+    asio::async_write(port_, asio::buffer(front.bytes.data(), front.size),
+                      in_place(ops_, [this](const boost::system::error_code& ec, size_t) {
                           if (ec || !running_) {
-                              out_.clear();
+                              queued_ = 0;
                               return;
                           }
-                          out_.pop_front();
-                          if (!out_.empty()) write_front();
-                      });
+                          head_ = (head_ + 1) % out_.size();
+                          if (--queued_ > 0) write_front();
+                      }));
 }
 
 }  // namespace openbcpm::modbus

@@ -1,13 +1,18 @@
 // Modbus RTU on a serial device: frames delimited by 3.5 characters of
 // silence, CRC-16 checked, addresses 1..247, broadcasts to 0 unanswered.
+// A warm face allocates nothing per answered read: the frame, the answer and
+// the answers waiting for the line live in fixed buffers of the face, and its
+// asynchronous operations in memory of its own (RtuOpMemory).
 #pragma once
 
 #include <array>
-#include <boost/asio/serial_port.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/basic_serial_port.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
-#include <deque>
+#include <cstddef>
 #include <memory>
+#include <span>
 
 #include "model/face.hpp"
 #include "protocols/modbus/handler.hpp"
@@ -19,6 +24,32 @@ struct RtuStats {
     uint64_t crc_errors = 0;
     uint64_t overruns = 0;
     uint64_t responses = 0;
+    uint64_t dropped = 0;  // answers that found the output queue full (kRtuQueue)
+};
+
+// The longest RTU frame: address, a PDU of at most 253 bytes, CRC.
+inline constexpr size_t kMaxRtuFrame = 256;
+// Answers waiting for the line. A master waits for each answer before its next
+// request, so one is the rule; a master that does not wait (or a held write
+// answered while a read's answer is on the line) finds a few more places, and
+// beyond them its answers are dropped and counted, never queued without bound.
+inline constexpr size_t kRtuQueue = 4;
+
+// Memory for the face's asynchronous operations, which Asio allocates through
+// their handlers' associated allocator: four fixed places, since a read, a
+// silence wait and the cancelled one it replaced, and a write are in flight at
+// most; the heap only beyond them (or for an operation larger than a place).
+class RtuOpMemory {
+  public:
+    void* allocate(size_t size);
+    void deallocate(void* p);
+
+  private:
+    struct Place {
+        alignas(std::max_align_t) std::byte bytes[256];
+        bool used = false;
+    };
+    std::array<Place, 4> places_{};
 };
 
 // The inter-frame silence (t3.5) for a line, as the Modbus serial line spec
@@ -38,17 +69,38 @@ class RtuFace final : public Face {
   private:
     void shut();  // stop(), callable from the destructor
     void read();
+    void on_read(const boost::system::error_code& ec, size_t n);
     void on_silence();
-    void send(std::vector<uint8_t> adu);
+    void send(std::span<const uint8_t> adu);
     void write_front();
+
+    struct Answer {
+        std::array<uint8_t, kMaxRtuFrame> bytes{};
+        size_t size = 0;
+    };
+
+    // Bound to the io_context's own executor (as the TCP face's are): its
+    // completions run without a type-erased executor in between.
+    using Port = boost::asio::basic_serial_port<boost::asio::io_context::executor_type>;
+    using Timer =
+        boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                          boost::asio::wait_traits<std::chrono::steady_clock>,
+                                          boost::asio::io_context::executor_type>;
 
     MeterModel& device_;
     Handler handler_;
-    boost::asio::serial_port port_;
-    boost::asio::steady_timer silence_;
+    // Shared with the operations: one the io_context destroys after the face
+    // is gone still gives its memory back.
+    std::shared_ptr<RtuOpMemory> ops_ = std::make_shared<RtuOpMemory>();
+    Port port_;
+    Timer silence_;
     std::array<uint8_t, 512> chunk_{};
-    std::vector<uint8_t> frame_;
-    std::deque<std::vector<uint8_t>> out_;
+    std::array<uint8_t, kMaxRtuFrame> frame_{};  // the frame received since the last silence
+    size_t frame_size_ = 0;
+    std::array<uint8_t, kMaxRtuFrame> answer_{};  // the handler writes here; CRC appended in place
+    std::array<Answer, kRtuQueue> out_{};         // a ring: out_[head_] is on the line
+    size_t head_ = 0;
+    size_t queued_ = 0;
     std::chrono::microseconds t35_{1750};
     std::string device_name_;
     RtuStats stats_;
