@@ -169,6 +169,28 @@ TEST(ModbusAllocations, TcpFaceAnswersReadsWithoutAllocating) {
 
 namespace {
 
+// Reads exactly `n` bytes within a second; false on a timeout or an error.
+bool read_exactly(int fd, uint8_t* to, size_t n) {
+    size_t got = 0;
+    while (got < n) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, 1000) <= 0) return false;
+        const ssize_t r = read(fd, to + got, n - got);
+        if (r <= 0) return false;
+        got += static_cast<size_t>(r);
+    }
+    return true;
+}
+
+bool send_all(int fd, const std::vector<uint8_t>& bytes) {
+    return write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+}
+
+// A request frame with its CRC (built before counting starts).
+std::vector<uint8_t> rtu_request(uint8_t address, std::vector<uint8_t> pdu) {
+    return rtu_adu(address, pdu);
+}
+
 // The master's end of a pseudo-terminal pair; the face opens the other end
 // (its path) as its serial device.
 struct Pty {
@@ -186,40 +208,57 @@ struct Pty {
     Pty& operator=(const Pty&) = delete;
 };
 
-// Reads exactly `n` bytes within a second; false on a timeout or an error.
-bool read_exactly(int fd, uint8_t* to, size_t n) {
-    size_t got = 0;
-    while (got < n) {
-        pollfd p{fd, POLLIN, 0};
-        if (poll(&p, 1, 1000) <= 0) return false;
-        const ssize_t r = read(fd, to + got, n - got);
-        if (r <= 0) return false;
-        got += static_cast<size_t>(r);
+// The real RTU face on the loop of the test's thread, serving the slave end
+// of a pseudo-terminal pair; the test is the master on the other end.
+class ModbusRtuFace : public ::testing::Test {
+  protected:
+    ModbusRtuFace()
+        : device_(parse_config("[device]\nchannels = 84\n[serial]\ndevice = \"" + pty_.path +
+                                   "\"\nbaud = 76800\n",
+                               "alloc-test"),
+                  std::nullopt),
+          face_(io_, device_) {}
+
+    void SetUp() override {
+        ASSERT_FALSE(pty_.path.empty()) << "no pseudo-terminal";
+        device_.run_inline(1.0);
+        face_.start();
     }
-    return true;
-}
+    void TearDown() override { face_.stop(); }
 
-// A request frame with its CRC (built before counting starts).
-std::vector<uint8_t> rtu_request(uint8_t address, std::vector<uint8_t> pdu) {
-    return rtu_adu(address, pdu);
-}
-
-// Runs the loop until `done` holds or two seconds have passed.
-template <class Done>
-bool run_until(boost::asio::io_context& io, Done done) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > until) return false;
-        io.run_for(std::chrono::milliseconds(1));
+    // Runs the loop until `done` holds or two seconds have passed.
+    template <class Done>
+    bool run_until(Done done) {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        while (!done()) {
+            if (std::chrono::steady_clock::now() > until) return false;
+            io_.run_for(std::chrono::milliseconds(1));
+        }
+        return true;
     }
-    return true;
-}
 
-Config rtu_config(const std::string& serial_device) {
-    return parse_config(
-        "[device]\nchannels = 84\n[serial]\ndevice = \"" + serial_device + "\"\nbaud = 76800\n",
-        "alloc-test");
-}
+    // Sends a request and reads its answer of `size` bytes (CRC included)
+    // while the loop runs: true when a whole answer with a good CRC came.
+    bool answered(const std::vector<uint8_t>& request, size_t size) {
+        std::atomic<bool> done{false};
+        bool good = false;
+        std::thread reader([&] {
+            std::array<uint8_t, kMaxRtuFrame> ans{};
+            good = read_exactly(pty_.master, ans.data(), size) &&
+                   decode_rtu(std::span<const uint8_t>(ans.data(), size)).has_value();
+            done = true;
+        });
+        const bool sent = send_all(pty_.master, request);
+        run_until([&] { return done.load(); });
+        reader.join();
+        return sent && good;
+    }
+
+    Pty pty_;
+    Device device_;
+    boost::asio::io_context io_;
+    RtuFace face_;
+};
 
 }  // namespace
 
@@ -227,14 +266,7 @@ Config rtu_config(const std::string& serial_device) {
 // once the face has answered a few, its answers (reads of 125 registers and
 // an exception) allocate nothing, from the characters read off the line
 // through the silence timer to the answer written back.
-TEST(ModbusAllocations, RtuFaceAnswersReadsWithoutAllocating) {
-    Pty pty;
-    ASSERT_FALSE(pty.path.empty()) << "no pseudo-terminal";
-    Device device(rtu_config(pty.path), std::nullopt);
-    device.run_inline(1.0);
-    boost::asio::io_context io;
-    RtuFace face(io, device);
-    face.start();
+TEST_F(ModbusRtuFace, AnswersReadsWithoutAllocating) {
     struct Exchange {
         std::vector<uint8_t> request;
         size_t answer;  // its length, CRC included
@@ -253,11 +285,9 @@ TEST(ModbusAllocations, RtuFaceAnswersReadsWithoutAllocating) {
     std::atomic<int> failures{0};
     std::thread master([&] {
         auto one = [&](const Exchange& e) {
-            if (write(pty.master, e.request.data(), e.request.size()) !=
-                static_cast<ssize_t>(e.request.size()))
-                return false;
-            std::array<uint8_t, 256> ans{};
-            if (!read_exactly(pty.master, ans.data(), e.answer)) return false;
+            if (!send_all(pty_.master, e.request)) return false;
+            std::array<uint8_t, kMaxRtuFrame> ans{};
+            if (!read_exactly(pty_.master, ans.data(), e.answer)) return false;
             const auto frame = decode_rtu(std::span(ans.data(), e.answer));
             return frame && frame->address == 1 && frame->pdu[0] == e.function;
         };
@@ -275,56 +305,47 @@ TEST(ModbusAllocations, RtuFaceAnswersReadsWithoutAllocating) {
         finished = true;
     });
     while (!warmed.load())
-        io.run_for(std::chrono::milliseconds(1));
+        io_.run_for(std::chrono::milliseconds(1));
     allocations = 0;
     counting = true;
     counted_phase = true;
     while (!finished.load())
-        io.run_for(std::chrono::milliseconds(1));
+        io_.run_for(std::chrono::milliseconds(1));
     counting = false;
     master.join();
     const long counted = allocations.load();
     EXPECT_EQ(failures.load(), 0);
-    EXPECT_EQ(face.stats().frames, uint64_t{exchanges.size()} * (kWarm + kCounted));
-    EXPECT_EQ(face.stats().responses, face.stats().frames);
-    EXPECT_EQ(face.stats().crc_errors, 0u);
+    EXPECT_EQ(face_.stats().frames, uint64_t{exchanges.size()} * (kWarm + kCounted));
+    EXPECT_EQ(face_.stats().responses, face_.stats().frames);
+    EXPECT_EQ(face_.stats().crc_errors, 0u);
     EXPECT_EQ(counted, 0) << double(counted) / double(exchanges.size() * kCounted)
                           << " allocations per request";
-    face.stop();
 }
 
 // The answers waiting for the line are bounded: a master that sends requests
 // and reads nothing fills the pseudo-terminal, then the face's few places;
 // further answers are dropped and counted. Once the master reads, it gets
 // whole answers, as many as were not dropped, and is answered again.
-TEST(ModbusAllocations, RtuFaceQueuesAFewAnswersAtMost) {
-    Pty pty;
-    ASSERT_FALSE(pty.path.empty()) << "no pseudo-terminal";
-    Device device(rtu_config(pty.path), std::nullopt);
-    device.run_inline(1.0);
-    boost::asio::io_context io;
-    RtuFace face(io, device);
-    face.start();
+TEST_F(ModbusRtuFace, QueuesAFewAnswersAtMost) {
     const auto request = rtu_request(1, {0x03, 0x07, 0xCF, 0x00, 125});
     constexpr size_t kAnswer = 255;
     // One request per pass, each after the previous one's silence.
     int sent = 0;
-    while (face.stats().dropped < 3 && sent < 5000) {
-        ASSERT_EQ(write(pty.master, request.data(), request.size()),
-                  static_cast<ssize_t>(request.size()));
+    while (face_.stats().dropped < 3 && sent < 5000) {
+        ASSERT_TRUE(send_all(pty_.master, request));
         ++sent;
-        const auto frames = face.stats().frames;
-        ASSERT_TRUE(run_until(io, [&] { return face.stats().frames > frames; }));
+        const auto frames = face_.stats().frames;
+        ASSERT_TRUE(run_until([&] { return face_.stats().frames > frames; }));
     }
-    ASSERT_EQ(face.stats().dropped, 3u) << sent << " requests sent";
-    EXPECT_EQ(face.stats().responses, static_cast<uint64_t>(sent));
+    ASSERT_EQ(face_.stats().dropped, 3u) << sent << " requests sent";
+    EXPECT_EQ(face_.stats().responses, static_cast<uint64_t>(sent));
     // Every answer not dropped reaches the master, whole and in order.
-    const uint64_t delivered = face.stats().responses - face.stats().dropped;
+    const uint64_t delivered = face_.stats().responses - face_.stats().dropped;
     std::atomic<bool> read_all{false};
     std::thread reader([&] {
         std::array<uint8_t, kAnswer> ans{};
         for (uint64_t i = 0; i < delivered; ++i) {
-            if (!read_exactly(pty.master, ans.data(), ans.size()) ||
+            if (!read_exactly(pty_.master, ans.data(), ans.size()) ||
                 !decode_rtu(std::span<const uint8_t>(ans))) {
                 ADD_FAILURE() << "answer " << i << " of " << delivered;
                 break;
@@ -332,79 +353,48 @@ TEST(ModbusAllocations, RtuFaceQueuesAFewAnswersAtMost) {
         }
         read_all = true;
     });
-    EXPECT_TRUE(run_until(io, [&] { return read_all.load(); }));
+    EXPECT_TRUE(run_until([&] { return read_all.load(); }));
     reader.join();
-    pollfd p{pty.master, POLLIN, 0};
+    pollfd p{pty_.master, POLLIN, 0};
     EXPECT_EQ(poll(&p, 1, 0), 0) << "more than the answers not dropped";
     // The queue drained: the next request is answered.
-    ASSERT_EQ(write(pty.master, request.data(), request.size()),
-              static_cast<ssize_t>(request.size()));
-    std::atomic<bool> answered{false};
-    std::thread last([&] {
-        std::array<uint8_t, kAnswer> ans{};
-        EXPECT_TRUE(read_exactly(pty.master, ans.data(), ans.size()));
-        answered = true;
-    });
-    EXPECT_TRUE(run_until(io, [&] { return answered.load(); }));
-    last.join();
-    EXPECT_EQ(face.stats().dropped, 3u);
-    face.stop();
+    EXPECT_TRUE(answered(request, kAnswer));
+    EXPECT_EQ(face_.stats().dropped, 3u);
 }
 
 // What the face must not answer, through the face with its fixed frame
 // buffer: a frame longer than 256 bytes (an overrun, dropped until the next
 // silence), a damaged CRC, another address on the bus, a broadcast; the next
 // good request is answered each time.
-TEST(ModbusRtuFace, DropsWhatItMustNotAnswer) {
-    Pty pty;
-    ASSERT_FALSE(pty.path.empty()) << "no pseudo-terminal";
-    Device device(rtu_config(pty.path), std::nullopt);
-    device.run_inline(1.0);
-    boost::asio::io_context io;
-    RtuFace face(io, device);
-    face.start();
+TEST_F(ModbusRtuFace, DropsWhatItMustNotAnswer) {
     const auto good = rtu_request(1, {0x03, 0x00, 0x00, 0x00, 5});
-    auto answered = [&] {
-        std::atomic<bool> got{false};
-        std::thread reader([&] {
-            std::array<uint8_t, 15> ans{};  // address, function, count, 10 bytes, CRC
-            got = read_exactly(pty.master, ans.data(), ans.size()) &&
-                  decode_rtu(std::span<const uint8_t>(ans)).has_value();
-        });
-        const auto responses = face.stats().responses;
-        EXPECT_EQ(write(pty.master, good.data(), good.size()), static_cast<ssize_t>(good.size()));
-        run_until(io, [&] { return got.load(); });
-        reader.join();
-        return got.load() && face.stats().responses == responses + 1;
-    };
+    constexpr size_t kAnswer = 15;  // address, function, count, 10 bytes, CRC
     auto unanswered = [&](const std::vector<uint8_t>& frame) {
-        const RtuStats before = face.stats();
-        EXPECT_EQ(write(pty.master, frame.data(), frame.size()),
-                  static_cast<ssize_t>(frame.size()));
-        run_until(io, [&] {
-            return face.stats().frames > before.frames || face.stats().overruns > before.overruns;
+        const RtuStats before = face_.stats();
+        EXPECT_TRUE(send_all(pty_.master, frame));
+        run_until([&] {
+            return face_.stats().frames > before.frames || face_.stats().overruns > before.overruns;
         });
-        io.run_for(std::chrono::milliseconds(20));  // the silence after it, and any answer
-        pollfd p{pty.master, POLLIN, 0};
+        io_.run_for(std::chrono::milliseconds(20));  // the silence after it, and any answer
+        pollfd p{pty_.master, POLLIN, 0};
         EXPECT_EQ(poll(&p, 1, 0), 0) << "an answer";
-        EXPECT_EQ(face.stats().responses, before.responses);
+        EXPECT_EQ(face_.stats().responses, before.responses);
     };
-    ASSERT_TRUE(answered());
+    ASSERT_TRUE(answered(good, kAnswer));
     unanswered(std::vector<uint8_t>(kMaxRtuFrame + 1, 0x01));
-    EXPECT_EQ(face.stats().overruns, 1u);
-    EXPECT_EQ(face.stats().frames, 1u);  // the overlong frame is not one
-    EXPECT_TRUE(answered());
+    EXPECT_EQ(face_.stats().overruns, 1u);
+    EXPECT_EQ(face_.stats().frames, 1u);  // the overlong frame is not one
+    EXPECT_TRUE(answered(good, kAnswer));
     auto damaged = good;
     damaged.back() ^= 0xFF;
     unanswered(damaged);
-    EXPECT_EQ(face.stats().crc_errors, 1u);
-    EXPECT_TRUE(answered());
+    EXPECT_EQ(face_.stats().crc_errors, 1u);
+    EXPECT_TRUE(answered(good, kAnswer));
     unanswered(rtu_request(7, {0x03, 0x00, 0x00, 0x00, 5}));  // another device's address
-    EXPECT_TRUE(answered());
+    EXPECT_TRUE(answered(good, kAnswer));
     unanswered(rtu_request(0, {0x03, 0x00, 0x00, 0x00, 5}));  // a broadcast
-    EXPECT_TRUE(answered());
-    EXPECT_EQ(face.stats().frames, 8u);
-    EXPECT_EQ(face.stats().crc_errors, 1u);
-    EXPECT_EQ(face.stats().responses, 5u);
-    face.stop();
+    EXPECT_TRUE(answered(good, kAnswer));
+    EXPECT_EQ(face_.stats().frames, 8u);
+    EXPECT_EQ(face_.stats().crc_errors, 1u);
+    EXPECT_EQ(face_.stats().responses, 5u);
 }
