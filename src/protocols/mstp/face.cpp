@@ -3,15 +3,99 @@
 #include <fmt/format.h>
 #include <sys/ioctl.h>
 
+#include <array>
+#include <atomic>
 #include <boost/asio/write.hpp>
+#include <cstddef>
 #include <stdexcept>
+#include <utility>
 
 namespace openbcpm::mstp {
 
 namespace asio = boost::asio;
 
+class HandlerMemory {
+  public:
+    // Operations at once: the read, the write, the tick, the wake timer
+    // and the wait it cancelled, with room to spare.
+    static constexpr size_t kBlocks = 8;
+    static constexpr size_t kBlockSize = 512;
+
+    void* allocate(size_t size) {
+        if (size <= kBlockSize) {
+            for (size_t i = 0; i < kBlocks; ++i) {
+                if (!used_[i].exchange(true, std::memory_order_acquire)) return blocks_[i].data();
+            }
+        }
+        return ::operator new(size);  // larger than planned, or all in use
+    }
+    void deallocate(void* p) {
+        for (size_t i = 0; i < kBlocks; ++i) {
+            if (p == blocks_[i].data()) {
+                used_[i].store(false, std::memory_order_release);
+                return;
+            }
+        }
+        ::operator delete(p);
+    }
+
+  private:
+    struct alignas(std::max_align_t) Block {
+        std::array<std::byte, kBlockSize> bytes;
+        void* data() { return bytes.data(); }
+    };
+    std::array<Block, kBlocks> blocks_{};
+    std::array<std::atomic<bool>, kBlocks> used_{};
+};
+
+namespace {
+
+// The allocator asio finds on the face's handlers (their allocator_type).
+template <class T>
+class BlockAllocator {
+  public:
+    using value_type = T;
+    explicit BlockAllocator(HandlerMemory* m) noexcept : memory_(m) {}
+    template <class U>
+    BlockAllocator(const BlockAllocator<U>& o) noexcept : memory_(o.memory()) {}
+    T* allocate(size_t n) { return static_cast<T*>(memory_->allocate(sizeof(T) * n)); }
+    void deallocate(T* p, size_t) noexcept { memory_->deallocate(p); }
+    HandlerMemory* memory() const noexcept { return memory_; }
+    template <class U>
+    bool operator==(const BlockAllocator<U>& o) const noexcept {
+        return memory_ == o.memory();
+    }
+
+  private:
+    HandlerMemory* memory_;
+};
+
+template <class Handler>
+struct MemoryHandler {
+    std::shared_ptr<HandlerMemory> memory;
+    Handler handler;
+    using allocator_type = BlockAllocator<std::byte>;
+    allocator_type get_allocator() const noexcept { return allocator_type(memory.get()); }
+    template <class... Args>
+    void operator()(Args&&... args) {
+        handler(std::forward<Args>(args)...);
+    }
+};
+
+}  // namespace
+
+template <class Handler>
+auto MstpFace::with_memory(Handler handler) {
+    return MemoryHandler<Handler>{memory_, std::move(handler)};
+}
+
 MstpFace::MstpFace(asio::io_context& io, bacnet::VirtualRouter& router, MstpOptions options)
-    : router_(router), options_(std::move(options)), port_(io), wake_(io), tick_(io) {}
+    : router_(router),
+      options_(std::move(options)),
+      port_(io),
+      wake_(io),
+      tick_(io),
+      memory_(std::make_shared<HandlerMemory>()) {}
 
 MstpFace::~MstpFace() {
     close();
@@ -36,7 +120,8 @@ void MstpFace::start() {
         port_.close(ec);
         throw std::runtime_error(fmt::format("MS/TP: {}: {}", options_.device, e.what()));
     }
-    out_.clear();
+    pending_.clear();
+    pending_frames_ = 0;
     writing_ = false;
     reading_ = false;
     NodeConfig c;
@@ -92,21 +177,22 @@ void MstpFace::set_max_info_frames(uint8_t max_info_frames) {
 void MstpFace::read_next() {
     if (!running_ || reading_) return;
     reading_ = true;
-    port_.async_read_some(asio::buffer(buffer_), [this](boost::system::error_code ec, size_t n) {
-        // An aborted read may outlive the face: touch nothing then.
-        if (ec == asio::error::operation_aborted) return;
-        reading_ = false;
-        if (!running_) return;
-        if (ec) {
-            // The device went away (a pty whose other side closed, a USB
-            // adapter unplugged): the tick tries again.
-            ++read_errors_;
-            return;
-        }
-        link_->node().receive(std::span<const uint8_t>(buffer_.data(), n), Clock::now());
-        rearm();
-        read_next();
-    });
+    port_.async_read_some(
+        asio::buffer(buffer_), with_memory([this](boost::system::error_code ec, size_t n) {
+            // An aborted read may outlive the face: touch nothing then.
+            if (ec == asio::error::operation_aborted) return;
+            reading_ = false;
+            if (!running_) return;
+            if (ec) {
+                // The device went away (a pty whose other side closed, a USB
+                // adapter unplugged): the tick tries again.
+                ++read_errors_;
+                return;
+            }
+            link_->node().receive(std::span<const uint8_t>(buffer_.data(), n), Clock::now());
+            rearm();
+            read_next();
+        }));
 }
 
 void MstpFace::rearm() {
@@ -115,7 +201,7 @@ void MstpFace::rearm() {
     if (due == armed_at_ || due == Clock::time_point::max()) return;
     armed_at_ = due;
     wake_.expires_at(due);
-    wake_.async_wait([this](boost::system::error_code ec) {
+    wake_.async_wait(with_memory([this](boost::system::error_code ec) {
         if (ec || !running_) return;
         armed_at_ = Clock::time_point::max();
         // Octets already in the driver arrived before this timeout: the
@@ -124,7 +210,7 @@ void MstpFace::rearm() {
         if (octets_waiting()) return;
         link_->node().poll(Clock::now());
         rearm();
-    });
+    }));
 }
 
 bool MstpFace::octets_waiting() {
@@ -134,7 +220,7 @@ bool MstpFace::octets_waiting() {
 
 void MstpFace::schedule_tick() {
     tick_.expires_after(options_.tick);
-    tick_.async_wait([this](boost::system::error_code ec) {
+    tick_.async_wait(with_memory([this](boost::system::error_code ec) {
         if (ec || !running_) return;
         const auto now = Clock::now();
         if (options_.on_tick) options_.on_tick(now);
@@ -142,27 +228,32 @@ void MstpFace::schedule_tick() {
         if (!reading_) read_next();
         rearm();
         schedule_tick();
-    });
+    }));
 }
 
 void MstpFace::transmit(std::span<const uint8_t> octets) {
-    out_.emplace_back(octets.begin(), octets.end());
+    pending_.insert(pending_.end(), octets.begin(), octets.end());
+    ++pending_frames_;
     if (!writing_) write_next();
 }
 
 void MstpFace::write_next() {
-    if (out_.empty() || !running_) {
+    if (pending_.empty() || !running_) {
         writing_ = false;
         return;
     }
     writing_ = true;
-    asio::async_write(port_, asio::buffer(out_.front()),
-                      [this](boost::system::error_code ec, size_t) {
+    // The frames decided while the last write went out, in one write.
+    std::swap(in_flight_, pending_);
+    pending_.clear();
+    in_flight_frames_ = std::exchange(pending_frames_, 0);
+    asio::async_write(port_, asio::buffer(in_flight_),
+                      with_memory([this](boost::system::error_code ec, size_t) {
                           if (ec == asio::error::operation_aborted || !running_) return;
-                          if (ec) ++write_errors_;  // the frame is lost, as on a noisy line
-                          out_.pop_front();
+                          // The frames are lost, as on a noisy line.
+                          if (ec) write_errors_ += in_flight_frames_;
                           write_next();
-                      });
+                      }));
 }
 
 MstpOptions mstp_options_from_settings(const GatewaySettings& g) {

@@ -8,7 +8,6 @@
 #include <boost/asio/serial_port.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -40,6 +39,12 @@ struct MstpOptions {
     std::function<void(Clock::time_point)> on_tick;
 };
 
+// Memory for the face's asynchronous operations (the read, the write, the
+// timers): a few blocks reused for every operation, so that once warm the
+// face allocates nothing per frame (issue 16). Shared with the handlers: an
+// operation cancelled when the face goes keeps its block alive.
+class HandlerMemory;
+
 class MstpFace final : public Face {
   public:
     MstpFace(boost::asio::io_context& io, bacnet::VirtualRouter& router, MstpOptions options);
@@ -57,6 +62,7 @@ class MstpFace final : public Face {
     bool running() const { return running_; }
     MstpLink* link() { return link_.get(); }
     const MstpOptions& options() const { return options_; }
+    // Frames lost to failed writes.
     uint64_t write_errors() const { return write_errors_; }
     uint64_t read_errors() const { return read_errors_; }
 
@@ -68,16 +74,24 @@ class MstpFace final : public Face {
     void schedule_tick();
     void transmit(std::span<const uint8_t> octets);
     void write_next();
+    // `handler` with its operation's memory from memory_.
+    template <class Handler>
+    auto with_memory(Handler handler);
 
     bacnet::VirtualRouter& router_;
     MstpOptions options_;
     boost::asio::serial_port port_;
     boost::asio::steady_timer wake_;
     boost::asio::steady_timer tick_;
+    std::shared_ptr<HandlerMemory> memory_;
     Clock::time_point armed_at_ = Clock::time_point::max();
     std::unique_ptr<MstpLink> link_;
     std::array<uint8_t, 512> buffer_{};
-    std::deque<std::vector<uint8_t>> out_;
+    // Octets to write: frames wait in pending_ while in_flight_ is being
+    // written, then the two swap; both keep their storage (no allocation
+    // per frame once warm).
+    std::vector<uint8_t> pending_, in_flight_;
+    uint64_t pending_frames_ = 0, in_flight_frames_ = 0;
     bool writing_ = false;
     bool reading_ = false;
     bool running_ = false;

@@ -1,5 +1,6 @@
 #include "protocols/mstp/frame.hpp"
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -99,26 +100,34 @@ std::string_view to_string(FrameError e) {
     return "unknown";
 }
 
+size_t encode_frame_into(std::span<uint8_t> out, FrameType type, uint8_t destination,
+                         uint8_t source, std::span<const uint8_t> data) {
+    if (data.size() > kMaxData) throw std::length_error("MS/TP frame data above 501 octets");
+    const size_t total = frame_size(data.size());
+    if (out.size() < total) throw std::length_error("MS/TP frame buffer too small");
+    const auto length = static_cast<uint16_t>(data.size());
+    out[0] = kPreamble1;
+    out[1] = kPreamble2;
+    out[2] = static_cast<uint8_t>(type);
+    out[3] = destination;
+    out[4] = source;
+    out[5] = static_cast<uint8_t>(length >> 8);
+    out[6] = static_cast<uint8_t>(length & 0xFF);
+    out[7] = header_crc(out.subspan(2, 5));
+    if (!data.empty()) {
+        std::copy(data.begin(), data.end(), out.begin() + kHeaderSize);
+        const uint16_t crc = data_crc(data);
+        out[kHeaderSize + data.size()] = static_cast<uint8_t>(crc & 0xFF);  // LSB first
+        out[kHeaderSize + data.size() + 1] = static_cast<uint8_t>(crc >> 8);
+    }
+    return total;
+}
+
 std::vector<uint8_t> encode_frame(FrameType type, uint8_t destination, uint8_t source,
                                   std::span<const uint8_t> data) {
     if (data.size() > kMaxData) throw std::length_error("MS/TP frame data above 501 octets");
-    std::vector<uint8_t> out;
-    out.reserve(frame_size(data.size()));
-    const auto length = static_cast<uint16_t>(data.size());
-    out.push_back(kPreamble1);
-    out.push_back(kPreamble2);
-    out.push_back(static_cast<uint8_t>(type));
-    out.push_back(destination);
-    out.push_back(source);
-    out.push_back(static_cast<uint8_t>(length >> 8));
-    out.push_back(static_cast<uint8_t>(length & 0xFF));
-    out.push_back(header_crc(std::span<const uint8_t>(out).subspan(2, 5)));
-    if (!data.empty()) {
-        out.insert(out.end(), data.begin(), data.end());
-        const uint16_t crc = data_crc(data);
-        out.push_back(static_cast<uint8_t>(crc & 0xFF));  // LSB first
-        out.push_back(static_cast<uint8_t>(crc >> 8));
-    }
+    std::vector<uint8_t> out(frame_size(data.size()));
+    encode_frame_into(out, type, destination, source, data);
     return out;
 }
 

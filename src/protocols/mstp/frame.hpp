@@ -56,6 +56,13 @@ uint16_t data_crc_step(uint16_t crc, uint8_t octet);
 uint8_t header_crc(std::span<const uint8_t> header5);
 uint16_t data_crc(std::span<const uint8_t> data);
 
+// Octets a frame with `data_length` data octets occupies on the wire.
+constexpr size_t frame_size(size_t data_length) {
+    return kHeaderSize + (data_length ? data_length + 2 : 0);
+}
+// The largest frame on the wire: what a fixed frame buffer holds.
+inline constexpr size_t kMaxFrameSize = frame_size(kMaxData);
+
 // The whole frame on the wire (no pad octet). Data longer than kMaxData is
 // a caller error (std::length_error): the link refuses such NPDUs first.
 std::vector<uint8_t> encode_frame(FrameType type, uint8_t destination, uint8_t source,
@@ -63,10 +70,10 @@ std::vector<uint8_t> encode_frame(FrameType type, uint8_t destination, uint8_t s
 inline std::vector<uint8_t> encode_frame(const Frame& f) {
     return encode_frame(f.type, f.destination, f.source, f.data);
 }
-// Octets a frame with `data_length` data octets occupies on the wire.
-constexpr size_t frame_size(size_t data_length) {
-    return kHeaderSize + (data_length ? data_length + 2 : 0);
-}
+// The same into `out` (at least frame_size(data.size()) octets, else
+// std::length_error), without allocating; returns the octets written.
+size_t encode_frame_into(std::span<uint8_t> out, FrameType type, uint8_t destination,
+                         uint8_t source, std::span<const uint8_t> data = {});
 
 enum class FrameError : uint8_t {
     Truncated,    // fewer octets than the header or its length announce

@@ -1,6 +1,7 @@
 #include "protocols/mstp/master_node.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace openbcpm::mstp {
 
@@ -9,7 +10,9 @@ namespace {
 // Enough steps for the longest run of immediate transitions: a sole master
 // with nothing to send passes itself the token Npoll times, then polls.
 constexpr int kMaxStepsPerRun = 4 * static_cast<int>(kNpoll) + 16;
-constexpr size_t kMaxEcho = 4096;
+// Held frames sent and not yet dropped from the front of held_ before it is
+// compacted (when it never empties, as on a busy line).
+constexpr size_t kHeldCompactAt = 32;
 
 microseconds bit_times(unsigned bits, uint32_t baud) {
     // Rounded up: never shorter than the standard's figure.
@@ -93,13 +96,35 @@ void MasterNode::set_max_info_frames(uint8_t max_info_frames) {
     config_.max_info_frames = std::max<uint8_t>(max_info_frames, 1);
 }
 
-bool MasterNode::enqueue(FrameType type, uint8_t destination, std::vector<uint8_t> data) {
+bool MasterNode::enqueue(FrameType type, uint8_t destination, std::span<const uint8_t> data) {
     if (data.size() > kMaxData || queue_.size() >= config_.max_queue) {
         ++stats_.queue_drops;
         return false;
     }
-    queue_.push_back(Outgoing{type, destination, std::move(data), next_seq_++});
+    size_t slot = 0;
+    if (free_slots_.empty()) {
+        slot = slots_.size();
+        slots_.emplace_back();
+    } else {
+        slot = free_slots_.back();
+        free_slots_.pop_back();
+    }
+    Outgoing& o = slots_[slot];
+    o.type = type;
+    o.destination = destination;
+    o.size = static_cast<uint16_t>(data.size());
+    o.seq = next_seq_++;
+    std::copy(data.begin(), data.end(), o.data.begin());
+    queue_.push_back(slot);
     return true;
+}
+
+void MasterNode::send_queued(size_t position) {
+    const size_t slot = queue_[position];
+    queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(position));
+    const Outgoing& o = slots_[slot];
+    send(o.type, o.destination, o.octets());
+    free_slots_.push_back(slot);
 }
 
 microseconds MasterNode::silence() const {
@@ -126,13 +151,14 @@ void MasterNode::receive(std::span<const uint8_t> octets, Clock::time_point now)
     // is found by poll() at the abort deadline, while no octet is waiting.
     if (received_invalid_) run();
     for (uint8_t o : octets) {
-        if (!echo_.empty()) {
-            if (o == echo_.front()) {
-                echo_.pop_front();
+        if (echo_size_ != 0) {
+            if (o == echo_[echo_head_]) {
+                echo_head_ = (echo_head_ + 1) % kMaxEcho;
+                --echo_size_;
                 ++stats_.echo_octets;
                 continue;
             }
-            echo_.clear();  // not our echo after all
+            echo_size_ = 0;  // not our echo after all
         }
         ++stats_.octets_in;
         if (event_count_ < UINT32_MAX) ++event_count_;
@@ -174,7 +200,7 @@ void MasterNode::poll(Clock::time_point now) {
 
 Clock::time_point MasterNode::next_deadline() const {
     Clock::time_point t = Clock::time_point::max();
-    if (!held_.empty()) t = std::min(t, held_.front().due);
+    if (holding()) t = std::min(t, held_[held_next_].due);
     if (rx_.in_frame()) t = std::min(t, last_octet_ + config_.timing.frame_abort);
     switch (state_) {
         case State::Idle:
@@ -296,12 +322,12 @@ bool MasterNode::step_use_token() {
         state_ = State::DoneWithToken;
         return true;
     }
-    Outgoing o = std::move(queue_.front());
-    queue_.pop_front();
-    send(o.type, o.destination, o.data);
+    const Outgoing& o = slots_[queue_.front()];
+    const bool wait = expects_reply(o.type, o.destination);
+    send_queued(0);
     ++stats_.data_out;
     ++frame_count_;
-    if (expects_reply(o.type, o.destination)) {
+    if (wait) {
         state_ = State::WaitForReply;  // SendAndWait
     } else {
         state_ = State::DoneWithToken;  // SendNoWait
@@ -519,14 +545,13 @@ bool MasterNode::step_poll_for_master() {
 bool MasterNode::step_answer_data_request() {
     // The reply is the first frame for the requester that the upper layer
     // queued since the request arrived (not one queued before it).
-    const auto it = std::find_if(queue_.begin(), queue_.end(), [&](const Outgoing& o) {
+    const auto it = std::find_if(queue_.begin(), queue_.end(), [&](size_t slot) {
+        const Outgoing& o = slots_[slot];
         return o.seq >= answer_from_seq_ && o.destination == requester_ &&
                o.type == FrameType::DataNotExpectingReply;
     });
     if (it != queue_.end()) {
-        Outgoing reply = std::move(*it);
-        queue_.erase(it);
-        send(reply.type, reply.destination, reply.data);
+        send_queued(static_cast<size_t>(it - queue_.begin()));
         ++stats_.replies;
         ++stats_.data_out;
         state_ = State::Idle;
@@ -543,35 +568,56 @@ bool MasterNode::step_answer_data_request() {
 }
 
 void MasterNode::send(FrameType type, uint8_t destination, std::span<const uint8_t> data) {
+    if (data.size() > kMaxData) throw std::length_error("MS/TP frame data above 501 octets");
     if (type == FrameType::PollForMaster) ++stats_.polls_sent;
-    auto octets = encode_frame(type, destination, config_.station, data);
+    const size_t size = frame_size(data.size());
     // T_turnaround: the driver stays off until 40 bit times after the last
     // octet heard. Frames decided back to back keep their order.
     const auto earliest = last_octet_ + turnaround_;
     const auto start = std::max({now_, earliest, tx_busy_until_});
-    tx_busy_until_ = start + wire_time(octets.size());
+    tx_busy_until_ = start + wire_time(size);
     // The line is busy until our last stop bit: timers run from there.
     silence_since_ = std::max(silence_since_, tx_busy_until_);
     ++stats_.frames_out;
-    stats_.octets_out += octets.size();
-    if (earliest > now_ || !held_.empty()) {
-        held_.push_back(Held{std::max(earliest, now_), std::move(octets)});
+    stats_.octets_out += size;
+    if (earliest > now_ || holding()) {
+        const size_t offset = held_octets_.size();
+        held_octets_.resize(offset + size);
+        encode_frame_into(std::span<uint8_t>(held_octets_).subspan(offset), type, destination,
+                          config_.station, data);
+        held_.push_back(Held{std::max(earliest, now_), offset, size});
         return;
     }
-    put_on_line(octets);
+    const size_t n = encode_frame_into(frame_buffer_, type, destination, config_.station, data);
+    put_on_line(std::span<const uint8_t>(frame_buffer_.data(), n));
 }
 
 void MasterNode::put_on_line(std::span<const uint8_t> octets) {
-    if (config_.discard_echo && echo_.size() + octets.size() <= kMaxEcho)
-        echo_.insert(echo_.end(), octets.begin(), octets.end());
+    if (config_.discard_echo && echo_size_ + octets.size() <= kMaxEcho) {
+        for (uint8_t o : octets)
+            echo_[(echo_head_ + echo_size_++) % kMaxEcho] = o;
+    }
     if (transmit_) transmit_(octets);
 }
 
 void MasterNode::flush_held() {
-    while (!held_.empty() && held_.front().due <= now_) {
-        const Held h = std::move(held_.front());
-        held_.pop_front();
-        put_on_line(h.octets);
+    while (holding() && held_[held_next_].due <= now_) {
+        const Held h = held_[held_next_++];
+        put_on_line(std::span<const uint8_t>(held_octets_).subspan(h.offset, h.size));
+    }
+    if (!holding()) {
+        // Everything sent: start again at the front, keeping the storage.
+        held_.clear();
+        held_octets_.clear();
+        held_next_ = 0;
+    } else if (held_next_ >= kHeldCompactAt) {
+        const size_t sent = held_[held_next_].offset;
+        held_octets_.erase(held_octets_.begin(),
+                           held_octets_.begin() + static_cast<std::ptrdiff_t>(sent));
+        held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(held_next_));
+        held_next_ = 0;
+        for (Held& h : held_)
+            h.offset -= sent;
     }
 }
 

@@ -3,13 +3,16 @@
 // octets come in with the time they arrived, timers are the caller's (it
 // calls poll() at next_deadline()), and frames go out through a callback at
 // the moment they may go on the wire (T_turnaround after the last octet
-// heard). The receive frame state machine runs inside.
+// heard). The receive frame state machine runs inside. Once warm it
+// allocates nothing per frame: queued frames, frames held for T_turnaround
+// and the echo to discard live in storage the node keeps (issue 16).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
+#include <initializer_list>
 #include <span>
 #include <vector>
 
@@ -98,7 +101,11 @@ class MasterNode {
     // Queues a frame for the next time this node holds the token. Data
     // Expecting Reply to a station waits for its reply; broadcast frames
     // never do. False (and counted) when the queue is full or data too long.
-    bool enqueue(FrameType type, uint8_t destination, std::vector<uint8_t> data);
+    // The data is copied into a slot the node keeps for the next frame.
+    bool enqueue(FrameType type, uint8_t destination, std::span<const uint8_t> data);
+    bool enqueue(FrameType type, uint8_t destination, std::initializer_list<uint8_t> data) {
+        return enqueue(type, destination, std::span<const uint8_t>(data.begin(), data.size()));
+    }
 
     void set_max_master(uint8_t max_master);
     void set_max_info_frames(uint8_t max_info_frames);
@@ -118,15 +125,19 @@ class MasterNode {
     microseconds wire_time(size_t octets) const;
 
   private:
+    // A queued frame in a slot of its own, reused for later frames.
     struct Outgoing {
-        FrameType type;
-        uint8_t destination;
-        std::vector<uint8_t> data;
-        uint64_t seq;
+        FrameType type = FrameType::Token;
+        uint8_t destination = 0;
+        uint16_t size = 0;
+        uint64_t seq = 0;
+        std::array<uint8_t, kMaxData> data{};
+        std::span<const uint8_t> octets() const { return {data.data(), size}; }
     };
+    // A frame encoded into held_octets_ waiting for T_turnaround.
     struct Held {
         Clock::time_point due;
-        std::vector<uint8_t> octets;
+        size_t offset = 0, size = 0;
     };
 
     void run();
@@ -141,7 +152,10 @@ class MasterNode {
     bool step_answer_data_request();
 
     void send(FrameType type, uint8_t destination, std::span<const uint8_t> data = {});
+    // Sends the queued frame at queue_[position] and frees its slot.
+    void send_queued(size_t position);
     void put_on_line(std::span<const uint8_t> octets);
+    bool holding() const { return held_next_ < held_.size(); }
     void flush_held();
     void check_frame_abort();
     microseconds silence() const;
@@ -162,8 +176,16 @@ class MasterNode {
     Clock::time_point silence_since_{};
     Clock::time_point last_octet_{};  // last octet heard: T_turnaround, T_frame_abort
     Clock::time_point tx_busy_until_{};
-    std::deque<Held> held_;
-    std::deque<uint8_t> echo_;
+    // Frames held for T_turnaround, in order from held_next_; the storage is
+    // kept when they are gone.
+    std::vector<Held> held_;
+    size_t held_next_ = 0;
+    std::vector<uint8_t> held_octets_;
+    std::array<uint8_t, kMaxFrameSize> frame_buffer_{};  // a frame sent at once
+    // Our transmitted octets still to come back (discard_echo): a ring.
+    static constexpr size_t kMaxEcho = 4096;
+    std::array<uint8_t, kMaxEcho> echo_{};
+    size_t echo_head_ = 0, echo_size_ = 0;
 
     // Flags set by the receive state machine, consumed by the master's states.
     bool received_valid_ = false;
@@ -175,7 +197,11 @@ class MasterNode {
     unsigned token_count_ = 0, frame_count_ = 0, retry_count_ = 0;
     bool sole_master_ = false;
 
-    std::deque<Outgoing> queue_;
+    // The frames waiting for the token: slot numbers in order (at most
+    // max_queue); slots grow to the most ever queued and are kept.
+    std::vector<size_t> queue_;
+    std::vector<Outgoing> slots_;
+    std::vector<size_t> free_slots_;
     uint64_t next_seq_ = 0;
     // ANSWER_DATA_REQUEST: who asked, and which queued frames may answer.
     uint8_t requester_ = 0;

@@ -20,7 +20,7 @@ void MstpLink::send_npdu(std::span<const uint8_t> npdu, const bacnet::LinkAddres
     const auto type = destination != kBroadcast && npdu_expects_reply(npdu)
                           ? FrameType::DataExpectingReply
                           : FrameType::DataNotExpectingReply;
-    if (!node_.enqueue(type, destination, std::vector<uint8_t>(npdu.begin(), npdu.end()))) {
+    if (!node_.enqueue(type, destination, npdu)) {
         ++stats_.dropped_out;
         return;
     }
