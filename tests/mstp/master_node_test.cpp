@@ -406,3 +406,40 @@ TEST(MstpMasterNode, QueueIsBounded) {
     EXPECT_FALSE(p.node.enqueue(FrameType::DataNotExpectingReply, 2, std::vector<uint8_t>(502)));
     EXPECT_EQ(p.node.stats().queue_drops, 2U);
 }
+
+// Frames decided within T_turnaround of an octet heard wait for it in the
+// node's kept buffer; a later batch waits behind an earlier one, which goes
+// out first (the buffer is compacted then), every frame intact and in order.
+TEST(MstpMasterNode, HeldFramesGoOutInOrderWhileLaterOnesWait) {
+    NodeConfig c = master(1, 2);
+    c.max_info_frames = 40;
+    Probe p(c);
+    for (uint8_t i = 0; i < 40; ++i)
+        ASSERT_TRUE(p.node.enqueue(FrameType::DataNotExpectingReply, kBroadcast, {i, 0x5A}));
+    const auto ta = p.node.turnaround();
+    const auto t = p.t0 + std::chrono::milliseconds(1);
+    // The token: the 40 frames and a poll for a successor, all held.
+    p.node.receive(encode_frame(FrameType::Token, 1, 2), t);
+    EXPECT_TRUE(p.sent.empty());
+    EXPECT_EQ(p.node.next_deadline(), t + ta);
+    // Station 2 answers the poll before those went out: the token to it waits behind them.
+    const auto t2 = t + ta / 2;
+    p.node.receive(encode_frame(FrameType::ReplyToPollForMaster, 1, 2), t2);
+    EXPECT_TRUE(p.sent.empty());
+    p.node.poll(t + ta);
+    ASSERT_EQ(p.sent.size(), 41U);
+    EXPECT_EQ(p.node.next_deadline(), t2 + ta);
+    p.node.poll(t2 + ta);
+    ASSERT_EQ(p.sent.size(), 42U);
+    for (uint8_t i = 0; i < 40; ++i) {
+        const auto f = std::get<Frame>(decode_frame(p.sent[i]));
+        EXPECT_EQ(f.type, FrameType::DataNotExpectingReply);
+        EXPECT_EQ(f.data, (std::vector<uint8_t>{i, 0x5A}));
+    }
+    const auto poll = std::get<Frame>(decode_frame(p.sent[40]));
+    EXPECT_EQ(poll.type, FrameType::PollForMaster);
+    EXPECT_EQ(poll.destination, 2);
+    EXPECT_EQ(p.last().type, FrameType::Token);
+    EXPECT_EQ(p.last().destination, 2);
+    EXPECT_EQ(p.node.queued(), 0U);
+}
