@@ -14,63 +14,6 @@ namespace openbcpm::modbus {
 
 namespace asio = boost::asio;
 
-void* RtuOpMemory::allocate(size_t size) {
-    for (Place& p : places_) {
-        if (!p.used && size <= sizeof p.bytes) {
-            p.used = true;
-            return p.bytes;
-        }
-    }
-    return ::operator new(size);
-}
-
-void RtuOpMemory::deallocate(void* pointer) {
-    for (Place& p : places_) {
-        if (pointer == p.bytes) {
-            p.used = false;
-            return;
-        }
-    }
-    ::operator delete(pointer);
-}
-
-namespace {
-
-template <class T>
-struct OpAllocator {
-    using value_type = T;
-    std::shared_ptr<RtuOpMemory> memory;
-    explicit OpAllocator(std::shared_ptr<RtuOpMemory> m) noexcept : memory(std::move(m)) {}
-    template <class U>
-    OpAllocator(const OpAllocator<U>& other) noexcept : memory(other.memory) {}
-    T* allocate(size_t n) { return static_cast<T*>(memory->allocate(n * sizeof(T))); }
-    void deallocate(T* p, size_t) noexcept { memory->deallocate(p); }
-    template <class U>
-    bool operator==(const OpAllocator<U>& other) const noexcept {
-        return memory == other.memory;
-    }
-};
-
-// A completion handler whose operation Asio places in the face's memory.
-template <class F>
-struct InPlace {
-    using allocator_type = OpAllocator<void>;
-    allocator_type allocator;
-    F f;
-    allocator_type get_allocator() const noexcept { return allocator; }
-    template <class... Args>
-    void operator()(Args&&... args) {
-        f(std::forward<Args>(args)...);
-    }
-};
-
-template <class F>
-InPlace<F> in_place(const std::shared_ptr<RtuOpMemory>& memory, F f) {
-    return InPlace<F>{OpAllocator<void>(memory), std::move(f)};
-}
-
-}  // namespace
-
 std::chrono::microseconds frame_silence(int baud, Parity parity) {
     if (baud > 19200) return std::chrono::microseconds(1750);
     const int bits = 1 + 8 + (parity == Parity::None ? 0 : 1) + 1;  // start, data, parity, stop
@@ -123,9 +66,10 @@ void RtuFace::shut() {
 }
 
 void RtuFace::read() {
-    port_.async_read_some(
-        asio::buffer(chunk_),
-        in_place(ops_, [this](const boost::system::error_code& ec, size_t n) { on_read(ec, n); }));
+    port_.async_read_some(asio::buffer(chunk_),
+                          with_memory(ops_, [this](const boost::system::error_code& ec, size_t n) {
+                              on_read(ec, n);
+                          }));
 }
 
 void RtuFace::on_read(const boost::system::error_code& ec, size_t n) {
@@ -140,7 +84,7 @@ void RtuFace::on_read(const boost::system::error_code& ec, size_t n) {
     }
     // Each character restarts the silence timer; 3.5 characters of quiet end the frame.
     silence_.expires_after(t35_);
-    silence_.async_wait(in_place(ops_, [this](const boost::system::error_code& e) {
+    silence_.async_wait(with_memory(ops_, [this](const boost::system::error_code& e) {
         if (!e && running_) on_silence();
     }));
     read();
@@ -195,7 +139,7 @@ void RtuFace::send(std::span<const uint8_t> adu) {
 void RtuFace::write_front() {
     const Answer& front = out_[head_];
     asio::async_write(port_, asio::buffer(front.bytes.data(), front.size),
-                      in_place(ops_, [this](const boost::system::error_code& ec, size_t) {
+                      with_memory(ops_, [this](const boost::system::error_code& ec, size_t) {
                           if (ec || !running_) {
                               queued_ = 0;
                               return;

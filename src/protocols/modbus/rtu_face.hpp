@@ -14,6 +14,7 @@
 #include <memory>
 #include <span>
 
+#include "core/handler_memory.hpp"
 #include "model/face.hpp"
 #include "protocols/modbus/handler.hpp"
 
@@ -35,22 +36,10 @@ inline constexpr size_t kMaxRtuFrame = 256;
 // beyond them its answers are dropped and counted, never queued without bound.
 inline constexpr size_t kRtuQueue = 4;
 
-// Memory for the face's asynchronous operations, which Asio allocates through
-// their handlers' associated allocator: four fixed places, since a read, a
-// silence wait and the cancelled one it replaced, and a write are in flight at
-// most; the heap only beyond them (or for an operation larger than a place).
-class RtuOpMemory {
-  public:
-    void* allocate(size_t size);
-    void deallocate(void* p);
-
-  private:
-    struct Place {
-        alignas(std::max_align_t) std::byte bytes[256];
-        bool used = false;
-    };
-    std::array<Place, 4> places_{};
-};
+// Memory for the face's asynchronous operations (core/handler_memory.hpp):
+// four places, since a read, a silence wait and the cancelled one it
+// replaced, and a write are in flight at most.
+using RtuOpMemory = HandlerMemory<4, 256>;
 
 // The inter-frame silence (t3.5) for a line, as the Modbus serial line spec
 // gives it: 3.5 character times, fixed at 1.75 ms above 19200 baud.

@@ -4,7 +4,6 @@
 #include <sys/ioctl.h>
 
 #include <array>
-#include <atomic>
 #include <boost/asio/write.hpp>
 #include <cstddef>
 #include <stdexcept>
@@ -14,88 +13,13 @@ namespace openbcpm::mstp {
 
 namespace asio = boost::asio;
 
-class HandlerMemory {
-  public:
-    // Operations at once: the read, the write, the tick, the wake timer
-    // and the wait it cancelled, with room to spare.
-    static constexpr size_t kBlocks = 8;
-    static constexpr size_t kBlockSize = 512;
-
-    void* allocate(size_t size) {
-        if (size <= kBlockSize) {
-            for (size_t i = 0; i < kBlocks; ++i) {
-                if (!used_[i].exchange(true, std::memory_order_acquire)) return blocks_[i].data();
-            }
-        }
-        return ::operator new(size);  // larger than planned, or all in use
-    }
-    void deallocate(void* p) {
-        for (size_t i = 0; i < kBlocks; ++i) {
-            if (p == blocks_[i].data()) {
-                used_[i].store(false, std::memory_order_release);
-                return;
-            }
-        }
-        ::operator delete(p);
-    }
-
-  private:
-    struct alignas(std::max_align_t) Block {
-        std::array<std::byte, kBlockSize> bytes;
-        void* data() { return bytes.data(); }
-    };
-    std::array<Block, kBlocks> blocks_{};
-    std::array<std::atomic<bool>, kBlocks> used_{};
-};
-
-namespace {
-
-// The allocator asio finds on the face's handlers (their allocator_type).
-template <class T>
-class BlockAllocator {
-  public:
-    using value_type = T;
-    explicit BlockAllocator(HandlerMemory* m) noexcept : memory_(m) {}
-    template <class U>
-    BlockAllocator(const BlockAllocator<U>& o) noexcept : memory_(o.memory()) {}
-    T* allocate(size_t n) { return static_cast<T*>(memory_->allocate(sizeof(T) * n)); }
-    void deallocate(T* p, size_t) noexcept { memory_->deallocate(p); }
-    HandlerMemory* memory() const noexcept { return memory_; }
-    template <class U>
-    bool operator==(const BlockAllocator<U>& o) const noexcept {
-        return memory_ == o.memory();
-    }
-
-  private:
-    HandlerMemory* memory_;
-};
-
-template <class Handler>
-struct MemoryHandler {
-    std::shared_ptr<HandlerMemory> memory;
-    Handler handler;
-    using allocator_type = BlockAllocator<std::byte>;
-    allocator_type get_allocator() const noexcept { return allocator_type(memory.get()); }
-    template <class... Args>
-    void operator()(Args&&... args) {
-        handler(std::forward<Args>(args)...);
-    }
-};
-
-}  // namespace
-
-template <class Handler>
-auto MstpFace::with_memory(Handler handler) {
-    return MemoryHandler<Handler>{memory_, std::move(handler)};
-}
-
 MstpFace::MstpFace(asio::io_context& io, bacnet::VirtualRouter& router, MstpOptions options)
     : router_(router),
       options_(std::move(options)),
       port_(io),
       wake_(io),
       tick_(io),
-      memory_(std::make_shared<HandlerMemory>()) {}
+      memory_(std::make_shared<OpMemory>()) {}
 
 MstpFace::~MstpFace() {
     close();
@@ -178,7 +102,7 @@ void MstpFace::read_next() {
     if (!running_ || reading_) return;
     reading_ = true;
     port_.async_read_some(
-        asio::buffer(buffer_), with_memory([this](boost::system::error_code ec, size_t n) {
+        asio::buffer(buffer_), with_memory(memory_, [this](boost::system::error_code ec, size_t n) {
             // An aborted read may outlive the face: touch nothing then.
             if (ec == asio::error::operation_aborted) return;
             reading_ = false;
@@ -201,7 +125,7 @@ void MstpFace::rearm() {
     if (due == armed_at_ || due == Clock::time_point::max()) return;
     armed_at_ = due;
     wake_.expires_at(due);
-    wake_.async_wait(with_memory([this](boost::system::error_code ec) {
+    wake_.async_wait(with_memory(memory_, [this](boost::system::error_code ec) {
         if (ec || !running_) return;
         armed_at_ = Clock::time_point::max();
         // Octets already in the driver arrived before this timeout: the
@@ -220,7 +144,7 @@ bool MstpFace::octets_waiting() {
 
 void MstpFace::schedule_tick() {
     tick_.expires_after(options_.tick);
-    tick_.async_wait(with_memory([this](boost::system::error_code ec) {
+    tick_.async_wait(with_memory(memory_, [this](boost::system::error_code ec) {
         if (ec || !running_) return;
         const auto now = Clock::now();
         if (options_.on_tick) options_.on_tick(now);
@@ -248,7 +172,7 @@ void MstpFace::write_next() {
     pending_.clear();
     in_flight_frames_ = std::exchange(pending_frames_, 0);
     asio::async_write(port_, asio::buffer(in_flight_),
-                      with_memory([this](boost::system::error_code ec, size_t) {
+                      with_memory(memory_, [this](boost::system::error_code ec, size_t) {
                           if (ec == asio::error::operation_aborted || !running_) return;
                           // The frames are lost, as on a noisy line.
                           if (ec) write_errors_ += in_flight_frames_;

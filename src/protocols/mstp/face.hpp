@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/handler_memory.hpp"
 #include "core/settings.hpp"
 #include "model/face.hpp"
 #include "protocols/bacnet/router.hpp"
@@ -38,12 +39,6 @@ struct MstpOptions {
     // PointDatabase::evaluate with the meter's clock).
     std::function<void(Clock::time_point)> on_tick;
 };
-
-// Memory for the face's asynchronous operations (the read, the write, the
-// timers): a few blocks reused for every operation, so that once warm the
-// face allocates nothing per frame (issue 16). Shared with the handlers: an
-// operation cancelled when the face goes keeps its block alive.
-class HandlerMemory;
 
 class MstpFace final : public Face {
   public:
@@ -74,16 +69,18 @@ class MstpFace final : public Face {
     void schedule_tick();
     void transmit(std::span<const uint8_t> octets);
     void write_next();
-    // `handler` with its operation's memory from memory_.
-    template <class Handler>
-    auto with_memory(Handler handler);
+    // Memory for the face's asynchronous operations (core/handler_memory.hpp):
+    // the read, the write, the tick, the wake timer and the wait it
+    // cancelled, with room to spare; once warm the face allocates nothing
+    // per frame (issue 16).
+    using OpMemory = HandlerMemory<8, 512>;
 
     bacnet::VirtualRouter& router_;
     MstpOptions options_;
     boost::asio::serial_port port_;
     boost::asio::steady_timer wake_;
     boost::asio::steady_timer tick_;
-    std::shared_ptr<HandlerMemory> memory_;
+    std::shared_ptr<OpMemory> memory_;
     Clock::time_point armed_at_ = Clock::time_point::max();
     std::unique_ptr<MstpLink> link_;
     std::array<uint8_t, 512> buffer_{};
