@@ -4,8 +4,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <new>
+#include <thread>
 
 // The replacements pair malloc with free; GCC, inlining them into callers'
 // constructors, takes the pair for operator new with free.
@@ -16,6 +18,51 @@
 namespace {
 std::atomic<bool> counting{false};
 std::atomic<long> allocations{0};
+
+// The two phases of a test whose clients run on threads of their own while
+// the face's io_context runs on the test's thread: the clients warm the face
+// up, then make the requests that are counted, and only those are.
+class CountedPhase {
+  public:
+    explicit CountedPhase(int clients = 1) : clients_(clients) {}
+    // On a client's thread: its warm-up is done; returns once counting has begun.
+    void warm_done() {
+        ++warmed_;
+        while (!begun_.load())
+            std::this_thread::yield();
+    }
+    // On a client's thread: its counted requests are done.
+    void done() { ++finished_; }
+    // On a client's thread, instead of both: it could not start.
+    void gave_up() {
+        ++warmed_;
+        ++finished_;
+    }
+    // On the test's thread: serves the warm-up until every client is warm.
+    template <class Io>
+    void serve_warm_up(Io& io) {
+        while (warmed_.load() < clients_)
+            io.run_for(std::chrono::milliseconds(1));
+    }
+    // Then serves the counted requests to the end: the allocations made meanwhile.
+    template <class Io>
+    long count(Io& io) {
+        serve_warm_up(io);
+        allocations = 0;
+        counting = true;
+        begun_ = true;
+        while (finished_.load() < clients_)
+            io.run_for(std::chrono::milliseconds(1));
+        counting = false;
+        return allocations.load();
+    }
+
+  private:
+    const int clients_;
+    std::atomic<int> warmed_{0};
+    std::atomic<int> finished_{0};
+    std::atomic<bool> begun_{false};
+};
 }  // namespace
 
 void* operator new(std::size_t n) {

@@ -159,7 +159,7 @@ TEST(BacnetAllocations, MeterFaceAnswersReadPropertyOverUdpWithoutAllocating) {
                                       to_panel(ConfirmedService::ReadProperty, read_pv(417), 3));
     constexpr int kWarm = 50;
     constexpr int kCounted = 1000;
-    std::atomic<bool> warmed{false}, counted_phase{false}, finished{false};
+    CountedPhase phase;
     std::atomic<int> failures{0};
     std::thread client([&] {
         const int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -184,25 +184,15 @@ TEST(BacnetAllocations, MeterFaceAnswersReadPropertyOverUdpWithoutAllocating) {
         };
         for (int i = 0; i < kWarm; ++i)
             if (!one()) ++failures;
-        warmed = true;
-        while (!counted_phase.load())
-            std::this_thread::yield();
+        phase.warm_done();
         for (int i = 0; i < kCounted; ++i)
             if (!one()) ++failures;
-        finished = true;
+        phase.done();
         close(fd);
     });
-    while (!warmed.load())
-        io.run_for(std::chrono::milliseconds(1));
-    allocations = 0;
-    counting = true;
-    counted_phase = true;
-    while (!finished.load())
-        io.run_for(std::chrono::milliseconds(1));
-    counting = false;
+    const long counted = phase.count(io);
     client.join();
     EXPECT_EQ(failures.load(), 0);
-    EXPECT_EQ(allocations.load(), 0)
-        << static_cast<double>(allocations.load()) / kCounted << " per request";
+    EXPECT_EQ(counted, 0) << static_cast<double>(counted) / kCounted << " per request";
     face.stop();
 }

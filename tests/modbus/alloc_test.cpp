@@ -96,9 +96,7 @@ TEST(ModbusAllocations, TcpFaceAnswersReadsWithoutAllocating) {
     constexpr int kMasters = 4;
     constexpr int kWarm = 50;
     constexpr int kCounted = 500;
-    std::atomic<int> warmed{0};
-    std::atomic<bool> counted_phase{false};
-    std::atomic<int> finished{0};
+    CountedPhase phase(kMasters);
     std::atomic<int> failures{0};
     std::vector<std::thread> masters;
     for (int m = 0; m < kMasters; ++m) {
@@ -110,8 +108,7 @@ TEST(ModbusAllocations, TcpFaceAnswersReadsWithoutAllocating) {
             to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
             if (connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0) {
                 ++failures;
-                ++warmed;
-                ++finished;
+                phase.gave_up();
                 return;
             }
             auto one = [&](uint16_t id) {
@@ -141,29 +138,20 @@ TEST(ModbusAllocations, TcpFaceAnswersReadsWithoutAllocating) {
             uint16_t id = 0;
             for (int i = 0; i < kWarm; ++i)
                 if (!one(++id)) ++failures;
-            ++warmed;
-            while (!counted_phase.load())
-                std::this_thread::yield();
+            phase.warm_done();
             for (int i = 0; i < kCounted; ++i)
                 if (!one(++id)) ++failures;
-            ++finished;
+            phase.done();
             close(fd);
         });
     }
     // Serve until every master is warm, then count while they run.
-    while (warmed.load() < kMasters)
-        io.run_for(std::chrono::milliseconds(1));
-    allocations = 0;
-    counting = true;
-    counted_phase = true;
-    while (finished.load() < kMasters)
-        io.run_for(std::chrono::milliseconds(1));
-    counting = false;
+    const long counted = phase.count(io);
     for (auto& t : masters)
         t.join();
     EXPECT_EQ(failures.load(), 0);
     EXPECT_EQ(face.handler().stats().requests, uint64_t{kMasters} * (kWarm + kCounted));
-    EXPECT_EQ(allocations.load(), 0);
+    EXPECT_EQ(counted, 0);
     face.stop();
 }
 
@@ -279,9 +267,7 @@ TEST_F(ModbusRtuFace, AnswersReadsWithoutAllocating) {
     }};
     constexpr int kWarm = 10;
     constexpr int kCounted = 100;
-    std::atomic<bool> warmed{false};
-    std::atomic<bool> counted_phase{false};
-    std::atomic<bool> finished{false};
+    CountedPhase phase;
     std::atomic<int> failures{0};
     std::thread master([&] {
         auto one = [&](const Exchange& e) {
@@ -295,25 +281,15 @@ TEST_F(ModbusRtuFace, AnswersReadsWithoutAllocating) {
             for (const auto& e : exchanges)
                 if (!one(e)) ++failures;
         }
-        warmed = true;
-        while (!counted_phase.load())
-            std::this_thread::yield();
+        phase.warm_done();
         for (int i = 0; i < kCounted; ++i) {
             for (const auto& e : exchanges)
                 if (!one(e)) ++failures;
         }
-        finished = true;
+        phase.done();
     });
-    while (!warmed.load())
-        io_.run_for(std::chrono::milliseconds(1));
-    allocations = 0;
-    counting = true;
-    counted_phase = true;
-    while (!finished.load())
-        io_.run_for(std::chrono::milliseconds(1));
-    counting = false;
+    const long counted = phase.count(io_);
     master.join();
-    const long counted = allocations.load();
     EXPECT_EQ(failures.load(), 0);
     EXPECT_EQ(face_.stats().frames, uint64_t{exchanges.size()} * (kWarm + kCounted));
     EXPECT_EQ(face_.stats().responses, face_.stats().frames);

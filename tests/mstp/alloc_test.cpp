@@ -268,7 +268,7 @@ TEST(MstpAllocations, MeterFaceOverAPseudoTerminalAllocatesNothingPerRequest) {
     const PeerFrames frames;
     constexpr int kWarm = 30;
     constexpr int kCounted = 300;
-    std::atomic<bool> warmed{false}, counted_phase{false}, finished{false};
+    CountedPhase phase;
     std::atomic<int> failures{0};
     std::thread client([&] {
         // The meter claims the token on the silent line and polls us.
@@ -283,28 +283,19 @@ TEST(MstpAllocations, MeterFaceOverAPseudoTerminalAllocatesNothingPerRequest) {
         };
         for (int i = 0; ok && i < kWarm; ++i)
             if (!one()) ++failures;
-        warmed = true;
-        while (!counted_phase.load())
-            std::this_thread::yield();
+        phase.warm_done();
         for (int i = 0; ok && i < kCounted; ++i)
             if (!one()) ++failures;
-        finished = true;
+        phase.done();
     });
-    while (!warmed.load())
-        io.run_for(1ms);
+    phase.serve_warm_up(io);
     const uint64_t answers = peer.seen.answers;
-    allocations = 0;
-    counting = true;
-    counted_phase = true;
-    while (!finished.load())
-        io.run_for(1ms);
-    counting = false;
+    const long counted = phase.count(io);
     client.join();
     EXPECT_EQ(failures.load(), 0);
     EXPECT_EQ(peer.seen.answers - answers, static_cast<uint64_t>(kCounted));
     EXPECT_TRUE(answers_request(peer.seen.answer(), 7));
-    EXPECT_EQ(allocations.load(), 0)
-        << static_cast<double>(allocations.load()) / kCounted << " per request";
+    EXPECT_EQ(counted, 0) << static_cast<double>(counted) / kCounted << " per request";
     face.stop();
     io.run_for(10ms);
 }
